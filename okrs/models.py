@@ -1,0 +1,202 @@
+"""Cycles, pathways, objectives, key results, check-ins, projects and tasks.
+
+Every row carries its organization (OrgOwned) even where a parent implies it, so that each
+query is scoped the same way and a composite unique can include it.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from orgs.models import OrgOwned, Person
+
+TITLE_MAX = 200
+VALUE_DIGITS = {"max_digits": 18, "decimal_places": 4}
+CONFIDENCE_VALIDATORS = [MinValueValidator(0), MaxValueValidator(10)]
+
+
+class Cycle(OrgOwned):
+    """A planning period, typically a quarter."""
+
+    name = models.CharField(max_length=80)
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+
+    class Meta(OrgOwned.Meta):
+        ordering = ["-starts_on"]
+        constraints = [
+            *OrgOwned.Meta.constraints,
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gt=models.F("starts_on")),
+                name="cycle_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Pathway(OrgOwned):
+    """One of an organization's handful of strategic pathways."""
+
+    name = models.CharField(max_length=TITLE_MAX)
+    description = models.TextField(blank=True, max_length=5000)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta(OrgOwned.Meta):
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Objective(OrgOwned):
+    pathway = models.ForeignKey(Pathway, on_delete=models.RESTRICT, related_name="objectives")
+    cycle = models.ForeignKey(
+        Cycle, on_delete=models.RESTRICT, related_name="objectives", null=True, blank=True
+    )
+    title = models.CharField(max_length=TITLE_MAX)
+    description = models.TextField(blank=True, max_length=5000)
+    owner = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="objectives"
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="children",
+        help_text="A higher objective this one supports (alignment).",
+    )
+
+    class Meta(OrgOwned.Meta):
+        ordering = ["pathway__position", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class MetricType(models.TextChoices):
+    NUMBER = "number", "Number"
+    PERCENTAGE = "percentage", "Percentage"
+    CURRENCY = "currency", "Currency"
+    YES_NO = "yes_no", "Yes / no"
+    MILESTONE = "milestone", "Milestones"
+
+
+class KeyResult(OrgOwned):
+    objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="key_results")
+    title = models.CharField(max_length=TITLE_MAX)
+    metric_type = models.CharField(
+        max_length=12, choices=MetricType.choices, default=MetricType.NUMBER
+    )
+    start_value = models.DecimalField(**VALUE_DIGITS, default=0)
+    current_value = models.DecimalField(**VALUE_DIGITS, default=0)
+    target_value = models.DecimalField(**VALUE_DIGITS)
+    unit = models.CharField(max_length=24, blank=True)
+    weight = models.DecimalField(
+        max_digits=6, decimal_places=2, default=1, validators=[MinValueValidator(0)]
+    )
+    confidence = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=CONFIDENCE_VALIDATORS, help_text="0 (none) to 10 (sure)"
+    )
+    owner = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="key_results"
+    )
+
+    class Meta(OrgOwned.Meta):
+        ordering = ["objective", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CheckIn(OrgOwned):
+    """One step of a key result's progress history."""
+
+    key_result = models.ForeignKey(KeyResult, on_delete=models.CASCADE, related_name="check_ins")
+    value = models.DecimalField(**VALUE_DIGITS)
+    confidence = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=CONFIDENCE_VALIDATORS
+    )
+    note = models.TextField(blank=True, max_length=2000)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    checked_in_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta(OrgOwned.Meta):
+        ordering = ["-checked_in_at"]
+        get_latest_by = "checked_in_at"
+
+    def __str__(self) -> str:
+        return f"{self.key_result}: {self.value}"
+
+
+class ProjectStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    ACTIVE = "active", "Active"
+    ON_HOLD = "on_hold", "On hold"
+    DONE = "done", "Done"
+    ABANDONED = "abandoned", "Abandoned"
+
+
+class Project(OrgOwned):
+    name = models.CharField(max_length=TITLE_MAX)
+    description = models.TextField(blank=True, max_length=5000)
+    pathway = models.ForeignKey(
+        Pathway, on_delete=models.SET_NULL, null=True, blank=True, related_name="projects"
+    )
+    objectives = models.ManyToManyField(Objective, blank=True, related_name="projects")
+    owner = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="projects"
+    )
+    status = models.CharField(
+        max_length=10, choices=ProjectStatus.choices, default=ProjectStatus.PLANNED
+    )
+    starts_on = models.DateField(null=True, blank=True)
+    ends_on = models.DateField(null=True, blank=True)
+    last_activity_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(OrgOwned.Meta):
+        ordering = ["name"]
+        constraints = [
+            *OrgOwned.Meta.constraints,
+            models.CheckConstraint(
+                condition=models.Q(ends_on__isnull=True)
+                | models.Q(starts_on__isnull=True)
+                | models.Q(ends_on__gte=models.F("starts_on")),
+                name="project_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TaskStatus(models.TextChoices):
+    TODO = "todo", "To do"
+    IN_PROGRESS = "in_progress", "In progress"
+    BLOCKED = "blocked", "Blocked"
+    DONE = "done", "Done"
+
+
+class Task(OrgOwned):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks")
+    title = models.CharField(max_length=TITLE_MAX)
+    assignee = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks"
+    )
+    status = models.CharField(max_length=12, choices=TaskStatus.choices, default=TaskStatus.TODO)
+    due_on = models.DateField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(OrgOwned.Meta):
+        ordering = ["due_on", "id"]
+        indexes = [models.Index(fields=["organization", "status", "due_on"])]
+
+    def __str__(self) -> str:
+        return self.title

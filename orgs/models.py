@@ -1,0 +1,148 @@
+"""Organizations, who belongs to them, and the tenancy mechanism every org-owned model uses."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+
+
+class Role(models.TextChoices):
+    """Membership roles; each includes every permission of the ones below it."""
+
+    VIEWER = "viewer", "Viewer"
+    MEMBER = "member", "Member"
+    ADMIN = "admin", "Admin"
+    OWNER = "owner", "Owner"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+    def allows(self, required: Role) -> bool:
+        return self.rank >= Role(required).rank
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(
+        max_length=60,
+        unique=True,
+        validators=[RegexValidator(r"^[a-z0-9][a-z0-9-]*$", "Lowercase letters, digits, hyphens.")],
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Set when the user switches into this organization; the latest one is where login lands.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="unique_membership")
+        ]
+        ordering = ["organization__name"]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization} ({self.role})"
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    def allows(self, required: Role) -> bool:
+        return self.role_enum.allows(required)
+
+
+class OrgScopedQuerySet(models.QuerySet):
+    """The one way to read organization-owned rows: `Model.objects.for_org(org)`."""
+
+    def for_org(self, organization: Organization, *, include_archived: bool = False):
+        queryset = self.filter(organization=organization)
+        if not include_archived:
+            queryset = queryset.filter(archived_at__isnull=True)
+        return queryset
+
+    def for_member(self, user, *, include_archived: bool = False):
+        """Rows of every organization the user belongs to (the cross-organization pages)."""
+        queryset = self.filter(organization__memberships__user=user)
+        if not include_archived:
+            queryset = queryset.filter(archived_at__isnull=True)
+        return queryset
+
+
+class OrgOwned(models.Model):
+    """Base for every organization-owned row: the tenant key plus sync provenance.
+
+    The provenance fields stay empty for rows created in MissionOS; the Airtable sync fills
+    them. Synced rows are never hard-deleted: the sync sets `archived_at` instead.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    source_table = models.CharField(max_length=64, blank=True, default="", editable=False)
+    source_record_id = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    last_synced_at = models.DateTimeField(null=True, blank=True, editable=False)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OrgScopedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "source_table", "source_record_id"],
+                condition=models.Q(source_record_id__isnull=False),
+                name="%(app_label)s_%(class)s_unique_source",
+            )
+        ]
+
+
+class Person(OrgOwned):
+    """An entry in the organization's directory. People who leave are kept, marked departed."""
+
+    name = models.CharField(max_length=120)
+    email = models.EmailField(blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="people",
+    )
+    departed_on = models.DateField(null=True, blank=True)
+
+    class Meta(OrgOwned.Meta):
+        ordering = ["name"]
+        verbose_name_plural = "people"
+        constraints = [
+            *OrgOwned.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["organization", "user"],
+                condition=models.Q(user__isnull=False),
+                name="unique_person_per_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.departed_on is None

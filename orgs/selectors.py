@@ -1,0 +1,52 @@
+"""Reads about organizations, memberships and people."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import F, QuerySet
+
+from orgs.models import Membership, Organization, Person
+
+
+def membership_for_slug(*, user: AbstractBaseUser, slug: str) -> Membership | None:
+    return (
+        Membership.objects.select_related("organization")
+        .filter(user=user, organization__slug=slug)
+        .first()
+    )
+
+
+def user_memberships(*, user: AbstractBaseUser) -> QuerySet[Membership]:
+    return Membership.objects.filter(user=user).select_related("organization")
+
+
+def user_landing_organization(*, user: AbstractBaseUser) -> Organization | None:
+    """The organization a user lands in after login: the one they used last, else the first."""
+    membership = (
+        user_memberships(user=user)
+        .order_by(F("last_used_at").desc(nulls_last=True), "organization__name")
+        .first()
+    )
+    return membership.organization if membership else None
+
+
+def organization_members(*, organization: Organization) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(organization=organization)
+        .select_related("user")
+        .order_by("user__username")
+    )
+
+
+def organization_people(
+    *, organization: Organization, include_departed: bool = True
+) -> QuerySet[Person]:
+    people = Person.objects.for_org(organization).select_related("user")
+    if not include_departed:
+        people = people.filter(departed_on__isnull=True)
+    return people
+
+
+def people_for_user(*, user: AbstractBaseUser) -> QuerySet[Person]:
+    """The directory entries that are this user, across all their organizations."""
+    return Person.objects.for_member(user).filter(user=user)

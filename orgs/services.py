@@ -1,0 +1,91 @@
+"""Writes about organizations, memberships and people."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from orgs.models import Membership, Organization, Person, Role
+
+
+def organization_create(*, name: str, slug: str, owner: AbstractBaseUser) -> Organization:
+    with transaction.atomic():
+        organization = Organization(name=name.strip(), slug=slug)
+        organization.full_clean()
+        organization.save()
+        Membership.objects.create(user=owner, organization=organization, role=Role.OWNER)
+    return organization
+
+
+def membership_mark_used(*, membership: Membership) -> None:
+    membership.last_used_at = timezone.now()
+    Membership.objects.filter(pk=membership.pk).update(last_used_at=membership.last_used_at)
+
+
+def membership_add(*, organization: Organization, identifier: str, role: Role) -> Membership:
+    """Add an existing user, found by username or email (case and spaces ignored)."""
+    identifier = identifier.strip()
+    user_model = get_user_model()
+    users = user_model.objects.filter(username__iexact=identifier) | user_model.objects.filter(
+        email__iexact=identifier
+    )
+    matches = list(users.distinct()[:2])
+    if not matches:
+        raise ValidationError({"identifier": "No user has that username or email."})
+    if len(matches) > 1:
+        raise ValidationError({"identifier": "Several users match; use the username."})
+    user = matches[0]
+    if Membership.objects.filter(organization=organization, user=user).exists():
+        raise ValidationError({"identifier": f"{user.get_username()} is already a member."})
+    return Membership.objects.create(organization=organization, user=user, role=role)
+
+
+@transaction.atomic
+def membership_change_role(*, membership: Membership, role: Role) -> Membership:
+    if membership.role == Role.OWNER and role != Role.OWNER:
+        _ensure_not_last_owner(membership)
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership) -> None:
+    if membership.role == Role.OWNER:
+        _ensure_not_last_owner(membership)
+    membership.delete()
+
+
+def _ensure_not_last_owner(membership: Membership) -> None:
+    # Lock the owners' rows so two concurrent demotions cannot both pass the check.
+    owners = Membership.objects.select_for_update().filter(
+        organization_id=membership.organization_id, role=Role.OWNER
+    )
+    if len(owners) <= 1:
+        raise ValidationError("An organization needs at least one owner.")
+
+
+def person_save(*, person: Person) -> Person:
+    """Validate and save a directory entry built by a form (new or edited)."""
+    person.name = " ".join(person.name.split())
+    person.email = person.email.strip().lower()
+    person.full_clean()
+    person.save()
+    return person
+
+
+def person_mark_departed(*, person: Person, departed_on: datetime.date | None = None) -> Person:
+    person.departed_on = departed_on or timezone.localdate()
+    person.save(update_fields=["departed_on", "updated_at"])
+    return person
+
+
+def person_mark_returned(*, person: Person) -> Person:
+    person.departed_on = None
+    person.save(update_fields=["departed_on", "updated_at"])
+    return person
