@@ -6,7 +6,10 @@ query is scoped the same way and a composite unique can include it.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -37,6 +40,11 @@ class Cycle(OrgOwned):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.starts_on and self.ends_on and self.ends_on <= self.starts_on:
+            raise ValidationError({"ends_on": "The cycle must end after it starts."})
 
 
 class Pathway(OrgOwned):
@@ -113,6 +121,19 @@ class KeyResult(OrgOwned):
     def __str__(self) -> str:
         return self.title
 
+    def clean(self) -> None:
+        super().clean()
+        if self.metric_type == MetricType.YES_NO:
+            self.start_value, self.target_value = Decimal(0), Decimal(1)
+        if (
+            self.start_value is not None
+            and self.target_value is not None
+            and self.start_value == self.target_value
+        ):
+            raise ValidationError(
+                {"target_value": "The target must differ from the start, or nothing can move."}
+            )
+
 
 class CheckIn(OrgOwned):
     """One step of a key result's progress history."""
@@ -175,6 +196,11 @@ class Project(OrgOwned):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": "The end date cannot be before the start date."})
 
 
 class TaskStatus(models.TextChoices):

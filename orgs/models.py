@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -95,7 +96,10 @@ class OrgOwned(models.Model):
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     source_table = models.CharField(max_length=64, blank=True, default="", editable=False)
-    source_record_id = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    # NULL, not "", for rows made here: the unique constraint below applies only to synced rows.
+    source_record_id = models.CharField(  # noqa: DJ001
+        max_length=64, null=True, blank=True, editable=False
+    )
     last_synced_at = models.DateTimeField(null=True, blank=True, editable=False)
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -112,6 +116,20 @@ class OrgOwned(models.Model):
                 name="%(app_label)s_%(class)s_unique_source",
             )
         ]
+
+    def clean(self) -> None:
+        """Refuse links to another organization's rows, whoever builds the object."""
+        super().clean()
+        errors = {}
+        for field in self._meta.concrete_fields:
+            if not (field.many_to_one and issubclass(field.related_model, OrgOwned)):
+                continue
+            if getattr(self, field.attname) is None:
+                continue
+            if getattr(self, field.name).organization_id != self.organization_id:
+                errors[field.name] = "Choose one from this organization."
+        if errors:
+            raise ValidationError(errors)
 
 
 class Person(OrgOwned):

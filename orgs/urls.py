@@ -1,1 +1,16 @@
-urlpatterns = []
+"""Pages outside any one organization: landing, login, logout."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from orgs import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+]

@@ -1,0 +1,139 @@
+"""Forms for OKRs, projects and tasks. Cross-field rules live on the models (`clean()`),
+so these and the services enforce the same ones."""
+
+from __future__ import annotations
+
+from django import forms
+
+from okrs.models import (
+    CONFIDENCE_VALIDATORS,
+    VALUE_DIGITS,
+    Cycle,
+    KeyResult,
+    MetricType,
+    Objective,
+    Pathway,
+    Project,
+    Task,
+    TaskStatus,
+)
+from orgs.forms import DateInput, OrgModelForm
+
+
+class CycleForm(OrgModelForm):
+    class Meta:
+        model = Cycle
+        fields = ["name", "starts_on", "ends_on"]
+        widgets = {"starts_on": DateInput(), "ends_on": DateInput()}
+
+
+class PathwayForm(OrgModelForm):
+    class Meta:
+        model = Pathway
+        fields = ["name", "description", "position"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+
+class ObjectiveForm(OrgModelForm):
+    class Meta:
+        model = Objective
+        fields = ["title", "pathway", "cycle", "owner", "parent", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        labels = {"parent": "Supports objective"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # An objective cannot support itself.
+            self.fields["parent"].queryset = self.fields["parent"].queryset.exclude(
+                pk=self.instance.pk
+            )
+
+
+class KeyResultForm(OrgModelForm):
+    class Meta:
+        model = KeyResult
+        fields = [
+            "title",
+            "metric_type",
+            "start_value",
+            "target_value",
+            "unit",
+            "weight",
+            "owner",
+        ]
+        help_texts = {
+            "start_value": "Where it stood when the objective was set.",
+            "target_value": "Below the start for a metric that should go down. Yes/no uses 0 → 1.",
+            "weight": "How much this key result counts in its objective (0 to leave it out).",
+        }
+
+    def save(self, commit=True):
+        key_result = super().save(commit=False)
+        if key_result.pk is None:
+            # A new key result stands at its start until the first check-in.
+            key_result.current_value = key_result.start_value
+        if commit:
+            key_result.save()
+        return key_result
+
+
+class CheckInForm(forms.Form):
+    value = forms.DecimalField(label="New value", **VALUE_DIGITS)
+    confidence = forms.IntegerField(
+        required=False,
+        validators=CONFIDENCE_VALIDATORS,
+        min_value=0,
+        max_value=10,
+        help_text="0 (no chance) to 10 (certain)",
+    )
+    note = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, key_result: KeyResult, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.key_result = key_result
+        self.fields["value"].widget.attrs.update({"step": "any", "inputmode": "decimal"})
+        if key_result.metric_type == MetricType.YES_NO:
+            self.fields["value"].help_text = "1 when done, 0 when not."
+
+    def clean_value(self):
+        value = self.cleaned_data["value"]
+        if self.key_result.metric_type == MetricType.YES_NO and value not in (0, 1):
+            raise forms.ValidationError("A yes/no key result takes 1 (done) or 0 (not done).")
+        return value
+
+
+class ProjectForm(OrgModelForm):
+    class Meta:
+        model = Project
+        fields = [
+            "name",
+            "pathway",
+            "objectives",
+            "owner",
+            "status",
+            "starts_on",
+            "ends_on",
+            "description",
+        ]
+        widgets = {
+            "starts_on": DateInput(),
+            "ends_on": DateInput(),
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "objectives": forms.SelectMultiple(attrs={"size": 6}),
+        }
+        labels = {"starts_on": "Start date", "ends_on": "End date"}
+
+
+class TaskForm(OrgModelForm):
+    class Meta:
+        model = Task
+        fields = ["title", "assignee", "status", "due_on"]
+        widgets = {"due_on": DateInput()}
+        labels = {"due_on": "Due date"}
+
+
+class TaskStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=TaskStatus.choices)

@@ -1,0 +1,337 @@
+"""Reads for OKR pages. Each page's data comes from a fixed number of queries, whatever the
+size of the organization (pinned by tests at two data sizes)."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from okrs import progress, rollups, search
+from okrs.models import (
+    CheckIn,
+    Cycle,
+    KeyResult,
+    Objective,
+    Pathway,
+    Project,
+    ProjectStatus,
+    Task,
+    TaskStatus,
+)
+from orgs.models import Organization, Person
+
+RECENT_LIMIT = 8
+CHECK_IN_DUE_AFTER = datetime.timedelta(days=7)
+
+
+def current_cycle(
+    *, organization: Organization, today: datetime.date | None = None
+) -> Cycle | None:
+    """The cycle containing today; else the latest one that has started; else the next one."""
+    today = today or timezone.localdate()
+    cycles = Cycle.objects.for_org(organization)
+    return (
+        cycles.filter(starts_on__lte=today, ends_on__gte=today).order_by("-starts_on").first()
+        or cycles.filter(starts_on__lte=today).order_by("-starts_on").first()
+        or cycles.order_by("starts_on").first()
+    )
+
+
+def cycle_elapsed(cycle: Cycle | None, today: datetime.date | None = None) -> float:
+    if cycle is None:
+        return 0.0
+    return progress.elapsed_fraction(cycle.starts_on, cycle.ends_on, today or timezone.localdate())
+
+
+def objectives_with_progress(*, organization: Organization) -> QuerySet[Objective]:
+    return (
+        Objective.objects.for_org(organization)
+        .select_related("owner", "pathway", "cycle")
+        .annotate(
+            progress=rollups.objective_progress(),
+            min_confidence=rollups.objective_min_confidence(),
+            key_result_count=Count("key_results", filter=Q(key_results__archived_at__isnull=True)),
+        )
+    )
+
+
+def attach_health(objectives: list[Objective], elapsed: float) -> list[Objective]:
+    for objective in objectives:
+        objective.health = progress.health(objective.progress, elapsed, objective.min_confidence)
+    return objectives
+
+
+def pathways_with_progress(*, organization: Organization, cycle: Cycle | None) -> QuerySet[Pathway]:
+    in_cycle = Q(objectives__archived_at__isnull=True)
+    if cycle is not None:
+        in_cycle &= Q(objectives__cycle=cycle)
+    return Pathway.objects.for_org(organization).annotate(
+        progress=rollups.pathway_progress(cycle=cycle),
+        objective_count=Count("objectives", filter=in_cycle, distinct=True),
+    )
+
+
+def open_tasks(*, organization: Organization) -> QuerySet[Task]:
+    return (
+        Task.objects.for_org(organization)
+        .exclude(status=TaskStatus.DONE)
+        .filter(project__archived_at__isnull=True)
+    )
+
+
+def overdue_tasks(*, organization: Organization, today: datetime.date) -> QuerySet[Task]:
+    return (
+        open_tasks(organization=organization)
+        .filter(due_on__lt=today)
+        .select_related("project", "assignee")
+        .order_by("due_on", "id")
+    )
+
+
+def recent_check_ins(*, organization: Organization) -> QuerySet[CheckIn]:
+    return (
+        CheckIn.objects.for_org(organization)
+        .filter(key_result__archived_at__isnull=True)
+        .select_related("key_result__objective", "author")
+        .order_by("-checked_in_at")
+    )
+
+
+@dataclass
+class Dashboard:
+    cycle: Cycle | None
+    elapsed: float
+    pathways: list[Pathway]
+    at_risk: list[Objective]
+    recent_check_ins: list[CheckIn]
+    overdue_tasks: list[Task]
+    overdue_count: int
+    totals: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def overdue_not_shown(self) -> int:
+        return self.overdue_count - len(self.overdue_tasks)
+
+
+def dashboard(*, organization: Organization, today: datetime.date | None = None) -> Dashboard:
+    today = today or timezone.localdate()
+    cycle = current_cycle(organization=organization, today=today)
+    elapsed = cycle_elapsed(cycle, today)
+
+    pathways = list(pathways_with_progress(organization=organization, cycle=cycle))
+    objectives = objectives_with_progress(organization=organization).filter(cycle=cycle)
+    at_risk = [
+        objective
+        for objective in attach_health(list(objectives), elapsed)
+        if objective.health in (progress.Health.AT_RISK, progress.Health.OFF_TRACK)
+    ]
+    at_risk.sort(key=lambda o: (o.health != progress.Health.OFF_TRACK, o.progress or 0))
+
+    overdue = overdue_tasks(organization=organization, today=today)
+    totals = Project.objects.for_org(organization).aggregate(
+        project_count=Count("id", distinct=True),
+        active_project_count=Count("id", filter=Q(status=ProjectStatus.ACTIVE), distinct=True),
+        task_count=Count("tasks", filter=Q(tasks__archived_at__isnull=True)),
+        open_task_count=Count(
+            "tasks", filter=Q(tasks__archived_at__isnull=True) & ~Q(tasks__status=TaskStatus.DONE)
+        ),
+    )
+    return Dashboard(
+        cycle=cycle,
+        elapsed=elapsed,
+        pathways=pathways,
+        at_risk=at_risk,
+        recent_check_ins=list(recent_check_ins(organization=organization)[:RECENT_LIMIT]),
+        overdue_tasks=list(overdue[:RECENT_LIMIT]),
+        overdue_count=overdue.count(),
+        totals=totals,
+    )
+
+
+def pathway_page(*, organization: Organization, pathway: Pathway) -> dict:
+    cycle = current_cycle(organization=organization)
+    elapsed = cycle_elapsed(cycle)
+    scored = pathways_with_progress(organization=organization, cycle=cycle).get(pk=pathway.pk)
+    objectives = attach_health(
+        list(
+            objectives_with_progress(organization=organization)
+            .filter(pathway=pathway)
+            .order_by("-cycle__starts_on", "title")
+        ),
+        elapsed,
+    )
+    projects = projects_with_completion(organization=organization).filter(pathway=pathway)
+    return {
+        "pathway": scored,
+        "cycle": cycle,
+        "objectives": objectives,
+        "projects": list(projects),
+    }
+
+
+def objective_page(*, organization: Organization, objective_id: int) -> Objective:
+    """The objective with progress, health, its key results (with progress and recent history)
+    and the aligned objectives. Raises Objective.DoesNotExist for another org's id."""
+    key_results = (
+        KeyResult.objects.for_org(organization)
+        .select_related("owner")
+        .annotate(progress=rollups.key_result_progress())
+        .prefetch_related(
+            Prefetch(
+                "check_ins",
+                queryset=CheckIn.objects.for_org(organization)
+                .select_related("author")
+                .order_by("-checked_in_at"),
+            )
+        )
+        .order_by("id")
+    )
+    objective = (
+        objectives_with_progress(organization=organization)
+        .select_related("parent")
+        .prefetch_related(
+            Prefetch("key_results", queryset=key_results, to_attr="live_key_results"),
+            Prefetch(
+                "children",
+                queryset=Objective.objects.for_org(organization).order_by("title"),
+                to_attr="aligned",
+            ),
+            Prefetch(
+                "projects",
+                queryset=Project.objects.for_org(organization).order_by("name"),
+                to_attr="live_projects",
+            ),
+        )
+        .get(pk=objective_id)
+    )
+    objective.health = progress.health(
+        objective.progress, cycle_elapsed(objective.cycle), objective.min_confidence
+    )
+    objective.pathway_progress = (
+        pathways_with_progress(organization=organization, cycle=objective.cycle)
+        .values_list("progress", flat=True)
+        .get(pk=objective.pathway_id)
+    )
+    return objective
+
+
+def projects_with_completion(*, organization: Organization) -> QuerySet[Project]:
+    return (
+        Project.objects.for_org(organization)
+        .select_related("pathway", "owner")
+        .annotate(**rollups.project_task_counts())
+        .annotate(completion=rollups.project_completion())
+    )
+
+
+@dataclass(frozen=True)
+class ProjectFilters:
+    status: str = ""
+    pathway_id: int | None = None
+    owner_id: int | None = None
+    query: str = ""
+
+
+def project_list(*, organization: Organization, filters: ProjectFilters) -> list[Project]:
+    projects = projects_with_completion(organization=organization)
+    if filters.status:
+        projects = projects.filter(status=filters.status)
+    if filters.pathway_id:
+        projects = projects.filter(pathway_id=filters.pathway_id)
+    if filters.owner_id:
+        projects = projects.filter(owner_id=filters.owner_id)
+    if not search.words(filters.query):
+        return list(projects.order_by("name"))
+    # Rank names in Python (typo-tolerant, same on every database), then fetch the matches.
+    candidates = projects.values_list("id", "name", "owner__name", "pathway__name")
+    ranked = search.rank(
+        filters.query,
+        ((pk, " ".join(filter(None, texts))) for pk, *texts in candidates),
+    )
+    by_id = {project.pk: project for project in projects.filter(pk__in=ranked)}
+    return [by_id[pk] for pk in ranked if pk in by_id]
+
+
+def project_page(*, organization: Organization, project_id: int) -> Project:
+    tasks = Task.objects.for_org(organization).select_related("assignee")
+    return (
+        projects_with_completion(organization=organization)
+        .prefetch_related(
+            Prefetch("tasks", queryset=tasks, to_attr="live_tasks"),
+            Prefetch(
+                "objectives",
+                queryset=Objective.objects.for_org(organization),
+                to_attr="live_objectives",
+            ),
+        )
+        .get(pk=project_id)
+    )
+
+
+def project_with_completion(*, organization: Organization, project_id: int) -> Project:
+    return projects_with_completion(organization=organization).get(pk=project_id)
+
+
+@dataclass
+class OrganizationWork:
+    organization: Organization
+    open_tasks: list[Task] = field(default_factory=list)
+    key_results: list[KeyResult] = field(default_factory=list)
+
+    @property
+    def check_ins_due(self) -> list[KeyResult]:
+        return [kr for kr in self.key_results if kr.check_in_due]
+
+
+def my_work(
+    *, user: AbstractBaseUser, now: datetime.datetime | None = None
+) -> list[OrganizationWork]:
+    """A user's open tasks and owned key results in every organization they belong to."""
+    now = now or timezone.now()
+    people = Person.objects.for_member(user).filter(user=user)
+    tasks = (
+        Task.objects.for_member(user)
+        .filter(assignee__in=people, project__archived_at__isnull=True)
+        .exclude(status=TaskStatus.DONE)
+        .select_related("project", "organization")
+        .order_by("organization__name", "due_on", "id")
+    )
+    key_results = (
+        KeyResult.objects.for_member(user)
+        .filter(owner__in=people, objective__archived_at__isnull=True)
+        .select_related("objective", "organization")
+        .annotate(
+            progress=rollups.key_result_progress(), last_check_in=Max("check_ins__checked_in_at")
+        )
+        .order_by("organization__name", "objective__title", "id")
+    )
+    groups: dict[int, OrganizationWork] = {}
+    for task in tasks:
+        groups.setdefault(
+            task.organization_id, OrganizationWork(task.organization)
+        ).open_tasks.append(task)
+    for key_result in key_results:
+        key_result.check_in_due = (
+            key_result.last_check_in is None or now - key_result.last_check_in > CHECK_IN_DUE_AFTER
+        )
+        groups.setdefault(
+            key_result.organization_id, OrganizationWork(key_result.organization)
+        ).key_results.append(key_result)
+    return sorted(groups.values(), key=lambda group: group.organization.name)
+
+
+def organization_choices(*, organization: Organization) -> dict:
+    """Filter choices for the project list: pathways and people who own projects."""
+    return {
+        "pathways": list(Pathway.objects.for_org(organization).only("id", "name")),
+        "owners": list(
+            Person.objects.for_org(organization)
+            .filter(projects__isnull=False)
+            .distinct()
+            .only("id", "name", "departed_on")
+        ),
+    }

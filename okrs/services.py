@@ -1,0 +1,96 @@
+"""Writes about OKRs, projects and tasks. Views, commands and (later) the sync call these.
+
+Forms validate shape (types, lengths, same-organization choices); these functions own the
+rules that hold whoever writes: keyword-only, atomic, and they keep derived fields (a key
+result's current value, a task's completion time, a project's last activity) consistent.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from okrs.models import CheckIn, KeyResult, Objective, Project, Task, TaskStatus
+from orgs.models import OrgOwned
+
+
+def record_save(*, record: OrgOwned) -> OrgOwned:
+    """Validate and save a pathway, objective, key result, cycle or person built by a form."""
+    record.full_clean()
+    record.save()
+    return record
+
+
+@transaction.atomic
+def project_save(*, project: Project, objectives: list[Objective] | None = None) -> Project:
+    project.full_clean()
+    project.last_activity_at = timezone.now()
+    project.save()
+    if objectives is not None:
+        project.objectives.set(objectives)
+    return project
+
+
+@transaction.atomic
+def check_in_create(
+    *,
+    key_result: KeyResult,
+    value: Decimal,
+    confidence: int | None,
+    note: str = "",
+    author: AbstractBaseUser | None,
+    checked_in_at: datetime.datetime | None = None,
+) -> CheckIn:
+    """Record progress on a key result; its current value follows the latest check-in."""
+    check_in = CheckIn(
+        organization_id=key_result.organization_id,
+        key_result=key_result,
+        value=value,
+        confidence=confidence,
+        note=note.strip(),
+        author=author,
+        checked_in_at=checked_in_at or timezone.now(),
+    )
+    check_in.full_clean()
+    check_in.save()
+    latest = CheckIn.objects.filter(key_result=key_result).latest()
+    key_result.current_value = latest.value
+    if latest.confidence is not None:
+        key_result.confidence = latest.confidence
+    key_result.save(update_fields=["current_value", "confidence", "updated_at"])
+    return check_in
+
+
+@transaction.atomic
+def task_save(*, task: Task) -> Task:
+    """Create or edit a task; completion time and project activity follow its status."""
+    _stamp_completion(task)
+    task.full_clean()
+    task.save()
+    _touch_project(task.project_id)
+    return task
+
+
+@transaction.atomic
+def task_set_status(*, task: Task, status: TaskStatus) -> Task:
+    task.status = status
+    _stamp_completion(task)
+    task.full_clean()
+    task.save(update_fields=["status", "completed_at", "updated_at"])
+    _touch_project(task.project_id)
+    return task
+
+
+def _stamp_completion(task: Task) -> None:
+    if task.status == TaskStatus.DONE:
+        task.completed_at = task.completed_at or timezone.now()
+    else:
+        task.completed_at = None
+
+
+def _touch_project(project_id: int) -> None:
+    Project.objects.filter(pk=project_id).update(last_activity_at=timezone.now())

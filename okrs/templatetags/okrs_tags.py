@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+from django.utils.formats import number_format
+
+register = template.Library()
+
+
+@register.filter
+def percent(fraction: float | None) -> str:
+    """0.426 -> "43%"; no progress -> an en dash."""
+    if fraction is None:
+        return "–"
+    return f"{round(fraction * 100)}%"
+
+
+@register.filter
+def percent_number(fraction: float | None) -> int:
+    """For widths and <progress> values: 0.426 -> 43; no progress -> 0."""
+    return 0 if fraction is None else max(0, min(100, round(fraction * 100)))
+
+
+@register.filter
+def metric(value: Decimal | None, unit: str = "") -> str:
+    """A metric value without trailing zeros: Decimal("42.5000") -> "42.5"."""
+    if value is None:
+        return "–"
+    text = number_format(value.normalize() if isinstance(value, Decimal) else value, force_grouping=True)
+    if unit in ("%", "percent"):
+        return f"{text}%"
+    return f"{text} {unit}".strip()

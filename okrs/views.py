@@ -1,0 +1,309 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from okrs import selectors, services
+from okrs.forms import (
+    CheckInForm,
+    CycleForm,
+    KeyResultForm,
+    ObjectiveForm,
+    PathwayForm,
+    ProjectForm,
+    TaskForm,
+    TaskStatusForm,
+)
+from okrs.models import (
+    KeyResult,
+    Objective,
+    Pathway,
+    Project,
+    ProjectStatus,
+    Task,
+    TaskStatus,
+)
+from orgs.models import Role
+from orgs.pages import form_page
+from orgs.permissions import require_role
+
+
+def _org_get(request: HttpRequest, model, pk: int):
+    """An object of the request's organization, or 404 (missing and foreign look the same)."""
+    return get_object_or_404(model.objects.for_org(request.org), pk=pk)
+
+
+def _org_url(request: HttpRequest, name: str, **kwargs) -> str:
+    return reverse(name, kwargs={"org_slug": request.org.slug, **kwargs})
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
+    dashboard = selectors.dashboard(organization=request.org)
+    return render(request, "okrs/home.html", {"dashboard": dashboard})
+
+
+def pathway_detail(request: HttpRequest, org_slug: str, pathway_id: int) -> HttpResponse:
+    pathway = _org_get(request, Pathway, pathway_id)
+    context = selectors.pathway_page(organization=request.org, pathway=pathway)
+    return render(request, "okrs/pathway_detail.html", context)
+
+
+def _objective_context(request: HttpRequest, objective_id: int, **extra) -> dict:
+    try:
+        objective = selectors.objective_page(organization=request.org, objective_id=objective_id)
+    except Objective.DoesNotExist as missing:
+        raise Http404("No such objective.") from missing
+    can_check_in = request.membership.allows(Role.MEMBER)
+    forms_by_kr = extra.pop("check_in_forms", {})
+    for key_result in objective.live_key_results:
+        key_result.check_in_form = forms_by_kr.get(key_result.pk) or CheckInForm(
+            key_result=key_result, initial={"confidence": key_result.confidence}
+        )
+    return {"objective": objective, "can_check_in": can_check_in, **extra}
+
+
+def objective_detail(request: HttpRequest, org_slug: str, objective_id: int) -> HttpResponse:
+    return render(request, "okrs/objective_detail.html", _objective_context(request, objective_id))
+
+
+@require_POST
+@require_role(Role.MEMBER)
+def check_in_create(request: HttpRequest, org_slug: str, key_result_id: int) -> HttpResponse:
+    """Record a check-in. With htmx, answer the key result's row plus out-of-band updates of
+    the objective's and pathway's progress; without JavaScript, redirect back."""
+    key_result = _org_get(request, KeyResult, key_result_id)
+    form = CheckInForm(request.POST, key_result=key_result)
+    if form.is_valid():
+        services.check_in_create(
+            key_result=key_result,
+            value=form.cleaned_data["value"],
+            confidence=form.cleaned_data["confidence"],
+            note=form.cleaned_data["note"],
+            author=request.user,
+        )
+        if not request.htmx:
+            messages.success(request, f"Checked in on “{key_result.title}”.")
+            return redirect(
+                _org_url(request, "objective_detail", objective_id=key_result.objective_id)
+            )
+        context = _objective_context(
+            request, key_result.objective_id, just_checked_in=key_result.pk
+        )
+    else:
+        context = _objective_context(
+            request, key_result.objective_id, check_in_forms={key_result.pk: form}
+        )
+    context["key_result"] = next(
+        kr for kr in context["objective"].live_key_results if kr.pk == key_result.pk
+    )
+    if request.htmx:
+        # htmx only swaps 2xx answers, so a refused form is a 200 carrying its errors.
+        return render(request, "okrs/objective_detail.html#check-in-response", context)
+    return render(request, "okrs/objective_detail.html", context, status=400)
+
+
+def project_list(request: HttpRequest, org_slug: str) -> HttpResponse:
+    params = request.GET
+    status = params.get("status", "")
+    filters = selectors.ProjectFilters(
+        status=status if status in ProjectStatus.values else "",
+        pathway_id=_int_or_none(params.get("pathway")),
+        owner_id=_int_or_none(params.get("owner")),
+        query=params.get("q", "")[:200],
+    )
+    context = {
+        "projects": selectors.project_list(organization=request.org, filters=filters),
+        "filters": filters,
+        "statuses": ProjectStatus.choices,
+        **selectors.organization_choices(organization=request.org),
+    }
+    if request.htmx and request.htmx.target == "project-results":
+        return render(request, "okrs/project_list.html#project-results", context)
+    return render(request, "okrs/project_list.html", context)
+
+
+def _project_context(request: HttpRequest, project_id: int) -> dict:
+    try:
+        project = selectors.project_page(organization=request.org, project_id=project_id)
+    except Project.DoesNotExist as missing:
+        raise Http404("No such project.") from missing
+    return {
+        "project": project,
+        "today": timezone.localdate(),
+        "task_statuses": TaskStatus.choices,
+        "can_move_tasks": request.membership.allows(Role.MEMBER),
+    }
+
+
+def project_detail(request: HttpRequest, org_slug: str, project_id: int) -> HttpResponse:
+    return render(request, "okrs/project_detail.html", _project_context(request, project_id))
+
+
+@require_POST
+@require_role(Role.MEMBER)
+def task_status(request: HttpRequest, org_slug: str, task_id: int) -> HttpResponse:
+    task = _org_get(request, Task, task_id)
+    form = TaskStatusForm(request.POST)
+    if form.is_valid():
+        services.task_set_status(task=task, status=TaskStatus(form.cleaned_data["status"]))
+    elif not request.htmx:
+        messages.error(request, "Choose one of the listed statuses.")
+    if not request.htmx:
+        return redirect(_org_url(request, "project_detail", project_id=task.project_id))
+    context = _project_context(request, task.project_id)
+    context["task"] = next(t for t in context["project"].live_tasks if t.pk == task.pk)
+    context["status_error"] = None if form.is_valid() else "Choose one of the listed statuses."
+    return render(request, "okrs/project_detail.html#task-status-response", context)
+
+
+@login_required
+def my_work(request: HttpRequest) -> HttpResponse:
+    return render(request, "okrs/my_work.html", {"groups": selectors.my_work(user=request.user)})
+
+
+# Create and edit pages: admins edit the plan; members add and edit tasks.
+
+
+@require_role(Role.ADMIN)
+def cycle_create(request: HttpRequest, org_slug: str) -> HttpResponse:
+    home = _org_url(request, "org_home")
+    return form_page(
+        request,
+        form=CycleForm(request.POST or None, organization=request.org),
+        save=lambda form: services.record_save(record=form.save(commit=False)),
+        success_url=lambda saved: home,
+        title="New cycle",
+        cancel_url=home,
+        saved_message="Cycle saved.",
+    )
+
+
+@require_role(Role.ADMIN)
+def pathway_edit(
+    request: HttpRequest, org_slug: str, pathway_id: int | None = None
+) -> HttpResponse:
+    pathway = _org_get(request, Pathway, pathway_id) if pathway_id else None
+    return form_page(
+        request,
+        form=PathwayForm(request.POST or None, instance=pathway, organization=request.org),
+        save=lambda form: services.record_save(record=form.save(commit=False)),
+        success_url=lambda saved: _org_url(request, "pathway_detail", pathway_id=saved.pk),
+        title=f"Edit {pathway}" if pathway else "New pathway",
+        cancel_url=_org_url(request, "pathway_detail", pathway_id=pathway.pk)
+        if pathway
+        else _org_url(request, "org_home"),
+        saved_message="Pathway saved.",
+    )
+
+
+@require_role(Role.ADMIN)
+def objective_edit(
+    request: HttpRequest, org_slug: str, objective_id: int | None = None
+) -> HttpResponse:
+    objective = _org_get(request, Objective, objective_id) if objective_id else None
+    initial = {}
+    if objective is None:
+        initial = {
+            "pathway": _int_or_none(request.GET.get("pathway")),
+            "cycle": selectors.current_cycle(organization=request.org),
+        }
+    return form_page(
+        request,
+        form=ObjectiveForm(
+            request.POST or None, instance=objective, initial=initial, organization=request.org
+        ),
+        save=lambda form: services.record_save(record=form.save(commit=False)),
+        success_url=lambda saved: _org_url(request, "objective_detail", objective_id=saved.pk),
+        title=f"Edit {objective}" if objective else "New objective",
+        cancel_url=_org_url(request, "objective_detail", objective_id=objective.pk)
+        if objective
+        else _org_url(request, "org_home"),
+        saved_message="Objective saved.",
+    )
+
+
+@require_role(Role.ADMIN)
+def key_result_create(request: HttpRequest, org_slug: str, objective_id: int) -> HttpResponse:
+    objective = _org_get(request, Objective, objective_id)
+    return _key_result_form_page(request, KeyResult(objective=objective), objective)
+
+
+@require_role(Role.ADMIN)
+def key_result_edit(request: HttpRequest, org_slug: str, key_result_id: int) -> HttpResponse:
+    key_result = get_object_or_404(
+        KeyResult.objects.for_org(request.org).select_related("objective"), pk=key_result_id
+    )
+    return _key_result_form_page(request, key_result, key_result.objective)
+
+
+def _key_result_form_page(request: HttpRequest, key_result: KeyResult, objective: Objective):
+    objective_url = _org_url(request, "objective_detail", objective_id=objective.pk)
+    return form_page(
+        request,
+        form=KeyResultForm(request.POST or None, instance=key_result, organization=request.org),
+        save=lambda form: services.record_save(record=form.save(commit=False)),
+        success_url=lambda saved: objective_url,
+        title=f"Edit {key_result}" if key_result.pk else f"New key result for {objective}",
+        cancel_url=objective_url,
+        saved_message="Key result saved.",
+    )
+
+
+@require_role(Role.ADMIN)
+def project_edit(
+    request: HttpRequest, org_slug: str, project_id: int | None = None
+) -> HttpResponse:
+    project = _org_get(request, Project, project_id) if project_id else None
+
+    def save(form: ProjectForm) -> Project:
+        return services.project_save(
+            project=form.save(commit=False), objectives=list(form.cleaned_data["objectives"])
+        )
+
+    return form_page(
+        request,
+        form=ProjectForm(request.POST or None, instance=project, organization=request.org),
+        save=save,
+        success_url=lambda saved: _org_url(request, "project_detail", project_id=saved.pk),
+        title=f"Edit {project}" if project else "New project",
+        cancel_url=_org_url(request, "project_detail", project_id=project.pk)
+        if project
+        else _org_url(request, "project_list"),
+        saved_message="Project saved.",
+    )
+
+
+@require_role(Role.MEMBER)
+def task_create(request: HttpRequest, org_slug: str, project_id: int) -> HttpResponse:
+    project = _org_get(request, Project, project_id)
+    return _task_form_page(request, Task(project=project))
+
+
+@require_role(Role.MEMBER)
+def task_edit(request: HttpRequest, org_slug: str, task_id: int) -> HttpResponse:
+    return _task_form_page(request, _org_get(request, Task, task_id))
+
+
+def _task_form_page(request: HttpRequest, task: Task) -> HttpResponse:
+    project_url = _org_url(request, "project_detail", project_id=task.project_id)
+    return form_page(
+        request,
+        form=TaskForm(request.POST or None, instance=task, organization=request.org),
+        save=lambda form: services.task_save(task=form.save(commit=False)),
+        success_url=lambda saved: project_url,
+        title=f"Edit {task}" if task.pk else "New task",
+        cancel_url=project_url,
+        saved_message="Task saved.",
+    )

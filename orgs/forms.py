@@ -1,0 +1,59 @@
+"""Forms for organization-owned records, and for memberships."""
+
+from __future__ import annotations
+
+from django import forms
+from django.db.models import Q
+
+from orgs.models import Membership, OrgOwned, Person, Role
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class OrgModelForm(forms.ModelForm):
+    """A ModelForm bound to one organization.
+
+    Every choice of an organization-owned model is limited to that organization, so an id from
+    another organization is refused beside its field ("Select a valid choice"), and the saved
+    instance always carries the organization. Person choices leave out people who departed,
+    except one already chosen.
+    """
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        self.instance.organization = organization
+        for name, field in self.fields.items():
+            model = getattr(getattr(field, "queryset", None), "model", None)
+            if model is None or not issubclass(model, OrgOwned):
+                continue
+            queryset = model.objects.for_org(organization)
+            if model is Person:
+                current = getattr(self.instance, f"{name}_id", None)
+                queryset = queryset.filter(Q(departed_on__isnull=True) | Q(pk=current))
+            field.queryset = queryset
+
+
+class PersonForm(OrgModelForm):
+    class Meta:
+        model = Person
+        fields = ["name", "email", "departed_on"]
+        widgets = {"departed_on": DateInput()}
+        labels = {"departed_on": "Departed on"}
+        help_texts = {"departed_on": "Leave empty while the person is still here."}
+
+
+class MemberAddForm(forms.Form):
+    identifier = forms.CharField(label="Username or email", max_length=254)
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+
+
+class MemberRoleForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ["role"]

@@ -1,0 +1,14 @@
+"""Organization pages, mounted under /o/<org_slug>/."""
+
+from django.urls import path
+
+from orgs import views
+
+urlpatterns = [
+    path("people/", views.people_list, name="people_list"),
+    path("people/new/", views.person_edit, name="person_create"),
+    path("people/<int:person_id>/edit/", views.person_edit, name="person_edit"),
+    path("members/", views.member_list, name="member_list"),
+    path("members/<int:membership_id>/role/", views.member_role, name="member_role"),
+    path("members/<int:membership_id>/remove/", views.member_remove, name="member_remove"),
+]

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from orgs import selectors, services
+from orgs.forms import MemberAddForm, MemberRoleForm, PersonForm
+from orgs.models import Membership, Person, Role
+from orgs.pages import form_page
+from orgs.permissions import require_role
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Where login lands: the organization used last."""
+    organization = selectors.user_landing_organization(user=request.user)
+    if organization is None:
+        return render(request, "orgs/no_organization.html")
+    return redirect("org_home", org_slug=organization.slug)
+
+
+def people_list(request: HttpRequest, org_slug: str) -> HttpResponse:
+    people = selectors.organization_people(organization=request.org)
+    return render(request, "orgs/people.html", {"people": people})
+
+
+@require_role(Role.ADMIN)
+def person_edit(request: HttpRequest, org_slug: str, person_id: int | None = None) -> HttpResponse:
+    person = (
+        get_object_or_404(Person.objects.for_org(request.org), pk=person_id) if person_id else None
+    )
+    people_url = reverse("people_list", kwargs={"org_slug": org_slug})
+    return form_page(
+        request,
+        form=PersonForm(request.POST or None, instance=person, organization=request.org),
+        save=lambda form: services.person_save(person=form.save(commit=False)),
+        success_url=lambda saved: people_url,
+        title=f"Edit {person.name}" if person else "Add a person",
+        cancel_url=people_url,
+        saved_message="Person saved.",
+    )
+
+
+def _membership(request: HttpRequest, membership_id: int) -> Membership:
+    return get_object_or_404(
+        Membership.objects.select_related("user").filter(organization=request.org),
+        pk=membership_id,
+    )
+
+
+@require_role(Role.OWNER)
+def member_list(request: HttpRequest, org_slug: str) -> HttpResponse:
+    add_form = MemberAddForm(request.POST or None)
+    if request.method == "POST" and add_form.is_valid():
+        try:
+            membership = services.membership_add(
+                organization=request.org,
+                identifier=add_form.cleaned_data["identifier"],
+                role=Role(add_form.cleaned_data["role"]),
+            )
+        except ValidationError as error:
+            add_form.add_error(None, error)
+        else:
+            messages.success(request, f"{membership.user.get_username()} added.")
+            return redirect("member_list", org_slug=org_slug)
+    members = selectors.organization_members(organization=request.org)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "orgs/members.html",
+        {"members": members, "add_form": add_form, "roles": Role.choices},
+        status=status,
+    )
+
+
+@require_POST
+@require_role(Role.OWNER)
+def member_role(request: HttpRequest, org_slug: str, membership_id: int) -> HttpResponse:
+    membership = _membership(request, membership_id)
+    form = MemberRoleForm(request.POST, instance=membership)
+    if not form.is_valid():
+        messages.error(request, "Choose one of the listed roles.")
+    else:
+        try:
+            services.membership_change_role(
+                membership=membership, role=Role(form.cleaned_data["role"])
+            )
+            messages.success(request, f"{membership.user.get_username()} is now {membership.role}.")
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+    return redirect("member_list", org_slug=org_slug)
+
+
+@require_POST
+@require_role(Role.OWNER)
+def member_remove(request: HttpRequest, org_slug: str, membership_id: int) -> HttpResponse:
+    membership = _membership(request, membership_id)
+    try:
+        services.membership_remove(membership=membership)
+        messages.success(request, f"{membership.user.get_username()} removed.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("member_list", org_slug=org_slug)

@@ -1,0 +1,388 @@
+"""OKR pages through Django's test client: what users see and what their actions change."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from okrs.models import CheckIn, KeyResult, Objective, Project, ProjectStatus, Task, TaskStatus
+from orgs.models import Role
+from tests.factories import (
+    CycleFactory,
+    KeyResultFactory,
+    ObjectiveFactory,
+    PathwayFactory,
+    PersonFactory,
+    ProjectFactory,
+    TaskFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def plan(org):
+    """One pathway with two objectives: one with two weighted key results, one empty."""
+    cycle = CycleFactory(organization=org)
+    pathway = PathwayFactory(organization=org, name="Patient access")
+    objective = ObjectiveFactory(
+        organization=org, pathway=pathway, cycle=cycle, title="Cut waiting times"
+    )
+    kr_count = KeyResultFactory(
+        organization=org, objective=objective, title="Clinics open", target_value=10
+    )
+    kr_wait = KeyResultFactory(
+        organization=org,
+        objective=objective,
+        title="Median wait (days)",
+        start_value=40,
+        current_value=40,
+        target_value=20,
+        weight=3,
+    )
+    ObjectiveFactory(organization=org, pathway=pathway, cycle=cycle, title="No KRs yet")
+    return {"pathway": pathway, "objective": objective, "count": kr_count, "wait": kr_wait}
+
+
+def url(name, org, **kwargs):
+    return reverse(name, kwargs={"org_slug": org.slug, **kwargs})
+
+
+def test_dashboard_shows_pathways_and_progress(owner_client, org, plan):
+    plan["wait"].current_value = 30  # halfway on a decreasing metric
+    plan["wait"].save()
+    response = owner_client.get(url("org_home", org))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Patient access" in page
+    # (0 * 1 + 0.5 * 3) / 4 = 37.5% for the objective; the empty objective is left out.
+    assert response.context["dashboard"].pathways[0].progress == pytest.approx(0.375)
+    assert 'aria-valuenow="38"' in page
+
+
+def test_htmx_check_in_updates_row_objective_and_pathway(owner_client, org, plan):
+    kr = plan["wait"]
+    response = owner_client.post(
+        url("check_in_create", org, key_result_id=kr.pk),
+        {"value": "30", "confidence": "6", "note": "  New triage rota  "},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    # The key result's own row, with its new value ...
+    assert f'id="kr-{kr.pk}"' in page
+    assert "Check-in saved." in page
+    # ... and the objective and pathway summary swapped out of band, both at 37.5%.
+    assert 'id="objective-progress" class="card summary" hx-swap-oob="true"' in page
+    assert page.count('aria-valuenow="38"') == 2
+    assert "<html" not in page  # a fragment, not a page reload
+    kr.refresh_from_db()
+    assert kr.current_value == Decimal(30)
+    assert kr.confidence == 6
+    check_in = CheckIn.objects.get(key_result=kr)
+    assert check_in.note == "New triage rota"
+    assert check_in.organization_id == org.pk
+
+
+def test_check_in_without_javascript_redirects_back(owner_client, org, plan):
+    kr = plan["count"]
+    response = owner_client.post(
+        url("check_in_create", org, key_result_id=kr.pk), {"value": "5"}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == url(
+        "objective_detail", org, objective_id=plan["objective"].pk
+    )
+    assert "Checked in on" in response.content.decode()
+    kr.refresh_from_db()
+    assert kr.current_value == 5
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_check_in_refuses_text_in_a_number_and_saves_nothing(owner_client, org, plan, htmx):
+    kr = plan["count"]
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    response = owner_client.post(
+        url("check_in_create", org, key_result_id=kr.pk),
+        {"value": "about five", "confidence": "11"},
+        **headers,
+    )
+    assert response.status_code == (200 if htmx else 400)
+    page = response.content.decode()
+    assert "Enter a number." in page
+    assert "Ensure this value is less than or equal to 10." in page
+    assert CheckIn.objects.count() == 0
+    kr.refresh_from_db()
+    assert kr.current_value == 0
+
+
+def test_yes_no_check_in_takes_only_zero_or_one(owner_client, org, plan):
+    kr = KeyResultFactory(organization=org, objective=plan["objective"], metric_type="yes_no")
+    response = owner_client.post(
+        url("check_in_create", org, key_result_id=kr.pk), {"value": "0.5"}, HTTP_HX_REQUEST="true"
+    )
+    assert "takes 1 (done) or 0 (not done)" in response.content.decode()
+    assert not CheckIn.objects.filter(key_result=kr).exists()
+
+
+def test_objective_page_lists_key_results_with_history(owner_client, org, plan):
+    owner_client.post(url("check_in_create", org, key_result_id=plan["count"].pk), {"value": "2"})
+    response = owner_client.get(url("objective_detail", org, objective_id=plan["objective"].pk))
+    page = response.content.decode()
+    assert "Clinics open" in page and "Median wait (days)" in page
+    assert "History (1 check-in)" in page
+
+
+def test_empty_objective_says_it_has_no_progress(owner_client, org, plan):
+    empty = Objective.objects.get(title="No KRs yet")
+    page = owner_client.get(url("objective_detail", org, objective_id=empty.pk)).content.decode()
+    assert "No key results yet, so this objective has no progress." in page
+
+
+def test_task_status_inline_updates_row_and_completion(owner_client, org):
+    project = ProjectFactory(organization=org)
+    task = TaskFactory(organization=org, project=project)
+    TaskFactory(organization=org, project=project)
+    response = owner_client.post(
+        url("task_status", org, task_id=task.pk), {"status": "done"}, HTTP_HX_REQUEST="true"
+    )
+    page = response.content.decode()
+    assert f'id="task-{task.pk}"' in page and "is-done" in page
+    assert 'id="project-completion" class="card summary" hx-swap-oob="true"' in page
+    assert "1 of 2 tasks done" in page
+    task.refresh_from_db()
+    assert task.status == TaskStatus.DONE and task.completed_at is not None
+    # Moving it back clears the completion time.
+    owner_client.post(url("task_status", org, task_id=task.pk), {"status": "todo"})
+    task.refresh_from_db()
+    assert task.completed_at is None
+
+
+def test_task_status_refuses_unknown_status(owner_client, org):
+    task = TaskFactory(organization=org)
+    response = owner_client.post(
+        url("task_status", org, task_id=task.pk), {"status": "finished!!"}, HTTP_HX_REQUEST="true"
+    )
+    assert "Choose one of the listed statuses." in response.content.decode()
+    task.refresh_from_db()
+    assert task.status == TaskStatus.TODO
+
+
+@pytest.fixture
+def projects(org):
+    access = PathwayFactory(organization=org, name="Patient access")
+    quality = PathwayFactory(organization=org, name="Clinical quality")
+    maya = PersonFactory(organization=org, name="Maya Okafor")
+    return {
+        "telehealth": ProjectFactory(
+            organization=org, name="Telehealth expansion", pathway=access, owner=maya
+        ),
+        "portal": ProjectFactory(
+            organization=org, name="Patient portal rollout", pathway=access, status="on_hold"
+        ),
+        "audit": ProjectFactory(organization=org, name="Clinical audit programme", pathway=quality),
+    }
+
+
+def listed(response) -> set[str]:
+    return {project.name for project in response.context["projects"]}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("telehealth", {"Telehealth expansion"}),
+        ("  TELEHEALTH  ", {"Telehealth expansion"}),  # stray case and whitespace
+        ("teleheath", {"Telehealth expansion"}),  # a typo
+        ("portal  rolout", {"Patient portal rollout"}),  # a typo in the second word
+        ("clinical", {"Clinical audit programme"}),
+        ("maya", {"Telehealth expansion"}),  # the owner's name
+        ("patient access", {"Telehealth expansion", "Patient portal rollout"}),  # the pathway
+        ("zebra", set()),
+    ],
+)
+def test_project_search_copes_with_messy_input(owner_client, org, projects, query, expected):
+    response = owner_client.get(url("project_list", org), {"q": query})
+    assert listed(response) == expected
+
+
+def test_project_filters(owner_client, org, projects):
+    base = url("project_list", org)
+    assert listed(owner_client.get(base, {"status": "on_hold"})) == {"Patient portal rollout"}
+    pathway = projects["audit"].pathway_id
+    assert listed(owner_client.get(base, {"pathway": pathway})) == {"Clinical audit programme"}
+    owner = projects["telehealth"].owner_id
+    assert listed(owner_client.get(base, {"owner": owner})) == {"Telehealth expansion"}
+    # Garbage in the query string is ignored, not an error.
+    response = owner_client.get(base, {"status": "nope", "pathway": "x", "owner": "1;drop"})
+    assert response.status_code == 200 and len(listed(response)) == 3
+
+
+def test_project_search_htmx_returns_only_results(owner_client, org, projects):
+    response = owner_client.get(
+        url("project_list", org),
+        {"q": "audit"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="project-results",
+    )
+    page = response.content.decode()
+    assert page.lstrip().startswith('<div id="project-results"')
+    assert "Clinical audit programme" in page and "Telehealth" not in page
+
+
+def test_project_page_shows_tasks_and_flags_departed_assignees(owner_client, org):
+    gone = PersonFactory(organization=org, name="Sam Left", departed_on=datetime.date(2026, 1, 31))
+    task = TaskFactory(organization=org, assignee=gone, title="Update the rota")
+    page = owner_client.get(url("project_detail", org, project_id=task.project_id)).content
+    assert b"Update the rota" in page and b"left Jan 2026" in page
+
+
+def test_my_work_groups_by_organization(client, org, other_org, member_of):
+    user = member_of(org, Role.MEMBER, username="crossunit")
+    from orgs.models import Membership
+
+    Membership.objects.create(user=user, organization=other_org, role=Role.VIEWER)
+    me_here = PersonFactory(organization=org, user=user)
+    me_there = PersonFactory(organization=other_org, user=user)
+    TaskFactory(organization=org, assignee=me_here, title="Here task")
+    TaskFactory(organization=other_org, assignee=me_there, title="There task")
+    TaskFactory(organization=other_org, assignee=me_there, title="Done task", status="done")
+    KeyResultFactory(organization=other_org, owner=me_there, title="There KR")
+    # Work in an organization the user has left does not show.
+    stranger_org = PersonFactory().organization
+    TaskFactory(
+        organization=stranger_org, assignee=PersonFactory(organization=stranger_org, user=user)
+    )
+
+    client.force_login(user)
+    response = client.get(reverse("my_work"))
+    groups = response.context["groups"]
+    assert [g.organization for g in groups] == [org, other_org]
+    assert [t.title for t in groups[0].open_tasks] == ["Here task"]
+    assert [t.title for t in groups[1].open_tasks] == ["There task"]
+    assert [kr.title for kr in groups[1].check_ins_due] == ["There KR"]
+    page = response.content.decode()
+    assert url("org_home", other_org) in page
+
+
+# Forms refuse bad input beside the field and save nothing.
+
+
+def test_key_result_target_equal_to_start_is_refused(owner_client, org, plan):
+    response = owner_client.post(
+        url("key_result_create", org, objective_id=plan["objective"].pk),
+        {
+            "title": "Flat",
+            "metric_type": "number",
+            "start_value": "5",
+            "target_value": "5.0",
+            "weight": "1",
+        },
+    )
+    assert response.status_code == 400
+    assert "The target must differ from the start" in response.content.decode()
+    assert not KeyResult.objects.filter(title="Flat").exists()
+
+
+def test_key_result_text_in_number_is_refused(owner_client, org, plan):
+    response = owner_client.post(
+        url("key_result_create", org, objective_id=plan["objective"].pk),
+        {
+            "title": "Typed",
+            "metric_type": "number",
+            "start_value": "zero",
+            "target_value": "10",
+            "weight": "1",
+        },
+    )
+    assert response.status_code == 400
+    assert 'id="id_start_value_error">Enter a number.' in response.content.decode()
+    assert not KeyResult.objects.filter(title="Typed").exists()
+
+
+def test_new_key_result_starts_at_its_start_value(owner_client, org, plan):
+    response = owner_client.post(
+        url("key_result_create", org, objective_id=plan["objective"].pk),
+        {
+            "title": "  Churn  ",
+            "metric_type": "percentage",
+            "start_value": "8",
+            "target_value": "5",
+            "unit": "%",
+            "weight": "1",
+        },
+    )
+    assert response.status_code == 302
+    kr = KeyResult.objects.get(title="Churn")
+    assert kr.current_value == 8 and kr.organization == org
+
+
+def test_project_end_before_start_is_refused(owner_client, org):
+    response = owner_client.post(
+        url("project_create", org),
+        {
+            "name": "Backwards",
+            "status": "planned",
+            "starts_on": "2026-05-01",
+            "ends_on": "2026-04-01",
+        },
+    )
+    assert response.status_code == 400
+    assert "The end date cannot be before the start date." in response.content.decode()
+    assert not Project.objects.filter(name="Backwards").exists()
+
+
+def test_project_title_of_ten_thousand_characters_is_refused(owner_client, org):
+    response = owner_client.post(
+        url("project_create", org), {"name": "x" * 10_000, "status": "planned"}
+    )
+    assert response.status_code == 400
+    assert "at most 200 characters (it has 10000)" in response.content.decode()
+    assert Project.objects.count() == 0
+
+
+def test_task_assignee_from_another_organization_is_refused(owner_client, org, other_org):
+    project = ProjectFactory(organization=org)
+    outsider = PersonFactory(organization=other_org, name="Outsider")
+    response = owner_client.post(
+        url("task_create", org, project_id=project.pk),
+        {"title": "Sneaky", "status": "todo", "assignee": outsider.pk},
+    )
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+    assert not Task.objects.filter(title="Sneaky").exists()
+
+
+def test_project_objective_from_another_organization_is_refused(owner_client, org, other_org):
+    foreign = ObjectiveFactory(organization=other_org)
+    response = owner_client.post(
+        url("project_create", org),
+        {"name": "Linked", "status": "active", "objectives": [foreign.pk]},
+    )
+    assert response.status_code == 400
+    assert not Project.objects.filter(name="Linked").exists()
+
+
+def test_project_create_and_edit(owner_client, org, plan):
+    response = owner_client.post(
+        url("project_create", org),
+        {
+            "name": "Night clinics",
+            "status": ProjectStatus.ACTIVE,
+            "pathway": plan["pathway"].pk,
+            "objectives": [plan["objective"].pk],
+        },
+    )
+    project = Project.objects.get(name="Night clinics")
+    assert response.url == url("project_detail", org, project_id=project.pk)
+    assert list(project.objectives.all()) == [plan["objective"]]
+
+
+def test_departed_people_are_not_offered_for_new_tasks(owner_client, org):
+    project = ProjectFactory(organization=org)
+    PersonFactory(organization=org, name="Still Here")
+    PersonFactory(organization=org, name="Long Gone", departed_on=datetime.date(2025, 1, 1))
+    page = owner_client.get(url("task_create", org, project_id=project.pk)).content.decode()
+    assert "Still Here" in page and "Long Gone" not in page
