@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.db.models import Q
 
-from orgs.models import Membership, OrgOwned, Person, Role
+from orgs.models import OrgOwned, Person, Role
 
 
 class DateInput(forms.DateInput):
@@ -53,7 +53,5 @@ class MemberAddForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
 
 
-class MemberRoleForm(forms.ModelForm):
-    class Meta:
-        model = Membership
-        fields = ["role"]
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)

@@ -47,18 +47,20 @@ def membership_add(*, organization: Organization, identifier: str, role: Role) -
 
 @transaction.atomic
 def membership_change_role(*, membership: Membership, role: Role) -> Membership:
-    if membership.role == Role.OWNER and role != Role.OWNER:
-        _ensure_not_last_owner(membership)
-    membership.role = role
-    membership.save(update_fields=["role"])
-    return membership
+    stored = Membership.objects.select_for_update().get(pk=membership.pk)
+    if stored.role == Role.OWNER and role != Role.OWNER:
+        _ensure_not_last_owner(stored)
+    stored.role = role
+    stored.save(update_fields=["role"])
+    return stored
 
 
 @transaction.atomic
 def membership_remove(*, membership: Membership) -> None:
-    if membership.role == Role.OWNER:
-        _ensure_not_last_owner(membership)
-    membership.delete()
+    stored = Membership.objects.select_for_update().get(pk=membership.pk)
+    if stored.role == Role.OWNER:
+        _ensure_not_last_owner(stored)
+    stored.delete()
 
 
 def _ensure_not_last_owner(membership: Membership) -> None:

@@ -82,15 +82,14 @@ def member_list(request: HttpRequest, org_slug: str) -> HttpResponse:
 @require_role(Role.OWNER)
 def member_role(request: HttpRequest, org_slug: str, membership_id: int) -> HttpResponse:
     membership = _membership(request, membership_id)
-    form = MemberRoleForm(request.POST, instance=membership)
+    form = MemberRoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose one of the listed roles.")
     else:
         try:
-            services.membership_change_role(
-                membership=membership, role=Role(form.cleaned_data["role"])
-            )
-            messages.success(request, f"{membership.user.get_username()} is now {membership.role}.")
+            role = Role(form.cleaned_data["role"])
+            services.membership_change_role(membership=membership, role=role)
+            messages.success(request, f"{membership.user.get_username()} is now {role.label}.")
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
     return redirect("member_list", org_slug=org_slug)

@@ -1,0 +1,102 @@
+"""Owners manage memberships; people stay in the directory when they leave."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from orgs.models import Membership, Person, Role
+from tests.factories import PersonFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_owner_adds_a_member_by_email_with_messy_input(owner_client, org):
+    UserFactory(username="ravi", email="ravi@example.org")
+    response = owner_client.post(
+        reverse("member_list", args=[org.slug]),
+        {"identifier": "  Ravi@Example.ORG ", "role": "admin"},
+    )
+    assert response.status_code == 302
+    assert Membership.objects.get(organization=org, user__username="ravi").role == Role.ADMIN
+
+
+def test_adding_an_unknown_user_or_a_member_twice_is_refused(owner_client, org, owner):
+    response = owner_client.post(
+        reverse("member_list", args=[org.slug]), {"identifier": "ghost", "role": "member"}
+    )
+    assert response.status_code == 400
+    assert "No user has that username or email." in response.content.decode()
+    response = owner_client.post(
+        reverse("member_list", args=[org.slug]), {"identifier": "olivia", "role": "member"}
+    )
+    assert "olivia is already a member." in response.content.decode()
+    assert Membership.objects.filter(organization=org).count() == 1
+
+
+def test_the_last_owner_cannot_be_demoted_or_removed(owner_client, org, owner):
+    membership = Membership.objects.get(user=owner, organization=org)
+    response = owner_client.post(
+        reverse("member_role", args=[org.slug, membership.pk]), {"role": "viewer"}, follow=True
+    )
+    assert "An organization needs at least one owner." in response.content.decode()
+    owner_client.post(reverse("member_remove", args=[org.slug, membership.pk]))
+    membership.refresh_from_db()
+    assert membership.role == Role.OWNER
+
+
+def test_an_owner_can_step_down_when_another_owner_exists(owner_client, org, owner, member_of):
+    member_of(org, Role.OWNER)
+    membership = Membership.objects.get(user=owner, organization=org)
+    owner_client.post(reverse("member_role", args=[org.slug, membership.pk]), {"role": "admin"})
+    membership.refresh_from_db()
+    assert membership.role == Role.ADMIN
+
+
+def test_role_garbage_is_refused(owner_client, org, member_of):
+    target = Membership.objects.get(user=member_of(org, Role.MEMBER))
+    response = owner_client.post(
+        reverse("member_role", args=[org.slug, target.pk]), {"role": "superuser"}, follow=True
+    )
+    assert "Choose one of the listed roles." in response.content.decode()
+    target.refresh_from_db()
+    assert target.role == Role.MEMBER
+
+
+def test_marking_a_person_departed_keeps_them(owner_client, org):
+    person = PersonFactory(organization=org, name="Jo Bloggs")
+    response = owner_client.post(
+        reverse("person_edit", args=[org.slug, person.pk]),
+        {"name": "  Jo   Bloggs ", "email": " JO@Example.org ", "departed_on": "2026-09-30"},
+    )
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert person.departed_on == datetime.date(2026, 9, 30)
+    assert (person.name, person.email) == ("Jo Bloggs", "jo@example.org")
+    page = owner_client.get(reverse("people_list", args=[org.slug])).content.decode()
+    assert "Left 30 Sep 2026" in page
+
+
+def test_person_with_bad_email_is_refused(owner_client, org):
+    response = owner_client.post(
+        reverse("person_create", args=[org.slug]), {"name": "Al", "email": "not an email"}
+    )
+    assert response.status_code == 400
+    assert "Enter a valid email address." in response.content.decode()
+    assert not Person.objects.filter(name="Al").exists()
+
+
+def test_service_checks_the_stored_role_not_the_instance(org, owner):
+    """Regression: a form had already put the new role on the instance, so the last-owner
+    check saw "viewer" and let the only owner demote themselves."""
+    from django.core.exceptions import ValidationError
+
+    from orgs.services import membership_change_role
+
+    membership = Membership.objects.get(user=owner, organization=org)
+    membership.role = Role.VIEWER  # as ModelForm validation would leave it
+    with pytest.raises(ValidationError):
+        membership_change_role(membership=membership, role=Role.VIEWER)
+    assert Membership.objects.get(pk=membership.pk).role == Role.OWNER

@@ -1,0 +1,156 @@
+"""Tenancy: no page of an organization, and no object of one, is reachable from outside it.
+
+The URLconf is walked, so every page added later is covered without anyone listing it here;
+a page whose URL takes an id this file does not know how to fill fails the walk until added.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from okrs.models import CheckIn
+from orgs.models import Membership, Role
+from tests.factories import (
+    CheckInFactory,
+    CycleFactory,
+    KeyResultFactory,
+    MembershipFactory,
+    PersonFactory,
+    TaskFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+# Pages outside any organization. Anything org-owned must live under /o/<org_slug>/.
+ORGANIZATION_FREE_PAGES = {"home", "login", "logout", "my_work"}
+
+
+def walk(resolvers=None, prefix=""):
+    """(route, name, converter names) of every named URL pattern in the project."""
+    for entry in (resolvers or get_resolver()).url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from walk(entry, route)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield route, entry.name, set(re.findall(r"<(?:\w+:)?(\w+)>", route))
+
+
+def org_patterns():
+    return [(name, params) for route, name, params in walk() if "org_slug" in params]
+
+
+def build_objects(organization) -> dict[str, int]:
+    """One object of every kind a URL can name, all in `organization`: URL kwarg -> id."""
+    key_result = KeyResultFactory(organization=organization)
+    objective = key_result.objective
+    task = TaskFactory(organization=organization)
+    CycleFactory(organization=organization)
+    CheckInFactory(organization=organization, key_result=key_result)
+    membership = MembershipFactory(organization=organization, role=Role.MEMBER)
+    return {
+        "pathway_id": objective.pathway_id,
+        "objective_id": objective.pk,
+        "key_result_id": key_result.pk,
+        "project_id": task.project_id,
+        "task_id": task.pk,
+        "person_id": PersonFactory(organization=organization).pk,
+        "membership_id": membership.pk,
+    }
+
+
+def fill(name, params, slug, ids):
+    unknown = params - {"org_slug"} - set(ids)
+    assert not unknown, f"{name}: teach this test which object {unknown} names"
+    return reverse(name, kwargs={"org_slug": slug, **{p: ids[p] for p in params - {"org_slug"}}})
+
+
+@pytest.fixture
+def two_orgs(org, other_org):
+    mine, theirs = build_objects(org), build_objects(other_org)
+    # The acting user is an owner at home, so no role check can hide a tenancy leak.
+    user = UserFactory(username="insider")
+    Membership.objects.create(user=user, organization=org, role=Role.OWNER)
+    return user, mine, theirs
+
+
+def test_every_page_outside_an_organization_is_known():
+    """Django's admin is the staff-only site; every other page is here or under /o/<slug>/."""
+    free = {
+        name
+        for route, name, params in walk()
+        if "org_slug" not in params and not route.startswith("admin/")
+    }
+    assert free == ORGANIZATION_FREE_PAGES
+
+
+def test_the_walk_finds_the_pages():
+    names = {name for name, _ in org_patterns()}
+    assert {"org_home", "objective_detail", "check_in_create", "member_list"} <= names
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_non_members_get_404_on_every_url_of_another_organization(
+    client, two_orgs, other_org, method
+):
+    user, _, theirs = two_orgs
+    client.force_login(user)
+    for name, params in org_patterns():
+        url = fill(name, params, other_org.slug, theirs)
+        response = getattr(client, method)(url)
+        assert response.status_code == 404, (
+            f"{method.upper()} {url} answered {response.status_code}"
+        )
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_ids_of_another_organization_in_my_urls_get_404(client, two_orgs, org, method):
+    user, mine, theirs = two_orgs
+    client.force_login(user)
+    checked = 0
+    for name, params in org_patterns():
+        if params == {"org_slug"}:
+            continue
+        url = fill(name, params, org.slug, theirs)
+        status = getattr(client, method)(url).status_code
+        if status == 405:
+            # A POST-only page refuses GET before looking at the id; that answer must not
+            # depend on the id (the POST run checks these pages).
+            own = getattr(client, method)(fill(name, params, org.slug, mine)).status_code
+            assert own == 405, f"{url}: 405 for a foreign id but {own} for mine"
+            continue
+        assert status == 404, f"{method.upper()} {url} answered {status}"
+        checked += 1
+    assert checked >= 10
+    assert CheckIn.objects.filter(organization=org).count() == 1  # nothing written
+
+
+def test_my_own_urls_answer(client, two_orgs, org):
+    """The control for the two tests above: the same URLs with my own ids are not 404."""
+    user, mine, _ = two_orgs
+    client.force_login(user)
+    for name, params in org_patterns():
+        url = fill(name, params, org.slug, mine)
+        status = client.get(url).status_code
+        assert status in (200, 405), f"GET {url} answered {status}"
+
+
+def test_anonymous_visitors_are_sent_to_login(client, two_orgs, org):
+    _, mine, _ = two_orgs
+    for name, params in org_patterns():
+        url = fill(name, params, org.slug, mine)
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response.url.startswith(reverse("login")), url
+
+
+def test_an_unknown_organization_looks_like_a_foreign_one(client, two_orgs, other_org):
+    user, *_ = two_orgs
+    client.force_login(user)
+    missing = client.get("/o/no-such-org/")
+    foreign = client.get(f"/o/{other_org.slug}/")
+    assert missing.status_code == foreign.status_code == 404
+    assert other_org.name.encode() not in foreign.content
