@@ -27,7 +27,9 @@ def metric(value: Decimal | None, unit: str = "") -> str:
     """A metric value without trailing zeros: Decimal("42.5000") -> "42.5"."""
     if value is None:
         return "–"
-    text = number_format(value.normalize() if isinstance(value, Decimal) else value, force_grouping=True)
+    text = number_format(
+        value.normalize() if isinstance(value, Decimal) else value, force_grouping=True
+    )
     if unit in ("%", "percent"):
         return f"{text}%"
     return f"{text} {unit}".strip()
