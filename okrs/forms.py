@@ -6,7 +6,6 @@ from __future__ import annotations
 from django import forms
 
 from okrs.models import (
-    CONFIDENCE_VALIDATORS,
     VALUE_DIGITS,
     Cycle,
     KeyResult,
@@ -82,7 +81,6 @@ class CheckInForm(forms.Form):
     value = forms.DecimalField(label="New value", **VALUE_DIGITS)
     confidence = forms.IntegerField(
         required=False,
-        validators=CONFIDENCE_VALIDATORS,
         min_value=0,
         max_value=10,
         help_text="0 (no chance) to 10 (certain)",
@@ -92,6 +90,8 @@ class CheckInForm(forms.Form):
     )
 
     def __init__(self, *args, key_result: KeyResult, **kwargs):
+        # One form per key result on a page: ids must not repeat, or labels point elsewhere.
+        kwargs.setdefault("auto_id", f"id_kr{key_result.pk}_%s")
         super().__init__(*args, **kwargs)
         self.key_result = key_result
         self.fields["value"].widget.attrs.update({"step": "any", "inputmode": "decimal"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -112,7 +113,8 @@ def test_check_in_refuses_text_in_a_number_and_saves_nothing(owner_client, org, 
     assert response.status_code == (200 if htmx else 400)
     page = response.content.decode()
     assert "Enter a number." in page
-    assert "Ensure this value is less than or equal to 10." in page
+    # Once, beside the field (it used to be printed twice by two identical validators).
+    assert page.count("Ensure this value is less than or equal to 10.") == 1
     assert CheckIn.objects.count() == 0
     kr.refresh_from_db()
     assert kr.current_value == 0
@@ -133,6 +135,10 @@ def test_objective_page_lists_key_results_with_history(owner_client, org, plan):
     page = response.content.decode()
     assert "Clinics open" in page and "Median wait (days)" in page
     assert "History (1 check-in)" in page
+    # Regression: every key result's check-in form used id="id_value", so each label
+    # pointed at the first form's input.
+    ids = re.findall(r' id="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), "element ids repeat"
 
 
 def test_empty_objective_says_it_has_no_progress(owner_client, org, plan):
