@@ -11,6 +11,7 @@ import datetime
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -28,6 +29,8 @@ def record_save(*, record: OrgOwned) -> OrgOwned:
 @transaction.atomic
 def project_save(*, project: Project, objectives: list[Objective] | None = None) -> Project:
     project.full_clean()
+    if objectives and any(o.organization_id != project.organization_id for o in objectives):
+        raise ValidationError({"objectives": "Choose objectives from this organization."})
     project.last_activity_at = timezone.now()
     project.save()
     if objectives is not None:

@@ -121,7 +121,7 @@ def project_list(request: HttpRequest, org_slug: str) -> HttpResponse:
         status=status if status in ProjectStatus.values else "",
         pathway_id=_int_or_none(params.get("pathway")),
         owner_id=_int_or_none(params.get("owner")),
-        query=params.get("q", "")[:200],
+        query=" ".join(params.get("q", "").split())[:200],
     )
     context = {
         "projects": selectors.project_list(organization=request.org, filters=filters),
@@ -170,7 +170,8 @@ def task_status(request: HttpRequest, org_slug: str, task_id: int) -> HttpRespon
 
 @login_required
 def my_work(request: HttpRequest) -> HttpResponse:
-    return render(request, "okrs/my_work.html", {"groups": selectors.my_work(user=request.user)})
+    context = {"groups": selectors.my_work(user=request.user), "today": timezone.localdate()}
+    return render(request, "okrs/my_work.html", context)
 
 
 # Create and edit pages: admins edit the plan; members add and edit tasks.

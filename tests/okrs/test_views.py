@@ -214,6 +214,11 @@ def test_project_search_copes_with_messy_input(owner_client, org, projects, quer
     assert listed(response) == expected
 
 
+def test_search_echo_is_tidied(owner_client, org, projects):
+    response = owner_client.get(url("project_list", org), {"q": "  teleheath \t "})
+    assert "matching “teleheath”" in response.content.decode()
+
+
 def test_project_filters(owner_client, org, projects):
     base = url("project_list", org)
     assert listed(owner_client.get(base, {"status": "on_hold"})) == {"Patient portal rollout"}
@@ -392,3 +397,14 @@ def test_departed_people_are_not_offered_for_new_tasks(owner_client, org):
     PersonFactory(organization=org, name="Long Gone", departed_on=datetime.date(2025, 1, 1))
     page = owner_client.get(url("task_create", org, project_id=project.pk)).content.decode()
     assert "Still Here" in page and "Long Gone" not in page
+
+
+def test_project_service_refuses_another_organizations_objective(org, other_org):
+    from django.core.exceptions import ValidationError
+
+    from okrs.services import project_save
+
+    project = Project(organization=org, name="Cross-linked", status=ProjectStatus.ACTIVE)
+    with pytest.raises(ValidationError):
+        project_save(project=project, objectives=[ObjectiveFactory(organization=other_org)])
+    assert not Project.objects.filter(name="Cross-linked").exists()

@@ -1,0 +1,1249 @@
+"""Demo data: two organizations that look like the reference organization, mess included.
+
+Plain functions, called by `manage.py seed_demo` inside a transaction. Every random choice
+comes from `random.Random(<fixed seed>)`, one per organization, and every date is relative to
+`timezone.localdate()`, so the demo is the same shape on every machine and always looks current.
+
+Idempotent: an organization whose slug already exists is left exactly as it is (it is never
+duplicated or reset); the demo users, their memberships and their directory entries are made
+sure of on every run.
+
+The main organization carries the mess real Airtable data has (see `DemoMess` and the
+comments marked "Mess:"), so data-health pages have something true to show.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import random
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from okrs import progress
+from okrs.models import (
+    CheckIn,
+    Cycle,
+    KeyResult,
+    MetricType,
+    Objective,
+    Pathway,
+    Project,
+    ProjectStatus,
+    Task,
+    TaskStatus,
+)
+from orgs.models import Membership, Organization, Person, Role
+
+URL = "http://127.0.0.1:8000"
+DEMO_PASSWORD = "missionos-demo"  # published on purpose: it is the demo login
+BATCH = 500
+
+N, P, C, Y, M = (
+    MetricType.NUMBER,
+    MetricType.PERCENTAGE,
+    MetricType.CURRENCY,
+    MetricType.YES_NO,
+    MetricType.MILESTONE,
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Specifications: what each organization holds
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    first_name: str
+    last_name: str
+    email: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+USERS = (
+    DemoUser("demo", "Dana", "Reyes", "demo@example.org"),
+    DemoUser("olivia", "Olivia", "Bennett", "olivia@example.org"),
+    DemoUser("victor", "Victor", "Osei", "victor@example.org"),
+)
+
+
+@dataclass(frozen=True)
+class KR:
+    title: str
+    metric: MetricType
+    start: float
+    target: float
+    unit: str = ""
+    # Mess: a key result nobody has ever checked in on.
+    no_check_ins: bool = False
+
+
+def yes_no(title: str, **kwargs) -> KR:
+    return KR(title, Y, 0, 1, **kwargs)
+
+
+@dataclass(frozen=True)
+class Obj:
+    title: str
+    key_results: tuple[KR, ...]
+    owner: str = ""  # a directory name; random when empty
+    parent: str = ""  # the title of an objective (same cycle) this one supports
+
+
+@dataclass(frozen=True)
+class PathwaySpec:
+    name: str
+    description: str
+    current: tuple[Obj, ...]
+    previous: tuple[Obj, ...]
+    projects: tuple[str, ...]
+    task_titles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OrgSpec:
+    name: str
+    slug: str
+    seed: int
+    email_domain: str
+    people: tuple[str, ...]
+    pathways: tuple[PathwaySpec, ...]
+    # Statuses dealt out to the projects (shuffled); its length is the project count.
+    project_statuses: tuple[ProjectStatus, ...]
+    task_total: int
+    # username -> role
+    members: dict[str, Role]
+    # Mess (see DemoMess): counts and names, all zero/empty for a tidy organization.
+    departed: tuple[str, ...] = ()
+    stale_projects: int = 0
+    demo_open_tasks: int = 3
+    demo_key_results: int = 2
+
+
+GENERIC_TASKS = (
+    "Draft the project charter",
+    "Agree scope with the clinical leads",
+    "Collect baseline data",
+    "Map the current process",
+    "Run a stakeholder workshop",
+    "Write the business case",
+    "Confirm the budget with finance",
+    "Review risks with the sponsor",
+    "Set up a weekly huddle",
+    "Train the first group of staff",
+    "Update the policy document",
+    "Build the progress dashboard",
+    "Plan go-live communications",
+    "Report results to the steering group",
+    "Evaluate the pilot",
+    "Hand over to operations",
+    "Publish an FAQ for staff",
+    "Book the kick-off meeting",
+)
+
+STATUS_DEAL = (
+    (ProjectStatus.PLANNED,) * 6
+    + (ProjectStatus.ACTIVE,) * 22
+    + (ProjectStatus.ON_HOLD,) * 5
+    + (ProjectStatus.DONE,) * 8
+    + (ProjectStatus.ABANDONED,) * 3
+)
+
+NORTHWIND = OrgSpec(
+    name="Northwind Health",
+    slug="northwind",
+    seed=20261,
+    email_domain="northwind.example.org",
+    people=(
+        "Dana Reyes",
+        "Olivia Bennett",
+        "Victor Osei",
+        "Amara Okafor",
+        "Tom Lindqvist",
+        "Priya Natarajan",
+        "Marcus Webb",
+        "Sofia Marquez",
+        "Henrik Larsen",
+        "Grace Liu",
+        "Samuel Adeyemi",
+        "Fatima Haddad",
+        "Liam O'Connor",
+        "Chloe Dubois",
+        "Rahul Mehta",
+        "Hannah Schmidt",
+        "Diego Alvarez",
+        "Aisha Bello",
+        "Ben Carter",
+        "Mei Tanaka",
+        "Jonas Weber",
+        "Ruth Mensah",
+        "Kevin Park",
+        "Isabel Costa",
+        "Noah Fischer",
+        "Elena Popescu",
+        "Yusuf Demir",
+        "Claire Robinson",
+        "Oscar Nilsson",
+        "Leila Rahimi",
+    ),
+    # Mess: four people who left months ago; their open tasks were never reassigned.
+    departed=("Marcus Webb", "Chloe Dubois", "Kevin Park", "Oscar Nilsson"),
+    # Mess: five projects still marked active that nobody has touched for 3 to 8 months.
+    stale_projects=5,
+    demo_open_tasks=6,
+    demo_key_results=3,
+    members={"demo": Role.ADMIN, "olivia": Role.OWNER, "victor": Role.VIEWER},
+    project_statuses=STATUS_DEAL,
+    task_total=230,
+    pathways=(
+        PathwaySpec(
+            name="Patient access",
+            description="Make it quick and simple for every patient to get the right care.",
+            current=(
+                # Mess: the same objective tracked independently by two teams, in two
+                # pathways, with two owners ("...wait times" / "...waiting time" below).
+                Obj(
+                    "Reduce patient wait times",
+                    (
+                        # A decreasing metric: the target is below the start.
+                        KR("Median days to first specialist appointment", N, 42, 28, "days"),
+                        KR("Referrals triaged within 48 hours", P, 61, 90, "%"),
+                        yes_no("Same-day booking live in outpatient clinics"),
+                    ),
+                    owner="Amara Okafor",
+                ),
+                Obj(
+                    "Make booking an appointment effortless",
+                    (
+                        KR("Appointments booked online", P, 18, 40, "%"),
+                        KR("Call-centre abandonment rate", P, 14, 6, "%"),
+                        KR("Online booking rollout steps completed", M, 0, 5),
+                    ),
+                ),
+                Obj(
+                    "Open evening and weekend access",
+                    (
+                        KR("Clinics offering evening hours", N, 3, 10, "clinics"),
+                        KR("Weekend urgent-care visits per week", N, 220, 320, "visits"),
+                    ),
+                    parent="Reduce patient wait times",
+                ),
+                Obj(
+                    "Improve access for rural patients",
+                    (
+                        KR("Telehealth visits per month", N, 850, 1400, "visits"),
+                        yes_no("Mobile clinic route launched", no_check_ins=True),
+                        KR("Rural patients within 30 minutes of care", P, 72, 80, "%"),
+                    ),
+                ),
+            ),
+            previous=(
+                Obj(
+                    "Shorten referral processing",
+                    (
+                        KR("Referrals processed within 5 days", P, 40, 80, "%"),
+                        KR("GP practices using e-referral", P, 20, 60, "%"),
+                    ),
+                ),
+                Obj(
+                    "Launch the patient portal",
+                    (
+                        KR("Portal launch milestones", M, 0, 4),
+                        KR("Portal sign-ups", N, 0, 5000, "patients"),
+                    ),
+                ),
+            ),
+            projects=(
+                "Central referral hub",
+                "Online booking rollout",
+                "Same-day clinic pilot",
+                "Call-centre redesign",
+                "Telehealth expansion",
+                "Mobile clinic for rural towns",
+                "Evening clinic staffing",
+                "Waiting list validation",
+                "Patient portal phase 2",
+                "Interpreter services on demand",
+                "Self check-in kiosks",
+            ),
+            task_titles=(
+                "Validate the waiting list against the PAS",
+                "Test the booking flow with patients",
+                "Agree triage criteria with consultants",
+                "Publish new clinic hours",
+            ),
+        ),
+        PathwaySpec(
+            name="Clinical quality",
+            description="Safe, effective and consistent care on every ward, every day.",
+            current=(
+                Obj(
+                    "Reduce patient waiting time",
+                    (
+                        KR("Average emergency department wait", N, 94, 60, "minutes"),
+                        KR("ED patients seen within 4 hours", P, 78, 95, "%"),
+                    ),
+                    owner="Tom Lindqvist",
+                ),
+                Obj(
+                    "Cut avoidable hospital readmissions",
+                    (
+                        KR("30-day readmission rate", P, 14.2, 11.0, "%"),
+                        KR("Discharge summaries sent within 24 hours", P, 64, 95, "%"),
+                        KR("Post-discharge follow-up calls made", P, 40, 85, "%"),
+                    ),
+                ),
+                Obj(
+                    "Make medication safer",
+                    (
+                        KR("Medication errors per 1,000 doses", N, 3.8, 2.0),
+                        KR("Wards with bedside barcode scanning", M, 0, 6),
+                        KR("Pharmacist review on admission", P, 55, 90, "%"),
+                    ),
+                ),
+                Obj(
+                    "Prevent hospital-acquired infections",
+                    (
+                        KR("Hand hygiene audit compliance", P, 81, 95, "%"),
+                        KR("Central line infections per quarter", N, 6, 2, "infections"),
+                        yes_no("Sepsis screening protocol adopted"),
+                    ),
+                ),
+            ),
+            previous=(
+                Obj(
+                    "Standardise discharge planning",
+                    (
+                        KR("Patients with an expected discharge date", P, 30, 80, "%"),
+                        yes_no("Discharge checklist approved"),
+                    ),
+                ),
+                Obj(
+                    "Reduce patient falls",
+                    (
+                        KR("Falls per 1,000 bed days", N, 4.1, 3.0),
+                        KR("Falls risk assessed on admission", P, 70, 95, "%"),
+                    ),
+                ),
+            ),
+            projects=(
+                "ED streaming and triage",
+                "Discharge before noon",
+                "Post-discharge phone follow-up",
+                "Bedside barcode scanning",
+                "Pharmacist on admission",
+                "Hand hygiene campaign",
+                "Central line care bundle",
+                "Sepsis screening protocol",
+                "Falls prevention rounds",
+                "Clinical audit dashboard",
+                "Pressure injury prevention",
+            ),
+            task_titles=(
+                "Audit ten patient records",
+                "Present findings at the quality committee",
+                "Update the ward checklist",
+                "Run a simulation session on the ward",
+            ),
+        ),
+        PathwaySpec(
+            name="Workforce",
+            description="Attract, grow and keep the people who care for our patients.",
+            current=(
+                Obj(
+                    "Keep the nurses we have",
+                    (
+                        KR("Registered nurse turnover (annualised)", P, 19, 13, "%"),
+                        KR("Leavers given an exit interview", P, 35, 80, "%"),
+                        yes_no("Flexible rostering pilot live"),
+                    ),
+                ),
+                Obj(
+                    "Fill critical vacancies faster",
+                    (
+                        KR("Average days to hire", N, 68, 45, "days"),
+                        KR("Open critical vacancies", N, 41, 20, "posts"),
+                        KR("Agency staffing spend per month", C, 480000, 300000, "USD"),
+                    ),
+                ),
+                Obj(
+                    "Grow our own leaders",
+                    (
+                        KR("Managers through the leadership programme", N, 0, 40, "managers"),
+                        KR("Leadership programme modules launched", M, 0, 4),
+                    ),
+                ),
+                # Mess: an objective agreed in the planning meeting that never got key results.
+                Obj("Modernise the staff intranet", ()),
+            ),
+            previous=(
+                Obj(
+                    "Improve staff engagement",
+                    (
+                        KR("Engagement survey response rate", P, 38, 65, "%"),
+                        KR("Engagement score (out of 10)", N, 6.1, 7.0),
+                    ),
+                ),
+                Obj(
+                    "Onboard new graduates well",
+                    (
+                        KR("New graduates still with us after 6 months", P, 80, 92, "%"),
+                        KR("Preceptor programme steps delivered", M, 0, 3),
+                    ),
+                ),
+            ),
+            projects=(
+                "Flexible rostering pilot",
+                "Exit interview programme",
+                "Recruitment process overhaul",
+                "International nurse recruitment",
+                "Leadership academy",
+                "New graduate preceptorship",
+                "Staff wellbeing hub",
+                "Agency staff reduction",
+                "Intranet replacement",
+                "Learning management system",
+                "Staff parking and transport",
+            ),
+            task_titles=(
+                "Interview shortlisted candidates",
+                "Survey staff on rostering preferences",
+                "Agree terms with the staff union",
+                "Update job descriptions",
+            ),
+        ),
+        PathwaySpec(
+            name="Financial sustainability",
+            description="Live within our means and invest where it matters most.",
+            current=(
+                Obj(
+                    "Balance the operating budget",
+                    (
+                        KR("Monthly operating deficit", C, 1200000, 0, "USD"),
+                        KR("Departments within budget", P, 58, 90, "%"),
+                    ),
+                    owner="Olivia Bennett",
+                ),
+                Obj(
+                    "Reduce supply chain costs",
+                    (
+                        KR("Supply savings secured this year", C, 0, 2500000, "USD"),
+                        KR("Supplier contracts renegotiated", M, 0, 12, no_check_ins=True),
+                        KR("Stock-outs of critical supplies per month", N, 9, 2),
+                    ),
+                ),
+                Obj(
+                    "Get paid faster for the care we give",
+                    (
+                        KR("Days in accounts receivable", N, 52, 40, "days"),
+                        KR("Claims accepted first time", P, 86, 96, "%"),
+                        yes_no("Automated coding live"),
+                    ),
+                ),
+                Obj(
+                    "Grow philanthropic income",
+                    (
+                        KR("Funds raised this quarter", C, 0, 750000, "USD"),
+                        KR("New major donors", N, 0, 15, "donors"),
+                    ),
+                ),
+            ),
+            previous=(
+                Obj(
+                    "Close the year on budget",
+                    (
+                        KR("Year-end budget variance", C, 900000, 0, "USD"),
+                        KR("Cost centres reporting monthly", P, 60, 100, "%"),
+                    ),
+                ),
+                Obj(
+                    "Cut energy costs",
+                    (
+                        KR("Energy spend per quarter", C, 410000, 360000, "USD"),
+                        yes_no("LED retrofit complete"),
+                    ),
+                ),
+            ),
+            projects=(
+                "Budget accountability reviews",
+                "Supply contract renegotiation",
+                "Inventory management system",
+                "Automated clinical coding",
+                "Claims denial task force",
+                "Energy efficiency retrofit",
+                "Capital plan 2027",
+                "Philanthropy campaign",
+                "Procurement policy refresh",
+                "Revenue cycle training",
+                "Theatre utilisation review",
+            ),
+            task_titles=(
+                "Reconcile last month's spend",
+                "Get three supplier quotes",
+                "Prepare the board finance paper",
+                "Review the top 20 denied claims",
+            ),
+        ),
+    ),
+)
+
+NORTHWIND_LABS = OrgSpec(
+    name="Northwind Labs",
+    slug="northwind-labs",
+    seed=20262,
+    email_domain="labs.northwind.example.org",
+    people=(
+        "Dana Reyes",
+        "Olivia Bennett",
+        "Ingrid Solberg",
+        "Mateo Rossi",
+        "Nadia Karim",
+        "Peter Hughes",
+        "Zara Ahmed",
+        "Felix Wagner",
+        "Lucy Tran",
+        "Omar Farouk",
+    ),
+    members={"demo": Role.MEMBER, "olivia": Role.OWNER},
+    project_statuses=(
+        ProjectStatus.PLANNED,
+        ProjectStatus.ACTIVE,
+        ProjectStatus.ACTIVE,
+        ProjectStatus.ACTIVE,
+        ProjectStatus.ACTIVE,
+        ProjectStatus.ON_HOLD,
+        ProjectStatus.DONE,
+        ProjectStatus.DONE,
+    ),
+    task_total=30,
+    pathways=(
+        PathwaySpec(
+            name="Research translation",
+            description="Move what our studies find into everyday practice, faster.",
+            current=(
+                Obj(
+                    "Turn research into bedside practice",
+                    (
+                        KR("Studies with an implementation plan", P, 20, 60, "%"),
+                        KR("Clinical guidelines updated from our trials", M, 0, 4),
+                    ),
+                ),
+                Obj(
+                    "Win more research funding",
+                    (
+                        KR("Grant income secured", C, 0, 1500000, "USD"),
+                        KR("Grant applications submitted", N, 0, 12, "applications"),
+                    ),
+                ),
+            ),
+            previous=(),
+            projects=(
+                "Trial results to guidelines",
+                "Implementation science fellowship",
+                "Grant writing support desk",
+                "Industry partnership programme",
+            ),
+            task_titles=("Draft the grant narrative", "Summarise trial findings for clinicians"),
+        ),
+        PathwaySpec(
+            name="Digital health products",
+            description="Build tools clinicians and patients rely on.",
+            current=(
+                Obj(
+                    "Ship the remote monitoring app",
+                    (
+                        yes_no("Remote monitoring app in the app stores"),
+                        KR("Patients enrolled in remote monitoring", N, 0, 300, "patients"),
+                        KR("Release milestones met", M, 0, 5),
+                    ),
+                ),
+                Obj(
+                    "Make our tools reliable",
+                    (
+                        KR("Platform uptime", P, 99.0, 99.9, "%"),
+                        KR("Open critical bugs", N, 18, 5, "bugs"),
+                    ),
+                ),
+            ),
+            previous=(),
+            projects=(
+                "Remote monitoring app MVP",
+                "Device integration",
+                "Platform reliability sprint",
+                "Clinician feedback panel",
+            ),
+            task_titles=("Fix the sync crash on Android", "Run usability test with nurses"),
+        ),
+    ),
+)
+
+ORGANIZATIONS = (NORTHWIND, NORTHWIND_LABS)
+
+
+NOTES_UP = (
+    "Moving in the right direction.",
+    "Two more teams on board this week.",
+    "Pilot results better than expected.",
+    "Steady progress, no blockers.",
+    "The new process is sticking.",
+    "From the weekly report; the trend is holding.",
+    "Good week: the backlog came down.",
+)
+NOTES_FLAT = (
+    "No change this week.",
+    "Waiting on IT for the data extract.",
+    "Flat: staff shortages in two units.",
+    "Holiday week, little movement.",
+    "Vendor delay; escalated to the steering group.",
+)
+NOTES_DOWN = (
+    "Slipped back; looking into why.",
+    "Winter pressures hit the numbers.",
+    "Figure re-based after a measurement change.",
+)
+
+
+# --------------------------------------------------------------------------------------------
+# What a run reports
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class OrgReport:
+    organization: Organization
+    created: bool
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class UserReport:
+    username: str
+    created: bool
+    roles: list[tuple[str, str]] = field(default_factory=list)  # (organization name, role)
+
+
+@dataclass
+class SeedReport:
+    organizations: list[OrgReport] = field(default_factory=list)
+    users: list[UserReport] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        lines = []
+        for org in self.organizations:
+            state = "created" if org.created else "already there, left as it was"
+            counts = ", ".join(f"{name}: {n}" for name, n in org.counts.items())
+            lines.append(f"{org.organization.name} ({org.organization.slug}): {state}")
+            lines.append(f"    {counts}")
+        lines.append("")
+        lines.append(f"Open {URL} and sign in with one of these (password {DEMO_PASSWORD}):")
+        width = max(len(user.username) for user in self.users)
+        for user in self.users:
+            roles = ", ".join(f"{role} in {name}" for name, role in user.roles)
+            lines.append(
+                f"    username {user.username:<{width}}  password {DEMO_PASSWORD}  {roles}"
+            )
+        return lines
+
+
+def organization_counts(organization: Organization) -> dict[str, int]:
+    scoped = {
+        "people": Person,
+        "cycles": Cycle,
+        "pathways": Pathway,
+        "objectives": Objective,
+        "key results": KeyResult,
+        "check-ins": CheckIn,
+        "projects": Project,
+        "tasks": Task,
+    }
+    return {
+        name: model.objects.filter(organization=organization).count()
+        for name, model in scoped.items()
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------------
+
+
+def seed_demo(
+    *, today: datetime.date | None = None, now: datetime.datetime | None = None
+) -> SeedReport:
+    """Create the demo organizations that do not exist yet, and make sure of the demo users.
+
+    Call inside `transaction.atomic()`.
+    """
+    now = now or timezone.now()
+    today = today or timezone.localdate(now)
+    report = SeedReport()
+    users = {spec.username: ensure_user(spec, report) for spec in USERS}
+    for spec in ORGANIZATIONS:
+        organization = Organization.objects.filter(slug=spec.slug).first()
+        created = organization is None
+        if created:
+            organization = OrgBuilder(spec, users=users, today=today, now=now).build()
+        ensure_members(spec, organization, users, now=now)
+        report.organizations.append(
+            OrgReport(organization, created, organization_counts(organization))
+        )
+    roles = Membership.objects.filter(user__in=users.values()).select_related(
+        "organization", "user"
+    )
+    by_user = {user.username: user for user in report.users}
+    for membership in roles.order_by("user__username", "organization__name"):
+        by_user[membership.user.username].roles.append(
+            (membership.organization.name, membership.get_role_display().lower())
+        )
+    return report
+
+
+def ensure_user(spec: DemoUser, report: SeedReport):
+    """The user exists, is active and signs in with the demo password."""
+    user_model = get_user_model()
+    user, created = user_model.objects.get_or_create(
+        username=spec.username,
+        defaults={"first_name": spec.first_name, "last_name": spec.last_name, "email": spec.email},
+    )
+    if created or not user.is_active or not user.check_password(DEMO_PASSWORD):
+        user.is_active = True
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    report.users.append(UserReport(spec.username, created))
+    return user
+
+
+def ensure_members(spec: OrgSpec, organization: Organization, users: dict, *, now) -> None:
+    """Each demo user is a member (an existing role is kept) and has a directory entry."""
+    for username, role in spec.members.items():
+        user = users[username]
+        membership, created = Membership.objects.get_or_create(
+            user=user, organization=organization, defaults={"role": role}
+        )
+        # Login lands in the organization used last: make that the main one for the demo user.
+        if created and username == "demo" and spec is NORTHWIND:
+            Membership.objects.filter(pk=membership.pk).update(last_used_at=now)
+        people = Person.objects.filter(organization=organization)
+        if people.filter(user=user).exists():
+            continue
+        person = (
+            people.filter(user__isnull=True, email__iexact=user.email).order_by("pk").first()
+            or people.filter(user__isnull=True, name=user.get_full_name()).order_by("pk").first()
+        )
+        if person is None:
+            person = Person(organization=organization, name=user.get_full_name(), email=user.email)
+        person.user = user
+        person.save()
+
+
+# --------------------------------------------------------------------------------------------
+# Building one organization
+# --------------------------------------------------------------------------------------------
+
+
+def quarter_bounds(day: datetime.date) -> tuple[datetime.date, datetime.date]:
+    first_month = 3 * ((day.month - 1) // 3) + 1
+    starts_on = datetime.date(day.year, first_month, 1)
+    next_start = (
+        datetime.date(day.year + 1, 1, 1)
+        if first_month == 10
+        else datetime.date(day.year, first_month + 3, 1)
+    )
+    return starts_on, next_start - datetime.timedelta(days=1)
+
+
+def quarter_name(starts_on: datetime.date) -> str:
+    return f"{starts_on.year} Q{(starts_on.month - 1) // 3 + 1}"
+
+
+def email_for(name: str, domain: str) -> str:
+    return ".".join(re.sub(r"[^a-z ]", "", name.lower()).split()) + f"@{domain}"
+
+
+class OrgBuilder:
+    """Builds one organization from its spec in a fixed number of bulk inserts."""
+
+    def __init__(self, spec: OrgSpec, *, users: dict, today: datetime.date, now: datetime.datetime):
+        self.spec = spec
+        self.rng = random.Random(spec.seed)
+        self.today = today
+        self.now = now
+        self.tz = timezone.get_current_timezone()
+        self.users_by_name = {user.get_full_name(): user for user in users.values()}
+        self.viewer_names = {
+            users[username].get_full_name()
+            for username, role in spec.members.items()
+            if role == Role.VIEWER
+        }
+        self.epoch = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+
+    # Helpers ------------------------------------------------------------------------------
+
+    def at(
+        self, day: datetime.date, hour: int | None = None, *, rng: random.Random | None = None
+    ) -> datetime.datetime:
+        """A working-hours moment on `day`, never later than now."""
+        rng = rng or self.rng
+        hour = rng.randint(8, 17) if hour is None else hour
+        moment = datetime.datetime.combine(
+            day, datetime.time(hour, rng.randrange(0, 60, 5)), tzinfo=self.tz
+        )
+        return min(moment, self.now - datetime.timedelta(minutes=rng.randint(5, 90)))
+
+    def days(self, low: int, high: int) -> datetime.date:
+        return self.today + datetime.timedelta(days=self.rng.randint(low, high))
+
+    def owned(self, **fields):
+        return {"organization": self.organization, **fields}
+
+    # Build ----------------------------------------------------------------------------------
+
+    def build(self) -> Organization:
+        self.organization = Organization.objects.create(name=self.spec.name, slug=self.spec.slug)
+        self.build_people()
+        self.build_cycles()
+        self.build_pathways_and_objectives()
+        self.build_key_results_and_check_ins()
+        self.build_projects()
+        self.build_tasks()
+        return self.organization
+
+    def build_people(self) -> None:
+        assert len(set(self.spec.people)) == len(self.spec.people)
+        people = []
+        for name in self.spec.people:
+            user = self.users_by_name.get(name)
+            departed_on = None
+            if name in self.spec.departed:
+                # Mess: left one to six months ago, still holding open tasks (build_tasks).
+                departed_on = self.days(-180, -30)
+            people.append(
+                Person(
+                    **self.owned(
+                        name=name,
+                        email=user.email if user else email_for(name, self.spec.email_domain),
+                        user=user,
+                        departed_on=departed_on,
+                    )
+                )
+            )
+        Person.objects.bulk_create(people)
+        self.people = {person.name: person for person in people}
+        self.demo_person = self.people["Dana Reyes"]
+        self.active_people = [p for p in people if p.departed_on is None]
+        # Who gets ordinary work: everyone still here except the demo user, whose share of
+        # tasks and key results is set exactly so "my work" always has the same shape, and
+        # except viewers, who cannot check in or move tasks.
+        self.pool = [
+            p
+            for p in self.active_people
+            if p is not self.demo_person and p.name not in self.viewer_names
+        ]
+        self.departed_people = [p for p in people if p.departed_on is not None]
+
+    def build_cycles(self) -> None:
+        starts_on, ends_on = quarter_bounds(self.today)
+        self.current = Cycle(
+            **self.owned(name=quarter_name(starts_on), starts_on=starts_on, ends_on=ends_on)
+        )
+        cycles = [self.current]
+        self.previous = None
+        if any(pathway.previous for pathway in self.spec.pathways):
+            prev_start, prev_end = quarter_bounds(starts_on - datetime.timedelta(days=1))
+            self.previous = Cycle(
+                **self.owned(name=quarter_name(prev_start), starts_on=prev_start, ends_on=prev_end)
+            )
+            cycles.append(self.previous)
+        for cycle in cycles:
+            cycle.created_at = self.at(cycle.starts_on - datetime.timedelta(days=14), 10)
+        Cycle.objects.bulk_create(cycles)
+
+    def build_pathways_and_objectives(self) -> None:
+        pathways = [
+            Pathway(**self.owned(name=spec.name, description=spec.description, position=position))
+            for position, spec in enumerate(self.spec.pathways, start=1)
+        ]
+        Pathway.objects.bulk_create(pathways)
+        self.pathways = pathways
+
+        # (objective, spec, cycle, pathway index); objectives with a parent go in a second batch.
+        self.objectives: list[tuple[Objective, Obj, Cycle, int]] = []
+        for index, (pathway, spec) in enumerate(zip(pathways, self.spec.pathways, strict=True)):
+            for cycle, specs in ((self.current, spec.current), (self.previous, spec.previous)):
+                for obj in specs:
+                    owner = self.people[obj.owner] if obj.owner else self.rng.choice(self.pool)
+                    objective = Objective(
+                        **self.owned(pathway=pathway, cycle=cycle, title=obj.title, owner=owner)
+                    )
+                    objective.created_at = self.at(cycle.starts_on - datetime.timedelta(days=7))
+                    self.objectives.append((objective, obj, cycle, index))
+        by_title = {(o.title, cycle.pk): o for o, _, cycle, _ in self.objectives}
+        for objective, spec, cycle, _ in self.objectives:
+            if spec.parent:
+                objective.parent = by_title[(spec.parent, cycle.pk)]
+        Objective.objects.bulk_create([o for o, s, _, _ in self.objectives if not s.parent])
+        Objective.objects.bulk_create([o for o, s, _, _ in self.objectives if s.parent])
+
+    def build_key_results_and_check_ins(self) -> None:
+        key_results: list[tuple[KeyResult, KR, Cycle, float]] = []
+        for objective, spec, cycle, _ in self.objectives:
+            # Each objective has its own pace; its key results vary around it. Most are on
+            # track, some lag (at risk), a few are well behind (off track).
+            low, high = self.rng.choices(
+                [(1.05, 1.4), (0.65, 0.95), (0.3, 0.55)], weights=[7, 3, 1.5]
+            )[0]
+            pace = self.rng.uniform(low, high)
+            for kr in spec.key_results:
+                key_result = KeyResult(
+                    **self.owned(
+                        objective=objective,
+                        title=kr.title,
+                        metric_type=kr.metric,
+                        start_value=_decimal(kr.start),
+                        current_value=_decimal(kr.start),
+                        target_value=_decimal(kr.target),
+                        unit=kr.unit,
+                        owner=self.rng.choice(self.pool),
+                    )
+                )
+                key_result.created_at = objective.created_at
+                kr_pace = max(0.15, pace + self.rng.uniform(-0.15, 0.15))
+                key_results.append((key_result, kr, cycle, kr_pace))
+
+        # The demo user owns a few current key results: one of them is due a check-in, and in
+        # the main organization one has never been checked in on.
+        current = [item for item in key_results if item[2] is self.current]
+        never = [item for item in current if item[1].no_check_ins]
+        checked = [item for item in current if not item[1].no_check_ins]
+        demo_owned = self.rng.sample(checked, self.spec.demo_key_results - min(1, len(never)))
+        demo_owned += never[:1]
+        for key_result, *_ in demo_owned:
+            key_result.owner = self.demo_person
+        check_in_due = {id(demo_owned[0][0])}
+
+        KeyResult.objects.bulk_create([kr for kr, *_ in key_results])
+
+        check_ins = []
+        for key_result, spec, cycle, pace in key_results:
+            if spec.no_check_ins:
+                continue  # Mess: see KR.no_check_ins.
+            overdue = id(key_result) in check_in_due or self.rng.random() < 0.12
+            history = self.history(key_result, spec, cycle, pace, overdue=overdue)
+            check_ins.extend(history)
+            latest = history[-1]
+            key_result.current_value = latest.value
+            key_result.confidence = latest.confidence
+        CheckIn.objects.bulk_create(check_ins, batch_size=BATCH)
+        KeyResult.objects.bulk_update(
+            [kr for kr, *_ in key_results], ["current_value", "confidence"], batch_size=BATCH
+        )
+        self.key_results = key_results
+
+    def history(
+        self, key_result: KeyResult, spec: KR, cycle: Cycle, pace: float, *, overdue: bool
+    ) -> list[CheckIn]:
+        """Weekly check-ins, oldest first, moving from start towards target at `pace`.
+
+        How many check-ins fit depends on today's date, so each key result draws from its own
+        random stream: the rest of the organization comes out the same whatever the date.
+        """
+        which = "current" if cycle is self.current else "previous"
+        rng = random.Random(f"{self.spec.seed}:{which}:{key_result.objective.title}:{spec.title}")
+        if cycle is self.current:
+            # At least 8 weeks of history, even early in a quarter (the first check-ins then
+            # fall in planning weeks before it starts, at the start value).
+            last = self.today - datetime.timedelta(
+                days=rng.randint(9, 16) if overdue else rng.randint(1, 6)
+            )
+            weeks_in = (last - cycle.starts_on).days // 7 + 1
+            count = min(12, max(8, weeks_in))
+            dates = [last - datetime.timedelta(weeks=count - 1 - i) for i in range(count)]
+        else:
+            dates = []
+            day = cycle.starts_on + datetime.timedelta(days=rng.randint(3, 6))
+            while day <= cycle.ends_on:
+                dates.append(day)
+                day += datetime.timedelta(weeks=1)
+        # A yes/no key result flips to done once, part-way through (or never, if slow).
+        done_at = rng.uniform(0.25, 0.75) / pace
+        author = key_result.owner.user if key_result.owner else None
+        confidence = rng.randint(6, 8)
+        target_confidence = round(2 + 7 * min(pace, 1.1) / 1.1)
+        check_ins, previous = [], None
+        for day in dates:
+            elapsed = progress.elapsed_fraction(cycle.starts_on, cycle.ends_on, day)
+            fraction = pace * elapsed + rng.uniform(-0.04, 0.04) * (elapsed > 0)
+            fraction = max(-0.1, min(1.05, fraction))
+            value = _metric_value(spec, fraction, done=elapsed >= done_at)
+            confidence += (target_confidence > confidence) - (target_confidence < confidence)
+            confidence = max(0, min(10, confidence + rng.choice((-1, 0, 0, 0, 1))))
+            # The note follows what the figure did since the last check-in.
+            now_progress = progress.key_result_progress(spec.start, value, spec.target)
+            moved = 0 if previous is None else now_progress - previous
+            notes = NOTES_UP if moved > 0.005 else NOTES_DOWN if moved < -0.005 else NOTES_FLAT
+            note = rng.choice(notes) if rng.random() < 0.7 else ""
+            checked_in_at = self.at(day, rng=rng)
+            check_ins.append(
+                CheckIn(
+                    **self.owned(
+                        key_result=key_result,
+                        value=value,
+                        confidence=confidence,
+                        note=note,
+                        author=author,
+                        checked_in_at=checked_in_at,
+                        created_at=checked_in_at,
+                    )
+                )
+            )
+            previous = now_progress
+        return check_ins
+
+    def build_projects(self) -> None:
+        names = [(name, index) for index, p in enumerate(self.spec.pathways) for name in p.projects]
+        statuses = list(self.spec.project_statuses)
+        assert len(names) == len(statuses), "one status per project"
+        self.rng.shuffle(statuses)
+        active = [i for i, status in enumerate(statuses) if status == ProjectStatus.ACTIVE]
+        # Mess: projects abandoned but never closed: still `active`, untouched for 3-8 months.
+        stale = set(self.rng.sample(active, self.spec.stale_projects))
+
+        projects, links = [], []
+        for i, ((name, pathway_index), status) in enumerate(zip(names, statuses, strict=True)):
+            starts_on, ends_on, last_activity = self.project_dates(status, stale=i in stale)
+            project = Project(
+                **self.owned(
+                    name=name,
+                    pathway=self.pathways[pathway_index],
+                    owner=self.rng.choice(self.pool),
+                    status=status,
+                    starts_on=starts_on,
+                    ends_on=ends_on,
+                    last_activity_at=last_activity,
+                )
+            )
+            project.created_at = self.at(min(starts_on, self.today) - datetime.timedelta(days=10))
+            project.is_stale = i in stale
+            projects.append(project)
+            finished = status in (ProjectStatus.DONE, ProjectStatus.ABANDONED)
+            cycle = self.previous if finished and self.previous else self.current
+            candidates = [o for o, s, c, p in self.objectives if p == pathway_index and c is cycle]
+            links.append(self.rng.sample(candidates, min(len(candidates), self.rng.randint(1, 2))))
+        Project.objects.bulk_create(projects)
+        Through = Project.objectives.through
+        Through.objects.bulk_create(
+            [
+                Through(project_id=project.pk, objective_id=objective.pk)
+                for project, objectives in zip(projects, links, strict=True)
+                for objective in objectives
+            ]
+        )
+        self.projects = projects
+
+    def project_dates(self, status: ProjectStatus, *, stale: bool):
+        """(starts_on, ends_on, last_activity_at) believable for the status."""
+
+        def ago(low: int, high: int) -> datetime.datetime:
+            days, hours = self.rng.randint(low, high), self.rng.randint(0, 8)
+            return self.now - datetime.timedelta(days=days, hours=hours)
+
+        if stale:
+            return self.days(-330, -260), self.days(-80, -20), ago(100, 230)
+        if status == ProjectStatus.ACTIVE:
+            return self.days(-150, -20), self.days(20, 160), ago(0, 9)
+        if status == ProjectStatus.PLANNED:
+            starts_on = self.days(7, 60)
+            return (
+                starts_on,
+                starts_on + datetime.timedelta(days=self.rng.randint(60, 180)),
+                ago(2, 25),
+            )
+        if status == ProjectStatus.ON_HOLD:
+            return self.days(-150, -40), self.days(20, 120), ago(15, 60)
+        if status == ProjectStatus.DONE:
+            starts_on, ends_on = self.days(-300, -150), self.days(-100, -14)
+            return starts_on, ends_on, self.at(ends_on, 16)
+        return self.days(-330, -200), None, ago(60, 200)  # abandoned
+
+    def task_counts(self) -> list[int]:
+        """Tasks per project, more for busy projects, summing to exactly `task_total`."""
+        weight = {
+            ProjectStatus.ACTIVE: 7,
+            ProjectStatus.ON_HOLD: 4,
+            ProjectStatus.PLANNED: 3,
+            ProjectStatus.DONE: 5,
+            ProjectStatus.ABANDONED: 3,
+        }
+        counts = [max(2, weight[p.status] + self.rng.randint(-2, 2)) for p in self.projects]
+        ceiling = len(GENERIC_TASKS)
+        while sum(counts) != self.spec.task_total:
+            i = self.rng.randrange(len(counts))
+            if sum(counts) < self.spec.task_total and counts[i] < ceiling:
+                counts[i] += 1
+            elif sum(counts) > self.spec.task_total and counts[i] > 2:
+                counts[i] -= 1
+        return counts
+
+    def build_tasks(self) -> None:
+        tasks: list[Task] = []
+        for project, count in zip(self.projects, self.task_counts(), strict=True):
+            pathway_spec = self.spec.pathways[self.pathways.index(project.pathway)]
+            titles = self.rng.sample(GENERIC_TASKS + pathway_spec.task_titles, count)
+            for title in titles:
+                tasks.append(self.task(project, title))
+
+        # The demo user's share: open tasks in live projects (some overdue), a few done ones.
+        fresh = [
+            t for t in tasks if t.project.status == ProjectStatus.ACTIVE and not t.project.is_stale
+        ]
+        open_fresh = [t for t in fresh if t.status != TaskStatus.DONE]
+        mine = self.rng.sample(open_fresh, self.spec.demo_open_tasks)
+        for index, task in enumerate(mine):
+            task.assignee = self.demo_person
+            if index < 2:  # two of them overdue, so "my work" shows it
+                task.due_on = self.days(-12, -2)
+        done_fresh = [t for t in fresh if t.status == TaskStatus.DONE]
+        for task in self.rng.sample(done_fresh, min(3, len(done_fresh))):
+            task.assignee = self.demo_person
+
+        # Mess: tasks still assigned to people who left. Three open tasks each, in projects
+        # that are still going, never reassigned after the person's departure.
+        taken = {id(t) for t in mine}
+        candidates = [
+            t
+            for t in tasks
+            if t.status != TaskStatus.DONE
+            and id(t) not in taken
+            and t.project.status in (ProjectStatus.ACTIVE, ProjectStatus.ON_HOLD)
+        ]
+        picks = self.rng.sample(candidates, 3 * len(self.departed_people))
+        for i, task in enumerate(picks):
+            task.assignee = self.departed_people[i % len(self.departed_people)]
+
+        Task.objects.bulk_create(tasks, batch_size=BATCH)
+
+        # A project's last activity is never before its latest completed task.
+        latest: dict[int, datetime.datetime] = {}
+        for task in tasks:
+            if task.completed_at and task.completed_at > latest.get(task.project_id, self.epoch):
+                latest[task.project_id] = task.completed_at
+        changed = [p for p in self.projects if latest.get(p.pk, self.epoch) > p.last_activity_at]
+        for project in changed:
+            project.last_activity_at = latest[project.pk]
+        Project.objects.bulk_update(changed, ["last_activity_at"])
+
+    def task(self, project: Project, title: str) -> Task:
+        """One task with a status, dates and an assignee that fit its project."""
+        rng = self.rng
+        status_weights = {
+            ProjectStatus.DONE: {TaskStatus.DONE: 1},
+            ProjectStatus.ABANDONED: {TaskStatus.DONE: 6, TaskStatus.TODO: 4},
+            ProjectStatus.PLANNED: {TaskStatus.TODO: 9, TaskStatus.IN_PROGRESS: 1},
+            ProjectStatus.ON_HOLD: {TaskStatus.DONE: 3, TaskStatus.TODO: 4, TaskStatus.BLOCKED: 3},
+            ProjectStatus.ACTIVE: {
+                TaskStatus.DONE: 35,
+                TaskStatus.IN_PROGRESS: 25,
+                TaskStatus.TODO: 28,
+                TaskStatus.BLOCKED: 12,
+            },
+        }[project.status]
+        if project.is_stale:
+            status_weights = {TaskStatus.DONE: 3, TaskStatus.TODO: 4, TaskStatus.IN_PROGRESS: 3}
+        status = rng.choices(list(status_weights), weights=list(status_weights.values()))[0]
+
+        starts_on = project.starts_on or self.today
+        created_at = min(self.at(starts_on + datetime.timedelta(days=rng.randint(0, 10))), self.now)
+        completed_at = None
+        if project.is_stale:
+            # Everything stopped when the project went quiet: due dates long past.
+            quiet = project.last_activity_at.date()
+            due_on = quiet + datetime.timedelta(days=rng.randint(-30, 30))
+            if status == TaskStatus.DONE:
+                completed_at = min(
+                    self.at(quiet - datetime.timedelta(days=rng.randint(0, 40))),
+                    project.last_activity_at,
+                )
+        elif status == TaskStatus.DONE:
+            if project.status == ProjectStatus.DONE:
+                span = max(1, (project.ends_on - starts_on).days)
+                day = starts_on + datetime.timedelta(days=rng.randint(span // 3, span))
+            elif project.status in (ProjectStatus.ABANDONED, ProjectStatus.ON_HOLD):
+                # Work done before the project stopped.
+                quiet = project.last_activity_at.date()
+                day = max(starts_on, quiet - datetime.timedelta(days=rng.randint(0, 60)))
+            else:
+                day = self.days(-min(60, max(1, (self.today - starts_on).days)), -1)
+            completed_at = self.at(day)
+            if project.status != ProjectStatus.ACTIVE:
+                completed_at = min(completed_at, project.last_activity_at)
+            due_on = completed_at.date() + datetime.timedelta(days=rng.randint(-3, 7))
+        elif project.status == ProjectStatus.PLANNED:
+            due_on = starts_on + datetime.timedelta(days=rng.randint(7, 60))
+        elif project.status == ProjectStatus.ABANDONED:
+            due_on = project.last_activity_at.date() + datetime.timedelta(days=rng.randint(-20, 40))
+        else:
+            # Live work: roughly one open task in six is overdue, one in ten undated.
+            due_on = self.days(-10, 50) if rng.random() > 0.1 else None
+        if completed_at is not None:
+            created_at = min(created_at, completed_at - datetime.timedelta(days=rng.randint(1, 20)))
+        assignee = rng.choice(self.pool) if rng.random() > 0.08 else None
+        task = Task(
+            **self.owned(
+                project=project,
+                title=title,
+                assignee=assignee,
+                status=status,
+                due_on=due_on,
+                completed_at=completed_at,
+                created_at=created_at,
+            )
+        )
+        return task
+
+
+def _decimal(value: float | int) -> Decimal:
+    return Decimal(str(value))
+
+
+def _metric_value(spec: KR, fraction: float, *, done: bool) -> Decimal:
+    """The value `fraction` of the way from start to target, rounded as the metric is read."""
+    if spec.metric == MetricType.YES_NO:
+        return Decimal(1 if done else 0)
+    start, target = spec.start, spec.target
+    if spec.metric == MetricType.MILESTONE:
+        return Decimal(max(0, min(int(target), math.floor(target * max(0.0, fraction) + 0.35))))
+    raw = start + (target - start) * fraction
+    if spec.metric == MetricType.PERCENTAGE:
+        return _decimal(round(max(0.0, min(100.0, raw)), 1))
+    if spec.metric == MetricType.CURRENCY:
+        step = 1000 if abs(target - start) >= 50000 else 100
+        return Decimal(round(max(0.0, raw) / step) * step)
+    return _decimal(round(max(0.0, raw)) if abs(target - start) >= 20 else round(max(0.0, raw), 1))
+
+
+# What the main organization's mess amounts to; the tests and the report read these.
+@dataclass(frozen=True)
+class DemoMess:
+    stale_active_projects: int = NORTHWIND.stale_projects
+    departed_people: tuple[str, ...] = NORTHWIND.departed
+    near_duplicate_objectives: tuple[str, str] = (
+        "Reduce patient wait times",
+        "Reduce patient waiting time",
+    )
+    objective_without_key_results: str = "Modernise the staff intranet"
+    key_results_without_check_ins: tuple[str, ...] = (
+        "Mobile clinic route launched",
+        "Supplier contracts renegotiated",
+    )
+
+
+MESS = DemoMess()
