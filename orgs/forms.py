@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from orgs.models import OrgOwned, Person, Role
@@ -42,10 +43,35 @@ class OrgModelForm(forms.ModelForm):
 class PersonForm(OrgModelForm):
     class Meta:
         model = Person
-        fields = ["name", "email", "departed_on"]
+        fields = ["name", "email", "user", "departed_on"]
         widgets = {"departed_on": DateInput()}
-        labels = {"departed_on": "Departed on"}
-        help_texts = {"departed_on": "Leave empty while the person is still here."}
+        labels = {"departed_on": "Departed on", "user": "MissionOS account"}
+        help_texts = {
+            "departed_on": "Leave empty while the person is still here.",
+            "user": "Links their tasks and key results to this member's “My work”.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only members of this organization can be linked.
+        self.fields["user"].queryset = (
+            get_user_model()
+            .objects.filter(memberships__organization=self.organization)
+            .order_by("username")
+        )
+
+    def clean_user(self):
+        user = self.cleaned_data["user"]
+        taken = (
+            Person.objects.for_org(self.organization, include_archived=True)
+            .filter(user=user)
+            .exclude(pk=self.instance.pk)
+        )
+        if user is not None and taken.exists():
+            raise forms.ValidationError(
+                f"{user.get_username()} is already linked to {taken.first().name}."
+            )
+        return user
 
 
 class MemberAddForm(forms.Form):

@@ -155,6 +155,7 @@ class Person(OrgOwned):
                 fields=["organization", "user"],
                 condition=models.Q(user__isnull=False),
                 name="unique_person_per_user",
+                violation_error_message="That account is already linked to another person.",
             ),
         ]
 

@@ -100,3 +100,30 @@ def test_service_checks_the_stored_role_not_the_instance(org, owner):
     with pytest.raises(ValidationError):
         membership_change_role(membership=membership, role=Role.VIEWER)
     assert Membership.objects.get(pk=membership.pk).role == Role.OWNER
+
+
+def test_linking_a_person_to_an_account(owner_client, org, other_org, member_of):
+    colleague = member_of(org, Role.MEMBER, username="casey")
+    stranger = member_of(other_org, Role.MEMBER, username="stranger")
+    person = PersonFactory(organization=org, name="Casey Wu")
+    form_url = reverse("person_edit", args=[org.slug, person.pk])
+
+    response = owner_client.post(form_url, {"name": "Casey Wu", "user": stranger.pk})
+    assert response.status_code == 400  # not a member here
+    assert "Select a valid choice" in response.content.decode()
+
+    assert (
+        owner_client.post(form_url, {"name": "Casey Wu", "user": colleague.pk}).status_code == 302
+    )
+    person.refresh_from_db()
+    assert person.user == colleague
+
+    # One directory entry per account: a second link is refused with a message, not a crash.
+    twin = PersonFactory(organization=org, name="Casey W.")
+    response = owner_client.post(
+        reverse("person_edit", args=[org.slug, twin.pk]), {"name": "Casey W.", "user": colleague.pk}
+    )
+    assert response.status_code == 400
+    assert "casey is already linked to Casey Wu." in response.content.decode()
+    twin.refresh_from_db()
+    assert twin.user is None
