@@ -152,10 +152,12 @@ def dashboard(*, organization: Organization, today: datetime.date | None = None)
     )
 
 
-def pathway_page(*, organization: Organization, pathway: Pathway) -> dict:
+def pathway_page(*, organization: Organization, pathway_id: int) -> dict:
+    """The pathway with progress, its objectives with health, and its projects.
+    Raises Pathway.DoesNotExist for another organization's id."""
     cycle = current_cycle(organization=organization)
     elapsed = cycle_elapsed(cycle)
-    scored = pathways_with_progress(organization=organization, cycle=cycle).get(pk=pathway.pk)
+    pathway = pathways_with_progress(organization=organization, cycle=cycle).get(pk=pathway_id)
     objectives = attach_health(
         list(
             objectives_with_progress(organization=organization)
@@ -166,7 +168,7 @@ def pathway_page(*, organization: Organization, pathway: Pathway) -> dict:
     )
     projects = projects_with_completion(organization=organization).filter(pathway=pathway)
     return {
-        "pathway": scored,
+        "pathway": pathway,
         "cycle": cycle,
         "objectives": objectives,
         "projects": list(projects),

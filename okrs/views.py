@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -32,6 +36,8 @@ from orgs.models import Role
 from orgs.pages import form_page
 from orgs.permissions import require_role
 
+T = TypeVar("T")
+
 
 def _org_get(request: HttpRequest, model, pk: int):
     """An object of the request's organization, or 404 (missing and foreign look the same)."""
@@ -40,6 +46,14 @@ def _org_get(request: HttpRequest, model, pk: int):
 
 def _org_url(request: HttpRequest, name: str, **kwargs) -> str:
     return reverse(name, kwargs={"org_slug": request.org.slug, **kwargs})
+
+
+def _found(lookup: Callable[[], T]) -> T:
+    """Run a selector that fetches one object; missing or foreign is a 404."""
+    try:
+        return lookup()
+    except ObjectDoesNotExist as missing:
+        raise Http404("Not found.") from missing
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -55,16 +69,16 @@ def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 
 def pathway_detail(request: HttpRequest, org_slug: str, pathway_id: int) -> HttpResponse:
-    pathway = _org_get(request, Pathway, pathway_id)
-    context = selectors.pathway_page(organization=request.org, pathway=pathway)
+    context = _found(
+        lambda: selectors.pathway_page(organization=request.org, pathway_id=pathway_id)
+    )
     return render(request, "okrs/pathway_detail.html", context)
 
 
 def _objective_context(request: HttpRequest, objective_id: int, **extra) -> dict:
-    try:
-        objective = selectors.objective_page(organization=request.org, objective_id=objective_id)
-    except Objective.DoesNotExist as missing:
-        raise Http404("No such objective.") from missing
+    objective = _found(
+        lambda: selectors.objective_page(organization=request.org, objective_id=objective_id)
+    )
     can_check_in = request.membership.allows(Role.MEMBER)
     forms_by_kr = extra.pop("check_in_forms", {})
     for key_result in objective.live_key_results:
@@ -135,10 +149,9 @@ def project_list(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 
 def _project_context(request: HttpRequest, project_id: int) -> dict:
-    try:
-        project = selectors.project_page(organization=request.org, project_id=project_id)
-    except Project.DoesNotExist as missing:
-        raise Http404("No such project.") from missing
+    project = _found(
+        lambda: selectors.project_page(organization=request.org, project_id=project_id)
+    )
     return {
         "project": project,
         "today": timezone.localdate(),

@@ -117,7 +117,7 @@ PAGES = {
     "project list": ("project_list", lambda o: {}, {}, 7),
     "project search": ("project_list", lambda o: {}, {"q": "projct 1"}, 8),
     "objective": ("objective_detail", lambda o: {"objective_id": o["objective"].pk}, {}, 10),
-    "pathway": ("pathway_detail", lambda o: {"pathway_id": o["pathway"].pk}, {}, 9),
+    "pathway": ("pathway_detail", lambda o: {"pathway_id": o["pathway"].pk}, {}, 8),
     "project": ("project_detail", lambda o: {"project_id": o["project"].pk}, {}, 7),
 }
 

@@ -80,3 +80,14 @@ def test_viewers_see_no_forms_they_cannot_use(client, org, objects, member_of):
     assert b"Save check-in" not in objective.content
     project = client.get(reverse("project_detail", args=[org.slug, objects["project_id"]]))
     assert b'name="status"' not in project.content and b"New task" not in project.content
+
+
+def test_refusals_are_explained_on_a_finished_page(client, org, objects, member_of):
+    client.force_login(member_of(org, Role.VIEWER))
+    refused = client.get(reverse("member_list", args=[org.slug]))
+    assert refused.status_code == 403
+    assert "This needs the owner role." in refused.content.decode()
+    assert 'class="org-switcher"' in refused.content.decode()  # the full layout, not a bare page
+    missing = client.get(reverse("project_detail", args=[org.slug, 999_999]))
+    assert missing.status_code == 404
+    assert "There is nothing here" in missing.content.decode()
