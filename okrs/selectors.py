@@ -7,6 +7,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -25,6 +26,7 @@ from okrs.models import (
 from orgs.models import Organization, Person
 
 RECENT_LIMIT = 8
+PATHWAY_PROJECTS_SHOWN = 12
 CHECK_IN_DUE_AFTER = datetime.timedelta(days=7)
 
 
@@ -107,6 +109,7 @@ class Dashboard:
     elapsed: float
     pathways: list[Pathway]
     at_risk: list[Objective]
+    at_risk_count: int
     recent_check_ins: list[CheckIn]
     overdue_tasks: list[Task]
     overdue_count: int
@@ -123,13 +126,16 @@ def dashboard(*, organization: Organization, today: datetime.date | None = None)
     elapsed = cycle_elapsed(cycle, today)
 
     pathways = list(pathways_with_progress(organization=organization, cycle=cycle))
-    objectives = objectives_with_progress(organization=organization).filter(cycle=cycle)
-    at_risk = [
-        objective
-        for objective in attach_health(list(objectives), elapsed)
-        if objective.health in (progress.Health.AT_RISK, progress.Health.OFF_TRACK)
-    ]
-    at_risk.sort(key=lambda o: (o.health != progress.Health.OFF_TRACK, o.progress or 0))
+    # The same thresholds as progress.health(), as a filter, so only the rows shown are read.
+    at_risk = (
+        objectives_with_progress(organization=organization)
+        .filter(cycle=cycle, progress__isnull=False)
+        .filter(
+            Q(progress__lte=elapsed - progress.AT_RISK_LAG)
+            | Q(min_confidence__lte=progress.AT_RISK_CONFIDENCE)
+        )
+        .order_by("progress", "title")
+    )
 
     overdue = overdue_tasks(organization=organization, today=today)
     totals = Project.objects.for_org(organization).aggregate(
@@ -144,7 +150,8 @@ def dashboard(*, organization: Organization, today: datetime.date | None = None)
         cycle=cycle,
         elapsed=elapsed,
         pathways=pathways,
-        at_risk=at_risk,
+        at_risk=attach_health(list(at_risk[:RECENT_LIMIT]), elapsed),
+        at_risk_count=at_risk.count(),
         recent_check_ins=list(recent_check_ins(organization=organization)[:RECENT_LIMIT]),
         overdue_tasks=list(overdue[:RECENT_LIMIT]),
         overdue_count=overdue.count(),
@@ -171,7 +178,8 @@ def pathway_page(*, organization: Organization, pathway_id: int) -> dict:
         "pathway": pathway,
         "cycle": cycle,
         "objectives": objectives,
-        "projects": list(projects),
+        "projects": list(projects.order_by("-last_activity_at", "id")[:PATHWAY_PROJECTS_SHOWN]),
+        "project_count": projects.count(),
     }
 
 
@@ -238,7 +246,14 @@ class ProjectFilters:
     query: str = ""
 
 
-def project_list(*, organization: Organization, filters: ProjectFilters) -> list[Project]:
+PROJECTS_PER_PAGE = 50
+
+
+def project_list(
+    *, organization: Organization, filters: ProjectFilters, page: str | int | None = 1
+) -> Page:
+    """One page of the filtered projects: by name, or best match first when searching.
+    A page number that is garbage or out of range gives the nearest real page."""
     projects = projects_with_completion(organization=organization)
     if filters.status:
         projects = projects.filter(status=filters.status)
@@ -247,15 +262,17 @@ def project_list(*, organization: Organization, filters: ProjectFilters) -> list
     if filters.owner_id:
         projects = projects.filter(owner_id=filters.owner_id)
     if not search.words(filters.query):
-        return list(projects.order_by("name"))
-    # Rank names in Python (typo-tolerant, same on every database), then fetch the matches.
+        return Paginator(projects.order_by("name", "id"), PROJECTS_PER_PAGE).get_page(page)
+    # Rank names in Python (typo-tolerant, same on every database), then fetch one page.
     candidates = projects.values_list("id", "name", "owner__name", "pathway__name")
     ranked = search.rank(
         filters.query,
         ((pk, " ".join(filter(None, texts))) for pk, *texts in candidates),
     )
-    by_id = {project.pk: project for project in projects.filter(pk__in=ranked)}
-    return [by_id[pk] for pk in ranked if pk in by_id]
+    page_of_ids = Paginator(ranked, PROJECTS_PER_PAGE).get_page(page)
+    by_id = {project.pk: project for project in projects.filter(pk__in=page_of_ids.object_list)}
+    page_of_ids.object_list = [by_id[pk] for pk in page_of_ids.object_list if pk in by_id]
+    return page_of_ids
 
 
 def project_page(*, organization: Organization, project_id: int) -> Project:

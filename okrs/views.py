@@ -138,7 +138,9 @@ def project_list(request: HttpRequest, org_slug: str) -> HttpResponse:
         query=" ".join(params.get("q", "").split())[:200],
     )
     context = {
-        "projects": selectors.project_list(organization=request.org, filters=filters),
+        "page": selectors.project_list(
+            organization=request.org, filters=filters, page=params.get("page")
+        ),
         "filters": filters,
         "statuses": ProjectStatus.choices,
         **selectors.organization_choices(organization=request.org),

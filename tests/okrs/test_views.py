@@ -193,7 +193,7 @@ def projects(org):
 
 
 def listed(response) -> set[str]:
-    return {project.name for project in response.context["projects"]}
+    return {project.name for project in response.context["page"].object_list}
 
 
 @pytest.mark.parametrize(
@@ -212,6 +212,26 @@ def listed(response) -> set[str]:
 def test_project_search_copes_with_messy_input(owner_client, org, projects, query, expected):
     response = owner_client.get(url("project_list", org), {"q": query})
     assert listed(response) == expected
+
+
+def test_project_list_pages_keep_the_filters(owner_client, org):
+    pathway = PathwayFactory(organization=org)
+    for i in range(120):
+        ProjectFactory(organization=org, pathway=pathway, name=f"Clinic {i:03}")
+    ProjectFactory(organization=org, name="Elsewhere")
+    base = url("project_list", org)
+    first = owner_client.get(base, {"pathway": pathway.pk})
+    page = first.content.decode()
+    assert "120 projects, showing 1–50" in page
+    assert f'href="?pathway={pathway.pk}&amp;page=2"' in page
+    third = owner_client.get(base, {"pathway": pathway.pk, "page": "3"})
+    assert [p.name for p in third.context["page"].object_list][:2] == ["Clinic 100", "Clinic 101"]
+    # Garbage and out-of-range page numbers land on a real page instead of an error.
+    assert owner_client.get(base, {"page": "x"}).context["page"].number == 1
+    assert owner_client.get(base, {"page": "99"}).context["page"].number == 3
+    # Searching pages too, best match first.
+    found = owner_client.get(base, {"q": "clinc", "page": "2"}).context["page"]
+    assert found.paginator.count == 120 and found.number == 2
 
 
 def test_search_echo_is_tidied(owner_client, org, projects):
@@ -408,3 +428,36 @@ def test_project_service_refuses_another_organizations_objective(org, other_org)
     with pytest.raises(ValidationError):
         project_save(project=project, objectives=[ObjectiveFactory(organization=other_org)])
     assert not Project.objects.filter(name="Cross-linked").exists()
+
+
+def test_dashboard_at_risk_list_agrees_with_the_health_rule(owner_client, org):
+    from okrs import progress, selectors
+
+    cycle = CycleFactory(organization=org)  # half elapsed
+    pathway = PathwayFactory(organization=org)
+    cases = {
+        "ahead": (80, 8),
+        "slightly behind": (40, 8),
+        "behind": (30, 8),
+        "far behind": (5, 8),
+        "unsure": (60, 4),
+        "no key results": (None, None),
+    }
+    for title, (current, confidence) in cases.items():
+        objective = ObjectiveFactory(organization=org, pathway=pathway, cycle=cycle, title=title)
+        if current is not None:
+            KeyResultFactory(
+                organization=org, objective=objective, current_value=current, confidence=confidence
+            )
+    dashboard = selectors.dashboard(organization=org)
+    everything = selectors.attach_health(
+        list(selectors.objectives_with_progress(organization=org)), dashboard.elapsed
+    )
+    expected = {
+        o.title
+        for o in everything
+        if o.health in (progress.Health.AT_RISK, progress.Health.OFF_TRACK)
+    }
+    assert {o.title for o in dashboard.at_risk} == expected == {"behind", "far behind", "unsure"}
+    assert dashboard.at_risk_count == 3
+    assert dashboard.at_risk[0].title == "far behind"  # furthest behind first
