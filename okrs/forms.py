@@ -122,9 +122,20 @@ class ProjectForm(OrgModelForm):
             "starts_on": DateInput(),
             "ends_on": DateInput(),
             "description": forms.Textarea(attrs={"rows": 3}),
-            "objectives": forms.SelectMultiple(attrs={"size": 6}),
+            "objectives": forms.CheckboxSelectMultiple(attrs={"class": "checkbox-list"}),
         }
         labels = {"starts_on": "Start date", "ends_on": "End date"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        objectives = self.fields["objectives"]
+        objectives.queryset = objectives.queryset.select_related("cycle", "pathway").order_by(
+            "-cycle__starts_on", "pathway__position", "title"
+        )
+        # Near-identical titles exist in real plans: say which pathway and cycle each is in.
+        objectives.label_from_instance = lambda o: (
+            f"{o.title} · {o.pathway.name}" + (f" · {o.cycle.name}" if o.cycle else "")
+        )
 
 
 class TaskForm(OrgModelForm):

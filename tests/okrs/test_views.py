@@ -461,3 +461,20 @@ def test_dashboard_at_risk_list_agrees_with_the_health_rule(owner_client, org):
     assert {o.title for o in dashboard.at_risk} == expected == {"behind", "far behind", "unsure"}
     assert dashboard.at_risk_count == 3
     assert dashboard.at_risk[0].title == "far behind"  # furthest behind first
+
+
+def test_project_form_tells_near_identical_objectives_apart(owner_client, org):
+    ObjectiveFactory(
+        organization=org,
+        title="Reduce wait times",
+        pathway=PathwayFactory(organization=org, name="Access"),
+    )
+    ObjectiveFactory(
+        organization=org,
+        title="Reduce wait times",
+        pathway=PathwayFactory(organization=org, name="Quality"),
+    )
+    page = owner_client.get(url("project_create", org)).content.decode()
+    assert "Reduce wait times · Access · This quarter" in page
+    assert "Reduce wait times · Quality · This quarter" in page
+    assert 'type="checkbox" name="objectives"' in page
