@@ -291,10 +291,6 @@ def project_page(*, organization: Organization, project_id: int) -> Project:
     )
 
 
-def project_with_completion(*, organization: Organization, project_id: int) -> Project:
-    return projects_with_completion(organization=organization).get(pk=project_id)
-
-
 @dataclass
 class OrganizationWork:
     organization: Organization

@@ -45,8 +45,3 @@ def organization_people(
     if not include_departed:
         people = people.filter(departed_on__isnull=True)
     return people
-
-
-def people_for_user(*, user: AbstractBaseUser) -> QuerySet[Person]:
-    """The directory entries that are this user, across all their organizations."""
-    return Person.objects.for_member(user).filter(user=user)

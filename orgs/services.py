@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import datetime
-
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from orgs.models import Membership, Organization, Person, Role
-
-
-def organization_create(*, name: str, slug: str, owner: AbstractBaseUser) -> Organization:
-    with transaction.atomic():
-        organization = Organization(name=name.strip(), slug=slug)
-        organization.full_clean()
-        organization.save()
-        Membership.objects.create(user=owner, organization=organization, role=Role.OWNER)
-    return organization
 
 
 def membership_mark_used(*, membership: Membership) -> None:
@@ -78,16 +66,4 @@ def person_save(*, person: Person) -> Person:
     person.email = person.email.strip().lower()
     person.full_clean()
     person.save()
-    return person
-
-
-def person_mark_departed(*, person: Person, departed_on: datetime.date | None = None) -> Person:
-    person.departed_on = departed_on or timezone.localdate()
-    person.save(update_fields=["departed_on", "updated_at"])
-    return person
-
-
-def person_mark_returned(*, person: Person) -> Person:
-    person.departed_on = None
-    person.save(update_fields=["departed_on", "updated_at"])
     return person
