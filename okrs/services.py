@@ -60,7 +60,8 @@ def check_in_create(
     )
     check_in.full_clean()
     check_in.save()
-    latest = CheckIn.objects.filter(key_result=key_result).latest()
+    # The key result is already scoped; archived (deleted-in-Airtable) check-ins do not count.
+    latest = CheckIn.objects.filter(key_result=key_result, archived_at__isnull=True).latest()
     key_result.current_value = latest.value
     if latest.confidence is not None:
         key_result.confidence = latest.confidence

@@ -478,3 +478,24 @@ def test_project_form_tells_near_identical_objectives_apart(owner_client, org):
     assert "Reduce wait times · Access · This quarter" in page
     assert "Reduce wait times · Quality · This quarter" in page
     assert 'type="checkbox" name="objectives"' in page
+
+
+def test_current_value_follows_the_latest_live_check_in(org):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from okrs.services import check_in_create
+    from tests.factories import CheckInFactory
+
+    kr = KeyResultFactory(organization=org)
+    CheckInFactory(
+        organization=org,
+        key_result=kr,
+        value=90,
+        archived_at=timezone.now(),
+        checked_in_at=timezone.now() + dt.timedelta(hours=1),
+    )
+    check_in_create(key_result=kr, value=Decimal(20), confidence=None, author=None)
+    kr.refresh_from_db()
+    assert kr.current_value == 20
