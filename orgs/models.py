@@ -71,41 +71,70 @@ class Membership(models.Model):
 
 
 class OrgScopedQuerySet(models.QuerySet):
-    """The one way to read organization-owned rows: `Model.objects.for_org(org)`."""
+    """The one way to read organization-owned rows: `Model.objects.for_org(org)`.
+
+    Rows archived by the sync (soft-deleted) are left out unless asked for.
+    """
+
+    def _live(self, queryset, include_archived: bool):
+        if include_archived or not hasattr(self.model, "archived_at"):
+            return queryset
+        return queryset.filter(archived_at__isnull=True)
 
     def for_org(self, organization: Organization, *, include_archived: bool = False):
-        queryset = self.filter(organization=organization)
-        if not include_archived:
-            queryset = queryset.filter(archived_at__isnull=True)
-        return queryset
+        return self._live(self.filter(organization=organization), include_archived)
 
     def for_member(self, user, *, include_archived: bool = False):
         """Rows of every organization the user belongs to (the cross-organization pages)."""
-        queryset = self.filter(organization__memberships__user=user)
-        if not include_archived:
-            queryset = queryset.filter(archived_at__isnull=True)
-        return queryset
+        return self._live(self.filter(organization__memberships__user=user), include_archived)
 
 
-class OrgOwned(models.Model):
-    """Base for every organization-owned row: the tenant key plus sync provenance.
+class OrgScoped(models.Model):
+    """Base for every organization-owned row: the tenant key and the scoped manager."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+
+    objects = OrgScopedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def clean(self) -> None:
+        """Refuse links to another organization's rows, whoever builds the object."""
+        super().clean()
+        errors = {}
+        for field in self._meta.concrete_fields:
+            if not (field.many_to_one and issubclass(field.related_model, OrgScoped)):
+                continue
+            if getattr(self, field.attname) is None:
+                continue
+            if getattr(self, field.name).organization_id != self.organization_id:
+                errors[field.name] = "Choose one from this organization."
+        if errors:
+            raise ValidationError(errors)
+
+
+class OrgOwned(OrgScoped):
+    """Base for the organization's plan data: tenancy plus sync provenance.
 
     The provenance fields stay empty for rows created in MissionOS; the Airtable sync fills
     them. Synced rows are never hard-deleted: the sync sets `archived_at` instead.
     """
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     source_table = models.CharField(max_length=64, blank=True, default="", editable=False)
     # NULL, not "", for rows made here: the unique constraint below applies only to synced rows.
     source_record_id = models.CharField(  # noqa: DJ001
         max_length=64, null=True, blank=True, editable=False
     )
+    # Which connection (base) the row came from, its content hash as last written by the sync
+    # (to skip unchanged records and to notice local edits), and the base's unmapped fields.
+    source_connection_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    source_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    source_extra = models.JSONField(default=dict, blank=True, editable=False)
     last_synced_at = models.DateTimeField(null=True, blank=True, editable=False)
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
-
-    objects = OrgScopedQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -116,20 +145,6 @@ class OrgOwned(models.Model):
                 name="%(app_label)s_%(class)s_unique_source",
             )
         ]
-
-    def clean(self) -> None:
-        """Refuse links to another organization's rows, whoever builds the object."""
-        super().clean()
-        errors = {}
-        for field in self._meta.concrete_fields:
-            if not (field.many_to_one and issubclass(field.related_model, OrgOwned)):
-                continue
-            if getattr(self, field.attname) is None:
-                continue
-            if getattr(self, field.name).organization_id != self.organization_id:
-                errors[field.name] = "Choose one from this organization."
-        if errors:
-            raise ValidationError(errors)
 
 
 class Person(OrgOwned):
