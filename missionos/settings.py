@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "orgs",
     "okrs",
+    "sync",
 ]
 
 MIDDLEWARE = [
@@ -113,6 +114,11 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
         }
     }
+
+# Airtable: the API root (the demo and tests point it at a fake on 127.0.0.1) and the Fernet
+# key that encrypts stored tokens (derived from SECRET_KEY when unset).
+AIRTABLE_API_URL = os.environ.get("AIRTABLE_API_URL", "https://api.airtable.com")
+TOKEN_ENCRYPTION_KEY = os.environ.get("TOKEN_ENCRYPTION_KEY", "")
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None

@@ -62,7 +62,11 @@ class Pathway(OrgOwned):
 
 
 class Objective(OrgOwned):
-    pathway = models.ForeignKey(Pathway, on_delete=models.RESTRICT, related_name="objectives")
+    # Nullable in the database only: a synced record whose link is broken in Airtable is kept
+    # (and reported); forms still require it. The same holds for the links below.
+    pathway = models.ForeignKey(
+        Pathway, on_delete=models.RESTRICT, related_name="objectives", null=True
+    )
     cycle = models.ForeignKey(
         Cycle, on_delete=models.RESTRICT, related_name="objectives", null=True, blank=True
     )
@@ -96,7 +100,9 @@ class MetricType(models.TextChoices):
 
 
 class KeyResult(OrgOwned):
-    objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="key_results")
+    objective = models.ForeignKey(
+        Objective, on_delete=models.CASCADE, related_name="key_results", null=True
+    )
     title = models.CharField(max_length=TITLE_MAX)
     metric_type = models.CharField(
         max_length=12, choices=MetricType.choices, default=MetricType.NUMBER
@@ -138,7 +144,9 @@ class KeyResult(OrgOwned):
 class CheckIn(OrgOwned):
     """One step of a key result's progress history."""
 
-    key_result = models.ForeignKey(KeyResult, on_delete=models.CASCADE, related_name="check_ins")
+    key_result = models.ForeignKey(
+        KeyResult, on_delete=models.CASCADE, related_name="check_ins", null=True
+    )
     value = models.DecimalField(**VALUE_DIGITS)
     confidence = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=CONFIDENCE_VALIDATORS
@@ -211,7 +219,7 @@ class TaskStatus(models.TextChoices):
 
 
 class Task(OrgOwned):
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks", null=True)
     title = models.CharField(max_length=TITLE_MAX)
     assignee = models.ForeignKey(
         Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks"

@@ -97,7 +97,7 @@ def overdue_tasks(*, organization: Organization, today: datetime.date) -> QueryS
 def recent_check_ins(*, organization: Organization) -> QuerySet[CheckIn]:
     return (
         CheckIn.objects.for_org(organization)
-        .filter(key_result__archived_at__isnull=True)
+        .filter(key_result__isnull=False, key_result__archived_at__isnull=True)
         .select_related("key_result__objective", "author")
         .order_by("-checked_in_at")
     )
@@ -223,8 +223,9 @@ def objective_page(*, organization: Organization, objective_id: int) -> Objectiv
     )
     objective.pathway_progress = (
         pathways_with_progress(organization=organization, cycle=objective.cycle)
+        .filter(pk=objective.pathway_id)
         .values_list("progress", flat=True)
-        .get(pk=objective.pathway_id)
+        .first()
     )
     return objective
 

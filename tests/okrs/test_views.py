@@ -499,3 +499,32 @@ def test_current_value_follows_the_latest_live_check_in(org):
     check_in_create(key_result=kr, value=Decimal(20), confidence=None, author=None)
     kr.refresh_from_db()
     assert kr.current_value == 20
+
+
+def test_records_orphaned_by_the_sync_do_not_break_pages(client, org, member_of):
+    """A synced task whose project, a key result whose objective, or an objective whose
+    pathway was deleted in Airtable is kept with an empty link; every page still renders."""
+    user = member_of(org, Role.OWNER)
+    me = PersonFactory(organization=org, user=user)
+    cycle = CycleFactory(organization=org)
+    orphan_objective = ObjectiveFactory(organization=org, cycle=cycle, title="Lost objective")
+    Objective.objects.filter(pk=orphan_objective.pk).update(pathway=None)
+    orphan_kr = KeyResultFactory(organization=org, owner=me, title="Lost KR")
+    KeyResult.objects.filter(pk=orphan_kr.pk).update(objective=None)
+    orphan_task = TaskFactory(
+        organization=org, assignee=me, title="Lost task", due_on=datetime.date(2020, 1, 1)
+    )
+    Task.objects.filter(pk=orphan_task.pk).update(project=None)
+    CheckIn.objects.create(organization=org, key_result=None, value=1)
+
+    client.force_login(user)
+    for page in (
+        url("org_home", org),
+        reverse("my_work"),
+        url("objective_detail", org, objective_id=orphan_objective.pk),
+        url("project_list", org),
+    ):
+        response = client.get(page)
+        assert response.status_code == 200, page
+    assert "Lost task" in client.get(url("org_home", org)).content.decode()
+    assert "Lost KR" in client.get(reverse("my_work")).content.decode()

@@ -1,0 +1,120 @@
+"""Airtable connections, their field mapping, and the record of every sync run."""
+
+from __future__ import annotations
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+
+from orgs.models import OrgScoped
+
+BASE_ID_VALIDATOR = RegexValidator(
+    r"^app[A-Za-z0-9]{14}$", "An Airtable base id looks like app followed by 14 letters or digits."
+)
+
+
+class Connection(OrgScoped):
+    """One Airtable base synced into one organization."""
+
+    name = models.CharField(max_length=120)
+    base_id = models.CharField(max_length=17, validators=[BASE_ID_VALIDATOR])
+    # Encrypted at rest (sync.crypto); only the last four characters are ever shown.
+    token_encrypted = models.TextField(editable=False)
+    token_last4 = models.CharField(max_length=4, editable=False)
+    # The mapping (sync.mapping.Mapping.to_dict()), keyed by table and field ids.
+    mapping = models.JSONField(default=dict, blank=True)
+    # The base's schema as last read from the metadata API, for the mapping page.
+    schema = models.JSONField(default=dict, blank=True, editable=False)
+    schema_read_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "base_id"], name="unique_base_per_org")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.base_id})"
+
+    def __repr__(self) -> str:  # never the token
+        return f"<Connection {self.pk} {self.base_id} token …{self.token_last4}>"
+
+
+class RunKind(models.TextChoices):
+    INCREMENTAL = "incremental", "Incremental"
+    FULL = "full", "Full"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class SyncRun(OrgScoped):
+    """One sync of one connection: what it did, how far it got, and what went wrong."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="runs")
+    kind = models.CharField(max_length=12, choices=RunKind.choices)
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    requested_by = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Incremental runs pull records modified since this time (the previous successful start).
+    modified_since = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Progress, updated as pages arrive.
+    tables_total = models.PositiveIntegerField(default=0)
+    tables_done = models.PositiveIntegerField(default=0)
+    current_table = models.CharField(max_length=200, blank=True)
+    pulled = models.PositiveIntegerField(default=0)
+    requests = models.PositiveIntegerField(default=0)
+    # Outcome.
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    archived = models.PositiveIntegerField(default=0)
+    unarchived = models.PositiveIntegerField(default=0)
+    issue_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-queued_at", "-id"]
+        indexes = [models.Index(fields=["connection", "status", "-queued_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} sync of {self.connection_id} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+class SyncIssue(OrgScoped):
+    """Something a run could not make sense of; the record was kept as well as it could be."""
+
+    class Kind(models.TextChoices):
+        VALUE = "value", "Value that does not fit"
+        LINK = "link", "Link to a missing record"
+        REQUIRED = "required", "Required field empty"
+        OVERWRITE = "overwrite", "MissionOS edit overwritten"
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="issues")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    table_id = models.CharField(max_length=32)
+    table_name = models.CharField(max_length=200)
+    record_id = models.CharField(max_length=32)
+    field_id = models.CharField(max_length=32, blank=True)
+    field_name = models.CharField(max_length=200, blank=True)
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["table_name", "record_id", "field_name"]
+
+    def __str__(self) -> str:
+        return f"{self.table_name} {self.record_id} {self.field_name}: {self.reason}"
