@@ -1,0 +1,67 @@
+"""Requests to one base are spaced evenly, across threads and (with Redis) across processes."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import time
+import uuid
+
+import pytest
+import redis
+
+from sync.airtable.ratelimit import LocalRateLimiter, RedisRateLimiter
+
+RATE = 20.0  # fast enough for a quick test; the spacing logic is the same at 4.8/s
+
+
+def fire(limiters, base_id: str, per_thread: int) -> list[float]:
+    """Each limiter in its own thread sends `per_thread` requests; return all send times."""
+    times: list[float] = []
+    lock = threading.Lock()
+
+    def worker(limiter):
+        for _ in range(per_thread):
+            limiter.wait(base_id)
+            with lock:
+                times.append(time.monotonic())
+
+    threads = [threading.Thread(target=worker, args=(limiter,)) for limiter in limiters]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(times)
+
+
+def min_gap(times: list[float]) -> float:
+    return min(b - a for a, b in itertools.pairwise(times))
+
+
+def test_local_limiter_spaces_requests_across_threads():
+    limiter = LocalRateLimiter(RATE)
+    times = fire([limiter] * 4, "appAAAAAAAAAAAAAA", per_thread=5)
+    assert len(times) == 20
+    assert min_gap(times) >= (1 / RATE) * 0.9  # evenly spaced, never a burst
+    assert times[-1] - times[0] == pytest.approx(19 / RATE, abs=0.05)
+
+
+def test_local_limiter_keeps_bases_apart():
+    limiter = LocalRateLimiter(RATE)
+    started = time.monotonic()
+    for _ in range(5):
+        limiter.wait("appAAAAAAAAAAAAAA")
+        limiter.wait("appBBBBBBBBBBBBBB")
+    assert time.monotonic() - started < 5 / RATE + 0.05  # two bases pace in parallel
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (CI sets it)")
+def test_redis_limiter_is_shared_by_separate_clients():
+    """Limiters with their own Redis connections stand for separate worker processes."""
+    url = os.environ["REDIS_URL"]
+    limiters = [RedisRateLimiter(redis.Redis.from_url(url), RATE) for _ in range(3)]
+    times = fire(limiters, f"app{uuid.uuid4().hex[:14]}", per_thread=6)
+    assert len(times) == 18
+    assert min_gap(times) >= (1 / RATE) * 0.9
+    assert times[-1] - times[0] == pytest.approx(17 / RATE, abs=0.08)
