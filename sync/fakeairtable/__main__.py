@@ -1,0 +1,58 @@
+"""Serve JSON bases (see model.py for the fixture format) on a fake Airtable until stopped.
+
+    uv run python -m sync.fakeairtable --port 8765 --base demo.json --token patDEMO
+
+Each token gets access to every base loaded; --no-rate-limit lifts the 5 requests/s limit.
+Point a client at it: ``pyairtable.Api("patDEMO", endpoint_url="http://127.0.0.1:8765")``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from .server import FakeAirtable
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m sync.fakeairtable",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--base", action="append", required=True, metavar="FILE.json")
+    parser.add_argument("--token", action="append", required=True, metavar="TOKEN")
+    parser.add_argument("--no-rate-limit", action="store_true", help="no 5 requests/s limit")
+    parser.add_argument("--lockout-seconds", type=float, default=30.0)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    fake = FakeAirtable(
+        rate_limit=None if args.no_rate_limit else 5.0,
+        lockout_seconds=args.lockout_seconds,
+        seed=args.seed,
+    )
+    for path in args.base:
+        base = fake.load_base(path, tokens=args.token)
+        counts = ", ".join(f"{t.name} ({len(t)})" for t in base.tables)
+        print(f"{base.id} {base.name!r}: {counts}", flush=True)
+    url = fake.start(port=args.port, host=args.host)
+    print(f"fake Airtable at {url} (Ctrl-C stops)", flush=True)
+
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    try:
+        while not done.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    fake.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
