@@ -1,0 +1,188 @@
+"""Reading one Airtable base, page by page, with the sync's own retry policy.
+
+pyairtable builds the requests (URLs, `fields[]`, `returnFieldsByFieldId`, `filterByFormula`,
+the POST fallback for long URLs) and checks the responses; this module decides what to do when
+one fails, because pyairtable's default retry gives up after ~3 s and retries POSTs on read
+time-outs. Retried: 429 rate limits (after the wait Airtable asks for), 5xx, time-outs, dropped
+connections and broken JSON, a bounded number of times with backoff. Not retried: an invalid
+token, a missing base or table, a mapping that no longer fits the schema, the monthly quota.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import requests
+from pyairtable import Api
+from pyairtable.formulas import DATETIME_PARSE, IS_AFTER, LAST_MODIFIED_TIME
+
+from sync.airtable.ratelimit import RateLimiter
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 100
+
+
+class SyncError(Exception):
+    """A failure that stops the run; its message says what to fix."""
+
+
+class OffsetExpired(Exception):
+    """Airtable forgot the listing's offset: the table must be listed again from the start."""
+
+
+@dataclass
+class RetryPolicy:
+    attempts: int = 6  # per request, for 5xx / time-outs / broken responses
+    backoff: float = 0.5  # first wait, doubled each time, with jitter
+    backoff_cap: float = 8.0
+    rate_limit_wait: float = 30.0  # what Airtable asks after a 429
+    rate_limit_retries: int = 4
+
+
+def _error_type(response: requests.Response) -> str:
+    """The Airtable error type from either shape it uses ({"error": {...}} or {"errors": [...]})."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return str(error.get("type", ""))
+    if isinstance(error, str):
+        return error
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        return str(errors[0].get("error", ""))
+    return ""
+
+
+class AirtableClient:
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        token: str,
+        base_id: str,
+        limiter: RateLimiter,
+        policy: RetryPolicy | None = None,
+        timeout: tuple[float, float] = (5.0, 30.0),
+        on_request: Callable[[], None] | None = None,
+    ) -> None:
+        # retry_strategy=False: the retries below are the only ones.
+        self.api = Api(token, endpoint_url=api_url, timeout=timeout, retry_strategy=False)
+        self.base_id = base_id
+        self.limiter = limiter
+        self.policy = policy or RetryPolicy()
+        self.on_request = on_request or (lambda: None)
+
+    def schema(self) -> dict:
+        """The base's tables and fields from the metadata API (raw JSON)."""
+        url = self.api.build_url(f"meta/bases/{self.base_id}/tables")
+        return self._request("GET", url, what="the base's schema")
+
+    def pages(
+        self,
+        table_id: str,
+        *,
+        field_ids: list[str] | None = None,
+        modified_since: datetime | None = None,
+    ) -> Iterator[list[dict]]:
+        """Yield the table's records a page at a time, keyed by field id. Every field comes
+        unless `field_ids` narrows it (the sync keeps unmapped fields too).
+
+        Raises OffsetExpired when Airtable drops the listing midway; the caller restarts it.
+        """
+        table = self.api.table(self.base_id, table_id)
+        options: dict = {"page_size": PAGE_SIZE, "use_field_ids": True}
+        if field_ids:
+            options["fields"] = field_ids
+        if modified_since is not None:
+            # Formulas know fields by name only, and LAST_MODIFIED_TIME() needs none.
+            # Written as Airtable documents it: UTC, milliseconds, "Z".
+            since = modified_since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+            options["formula"] = str(IS_AFTER(LAST_MODIFIED_TIME(), DATETIME_PARSE(since)))
+        while True:
+            page = self._request(
+                "GET",
+                table.urls.records,
+                fallback=("POST", table.urls.records_post),
+                options=options,
+                what=f"table {table_id}",
+            )
+            if not isinstance(page, dict) or not isinstance(page.get("records"), list):
+                raise SyncError(f"Airtable sent an unexpected answer for table {table_id}.")
+            yield page["records"]
+            offset = page.get("offset")
+            if not offset:
+                return
+            options = {**options, "offset": offset}
+
+    def _request(self, method: str, url, *, what: str, **kwargs):
+        failures = rate_limited = 0
+        while True:
+            self.limiter.wait(self.base_id)
+            self.on_request()
+            try:
+                return self.api.request(method, str(url), **kwargs)
+            except requests.HTTPError as error:
+                response = error.response
+                status = response.status_code if response is not None else 0
+                kind = _error_type(response) if response is not None else ""
+                if status == 429 and kind == "PUBLIC_API_BILLING_LIMIT_EXCEEDED":
+                    raise SyncError(
+                        "Airtable's monthly API call limit for this workspace is used up; "
+                        "syncing resumes when the quota renews or the plan is upgraded."
+                    ) from None
+                if status == 429:
+                    rate_limited += 1
+                    if rate_limited > self.policy.rate_limit_retries:
+                        raise SyncError(
+                            f"Airtable kept refusing requests for {what} as over its rate limit."
+                        ) from None
+                    logger.warning("Airtable rate limit on %s; waiting", self.base_id)
+                    time.sleep(self.policy.rate_limit_wait)
+                    continue
+                if status == 422 and kind == "LIST_RECORDS_ITERATOR_NOT_AVAILABLE":
+                    raise OffsetExpired(what) from None
+                if status >= 500:
+                    failures = self._backoff(failures, f"{what}: HTTP {status}")
+                    continue
+                raise SyncError(self._explain(status, kind, what)) from None
+            except (requests.RequestException, ValueError) as error:
+                # Dropped connections (incl. a body cut short), time-outs, truncated JSON.
+                failures = self._backoff(failures, f"{what}: {type(error).__name__}")
+
+    def _backoff(self, failures: int, reason: str) -> int:
+        failures += 1
+        if failures >= self.policy.attempts:
+            raise SyncError(
+                f"Airtable did not answer properly after {failures} tries ({reason})."
+            ) from None
+        delay = min(self.policy.backoff * 2 ** (failures - 1), self.policy.backoff_cap)
+        time.sleep(delay * random.uniform(0.5, 1.0))
+        return failures
+
+    def _explain(self, status: int, kind: str, what: str) -> str:
+        if status == 401:
+            return (
+                "Airtable refused the token (401). It may have been revoked or mistyped: "
+                "paste a new personal access token on the connection page."
+            )
+        if status in (403, 404):
+            return (
+                f"Airtable could not find {what} in base {self.base_id}, or the token has no "
+                f"access to it ({status} {kind}). Check the base id and the token's scopes "
+                "(data.records:read, schema.bases:read) and bases."
+            )
+        if status == 422 and kind in ("UNKNOWN_FIELD_NAME", "INVALID_FILTER_BY_FORMULA"):
+            return (
+                f"The mapping no longer matches the base ({kind} on {what}). Read the schema "
+                "again on the mapping page and review the mapping."
+            )
+        return f"Airtable answered {status} {kind or ''} for {what}.".replace("  ", " ")
