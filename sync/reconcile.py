@@ -1,0 +1,518 @@
+"""Writing pulled Airtable records into MissionOS, in bulk, page by page.
+
+Rules (the README's "Reconciling" section says the same for users):
+- A record is keyed by (organization, source table id, record id). Each page is one query to
+  find the rows it already has, one bulk insert for new records and one bulk update for
+  changed ones; a record whose content hash is unchanged is not written at all.
+- Links (objective -> pathway, task -> project, ...) are stored as Airtable record ids while
+  pulling and resolved to rows after the whole pull, so the order of tables does not matter.
+- A value that does not fit (wrong type, bad date, unknown status, link to a missing record,
+  empty required field) never fails the run: the record is kept as well as it can be and the
+  problem becomes a SyncIssue of the run with table, record, field and reason. Records that
+  cannot be represented at all (a check-in without a value, a cycle without dates) are
+  skipped, and that is an issue too.
+- Airtable wins on synced fields when its record changes. If someone edited the same row in
+  MissionOS since the last sync, the run records what it overwrote (an "overwrite" issue). A
+  local edit to a record Airtable has not changed is left alone.
+- Only a complete full pull archives: rows of the connection's tables that the pull did not
+  see get `archived_at`; a row whose record comes back is unarchived. Nothing is hard-deleted.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from okrs.models import CheckIn, Cycle, KeyResult, Objective, Pathway, Project, Task
+from orgs.models import Organization, OrgOwned, Person
+from sync.mapping import ENTITIES, Attr, Mapping
+from sync.models import Connection, SyncIssue, SyncRun
+from sync.schema import BaseSchema, TableSchema
+from sync.values import NameRef, PersonRef, content_hash, convert
+
+ENTITY_MODELS: dict[str, type[OrgOwned]] = {
+    "person": Person,
+    "cycle": Cycle,
+    "pathway": Pathway,
+    "objective": Objective,
+    "key_result": KeyResult,
+    "check_in": CheckIn,
+    "project": Project,
+    "task": Task,
+}
+# Attributes that are not model fields: they decide `departed_on` (person) or are links.
+VIRTUAL_ATTRIBUTES = {"person": {"active", "status"}}
+# Link attributes stored in a foreign key or many-to-many field of the same name.
+LINK_CHUNK = 2000
+
+
+def link_attributes(entity: str) -> dict[str, Attr]:
+    return {name: attr for name, attr in ENTITIES[entity].items() if attr.kind == "link"}
+
+
+@dataclass
+class Converted:
+    record_id: str
+    attributes: dict  # attribute -> cleaned value: what Airtable says
+    values: dict  # model field -> value written
+    links: dict[str, list]  # link attribute -> record ids, or {"email"/"name"} references
+    extras: dict  # unmapped field id -> raw cell
+    issues: list[tuple[str, str, str]]  # (kind, field id, reason)
+    skip: bool = False
+
+    @property
+    def hash(self) -> str:
+        """Changes exactly when the Airtable record does."""
+        return content_hash({"attrs": self.attributes, "links": self.links, "extras": self.extras})
+
+
+def _link_entries(value: object) -> list:
+    """A converted link cell as JSON: record ids, or a reference matched by email or name."""
+    items = value if isinstance(value, list) else [] if value is None else [value]
+    entries: list = []
+    for item in items:
+        if isinstance(item, str):
+            entries.append(item)
+        elif isinstance(item, PersonRef):
+            entries.append({"email": (item.email or "").lower(), "name": item.name or ""})
+        elif isinstance(item, NameRef):
+            entries.append({"name": item.name})
+    return entries
+
+
+@dataclass
+class Counts:
+    pulled: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    archived: int = 0
+    unarchived: int = 0
+    issues: int = 0
+
+
+@dataclass
+class Reconciler:
+    """Applies the pages of one run. Create one per run; call `apply_page` for every page,
+    then `resolve_links`, then (complete full pulls only) `archive_unseen`."""
+
+    run: SyncRun
+    connection: Connection
+    schema: BaseSchema
+    mapping: Mapping
+    now: datetime.datetime = field(default_factory=timezone.now)
+    counts: Counts = field(default_factory=Counts)
+    # Record ids seen per table (for archiving) and row ids written per entity (for links).
+    seen: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    touched: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+
+    @property
+    def organization(self) -> Organization:
+        return self.connection.organization
+
+    # -- converting ------------------------------------------------------------------------
+
+    def convert_record(self, entity: str, table: TableSchema, record: dict) -> Converted:
+        entity_mapping = self.mapping.entities[entity]
+        attrs = ENTITIES[entity]
+        cells: dict = record.get("fields") or {}
+        mapped_field_ids = set(entity_mapping.fields.values())
+        converted = Converted(
+            record_id=record["id"],
+            attributes={},
+            values={},
+            links={},
+            extras={fid: cell for fid, cell in cells.items() if fid not in mapped_field_ids},
+            issues=[],
+        )
+        raw_values: dict[str, object] = {}
+        for attr_name, field_id in entity_mapping.fields.items():
+            attr = attrs.get(attr_name)
+            if attr is None:
+                continue
+            result = convert(
+                attr,
+                cells.get(field_id),
+                value_map=entity_mapping.value_maps.get(attr_name),
+                field=table.field(field_id),
+            )
+            if result.problem:
+                kind = SyncIssue.Kind.LINK if attr.kind == "link" else SyncIssue.Kind.VALUE
+                converted.issues.append((kind, field_id, result.problem))
+            if attr.kind == "link":
+                ids = (
+                    result.value
+                    if isinstance(result.value, list)
+                    else ([result.value] if isinstance(result.value, str) else [])
+                )
+                if ids:
+                    converted.links[attr_name] = ids
+            else:
+                raw_values[attr_name] = result.value
+        for attr_name, attr in attrs.items():
+            if attr.required and attr.kind != "link" and raw_values.get(attr_name) in (None, ""):
+                field_id = entity_mapping.fields.get(attr_name, "")
+                converted.issues.append(
+                    (SyncIssue.Kind.REQUIRED, field_id, f"{attr_name.replace('_', ' ')} is empty")
+                )
+            elif attr.required and attr.kind == "link" and attr_name not in converted.links:
+                field_id = entity_mapping.fields.get(attr_name, "")
+                converted.issues.append(
+                    (
+                        SyncIssue.Kind.REQUIRED,
+                        field_id,
+                        f"no {attr.target.replace('_', ' ')} linked",
+                    )
+                )
+        converted.attributes = raw_values
+        converted.values = self._model_values(entity, raw_values, record, converted)
+        return converted
+
+    def _model_values(self, entity: str, raw: dict, record: dict, converted: Converted) -> dict:
+        """Attribute values -> model field values, with the defaults a record needs to exist."""
+        model = ENTITY_MODELS[entity]
+        virtual = VIRTUAL_ATTRIBUTES.get(entity, set())
+        values = {name: value for name, value in raw.items() if name not in virtual}
+        created_time = parse_datetime(record.get("createdTime") or "") or self.now
+
+        if entity == "person":
+            departed = raw.get("status") == "departed" or (
+                "active" in self.mapping.entities[entity].fields and not raw.get("active")
+            )
+            if departed and not values.get("departed_on"):
+                # The base says they left but not when: the first run that noticed it dates it.
+                values["departed_on"] = self.now.date()
+        elif entity == "key_result":
+            for name in ("start_value", "current_value", "target_value"):
+                if values.get(name) is None:
+                    values[name] = Decimal(0)
+            if values.get("weight") is None:
+                values["weight"] = Decimal(1)
+            if values.get("metric_type") is None:
+                values.pop("metric_type", None)
+        elif entity == "check_in":
+            if values.get("value") is None:
+                converted.skip = True
+            if not values.get("checked_in_at"):
+                values["checked_in_at"] = created_time
+        elif entity == "cycle":
+            starts, ends = values.get("starts_on"), values.get("ends_on")
+            if not starts or not ends or ends <= starts:
+                converted.skip = True
+                converted.issues.append(
+                    (
+                        SyncIssue.Kind.VALUE,
+                        self.mapping.entities[entity].fields.get("ends_on", ""),
+                        "a cycle needs a start date and a later end date",
+                    )
+                )
+        elif entity in ("project", "task") and values.get("status") is None:
+            values.pop("status", None)  # the model's default for new rows
+
+        for name in ("name", "title"):
+            if name in values and not values[name]:
+                values[name] = f"(untitled {record['id']})"
+        for name, value in list(values.items()):
+            model_field = model._meta.get_field(name)
+            max_length = getattr(model_field, "max_length", None)
+            if isinstance(value, str) and max_length and len(value) > max_length:
+                values[name] = value[: max_length - 1] + "…"
+                converted.issues.append(
+                    (
+                        SyncIssue.Kind.VALUE,
+                        self.mapping.entities[entity].fields.get(name, ""),
+                        f"{len(value)} characters, cut to {max_length}",
+                    )
+                )
+            if value is None and not model_field.null:
+                values[name] = (
+                    "" if isinstance(model_field, models.CharField | models.TextField) else None
+                )
+                if values[name] is None:
+                    values.pop(name)
+        return values
+
+    # -- writing a page --------------------------------------------------------------------
+
+    def apply_page(self, entity: str, table: TableSchema, records: list[dict]) -> None:
+        model = ENTITY_MODELS[entity]
+        converted = {}
+        for record in records:  # the last copy wins if Airtable sends one twice
+            converted[record["id"]] = self.convert_record(entity, table, record)
+        self.seen[table.id].update(converted)
+        self.counts.pulled += len(converted)
+
+        existing = {
+            row.source_record_id: row
+            for row in model.objects.filter(
+                organization=self.organization,
+                source_table=table.id,
+                source_record_id__in=list(converted),
+            )
+        }
+        to_create, to_update, issues = [], [], []
+        for record_id, item in converted.items():
+            for kind, field_id, reason in item.issues:
+                issues.append(self._issue(table, record_id, kind, field_id, reason))
+            if item.skip:
+                continue
+            digest = item.hash
+            row = existing.get(record_id)
+            if row is None:
+                row = model(
+                    organization=self.organization,
+                    source_table=table.id,
+                    source_record_id=record_id,
+                    source_connection_id=self.connection.pk,
+                    **item.values,
+                )
+                self._stamp(row, item, digest)
+                to_create.append(row)
+                continue
+            if row.source_hash == digest and row.archived_at is None:
+                self.counts.unchanged += 1
+                continue
+            undated_departure = entity == "person" and not item.attributes.get("departed_on")
+            if undated_departure and row.departed_on and item.values.get("departed_on"):
+                item.values["departed_on"] = row.departed_on  # dated when first noticed
+            local = self._local_edit(row, item)
+            if local:
+                issues.append(self._issue(table, record_id, SyncIssue.Kind.OVERWRITE, "", local))
+            if row.archived_at is not None:
+                self.counts.unarchived += 1
+            for name, value in item.values.items():
+                setattr(row, name, value)
+            row.archived_at = None
+            self._stamp(row, item, digest)
+            to_update.append(row)
+
+        update_fields = sorted(
+            {name for item in converted.values() for name in item.values}
+            | {"source_hash", "source_extra", "last_synced_at", "archived_at", "updated_at"}
+        )
+        with transaction.atomic():
+            if to_create:
+                model.objects.bulk_create(to_create, batch_size=500)
+            if to_update:
+                model.objects.bulk_update(to_update, update_fields, batch_size=500)
+            if issues:
+                SyncIssue.objects.bulk_create(issues, batch_size=500)
+        self.counts.created += len(to_create)
+        self.counts.updated += len(to_update)
+        self.counts.issues += len(issues)
+        self.touched[entity].update(row.pk for row in (*to_create, *to_update))
+
+    def _stamp(self, row: OrgOwned, item: Converted, digest: str) -> None:
+        row.source_hash = digest
+        row.source_extra = {
+            "fields": item.extras,
+            "links": item.links,
+            # What the sync wrote, to notice a MissionOS edit before overwriting it.
+            "written": content_hash(item.values),
+        }
+        row.last_synced_at = self.now
+        row.updated_at = self.now
+
+    def _local_edit(self, row: OrgOwned, item: Converted) -> str:
+        """If the row was edited in MissionOS since the last sync, say what is overwritten."""
+        written = (row.source_extra or {}).get("written")
+        current = {name: getattr(row, name) for name in item.values}
+        if not written or content_hash(current) == written:
+            return ""
+        replaced = [
+            f"{name} {current[name]!s} → {item.values[name]!s}"
+            for name in item.values
+            if content_hash({"v": current[name]}) != content_hash({"v": item.values[name]})
+        ]
+        return "edited in MissionOS since the last sync; Airtable's values replace it: " + (
+            "; ".join(replaced) or "(no field differs now)"
+        )
+
+    def _issue(self, table: TableSchema, record_id: str, kind: str, field_id: str, reason: str):
+        schema_field = table.field(field_id) if field_id else None
+        return SyncIssue(
+            organization=self.organization,
+            run=self.run,
+            kind=kind,
+            table_id=table.id,
+            table_name=table.name,
+            record_id=record_id,
+            field_id=field_id,
+            field_name=schema_field.name if schema_field else "",
+            reason=reason,
+        )
+
+    # -- after the pull --------------------------------------------------------------------
+
+    def resolve_links(self) -> None:
+        """Point foreign keys and many-to-many links at the rows of the linked records.
+
+        Covers rows written by this run and rows whose links were still dangling, a chunk at a
+        time: a few queries per 2,000 rows, never one per record.
+        """
+        for entity, entity_mapping in self.mapping.entities.items():
+            links = {
+                name: attr
+                for name, attr in link_attributes(entity).items()
+                if name in entity_mapping.fields and attr.target in self.mapping.entities
+            }
+            if not links:
+                continue
+            for chunk in self._rows_to_link(entity, entity_mapping, links):
+                self._link_chunk(entity, entity_mapping, links, chunk)
+
+    def _rows_to_link(self, entity, entity_mapping, links) -> Iterator[list[OrgOwned]]:
+        model = ENTITY_MODELS[entity]
+        base = model.objects.filter(
+            organization=self.organization,
+            source_table=entity_mapping.table_id,
+            archived_at__isnull=True,
+        )
+        dangling = models.Q()
+        for name, attr in links.items():
+            if not attr.many:
+                dangling |= models.Q(**{f"{name}__isnull": True}) & models.Q(
+                    **{f"source_extra__links__{name}__isnull": False}
+                )
+        ids = set(self.touched.get(entity, set()))
+        if dangling:
+            ids.update(base.filter(dangling).values_list("pk", flat=True))
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), LINK_CHUNK):
+            yield list(base.filter(pk__in=ordered[start : start + LINK_CHUNK]))
+
+    def _link_chunk(self, entity, entity_mapping, links, rows: list[OrgOwned]) -> None:
+        model = ENTITY_MODELS[entity]
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for row in rows:
+            for name, attr in links.items():
+                entries = (row.source_extra or {}).get("links", {}).get(name, [])
+                wanted[attr.target].update(e for e in entries if isinstance(e, str))
+        by_record = {target: self._rows_by_record_id(target, ids) for target, ids in wanted.items()}
+        by_name = {
+            attr.target: self._rows_by_name(attr.target)
+            for name, attr in links.items()
+            if any(
+                not isinstance(e, str)
+                for row in rows
+                for e in (row.source_extra or {}).get("links", {}).get(name, [])
+            )
+        }
+        table = self.schema.table(entity_mapping.table_id)
+        changed, issues, many_links = [], [], defaultdict(list)
+        for row in rows:
+            row_links = (row.source_extra or {}).get("links", {})
+            row_changed = False
+            for name, attr in links.items():
+                found, missing = [], []
+                for entry in row_links.get(name, []):
+                    pk = self._find(entry, by_record.get(attr.target, {}), by_name.get(attr.target))
+                    (found if pk is not None else missing).append(pk if pk is not None else entry)
+                if missing and table is not None:
+                    shown = ", ".join(m if isinstance(m, str) else repr(m) for m in missing)
+                    issues.append(
+                        self._issue(
+                            table,
+                            row.source_record_id,
+                            SyncIssue.Kind.LINK,
+                            entity_mapping.fields[name],
+                            f"links to {shown}, not found among the "
+                            f"{attr.target.replace('_', ' ')} records (deleted or unmapped)",
+                        )
+                    )
+                if attr.many:
+                    many_links[name].append((row.pk, found))
+                elif getattr(row, f"{name}_id") != (found[0] if found else None):
+                    setattr(row, f"{name}_id", found[0] if found else None)
+                    row_changed = True
+            if row_changed:
+                changed.append(row)
+        with transaction.atomic():
+            single = [name for name, attr in links.items() if not attr.many]
+            if changed and single:
+                model.objects.bulk_update(changed, single, batch_size=500)
+            for name, pairs in many_links.items():
+                self._set_many(model, name, pairs)
+            if issues:
+                SyncIssue.objects.bulk_create(issues, batch_size=500)
+        self.counts.issues += len(issues)
+
+    def _rows_by_record_id(self, target: str, record_ids: set[str]) -> dict[str, int]:
+        return dict(
+            ENTITY_MODELS[target]
+            .objects.filter(
+                organization=self.organization,
+                source_table=self.mapping.entities[target].table_id,
+                source_record_id__in=record_ids,
+                archived_at__isnull=True,
+            )
+            .values_list("source_record_id", "pk")
+        )
+
+    def _rows_by_name(self, target: str) -> dict[str, int]:
+        """Match references by email (people) or name, case and spacing ignored."""
+        model = ENTITY_MODELS[target]
+        label = "title" if target in ("objective", "key_result", "task") else "name"
+        index: dict[str, int] = {}
+        rows = model.objects.for_org(self.organization)
+        columns = ["pk", label, "email"] if target == "person" else ["pk", label]
+        for pk, text, *email in rows.values_list(*columns):
+            index.setdefault(" ".join(str(text).casefold().split()), pk)
+            if email and email[0]:
+                index.setdefault(f"email:{email[0].casefold()}", pk)
+        return index
+
+    @staticmethod
+    def _find(entry, record_ids: dict[str, int], names: dict[str, int] | None) -> int | None:
+        if isinstance(entry, str):
+            return record_ids.get(entry)
+        if not names:
+            return None
+        email = entry.get("email")
+        if email and (pk := names.get(f"email:{email.casefold()}")) is not None:
+            return pk
+        return names.get(" ".join((entry.get("name") or "").casefold().split()))
+
+    def _set_many(self, model, name: str, pairs: list[tuple[int, list[int]]]) -> None:
+        through = getattr(model, name).through
+        source = f"{model._meta.model_name}_id"
+        target = f"{getattr(model, name).field.related_model._meta.model_name}_id"
+        row_ids = [pk for pk, _ in pairs]
+        current = defaultdict(set)
+        for source_id, target_id in through.objects.filter(
+            **{f"{source}__in": row_ids}
+        ).values_list(source, target):
+            current[source_id].add(target_id)
+        stale = [pk for pk, found in pairs if current[pk] != set(found)]
+        if not stale:
+            return
+        through.objects.filter(**{f"{source}__in": stale}).delete()
+        wanted = dict(pairs)
+        through.objects.bulk_create(
+            [through(**{source: pk, target: tid}) for pk in stale for tid in set(wanted[pk])],
+            batch_size=1000,
+        )
+
+    def archive_unseen(self) -> None:
+        """After a complete full pull only: archive rows whose records were not seen."""
+        for entity, entity_mapping in self.mapping.entities.items():
+            model = ENTITY_MODELS[entity]
+            seen = self.seen.get(entity_mapping.table_id, set())
+            live = model.objects.filter(
+                organization=self.organization,
+                source_connection_id=self.connection.pk,
+                source_table=entity_mapping.table_id,
+                archived_at__isnull=True,
+            ).values_list("pk", "source_record_id")
+            gone = [pk for pk, record_id in live.iterator(chunk_size=5000) if record_id not in seen]
+            for start in range(0, len(gone), 1000):
+                self.counts.archived += model.objects.filter(
+                    pk__in=gone[start : start + 1000]
+                ).update(archived_at=self.now)

@@ -1,0 +1,325 @@
+"""Writes for the Airtable sync: connecting a base, its mapping, requesting and running syncs.
+
+Views, Celery tasks and management commands all call these.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import threading
+from collections.abc import Callable
+from contextlib import contextmanager
+
+import redis
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from orgs.models import Organization
+from sync.airtable.client import AirtableClient, OffsetExpired, RetryPolicy, SyncError
+from sync.airtable.ratelimit import RateLimiter, shared_rate_limiter
+from sync.crypto import decrypt_token, encrypt_token
+from sync.mapping import ENTITIES, Mapping, MappingError, check_mapping, propose_mapping
+from sync.models import Connection, RunKind, RunStatus, SyncRun
+from sync.reconcile import Reconciler
+from sync.schema import schema_from_api
+
+logger = logging.getLogger(__name__)
+
+# Incremental runs look back a little before the previous run started: clocks differ and a
+# record edited while that run was reading its table must not fall between two runs.
+INCREMENTAL_OVERLAP = datetime.timedelta(minutes=5)
+# A run whose worker has not written progress for this long is presumed dead.
+STALE_AFTER = datetime.timedelta(minutes=10)
+OFFSET_RESTARTS = 3
+REQUESTS_PER_SECOND = 4.8  # under Airtable's 5/s, evenly spaced (see sync.airtable.ratelimit)
+
+
+class SyncBusy(Exception):
+    """Another sync of this connection is queued or running."""
+
+
+def _client(connection: Connection, **kwargs) -> AirtableClient:
+    return AirtableClient(
+        api_url=settings.AIRTABLE_API_URL,
+        token=decrypt_token(connection.token_encrypted),
+        base_id=connection.base_id,
+        limiter=kwargs.pop("limiter", None)
+        or shared_rate_limiter(settings.REDIS_URL, REQUESTS_PER_SECOND),
+        **kwargs,
+    )
+
+
+# -- connections and mapping --------------------------------------------------------------
+
+
+def connection_create(
+    *, organization: Organization, name: str, base_id: str, token: str
+) -> Connection:
+    """Save a connection with its token encrypted, read the base's schema and store the
+    proposed mapping. Raises ValidationError (bad input) or SyncError (Airtable refused)."""
+    token = token.strip()
+    if len(token) < 8:
+        raise ValidationError({"token": "That does not look like an Airtable token."})
+    connection = Connection(
+        organization=organization,
+        name=" ".join(name.split()) or base_id,
+        base_id=base_id.strip(),
+        token_encrypted=encrypt_token(token),
+        token_last4=token[-4:],
+    )
+    connection.full_clean()
+    schema = _read_schema(connection)
+    with transaction.atomic():
+        connection.save()
+        connection_store_schema(connection=connection, schema_payload=schema)
+        connection.mapping = propose_mapping(schema_from_api(schema)).to_dict()
+        connection.save(update_fields=["mapping"])
+    return connection
+
+
+def connection_set_token(*, connection: Connection, token: str) -> Connection:
+    token = token.strip()
+    if len(token) < 8:
+        raise ValidationError({"token": "That does not look like an Airtable token."})
+    connection.token_encrypted = encrypt_token(token)
+    connection.token_last4 = token[-4:]
+    connection.save(update_fields=["token_encrypted", "token_last4"])
+    return connection
+
+
+def _read_schema(connection: Connection) -> dict:
+    return _client(connection).schema()
+
+
+def connection_store_schema(*, connection: Connection, schema_payload: dict) -> None:
+    connection.schema = schema_payload
+    connection.schema_read_at = timezone.now()
+    connection.save(update_fields=["schema", "schema_read_at"])
+
+
+def connection_refresh_schema(*, connection: Connection) -> list[str]:
+    """Read the schema again; return the mapping's problems against it (empty when fine)."""
+    connection_store_schema(connection=connection, schema_payload=_read_schema(connection))
+    return check_mapping(Mapping.from_dict(connection.mapping), schema_from_api(connection.schema))
+
+
+def connection_set_mapping(*, connection: Connection, mapping_data: dict) -> Mapping:
+    """Replace the mapping (from the mapping page or an imported JSON file) after checking it
+    against the stored schema. Raises ValidationError listing every problem."""
+    try:
+        mapping = Mapping.from_dict(mapping_data)
+    except MappingError as error:
+        raise ValidationError(str(error)) from error
+    problems = check_mapping(mapping, schema_from_api(connection.schema))
+    if problems:
+        raise ValidationError(problems)
+    connection.mapping = mapping.to_dict()
+    connection.save(update_fields=["mapping"])
+    return mapping
+
+
+# -- runs ---------------------------------------------------------------------------------
+
+
+def run_request(*, connection: Connection, kind: RunKind, requested_by=None) -> SyncRun:
+    """Queue a run, refusing when one is already queued or running for this connection."""
+    with transaction.atomic():
+        Connection.objects.select_for_update().get(pk=connection.pk)
+        _fail_stale_runs(connection)
+        active = connection.runs.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).first()
+        if active is not None:
+            raise SyncBusy(
+                f"A {active.get_kind_display().lower()} sync of {connection.name} is already "
+                f"{active.status}; it must finish before another starts."
+            )
+        return SyncRun.objects.create(
+            organization_id=connection.organization_id,
+            connection=connection,
+            kind=kind,
+            requested_by=requested_by,
+        )
+
+
+def _fail_stale_runs(connection: Connection) -> None:
+    """A run whose worker died (no progress for a while, lock gone) is closed as failed."""
+    cutoff = timezone.now() - STALE_AFTER
+    for run in connection.runs.filter(status=RunStatus.RUNNING, heartbeat_at__lt=cutoff):
+        if not _lock_is_held(connection.pk):
+            run.status = RunStatus.FAILED
+            run.finished_at = timezone.now()
+            run.error = "The worker running this sync stopped; the next run picks up from here."
+            run.save(update_fields=["status", "finished_at", "error"])
+
+
+# One sync of a connection at a time, across every worker: a Redis lock when there is Redis,
+# else a lock in this process (the zero-setup mode runs a single process).
+_local_locks: dict[int, threading.Lock] = {}
+LOCK_TIMEOUT = 120  # seconds; extended on every page while the run makes progress
+
+
+def _redis() -> redis.Redis | None:
+    return redis.Redis.from_url(settings.REDIS_URL) if settings.REDIS_URL else None
+
+
+def _lock_is_held(connection_id: int) -> bool:
+    client = _redis()
+    if client is not None:
+        return bool(client.exists(f"missionos:sync-lock:{connection_id}"))
+    lock = _local_locks.get(connection_id)
+    return bool(lock and lock.locked())
+
+
+@contextmanager
+def _connection_lock(connection_id: int):
+    client = _redis()
+    if client is not None:
+        lock = client.lock(f"missionos:sync-lock:{connection_id}", timeout=LOCK_TIMEOUT)
+        if not lock.acquire(blocking=False):
+            raise SyncBusy("Another worker is syncing this connection right now.")
+        try:
+            yield lock.extend
+        finally:
+            try:
+                lock.release()
+            except redis.exceptions.LockError:
+                logger.warning("sync lock of connection %s had expired", connection_id)
+        return
+    lock = _local_locks.setdefault(connection_id, threading.Lock())
+    if not lock.acquire(blocking=False):
+        raise SyncBusy("Another sync of this connection is running in this process.")
+    try:
+        yield lambda _seconds: None
+    finally:
+        lock.release()
+
+
+def run_execute(
+    *,
+    run_id: int,
+    policy: RetryPolicy | None = None,
+    limiter: RateLimiter | None = None,
+    on_progress: Callable[[SyncRun], None] | None = None,
+) -> SyncRun:
+    """Run a queued sync to the end. Failures end the run as failed with a message that says
+    what to fix; nothing is archived unless a full pull completed."""
+    run = SyncRun.objects.select_related("connection__organization").get(pk=run_id)
+    if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
+        return run  # already finished (e.g. a redelivered task)
+    connection = run.connection
+    try:
+        with _connection_lock(connection.pk) as extend_lock:
+            _execute(run, connection, policy, limiter, on_progress, extend_lock)
+    except SyncBusy as busy:
+        if run.status == RunStatus.QUEUED:
+            _finish(run, RunStatus.FAILED, str(busy))
+    return run
+
+
+def _execute(run, connection, policy, limiter, on_progress, extend_lock) -> None:
+    now = timezone.now()
+    run.status = RunStatus.RUNNING
+    run.started_at = run.heartbeat_at = now
+    if run.kind == RunKind.INCREMENTAL:
+        previous = (
+            connection.runs.filter(status=RunStatus.SUCCEEDED)
+            .exclude(pk=run.pk)
+            .order_by("-started_at")
+            .first()
+        )
+        if previous is None:
+            run.kind = RunKind.FULL  # nothing to be incremental from
+        else:
+            run.modified_since = previous.started_at - INCREMENTAL_OVERLAP
+    run.save()
+
+    def progress() -> None:
+        run.requests += 1
+
+    try:
+        client = _client(connection, policy=policy, limiter=limiter, on_request=progress)
+        schema_payload = client.schema()
+        connection_store_schema(connection=connection, schema_payload=schema_payload)
+        schema = schema_from_api(schema_payload)
+        mapping = Mapping.from_dict(connection.mapping)
+        problems = check_mapping(mapping, schema)
+        if problems:
+            raise SyncError("The mapping no longer matches the base: " + " ".join(problems))
+        reconciler = Reconciler(run=run, connection=connection, schema=schema, mapping=mapping)
+        entities = [entity for entity in ENTITIES if entity in mapping.entities]
+        run.tables_total = len(entities)
+        for entity in entities:
+            _pull_table(run, client, reconciler, entity, schema, mapping, on_progress, extend_lock)
+            run.tables_done += 1
+            _save_progress(run, reconciler)
+        reconciler.resolve_links()
+        if run.kind == RunKind.FULL:
+            reconciler.archive_unseen()
+        _save_progress(run, reconciler)
+        _finish(run, RunStatus.SUCCEEDED)
+    except (SyncError, MappingError) as error:
+        _finish(run, RunStatus.FAILED, str(error))
+    except Exception as error:  # a bug: fail the run visibly, keep the traceback in the logs
+        logger.exception("sync run %s crashed", run.pk)
+        _finish(run, RunStatus.FAILED, f"Internal error: {type(error).__name__}: {error}")
+        raise
+
+
+def _pull_table(run, client, reconciler, entity, schema, mapping, on_progress, extend_lock):
+    entity_mapping = mapping.entities[entity]
+    table = schema.table(entity_mapping.table_id)
+    run.current_table = table.name
+    for attempt in range(OFFSET_RESTARTS + 1):
+        try:
+            for records in client.pages(table.id, modified_since=run.modified_since):
+                reconciler.apply_page(entity, table, records)
+                _save_progress(run, reconciler)
+                extend_lock(LOCK_TIMEOUT)
+                if on_progress:
+                    on_progress(run)
+            return
+        except OffsetExpired:
+            # Airtable forgot where the listing was: list the table again. Records already
+            # written are unchanged the second time, so nothing is duplicated.
+            if attempt == OFFSET_RESTARTS:
+                raise SyncError(
+                    f"Airtable kept dropping the listing of {table.name}; try again later."
+                ) from None
+            logger.info("offset expired on %s; listing it again", table.name)
+
+
+def _save_progress(run: SyncRun, reconciler: Reconciler) -> None:
+    counts = reconciler.counts
+    run.pulled = counts.pulled
+    run.created, run.updated, run.unchanged = counts.created, counts.updated, counts.unchanged
+    run.archived, run.unarchived, run.issue_count = (
+        counts.archived,
+        counts.unarchived,
+        counts.issues,
+    )
+    run.heartbeat_at = timezone.now()
+    run.save(
+        update_fields=[
+            "pulled",
+            "requests",
+            "created",
+            "updated",
+            "unchanged",
+            "archived",
+            "unarchived",
+            "issue_count",
+            "tables_total",
+            "tables_done",
+            "current_table",
+            "heartbeat_at",
+        ]
+    )
+
+
+def _finish(run: SyncRun, status: RunStatus, error: str = "") -> None:
+    run.status = status
+    run.error = error
+    run.finished_at = timezone.now()
+    run.save()

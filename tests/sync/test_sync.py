@@ -1,0 +1,294 @@
+"""The whole sync, end to end: the real pyairtable client over HTTP against the fake Airtable,
+into the database, through the services that views, tasks and commands call."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+
+from okrs.models import KeyResult, Objective, Pathway, Project, ProjectStatus, Task, TaskStatus
+from orgs.models import Person
+from sync import services
+from sync.airtable.client import RetryPolicy
+from sync.airtable.ratelimit import NoRateLimiter
+from sync.fakeairtable import FakeAirtable
+from sync.models import RunKind, RunStatus, SyncIssue
+from tests.factories import OrganizationFactory
+from tests.sync.airtable_base import (
+    BASE_ID,
+    T_PEOPLE,
+    T_PROJECTS,
+    T_TASKS,
+    TOKEN,
+    build_base,
+)
+
+pytestmark = pytest.mark.django_db
+FAST = RetryPolicy(attempts=8, backoff=0.01, backoff_cap=0.05, rate_limit_wait=0.05)
+
+
+@pytest.fixture
+def fake(settings):
+    with FakeAirtable(rate_limit=None, seed=11) as server:
+        settings.AIRTABLE_API_URL = server.url
+        # The base was built an hour ago: outside the incremental runs' 5-minute overlap.
+        server.clock = lambda: time.time() - 3600
+        server.ids = build_base(server)
+        server.clock = time.time
+        yield server
+
+
+@pytest.fixture
+def connection(fake, org):
+    return services.connection_create(
+        organization=org, name=" Northwind   plans ", base_id=BASE_ID, token=TOKEN
+    )
+
+
+def sync(connection, kind=RunKind.FULL):
+    run = services.run_request(connection=connection, kind=kind)
+    services.run_execute(run_id=run.pk, policy=FAST, limiter=NoRateLimiter())
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    return run
+
+
+def snapshot(org) -> dict:
+    """Everything a sync writes, comparable between runs."""
+    return {
+        "people": sorted(Person.objects.for_org(org).values_list("name", "email", "departed_on")),
+        "pathways": sorted(Pathway.objects.for_org(org).values_list("name", flat=True)),
+        "objectives": sorted(
+            Objective.objects.for_org(org).values_list("title", "pathway__name", "owner__name")
+        ),
+        "krs": sorted(
+            KeyResult.objects.for_org(org).values_list(
+                "title", "objective__title", "start_value", "current_value", "target_value"
+            )
+        ),
+        "projects": sorted(
+            (
+                p.name,
+                p.status,
+                p.pathway.name,
+                p.owner.name,
+                tuple(sorted(o.title for o in p.objectives.all())),
+            )
+            for p in Project.objects.for_org(org).select_related("pathway", "owner")
+        ),
+        "tasks": sorted(
+            Task.objects.for_org(org).values_list(
+                "title", "project__name", "assignee__name", "status", "due_on"
+            )
+        ),
+    }
+
+
+def test_connect_encrypts_the_token_and_proposes_a_mapping(connection):
+    assert connection.name == "Northwind plans"
+    assert TOKEN not in connection.token_encrypted and connection.token_last4 == TOKEN[-4:]
+    assert TOKEN not in repr(connection) and TOKEN not in str(connection)
+    mapped = {e for e, m in connection.mapping["entities"].items() if m.get("table_id")}
+    assert {"person", "pathway", "objective", "key_result", "project", "task"} <= mapped
+
+
+def test_first_sync_brings_everything_in_with_links_resolved(connection, org):
+    run = sync(connection)
+    assert (run.created, run.updated, run.archived) == (3 + 2 + 4 + 8 + 6 + 24, 0, 0)
+    assert run.pulled == 47 and run.requests >= 7
+    data = snapshot(org)
+    assert data["pathways"] == ["Access", "Quality"]
+    assert ("Jo Former", "jo@northwind.example", run.started_at.date()) in data["people"]
+    project0 = next(p for p in data["projects"] if p[0] == "Project 0")
+    assert project0 == (
+        "Project 0",
+        "active",
+        "Access",
+        "Maya Okafor",
+        ("Objective 0", "Objective 1"),
+    )
+    # "Done", "done " and "Completed" all arrive as done.
+    assert [p[1] for p in sorted(data["projects"])][:4] == ["active", "done", "done", "done"]
+    task = Task.objects.for_org(org).get(title="Task 0.1")
+    assert (task.project.name, task.assignee.name, task.status) == (
+        "Project 0",
+        "Sam Lee",
+        TaskStatus.IN_PROGRESS,
+    )
+    # Provenance and unmapped fields are kept.
+    project = Project.objects.for_org(org).get(name="Project 2")
+    assert project.source_table == T_PROJECTS and project.source_record_id.startswith("rec")
+    assert project.source_extra["fields"]["fldJBUDGET000001"] == "Budget line 2"
+
+
+def test_second_run_over_an_unchanged_base_writes_nothing(connection, org):
+    sync(connection)
+    before = snapshot(org)
+    run = sync(connection)
+    assert (run.created, run.updated, run.archived, run.unchanged) == (0, 0, 0, 47)
+    assert snapshot(org) == before
+
+
+def test_renamed_fields_and_tables_still_map(connection, fake, org):
+    sync(connection)
+    base = fake.bases[BASE_ID]
+    tasks = base.table(T_TASKS)
+    tasks.name = "Todo list"
+    tasks.rename_field("fldTSTATUS000001", "State")
+    tasks.rename_field("fldTNAME00000001", "What")
+    tasks.update(fake.ids["tasks"][0], {"fldTSTATUS000001": "Done"})
+    run = sync(connection)
+    assert run.updated == 1 and run.created == 0
+    assert Task.objects.for_org(org).get(title="Task 0.0").status == TaskStatus.DONE
+
+
+def test_deleted_record_is_archived_only_by_a_complete_full_pull(connection, fake, org):
+    sync(connection)
+    gone = fake.ids["tasks"][5]
+    fake.bases[BASE_ID].table(T_TASKS).delete(gone)
+
+    incremental = sync(connection, RunKind.INCREMENTAL)
+    assert incremental.archived == 0
+    assert Task.objects.for_org(org).filter(source_record_id=gone).exists()
+
+    fake.faults.configure(rate=1.0, kinds=("500",))  # a full pull that fails ...
+    run = services.run_request(connection=connection, kind=RunKind.FULL)
+    services.run_execute(run_id=run.pk, policy=FAST, limiter=NoRateLimiter())
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and "did not answer properly" in run.error
+    assert Task.objects.for_org(org).filter(source_record_id=gone).exists()  # ... archives nothing
+    fake.faults.clear()
+
+    full = sync(connection)
+    assert full.archived == 1
+    row = Task.objects.for_org(org, include_archived=True).get(source_record_id=gone)
+    assert row.archived_at is not None  # kept, never hard-deleted
+    assert not Task.objects.for_org(org).filter(source_record_id=gone).exists()
+
+
+def test_a_record_that_comes_back_is_unarchived(connection, fake, org):
+    sync(connection)
+    table = fake.bases[BASE_ID].table(T_TASKS)
+    record_id = fake.ids["tasks"][3]
+    saved = dict(table.get(record_id).fields)
+    table.delete(record_id)
+    sync(connection)
+    table.create(saved, record_id=record_id)
+    run = sync(connection)
+    assert run.unarchived == 1
+    assert Task.objects.for_org(org).filter(source_record_id=record_id).exists()
+
+
+def test_incremental_pulls_only_what_changed(connection, fake, org):
+    sync(connection)
+    fake.bases[BASE_ID].table(T_PROJECTS).update(
+        fake.ids["projects"][1], {"fldJSTATUS000001": "On hold"}
+    )
+    run = sync(connection, RunKind.INCREMENTAL)
+    assert run.kind == RunKind.INCREMENTAL
+    assert run.pulled == 1 and run.updated == 1
+    assert Project.objects.for_org(org).get(name="Project 1").status == ProjectStatus.ON_HOLD
+
+
+def test_mixed_faults_leave_data_identical_to_a_clean_run(fake, settings):
+    clean_org, faulty_org = OrganizationFactory(slug="clean"), OrganizationFactory(slug="faulty")
+    clean = services.connection_create(
+        organization=clean_org, name="c", base_id=BASE_ID, token=TOKEN
+    )
+    faulty = services.connection_create(
+        organization=faulty_org, name="f", base_id=BASE_ID, token=TOKEN
+    )
+    sync(clean)
+    fake.faults.timeout_seconds = 1.0
+    fake.faults.configure(rate=0.2)
+    run = services.run_request(connection=faulty, kind=RunKind.FULL)
+    services.run_execute(run_id=run.pk, policy=FAST, limiter=NoRateLimiter())
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert sum(fake.faults.injected.values()) > 0
+    assert snapshot(faulty_org) == snapshot(clean_org)
+
+
+def test_bad_values_do_not_fail_the_run_and_become_issues(connection, fake, org):
+    base = fake.bases[BASE_ID]
+    tasks = base.table(T_TASKS)
+    tasks.update(fake.ids["tasks"][0], {"fldTDUE000000001": "next week"})
+    tasks.update(fake.ids["tasks"][1], {"fldTSTATUS000001": "Frobnicated"})
+    base.table(T_PROJECTS).update(fake.ids["projects"][0], {"fldJNAME00000001": ""})
+    # A link to a record that is gone (deleted between the pulls of two tables).
+    tasks.update(fake.ids["tasks"][2], {"fldTASSIGNEE0001": ["recGONEGONEGONE01"]})
+    run = sync(connection)
+    issues = {(i.kind, i.record_id, i.field_name) for i in SyncIssue.objects.filter(run=run)}
+    assert (SyncIssue.Kind.VALUE, fake.ids["tasks"][0], "Due") in issues
+    assert (SyncIssue.Kind.VALUE, fake.ids["tasks"][1], "Status") in issues
+    assert (SyncIssue.Kind.REQUIRED, fake.ids["projects"][0], "Project Name") in issues
+    assert (SyncIssue.Kind.LINK, fake.ids["tasks"][2], "Assigned to") in issues
+    assert run.issue_count == len(issues)
+    # The records are kept as well as they can be.
+    task = Task.objects.for_org(org).get(source_record_id=fake.ids["tasks"][0])
+    untitled = Project.objects.for_org(org).get(source_record_id=fake.ids["projects"][0])
+    assert task.due_on is None and task.project == untitled
+    assert untitled.name == f"(untitled {untitled.source_record_id})"
+    gone_link = Task.objects.for_org(org).get(source_record_id=fake.ids["tasks"][2])
+    assert gone_link.assignee is None
+
+
+def test_airtable_wins_and_the_overwritten_local_edit_is_recorded(connection, fake, org):
+    sync(connection)
+    task = Task.objects.for_org(org).get(title="Task 1.0")
+    task.title = "Renamed in MissionOS"
+    task.save()
+    unchanged = sync(connection)
+    assert unchanged.updated == 0  # Airtable did not change: the local edit stays
+    assert Task.objects.get(pk=task.pk).title == "Renamed in MissionOS"
+
+    fake.bases[BASE_ID].table(T_TASKS).update(task.source_record_id, {"fldTSTATUS000001": "Done"})
+    run = sync(connection)
+    task.refresh_from_db()
+    assert task.title == "Task 1.0" and task.status == TaskStatus.DONE
+    overwrite = SyncIssue.objects.get(run=run, kind=SyncIssue.Kind.OVERWRITE)
+    assert "Renamed in MissionOS → Task 1.0" in overwrite.reason
+
+
+def test_departed_people_keep_the_date_they_were_first_seen_gone(connection, fake, org):
+    first = sync(connection)
+    jo = Person.objects.for_org(org).get(name="Jo Former")
+    assert jo.departed_on == first.started_at.date()
+    fake.bases[BASE_ID].table(T_PEOPLE).update(jo.source_record_id, {"fldPROLE00000001": "Ex"})
+    sync(connection)
+    jo.refresh_from_db()
+    assert jo.departed_on == first.started_at.date()
+    assert SyncIssue.objects.filter(kind=SyncIssue.Kind.OVERWRITE).count() == 0
+
+
+def test_two_syncs_of_one_connection_at_once_are_refused(connection):
+    services.run_request(connection=connection, kind=RunKind.FULL)
+    with pytest.raises(services.SyncBusy, match="already queued"):
+        services.run_request(connection=connection, kind=RunKind.INCREMENTAL)
+
+
+def test_wrong_token_fails_the_run_with_what_to_fix(connection, fake):
+    fake.revoke(TOKEN, BASE_ID)
+    run = services.run_request(connection=connection, kind=RunKind.FULL)
+    services.run_execute(run_id=run.pk, policy=FAST, limiter=NoRateLimiter())
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED
+    assert "no access" in run.error or "refused the token" in run.error
+
+
+def test_a_mapping_that_no_longer_matches_fails_with_the_field_to_fix(connection, fake):
+    fake.bases[BASE_ID].table(T_TASKS).remove_field("fldTPROJECT00001")
+    run = services.run_request(connection=connection, kind=RunKind.FULL)
+    services.run_execute(run_id=run.pk, policy=FAST, limiter=NoRateLimiter())
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED
+    assert "Project" in run.error and "no longer matches" in run.error
+
+
+def test_token_never_appears_in_logs(connection, fake, caplog):
+    caplog.set_level(logging.DEBUG)
+    fake.faults.configure(rate=0.3, kinds=("500", "429"))
+    sync(connection)
+    assert TOKEN not in caplog.text
