@@ -119,6 +119,12 @@ if REDIS_URL:
 # key that encrypts stored tokens (derived from SECRET_KEY when unset).
 AIRTABLE_API_URL = os.environ.get("AIRTABLE_API_URL", "https://api.airtable.com")
 TOKEN_ENCRYPTION_KEY = os.environ.get("TOKEN_ENCRYPTION_KEY", "")
+# Requests per second per base, shared by every worker (Airtable allows 5, strictly).
+AIRTABLE_REQUESTS_PER_SECOND = float(os.environ.get("AIRTABLE_REQUESTS_PER_SECOND", "4.8"))
+# A run holds its connection's lock this long between pages; a run silent for longer than
+# SYNC_STALE_AFTER_SECONDS whose lock has lapsed is presumed dead (its worker was killed).
+SYNC_LOCK_TIMEOUT_SECONDS = int(os.environ.get("SYNC_LOCK_TIMEOUT_SECONDS", "120"))
+SYNC_STALE_AFTER_SECONDS = int(os.environ.get("SYNC_STALE_AFTER_SECONDS", "600"))
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None

@@ -31,10 +31,9 @@ logger = logging.getLogger(__name__)
 # Incremental runs look back a little before the previous run started: clocks differ and a
 # record edited while that run was reading its table must not fall between two runs.
 INCREMENTAL_OVERLAP = datetime.timedelta(minutes=5)
-# A run whose worker has not written progress for this long is presumed dead.
-STALE_AFTER = datetime.timedelta(minutes=10)
 OFFSET_RESTARTS = 3
-REQUESTS_PER_SECOND = 4.8  # under Airtable's 5/s, evenly spaced (see sync.airtable.ratelimit)
+# Under Airtable's 5/s, evenly spaced (see sync.airtable.ratelimit).
+REQUESTS_PER_SECOND = settings.AIRTABLE_REQUESTS_PER_SECOND
 
 
 class SyncBusy(Exception):
@@ -145,7 +144,7 @@ def run_request(*, connection: Connection, kind: RunKind, requested_by=None) -> 
 
 def _fail_stale_runs(connection: Connection) -> None:
     """A run whose worker died (no progress for a while, lock gone) is closed as failed."""
-    cutoff = timezone.now() - STALE_AFTER
+    cutoff = timezone.now() - datetime.timedelta(seconds=settings.SYNC_STALE_AFTER_SECONDS)
     for run in connection.runs.filter(status=RunStatus.RUNNING, heartbeat_at__lt=cutoff):
         if not _lock_is_held(connection.pk):
             run.status = RunStatus.FAILED
@@ -157,7 +156,6 @@ def _fail_stale_runs(connection: Connection) -> None:
 # One sync of a connection at a time, across every worker: a Redis lock when there is Redis,
 # else a lock in this process (the zero-setup mode runs a single process).
 _local_locks: dict[int, threading.Lock] = {}
-LOCK_TIMEOUT = 120  # seconds; extended on every page while the run makes progress
 
 
 def _redis() -> redis.Redis | None:
@@ -176,7 +174,9 @@ def _lock_is_held(connection_id: int) -> bool:
 def _connection_lock(connection_id: int):
     client = _redis()
     if client is not None:
-        lock = client.lock(f"missionos:sync-lock:{connection_id}", timeout=LOCK_TIMEOUT)
+        lock = client.lock(
+            f"missionos:sync-lock:{connection_id}", timeout=settings.SYNC_LOCK_TIMEOUT_SECONDS
+        )
         if not lock.acquire(blocking=False):
             raise SyncBusy("Another worker is syncing this connection right now.")
         try:
@@ -191,7 +191,7 @@ def _connection_lock(connection_id: int):
     if not lock.acquire(blocking=False):
         raise SyncBusy("Another sync of this connection is running in this process.")
     try:
-        yield lambda _seconds: None
+        yield lambda _seconds, replace_ttl=True: None
     finally:
         lock.release()
 
@@ -276,7 +276,7 @@ def _pull_table(run, client, reconciler, entity, schema, mapping, on_progress, e
             for records in client.pages(table.id, modified_since=run.modified_since):
                 reconciler.apply_page(entity, table, records)
                 _save_progress(run, reconciler)
-                extend_lock(LOCK_TIMEOUT)
+                extend_lock(settings.SYNC_LOCK_TIMEOUT_SECONDS, replace_ttl=True)
                 if on_progress:
                     on_progress(run)
             return

@@ -1,0 +1,33 @@
+"""Celery tasks: take ids, call one service. Late acknowledgement (settings) means a task whose
+worker dies is delivered again; the run it left behind is closed by the next request."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from sync import services
+from sync.models import Connection, RunKind
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="sync.execute_run", acks_late=True)
+def execute_run(run_id: int) -> None:
+    services.run_execute(run_id=run_id)
+
+
+@shared_task(name="sync.scheduled_sync", acks_late=True)
+def scheduled_sync(connection_id: int, kind: str) -> None:
+    """What django-celery-beat calls on each connection's schedule."""
+    connection = Connection.objects.filter(pk=connection_id).first()
+    if connection is None:
+        logger.warning("scheduled sync of a deleted connection %s", connection_id)
+        return
+    try:
+        run = services.run_request(connection=connection, kind=RunKind(kind))
+    except services.SyncBusy as busy:
+        logger.info("scheduled %s sync skipped: %s", kind, busy)
+        return
+    services.run_execute(run_id=run.pk)

@@ -1,0 +1,150 @@
+"""Real Celery worker processes (not eager mode): a worker killed mid-run leaves nothing the
+next run cannot finish. Needs Postgres and Redis (the worker is another process and must see
+committed data), which CI provides; skipped otherwise."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.db import connection as db_connection
+
+from okrs.models import Task
+from sync import services
+from sync.airtable.client import RetryPolicy
+from sync.airtable.ratelimit import NoRateLimiter
+from sync.fakeairtable import FakeAirtable
+from sync.models import RunKind, RunStatus, SyncRun
+from sync.tasks import execute_run
+from tests.sync.airtable_base import BASE_ID, TOKEN, build_base
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not os.environ.get("REDIS_URL")
+        or not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+        reason="needs Postgres and Redis (CI sets DATABASE_URL and REDIS_URL)",
+    ),
+]
+
+
+def this_test_database_url() -> str:
+    """The URL of the database this test runs in (pytest-django's test_ copy)."""
+    s = db_connection.settings_dict
+    return f"postgres://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
+
+
+@pytest.fixture
+def worker_env(settings):
+    with FakeAirtable(rate_limit=None, seed=5) as fake:
+        settings.AIRTABLE_API_URL = fake.url
+        ids = build_base(fake, projects=60, tasks_per_project=40)  # 2,400 tasks, 24 pages
+        queue = f"test-{uuid.uuid4().hex[:8]}"
+        env = {
+            **os.environ,
+            "DATABASE_URL": this_test_database_url(),
+            "AIRTABLE_API_URL": fake.url,
+            "AIRTABLE_REQUESTS_PER_SECOND": "8",  # slow enough to be caught mid-run
+            "SYNC_LOCK_TIMEOUT_SECONDS": "2",
+        }
+        yield fake, ids, queue, env
+
+
+def start_worker(env: dict, queue: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "missionos",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+            "-l",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_killed_worker_then_next_run_completes_without_duplicates(worker_env, org, settings):
+    _fake, ids, queue, env = worker_env
+    connection = services.connection_create(
+        organization=org, name="Northwind", base_id=BASE_ID, token=TOKEN
+    )
+    first = services.run_request(connection=connection, kind=RunKind.FULL)
+    worker = start_worker(env, queue)
+    try:
+        execute_run.apply_async(args=[first.pk], queue=queue)
+        wait_for(
+            lambda: SyncRun.objects.get(pk=first.pk).created >= 300, 60, "the run to be midway"
+        )
+    finally:
+        worker.send_signal(signal.SIGKILL)  # no clean shutdown: the process just dies
+        worker.wait(10)
+    first.refresh_from_db()
+    assert first.status == RunStatus.RUNNING and first.created < len(ids["tasks"])
+    half_done = Task.objects.for_org(org).count()
+
+    # Once its lock lapses and it has been silent long enough, the dead run is closed ...
+    settings.SYNC_STALE_AFTER_SECONDS = 0
+    time.sleep(2.5)
+    second = services.run_request(connection=connection, kind=RunKind.FULL)
+    first.refresh_from_db()
+    assert first.status == RunStatus.FAILED and "worker running this sync stopped" in first.error
+
+    # ... and the next run completes what it started, without a single duplicate.
+    services.run_execute(
+        run_id=second.pk, policy=RetryPolicy(backoff=0.01), limiter=NoRateLimiter()
+    )
+    second.refresh_from_db()
+    assert second.status == RunStatus.SUCCEEDED, second.error
+    tasks = Task.objects.for_org(org)
+    assert tasks.count() == len(ids["tasks"]) > half_done
+    assert tasks.values("source_record_id").distinct().count() == len(ids["tasks"])
+    assert second.created == sum(len(v) for v in ids.values()) - first.created
+
+
+def test_a_worker_runs_a_queued_sync(worker_env, org):
+    _fake, ids, queue, env = worker_env
+    env = {**env, "AIRTABLE_REQUESTS_PER_SECOND": "1000"}
+    connection = services.connection_create(
+        organization=org, name="Northwind", base_id=BASE_ID, token=TOKEN
+    )
+    run = services.run_request(connection=connection, kind=RunKind.FULL)
+    worker = start_worker(env, queue)
+    try:
+        execute_run.apply_async(args=[run.pk], queue=queue)
+        wait_for(
+            lambda: SyncRun.objects.get(pk=run.pk).status == RunStatus.SUCCEEDED,
+            60,
+            "the worker to finish",
+        )
+    finally:
+        worker.terminate()
+        worker.wait(10)
+    assert Task.objects.for_org(org).count() == len(ids["tasks"])
