@@ -7,6 +7,7 @@ import logging
 import time
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from okrs.models import KeyResult, Objective, Pathway, Project, ProjectStatus, Task, TaskStatus
 from orgs.models import Person
@@ -292,3 +293,23 @@ def test_token_never_appears_in_logs(connection, fake, caplog):
     fake.faults.configure(rate=0.3, kinds=("500", "429"))
     sync(connection)
     assert TOKEN not in caplog.text
+
+
+def test_new_connections_sync_hourly_and_fully_at_night_and_it_can_change(connection):
+    from django_celery_beat.models import PeriodicTask
+
+    assert services.connection_schedule_state(connection=connection) == {
+        "incremental_every_minutes": 60,
+        "full_at_hour": 2,
+    }
+    task = PeriodicTask.objects.get(name=f"sync:{connection.pk}:incremental")
+    assert task.task == "sync.scheduled_sync" and '"kind": "incremental"' in task.kwargs
+    services.connection_schedule(
+        connection=connection, incremental_every_minutes=15, full_at_hour=None
+    )
+    assert services.connection_schedule_state(connection=connection) == {
+        "incremental_every_minutes": 15,
+        "full_at_hour": None,
+    }
+    with pytest.raises(ValidationError):
+        services.connection_schedule(connection=connection, incremental_every_minutes=1)
