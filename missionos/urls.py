@@ -9,4 +9,5 @@ urlpatterns = [
     path("my-work/", okr_views.my_work, name="my_work"),
     path("o/<slug:org_slug>/", include("orgs.org_urls")),
     path("o/<slug:org_slug>/", include("okrs.urls")),
+    path("o/<slug:org_slug>/sync/", include("sync.urls")),
 ]

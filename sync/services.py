@@ -25,6 +25,7 @@ from sync.mapping import ENTITIES, Mapping, MappingError, check_mapping, propose
 from sync.models import Connection, RunKind, RunStatus, SyncRun
 from sync.reconcile import Reconciler
 from sync.schema import schema_from_api
+from sync.selectors import connection_mapping
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +104,8 @@ def connection_store_schema(*, connection: Connection, schema_payload: dict) -> 
 def connection_refresh_schema(*, connection: Connection) -> list[str]:
     """Read the schema again; return the mapping's problems against it (empty when fine)."""
     connection_store_schema(connection=connection, schema_payload=_read_schema(connection))
-    return check_mapping(Mapping.from_dict(connection.mapping), schema_from_api(connection.schema))
+    mapping = connection_mapping(connection=connection)
+    return check_mapping(mapping, schema_from_api(connection.schema))
 
 
 def connection_set_mapping(*, connection: Connection, mapping_data: dict) -> Mapping:
@@ -244,7 +246,9 @@ def _execute(run, connection, policy, limiter, on_progress, extend_lock) -> None
         schema_payload = client.schema()
         connection_store_schema(connection=connection, schema_payload=schema_payload)
         schema = schema_from_api(schema_payload)
-        mapping = Mapping.from_dict(connection.mapping)
+        mapping = connection_mapping(connection=connection)
+        if not mapping.entities:
+            raise SyncError("Nothing is mapped yet: choose the base's tables on the mapping page.")
         problems = check_mapping(mapping, schema)
         if problems:
             raise SyncError("The mapping no longer matches the base: " + " ".join(problems))

@@ -13,6 +13,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from okrs.models import CheckIn
 from orgs.models import Membership, Role
+from sync.crypto import encrypt_token
+from sync.models import Connection, SyncRun
 from tests.factories import (
     CheckInFactory,
     CycleFactory,
@@ -51,7 +53,17 @@ def build_objects(organization) -> dict[str, int]:
     CycleFactory(organization=organization)
     CheckInFactory(organization=organization, key_result=key_result)
     membership = MembershipFactory(organization=organization, role=Role.MEMBER)
+    connection = Connection.objects.create(
+        organization=organization,
+        name="Base",
+        base_id=f"app{organization.slug[:14]:A<14}",
+        token_encrypted=encrypt_token("patSECRET.token"),
+        token_last4="oken",
+    )
+    run = SyncRun.objects.create(organization=organization, connection=connection, kind="full")
     return {
+        "connection_id": connection.pk,
+        "run_id": run.pk,
         "pathway_id": objective.pathway_id,
         "objective_id": objective.pk,
         "key_result_id": key_result.pk,

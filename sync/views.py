@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseStopPolling
+
+from orgs.models import Role
+from orgs.permissions import require_role
+from sync import selectors, services
+from sync.airtable.client import SyncError
+from sync.crypto import TokenUnreadable
+from sync.forms import ConnectionForm, MappingForm, ScheduleForm, TokenForm
+from sync.mapping import Mapping, MappingError, check_mapping, describe
+from sync.models import Connection, RunKind, SyncRun
+from sync.schema import schema_from_api
+from sync.tasks import execute_run
+
+
+def _connection(request: HttpRequest, connection_id: int) -> Connection:
+    return get_object_or_404(Connection.objects.for_org(request.org), pk=connection_id)
+
+
+@require_role(Role.ADMIN)
+def connection_list(request: HttpRequest, org_slug: str) -> HttpResponse:
+    form = ConnectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            connection = services.connection_create(organization=request.org, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        except (SyncError, TokenUnreadable) as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request, f"Connected {connection.name}. Review the proposed mapping, then sync."
+            )
+            return redirect("sync_mapping", org_slug=org_slug, connection_id=connection.pk)
+    context = {"connections": selectors.connections(organization=request.org), "form": form}
+    return render(request, "sync/connection_list.html", context, status=400 if form.errors else 200)
+
+
+def _connection_context(request: HttpRequest, connection: Connection, **extra) -> dict:
+    runs = selectors.connection_runs(connection=connection)
+    return {
+        "connection": connection,
+        "runs": runs,
+        "active_run": next((run for run in runs if run.is_active), None),
+        "schedule_form": extra.pop("schedule_form", None)
+        or ScheduleForm(initial=services.connection_schedule_state(connection=connection)),
+        "token_form": extra.pop("token_form", None) or TokenForm(),
+        **extra,
+    }
+
+
+@require_role(Role.ADMIN)
+def connection_detail(request: HttpRequest, org_slug: str, connection_id: int) -> HttpResponse:
+    connection = _connection(request, connection_id)
+    return render(request, "sync/connection_detail.html", _connection_context(request, connection))
+
+
+@require_POST
+@require_role(Role.ADMIN)
+def sync_now(request: HttpRequest, org_slug: str, connection_id: int) -> HttpResponse:
+    connection = _connection(request, connection_id)
+    kind = RunKind.FULL if request.POST.get("kind") == RunKind.FULL else RunKind.INCREMENTAL
+    try:
+        run = services.run_request(connection=connection, kind=kind, requested_by=request.user)
+    except services.SyncBusy as busy:
+        messages.error(request, str(busy))
+    else:
+        execute_run.delay_on_commit(run.pk)
+        messages.success(request, f"{run.get_kind_display()} sync queued.")
+    return redirect("sync_connection", org_slug=org_slug, connection_id=connection.pk)
+
+
+@require_role(Role.ADMIN)
+def run_progress(request: HttpRequest, org_slug: str, run_id: int) -> HttpResponse:
+    """The live progress fragment; htmx polls it until the run ends."""
+    run = get_object_or_404(SyncRun.objects.for_org(request.org), pk=run_id)
+    response = render(request, "sync/connection_detail.html#run-progress", {"run": run})
+    if not run.is_active and request.htmx:
+        # Tell htmx to stop polling and reload, so the finished run joins the list.
+        response = HttpResponseStopPolling(response.content)
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@require_POST
+@require_role(Role.ADMIN)
+def schedule_update(request: HttpRequest, org_slug: str, connection_id: int) -> HttpResponse:
+    connection = _connection(request, connection_id)
+    form = ScheduleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.connection_schedule(connection=connection, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Schedule saved.")
+            return redirect("sync_connection", org_slug=org_slug, connection_id=connection.pk)
+    context = _connection_context(request, connection, schedule_form=form)
+    return render(request, "sync/connection_detail.html", context, status=400)
+
+
+@require_POST
+@require_role(Role.ADMIN)
+def token_update(request: HttpRequest, org_slug: str, connection_id: int) -> HttpResponse:
+    connection = _connection(request, connection_id)
+    form = TokenForm(request.POST)
+    if form.is_valid():
+        try:
+            services.connection_set_token(connection=connection, token=form.cleaned_data["token"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Token replaced (…{connection.token_last4}).")
+            return redirect("sync_connection", org_slug=org_slug, connection_id=connection.pk)
+    context = _connection_context(request, connection, token_form=form)
+    return render(request, "sync/connection_detail.html", context, status=400)
+
+
+@require_role(Role.ADMIN)
+def mapping_edit(request: HttpRequest, org_slug: str, connection_id: int) -> HttpResponse:
+    connection = _connection(request, connection_id)
+    if request.method == "POST" and "refresh_schema" in request.POST:
+        try:
+            problems = services.connection_refresh_schema(connection=connection)
+        except (SyncError, TokenUnreadable, MappingError) as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                "Schema read again."
+                + (" " + " ".join(problems) if problems else " The mapping still fits."),
+            )
+        return redirect("sync_mapping", org_slug=org_slug, connection_id=connection.pk)
+    schema = schema_from_api(connection.schema)
+    try:
+        mapping = selectors.connection_mapping(connection=connection)
+    except MappingError as error:
+        messages.error(request, f"{error} Rebuild it below; saving replaces it.")
+        mapping = Mapping(entities={})
+    form = MappingForm(request.POST or None, mapping=mapping, schema=schema)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.connection_set_mapping(connection=connection, mapping_data=form.mapping_data())
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Mapping saved. The next sync uses it.")
+            return redirect("sync_mapping", org_slug=org_slug, connection_id=connection.pk)
+    context = {
+        "connection": connection,
+        "form": form,
+        "summary": describe(mapping, schema),
+        "problems": check_mapping(mapping, schema),
+        "value_maps": [
+            (entity, attr, values)
+            for entity, em in mapping.entities.items()
+            for attr, values in em.value_maps.items()
+        ],
+    }
+    return render(request, "sync/mapping.html", context, status=400 if form.errors else 200)
+
+
+@require_role(Role.ADMIN)
+def run_detail(request: HttpRequest, org_slug: str, run_id: int) -> HttpResponse:
+    run = get_object_or_404(
+        SyncRun.objects.for_org(request.org).select_related("connection", "requested_by"),
+        pk=run_id,
+    )
+    issues = Paginator(selectors.run_issues(organization=request.org, run=run), 100)
+    return render(
+        request,
+        "sync/run_detail.html",
+        {"run": run, "issues": issues.get_page(request.GET.get("page"))},
+    )

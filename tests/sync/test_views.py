@@ -1,0 +1,149 @@
+"""The sync pages through Django's test client, against the fake Airtable."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.urls import reverse
+
+from orgs.models import Role
+from sync import services
+from sync.airtable.client import RetryPolicy
+from sync.airtable.ratelimit import NoRateLimiter
+from sync.fakeairtable import FakeAirtable
+from sync.models import Connection, RunKind, RunStatus, SyncRun
+from tests.sync.airtable_base import BASE_ID, T_TASKS, TOKEN, build_base
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def fake(settings):
+    with FakeAirtable(rate_limit=None, seed=3) as server:
+        settings.AIRTABLE_API_URL = server.url
+        server.clock = lambda: time.time() - 3600
+        server.ids = build_base(server)
+        server.clock = time.time
+        yield server
+
+
+@pytest.fixture
+def connection(fake, org):
+    return services.connection_create(organization=org, name="Plans", base_id=BASE_ID, token=TOKEN)
+
+
+def url(name, org, **kwargs):
+    return reverse(name, kwargs={"org_slug": org.slug, **kwargs})
+
+
+def test_admin_connects_a_base_from_the_page(owner_client, org, fake):
+    response = owner_client.post(
+        url("sync_connections", org), {"name": "Plans", "base_id": BASE_ID, "token": TOKEN}
+    )
+    connection = Connection.objects.for_org(org).get()
+    assert response.url == url("sync_mapping", org, connection_id=connection.pk)
+    for page in (
+        url("sync_connections", org),
+        url("sync_connection", org, connection_id=connection.pk),
+        url("sync_mapping", org, connection_id=connection.pk),
+    ):
+        html = owner_client.get(page).content.decode()
+        assert TOKEN not in html, page
+    detail = owner_client.get(url("sync_connection", org, connection_id=connection.pk))
+    assert f"token …{TOKEN[-4:]}" in detail.content.decode()
+
+
+def test_a_wrong_token_is_explained_and_nothing_is_saved(owner_client, org, fake):
+    response = owner_client.post(
+        url("sync_connections", org), {"name": "Plans", "base_id": BASE_ID, "token": "patWRONG.x1"}
+    )
+    assert response.status_code == 400
+    assert "refused the token" in response.content.decode()
+    assert not Connection.objects.for_org(org).exists()
+
+
+def test_a_malformed_base_id_is_refused_beside_the_field(owner_client, org, fake):
+    response = owner_client.post(
+        url("sync_connections", org), {"name": "Plans", "base_id": "my base", "token": TOKEN}
+    )
+    assert response.status_code == 400
+    assert "An Airtable base id looks like app" in response.content.decode()
+
+
+def test_sync_now_queues_one_run_and_refuses_a_second(owner_client, org, connection):
+    first = owner_client.post(url("sync_now", org, connection_id=connection.pk), follow=True)
+    assert "Incremental sync queued." in first.content.decode()
+    run = SyncRun.objects.get(connection=connection)
+    assert run.status == RunStatus.QUEUED
+    page = first.content.decode()
+    assert f'hx-get="{url("sync_run_progress", org, run_id=run.pk)}"' in page  # live progress
+    second = owner_client.post(
+        url("sync_now", org, connection_id=connection.pk), {"kind": "full"}, follow=True
+    )
+    assert "already queued" in second.content.decode()
+    assert SyncRun.objects.filter(connection=connection).count() == 1
+
+
+def test_progress_polls_while_running_and_stops_when_done(owner_client, org, connection):
+    run = services.run_request(connection=connection, kind=RunKind.FULL)
+    progress = url("sync_run_progress", org, run_id=run.pk)
+    polling = owner_client.get(progress, HTTP_HX_REQUEST="true")
+    assert polling.status_code == 200 and 'hx-trigger="every 1s"' in polling.content.decode()
+    services.run_execute(run_id=run.pk, policy=RetryPolicy(backoff=0.01), limiter=NoRateLimiter())
+    done = owner_client.get(progress, HTTP_HX_REQUEST="true")
+    assert done.status_code == 286  # htmx: stop polling
+    assert done["HX-Refresh"] == "true"
+    assert "47 records pulled" in done.content.decode()
+
+
+def test_schedule_form(owner_client, org, connection):
+    response = owner_client.post(
+        url("sync_schedule", org, connection_id=connection.pk),
+        {"incremental_every_minutes": "15", "full_at_hour": ""},
+    )
+    assert response.status_code == 302
+    assert services.connection_schedule_state(connection=connection) == {
+        "incremental_every_minutes": 15,
+        "full_at_hour": None,
+    }
+    bad = owner_client.post(
+        url("sync_schedule", org, connection_id=connection.pk), {"incremental_every_minutes": "7"}
+    )
+    assert bad.status_code == 400 and "Select a valid choice" in bad.content.decode()
+
+
+def test_mapping_page_saves_a_changed_field(owner_client, org, connection):
+    page = owner_client.get(url("sync_mapping", org, connection_id=connection.pk))
+    form = page.context["form"]
+    data = {name: form[name].value() or "" for name in form.fields}
+    data["field__task__due_on"] = ""  # stop syncing the due date
+    response = owner_client.post(url("sync_mapping", org, connection_id=connection.pk), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    connection.refresh_from_db()
+    assert "due_on" not in connection.mapping["entities"]["task"]["fields"]
+    assert connection.mapping["entities"]["task"]["value_maps"]["status"]["doing"] == "in_progress"
+
+
+def test_mapping_page_refuses_a_mapping_missing_a_required_field(owner_client, org, connection):
+    form = owner_client.get(url("sync_mapping", org, connection_id=connection.pk)).context["form"]
+    data = {name: form[name].value() or "" for name in form.fields}
+    data["field__task__title"] = ""
+    response = owner_client.post(url("sync_mapping", org, connection_id=connection.pk), data)
+    assert response.status_code == 400
+    connection.refresh_from_db()
+    assert "title" in connection.mapping["entities"]["task"]["fields"]
+
+
+def test_run_page_lists_the_issues(owner_client, org, connection, fake):
+    fake.bases[BASE_ID].table(T_TASKS).update(fake.ids["tasks"][0], {"fldTDUE000000001": "soon"})
+    run = services.run_request(connection=connection, kind=RunKind.FULL)
+    services.run_execute(run_id=run.pk, policy=RetryPolicy(backoff=0.01), limiter=NoRateLimiter())
+    html = owner_client.get(url("sync_run", org, run_id=run.pk)).content.decode()
+    assert fake.ids["tasks"][0] in html and "Due" in html
+
+
+def test_members_cannot_open_the_sync_pages(client, org, connection, member_of):
+    client.force_login(member_of(org, Role.MEMBER))
+    assert client.get(url("sync_connections", org)).status_code == 403
+    assert client.post(url("sync_now", org, connection_id=connection.pk)).status_code == 403
