@@ -215,9 +215,10 @@ def run_execute(
     try:
         with _connection_lock(connection.pk) as extend_lock:
             _execute(run, connection, policy, limiter, on_progress, extend_lock)
-    except SyncBusy as busy:
-        if run.status == RunStatus.QUEUED:
-            _finish(run, RunStatus.FAILED, str(busy))
+    except SyncBusy:
+        # Another worker holds the connection: it is running this very run (a task delivered
+        # twice) or will close it; either way this copy must not touch it.
+        logger.info("run %s is already being executed elsewhere", run.pk)
     return run
 
 

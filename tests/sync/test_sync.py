@@ -313,3 +313,16 @@ def test_new_connections_sync_hourly_and_fully_at_night_and_it_can_change(connec
     }
     with pytest.raises(ValidationError):
         services.connection_schedule(connection=connection, incremental_every_minutes=1)
+
+
+def test_a_run_delivered_twice_is_left_to_the_worker_running_it(connection):
+    """Regression: the second delivery of a task found the lock held and failed the run
+    that the first delivery was still executing."""
+    run = services.run_request(connection=connection, kind=RunKind.FULL)
+    with services._connection_lock(connection.pk):  # another worker is executing it
+        services.run_execute(run_id=run.pk, policy=FAST, limiter=NoRateLimiter())
+    run.refresh_from_db()
+    assert run.status == RunStatus.QUEUED and run.error == ""
+    services.run_execute(run_id=run.pk, policy=FAST, limiter=NoRateLimiter())
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED
