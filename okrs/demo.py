@@ -4,12 +4,19 @@ Plain functions, called by `manage.py seed_demo` inside a transaction. Every ran
 comes from `random.Random(<fixed seed>)`, one per organization, and every date is relative to
 `timezone.localdate()`, so the demo is the same shape on every machine and always looks current.
 
-Idempotent: an organization whose slug already exists is left exactly as it is (it is never
-duplicated or reset); the demo users, their memberships and their directory entries are made
-sure of on every run.
+How each organization is loaded: `OrgBuilder.plan()` makes its rows (unsaved) from its spec.
+- The main organization, Northwind Health, goes through the real sync: the plan is written
+  into an Airtable base with the mess of a real one (`sync.demo_base`), served by a fake
+  Airtable inside the process and synced like any connected base. Its rows carry provenance
+  (source table and record id) and its first sync run lists the issues the mess causes.
+- Northwind Labs, the second organization, is saved straight from its plan (`OrgBuilder.save()`).
 
-The main organization carries the mess real Airtable data has (see `DemoMess` and the
-comments marked "Mess:"), so data-health pages have something true to show.
+Idempotent: an organization whose slug already exists is left exactly as it is (it is never
+duplicated or reset; `resync=True` syncs the main one again from today's base instead); the
+demo users, their memberships and their directory entries are made sure of on every run.
+
+The main organization carries the mess real Airtable data has (see `DemoMess`, the comments
+marked "Mess:" and sync.demo_base), so data-health pages have something true to show.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import random
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -38,6 +46,9 @@ from okrs.models import (
     TaskStatus,
 )
 from orgs.models import Membership, Organization, Person, Role
+
+if TYPE_CHECKING:
+    from sync.demo_base import DemoSync
 
 URL = "http://127.0.0.1:8000"
 DEMO_PASSWORD = "missionos-demo"  # published on purpose: it is the demo login
@@ -622,6 +633,9 @@ class OrgReport:
     organization: Organization
     created: bool
     counts: dict[str, int] = field(default_factory=dict)
+    # Northwind Health: the sync that loaded it in this run, or notes on how it was loaded before.
+    sync: DemoSync | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -639,10 +653,18 @@ class SeedReport:
     def lines(self) -> list[str]:
         lines = []
         for org in self.organizations:
-            state = "created" if org.created else "already there, left as it was"
+            if org.created:
+                state = "created"
+            elif org.sync is not None:
+                state = "already there, synced again from today's demo base"
+            else:
+                state = "already there, left as it was"
             counts = ", ".join(f"{name}: {n}" for name, n in org.counts.items())
             lines.append(f"{org.organization.name} ({org.organization.slug}): {state}")
             lines.append(f"    {counts}")
+            if org.sync is not None:
+                lines.extend(org.sync.lines())
+            lines.extend(f"    {note}" for note in org.notes)
         lines.append("")
         lines.append(f"Open {URL} and sign in with one of these (password {DEMO_PASSWORD}):")
         width = max(len(user.username) for user in self.users)
@@ -677,12 +699,19 @@ def organization_counts(organization: Organization) -> dict[str, int]:
 
 
 def seed_demo(
-    *, today: datetime.date | None = None, now: datetime.datetime | None = None
+    *,
+    today: datetime.date | None = None,
+    now: datetime.datetime | None = None,
+    resync: bool = False,
 ) -> SeedReport:
     """Create the demo organizations that do not exist yet, and make sure of the demo users.
 
-    Call inside `transaction.atomic()`.
+    The main organization is loaded by syncing its demo base (sync.demo_base); with `resync`,
+    an existing one is synced again from today's base. Call inside `transaction.atomic()`:
+    a failed sync raises (sync.demo_base.DemoSyncError) and nothing is kept.
     """
+    from sync import demo_base  # sync builds on okrs: imported when needed, not at load
+
     now = now or timezone.now()
     today = today or timezone.localdate(now)
     report = SeedReport()
@@ -690,11 +719,20 @@ def seed_demo(
     for spec in ORGANIZATIONS:
         organization = Organization.objects.filter(slug=spec.slug).first()
         created = organization is None
-        if created:
+        synced, notes = None, []
+        if spec is NORTHWIND and (created or resync):
+            if created:
+                organization = Organization.objects.create(name=spec.name, slug=spec.slug)
+            synced = demo_base.sync_demo_base(organization, today=today, existing=not created)
+        elif created:
             organization = OrgBuilder(spec, users=users, today=today, now=now).build()
+        elif spec is NORTHWIND:
+            notes = demo_base.loaded_before(organization)
         ensure_members(spec, organization, users, now=now)
+        if synced is not None:
+            demo_base.after_sync(organization)
         report.organizations.append(
-            OrgReport(organization, created, organization_counts(organization))
+            OrgReport(organization, created, organization_counts(organization), synced, notes)
         )
     roles = Membership.objects.filter(user__in=users.values()).select_related(
         "organization", "user"
@@ -770,10 +808,17 @@ def email_for(name: str, domain: str) -> str:
 
 
 class OrgBuilder:
-    """Builds one organization from its spec in a fixed number of bulk inserts."""
+    """Plans one organization from its spec, then saves it in a fixed number of bulk inserts.
+
+    `plan()` makes every row as an unsaved model instance, with no database access, so one plan
+    can be saved as it is (`save()`, the ORM-built organizations) or written into an Airtable
+    base and synced (`sync.demo_base`, the main organization). `users`: username -> user (saved
+    or not: the plan only reads names and emails).
+    """
 
     def __init__(self, spec: OrgSpec, *, users: dict, today: datetime.date, now: datetime.datetime):
         self.spec = spec
+        self.organization = Organization(name=spec.name, slug=spec.slug)
         self.rng = random.Random(spec.seed)
         self.today = today
         self.now = now
@@ -808,23 +853,50 @@ class OrgBuilder:
     # Build ----------------------------------------------------------------------------------
 
     def build(self) -> Organization:
+        """Create the organization and save its plan."""
         self.organization = Organization.objects.create(name=self.spec.name, slug=self.spec.slug)
-        self.build_people()
-        self.build_cycles()
-        self.build_pathways_and_objectives()
-        self.build_key_results_and_check_ins()
-        self.build_projects()
-        self.build_tasks()
+        self.plan()
+        self.save()
         return self.organization
 
-    def build_people(self) -> None:
+    def plan(self) -> OrgBuilder:
+        """Every row, unsaved; the same spec, `today` and `now` always give the same plan."""
+        self.plan_people()
+        self.plan_cycles()
+        self.plan_pathways_and_objectives()
+        self.plan_key_results_and_check_ins()
+        self.plan_projects()
+        self.plan_tasks()
+        return self
+
+    def save(self) -> None:
+        """Insert the plan, parents first (bulk_create fills in the keys children point to)."""
+        Person.objects.bulk_create(self.people.values())
+        Cycle.objects.bulk_create(self.cycles)
+        Pathway.objects.bulk_create(self.pathways)
+        Objective.objects.bulk_create([o for o, s, _, _ in self.objectives if not s.parent])
+        Objective.objects.bulk_create([o for o, s, _, _ in self.objectives if s.parent])
+        KeyResult.objects.bulk_create([kr for kr, *_ in self.key_results])
+        CheckIn.objects.bulk_create(self.check_ins, batch_size=BATCH)
+        Project.objects.bulk_create(self.projects)
+        Through = Project.objectives.through
+        Through.objects.bulk_create(
+            [
+                Through(project_id=project.pk, objective_id=objective.pk)
+                for project, objectives in zip(self.projects, self.project_objectives, strict=True)
+                for objective in objectives
+            ]
+        )
+        Task.objects.bulk_create(self.tasks, batch_size=BATCH)
+
+    def plan_people(self) -> None:
         assert len(set(self.spec.people)) == len(self.spec.people)
         people = []
         for name in self.spec.people:
             user = self.users_by_name.get(name)
             departed_on = None
             if name in self.spec.departed:
-                # Mess: left one to six months ago, still holding open tasks (build_tasks).
+                # Mess: left one to six months ago, still holding open tasks (plan_tasks).
                 departed_on = self.days(-180, -30)
             people.append(
                 Person(
@@ -836,7 +908,6 @@ class OrgBuilder:
                     )
                 )
             )
-        Person.objects.bulk_create(people)
         self.people = {person.name: person for person in people}
         self.demo_person = self.people["Dana Reyes"]
         self.active_people = [p for p in people if p.departed_on is None]
@@ -850,7 +921,7 @@ class OrgBuilder:
         ]
         self.departed_people = [p for p in people if p.departed_on is not None]
 
-    def build_cycles(self) -> None:
+    def plan_cycles(self) -> None:
         starts_on, ends_on = quarter_bounds(self.today)
         self.current = Cycle(
             **self.owned(name=quarter_name(starts_on), starts_on=starts_on, ends_on=ends_on)
@@ -865,14 +936,13 @@ class OrgBuilder:
             cycles.append(self.previous)
         for cycle in cycles:
             cycle.created_at = self.at(cycle.starts_on - datetime.timedelta(days=14), 10)
-        Cycle.objects.bulk_create(cycles)
+        self.cycles = cycles
 
-    def build_pathways_and_objectives(self) -> None:
+    def plan_pathways_and_objectives(self) -> None:
         pathways = [
             Pathway(**self.owned(name=spec.name, description=spec.description, position=position))
             for position, spec in enumerate(self.spec.pathways, start=1)
         ]
-        Pathway.objects.bulk_create(pathways)
         self.pathways = pathways
 
         # (objective, spec, cycle, pathway index); objectives with a parent go in a second batch.
@@ -886,14 +956,12 @@ class OrgBuilder:
                     )
                     objective.created_at = self.at(cycle.starts_on - datetime.timedelta(days=7))
                     self.objectives.append((objective, obj, cycle, index))
-        by_title = {(o.title, cycle.pk): o for o, _, cycle, _ in self.objectives}
+        by_title = {(o.title, id(cycle)): o for o, _, cycle, _ in self.objectives}
         for objective, spec, cycle, _ in self.objectives:
             if spec.parent:
-                objective.parent = by_title[(spec.parent, cycle.pk)]
-        Objective.objects.bulk_create([o for o, s, _, _ in self.objectives if not s.parent])
-        Objective.objects.bulk_create([o for o, s, _, _ in self.objectives if s.parent])
+                objective.parent = by_title[(spec.parent, id(cycle))]
 
-    def build_key_results_and_check_ins(self) -> None:
+    def plan_key_results_and_check_ins(self) -> None:
         key_results: list[tuple[KeyResult, KR, Cycle, float]] = []
         for objective, spec, cycle, _ in self.objectives:
             # Each objective has its own pace; its key results vary around it. Most are on
@@ -930,8 +998,6 @@ class OrgBuilder:
             key_result.owner = self.demo_person
         check_in_due = {id(demo_owned[0][0])}
 
-        KeyResult.objects.bulk_create([kr for kr, *_ in key_results])
-
         check_ins = []
         for key_result, spec, cycle, pace in key_results:
             if spec.no_check_ins:
@@ -942,11 +1008,8 @@ class OrgBuilder:
             latest = history[-1]
             key_result.current_value = latest.value
             key_result.confidence = latest.confidence
-        CheckIn.objects.bulk_create(check_ins, batch_size=BATCH)
-        KeyResult.objects.bulk_update(
-            [kr for kr, *_ in key_results], ["current_value", "confidence"], batch_size=BATCH
-        )
         self.key_results = key_results
+        self.check_ins = check_ins
 
     def history(
         self, key_result: KeyResult, spec: KR, cycle: Cycle, pace: float, *, overdue: bool
@@ -1008,7 +1071,7 @@ class OrgBuilder:
             previous = now_progress
         return check_ins
 
-    def build_projects(self) -> None:
+    def plan_projects(self) -> None:
         names = [(name, index) for index, p in enumerate(self.spec.pathways) for name in p.projects]
         statuses = list(self.spec.project_statuses)
         assert len(names) == len(statuses), "one status per project"
@@ -1038,16 +1101,8 @@ class OrgBuilder:
             cycle = self.previous if finished and self.previous else self.current
             candidates = [o for o, s, c, p in self.objectives if p == pathway_index and c is cycle]
             links.append(self.rng.sample(candidates, min(len(candidates), self.rng.randint(1, 2))))
-        Project.objects.bulk_create(projects)
-        Through = Project.objectives.through
-        Through.objects.bulk_create(
-            [
-                Through(project_id=project.pk, objective_id=objective.pk)
-                for project, objectives in zip(projects, links, strict=True)
-                for objective in objectives
-            ]
-        )
         self.projects = projects
+        self.project_objectives = links
 
     def project_dates(self, status: ProjectStatus, *, stale: bool):
         """(starts_on, ends_on, last_activity_at) believable for the status."""
@@ -1093,7 +1148,7 @@ class OrgBuilder:
                 counts[i] -= 1
         return counts
 
-    def build_tasks(self) -> None:
+    def plan_tasks(self) -> None:
         tasks: list[Task] = []
         for project, count in zip(self.projects, self.task_counts(), strict=True):
             pathway_spec = self.spec.pathways[self.pathways.index(project.pathway)]
@@ -1129,17 +1184,17 @@ class OrgBuilder:
         for i, task in enumerate(picks):
             task.assignee = self.departed_people[i % len(self.departed_people)]
 
-        Task.objects.bulk_create(tasks, batch_size=BATCH)
-
         # A project's last activity is never before its latest completed task.
         latest: dict[int, datetime.datetime] = {}
         for task in tasks:
-            if task.completed_at and task.completed_at > latest.get(task.project_id, self.epoch):
-                latest[task.project_id] = task.completed_at
-        changed = [p for p in self.projects if latest.get(p.pk, self.epoch) > p.last_activity_at]
-        for project in changed:
-            project.last_activity_at = latest[project.pk]
-        Project.objects.bulk_update(changed, ["last_activity_at"])
+            key = id(task.project)
+            if task.completed_at and task.completed_at > latest.get(key, self.epoch):
+                latest[key] = task.completed_at
+        for project in self.projects:
+            project.last_activity_at = max(
+                project.last_activity_at, latest.get(id(project), self.epoch)
+            )
+        self.tasks = tasks
 
     def task(self, project: Project, title: str) -> Task:
         """One task with a status, dates and an assignee that fit its project."""

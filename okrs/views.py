@@ -313,7 +313,12 @@ def task_edit(request: HttpRequest, org_slug: str, task_id: int) -> HttpResponse
 
 
 def _task_form_page(request: HttpRequest, task: Task) -> HttpResponse:
-    project_url = _org_url(request, "project_detail", project_id=task.project_id)
+    # A synced task can have lost its project in Airtable: go back to the project list then.
+    project_url = (
+        _org_url(request, "project_detail", project_id=task.project_id)
+        if task.project_id
+        else _org_url(request, "project_list")
+    )
     return form_page(
         request,
         form=TaskForm(request.POST or None, instance=task, organization=request.org),

@@ -53,6 +53,15 @@ VIRTUAL_ATTRIBUTES = {"person": {"active", "status"}}
 LINK_CHUNK = 2000
 
 
+def _points_at(model: type[OrgOwned], name: str, target: type[OrgOwned]) -> bool:
+    """Whether the model's field of that name links to the target model. A check-in's author
+    is a user, not a directory person: such a link stays in `source_extra` only."""
+    try:
+        return model._meta.get_field(name).related_model is target
+    except Exception:
+        return False
+
+
 def link_attributes(entity: str) -> dict[str, Attr]:
     return {name: attr for name, attr in ENTITIES[entity].items() if attr.kind == "link"}
 
@@ -361,7 +370,9 @@ class Reconciler:
             links = {
                 name: attr
                 for name, attr in link_attributes(entity).items()
-                if name in entity_mapping.fields and attr.target in self.mapping.entities
+                if name in entity_mapping.fields
+                and attr.target in self.mapping.entities
+                and _points_at(ENTITY_MODELS[entity], name, ENTITY_MODELS[attr.target])
             }
             if not links:
                 continue

@@ -1,14 +1,22 @@
-"""`manage.py seed_demo`: the demo organizations, their mess, idempotence and tenancy."""
+"""`manage.py seed_demo`: the demo organizations, their mess, idempotence and tenancy.
+
+The main organization is loaded by a real sync of the demo base (sync.demo_base) against a
+fake Airtable started by the command; these tests check what that sync leaves behind.
+"""
 
 from __future__ import annotations
 
 import datetime
+import json
 from io import StringIO
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth import authenticate, get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
+from django.test import override_settings
 from django.utils import timezone
 
 from okrs.demo import DEMO_PASSWORD, MESS, URL
@@ -25,6 +33,11 @@ from okrs.models import (
     TaskStatus,
 )
 from orgs.models import Membership, Organization, Person, Role
+from sync import demo_base, services
+from sync.fakeairtable import FakeAirtable
+from sync.mapping import propose_mapping
+from sync.models import Connection, RunKind, RunStatus, SyncIssue, SyncRun
+from sync.schema import schema_from_api
 
 MODELS = (
     Organization,
@@ -47,20 +60,41 @@ def snapshot() -> dict[str, int]:
     return counts
 
 
-def run_seed() -> str:
+def run_seed(*args: str) -> str:
     out = StringIO()
-    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", *args, stdout=out)
     return out.getvalue()
 
 
+# A fast hasher: the tests are about the data, not about PBKDF2's cost.
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="module")
+def seeded_once(django_db_setup, django_db_blocker):
+    """Seed twice, once for the module (a seed runs a whole sync: ~1 s, too much per test).
+
+    Inside a transaction rolled back when the module is done; each test runs in a savepoint
+    within it (pytest-django's `db`), so whatever a test changes is undone after it.
+    """
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            api_url = django_settings.AIRTABLE_API_URL
+            first = run_seed()
+            after_first = snapshot()
+            second = run_seed()
+            yield {"first": first, "second": second, "after_first": after_first, "url": api_url}
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
 @pytest.fixture
-def seeded(db, settings):
-    # A fast hasher: the test is about the data, not about PBKDF2's cost.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    first = run_seed()
-    after_first = snapshot()
-    second = run_seed()
-    return {"first": first, "second": second, "after_first": after_first}
+def seeded(seeded_once, db, settings):
+    settings.PASSWORD_HASHERS = FAST_HASHERS  # for the tests that seed again
+    return seeded_once
 
 
 @pytest.fixture
@@ -182,6 +216,230 @@ def test_main_organization_carries_the_mess(main):
         key_result = KeyResult.objects.for_org(main).get(title=title)
         assert not key_result.check_ins.exists()
         assert key_result.current_value == key_result.start_value
+
+
+# -- Loaded through the sync ---------------------------------------------------------------
+
+SYNCED = (Person, Cycle, Pathway, Objective, KeyResult, CheckIn, Project, Task)
+
+
+def test_main_organization_is_loaded_by_a_real_sync_of_the_demo_base(seeded, main, labs):
+    connection = Connection.objects.for_org(main).get()
+    assert (connection.base_id, connection.token_last4) == (
+        demo_base.BASE_ID,
+        demo_base.TOKEN[-4:],
+    )
+    run = SyncRun.objects.for_org(main).get()  # one run: the second seed left it alone
+    assert (run.status, run.kind, run.error) == (RunStatus.SUCCEEDED, RunKind.FULL, "")
+    rows = sum(model.objects.for_org(main).count() for model in SYNCED)
+    assert run.created == rows and (run.updated, run.unchanged, run.archived) == (0, 0, 0)
+    assert run.pulled == run.created + demo_base.EMPTY_CHECK_INS  # blank check-ins: skipped
+    assert 0 < run.issue_count == SyncIssue.objects.filter(run=run).count()
+
+    # Provenance: every row of the main organization leads to its record in the base.
+    records = {
+        (table["id"], record["id"])
+        for table in demo_base.base_data()["tables"]
+        for record in table["records"]
+    }
+    for model in SYNCED:
+        provenance = set(
+            model.objects.for_org(main).values_list("source_table", "source_record_id")
+        )
+        assert provenance <= records, model.__name__
+        assert not model.objects.for_org(main).exclude(source_connection_id=connection.pk).exists()
+        # The second organization is built straight from its plan: no provenance.
+        assert not model.objects.for_org(labs).filter(source_record_id__isnull=False).exists()
+
+    # The fake stopped with the command: no schedule may try to reach it, and the sync's
+    # Airtable address is back to what it was.
+    state = services.connection_schedule_state(connection=connection)
+    assert state == {"incremental_every_minutes": None, "full_at_hour": None}
+    assert seeded["url"] == django_settings.AIRTABLE_API_URL
+
+
+def test_seed_output_reports_the_sync_and_its_issues(seeded, main):
+    run = SyncRun.objects.for_org(main).get()
+    first = seeded["first"]
+    assert "loaded through the sync" in first and "rate limit off" in first
+    assert f"{run.created:,} created, 0 updated, 0 unchanged, 0 archived" in first
+    assert f"{run.issue_count} issues found" in first
+    for words in ("formula errors", "unknown values", "links to missing records"):
+        assert words in first
+    assert f"{URL}/o/northwind/sync/runs/{run.pk}/" in first
+    assert f"synced from the demo base by run #{run.pk}" in seeded["second"]
+
+
+def test_the_base_mess_shows_up_as_issues_and_the_records_are_kept(main):
+    run = SyncRun.objects.for_org(main).get()
+    issues = list(SyncIssue.objects.filter(run=run))
+
+    def where(found):
+        return {(i.table_name, i.field_name) for i in found}
+
+    formula = [i for i in issues if i.reason.startswith("formula error")]
+    assert sorted(i.reason for i in formula) == [
+        "formula error #ERROR!",
+        "formula error #ERROR!",
+        "formula error NaN",
+    ]
+    assert where(formula) == {(demo_base.KEY_RESULTS, "Weight")}
+    # ... and the weight falls back to 1, as every other key result's.
+    assert set(KeyResult.objects.for_org(main).values_list("weight", flat=True)) == {1}
+
+    links = [i for i in issues if i.kind == SyncIssue.Kind.LINK]
+    assert where(links) == {
+        (demo_base.ACTION_ITEMS, "Initiative"),
+        (demo_base.ACTION_ITEMS, "Assigned to"),
+        (demo_base.INITIATIVES, "Objectives"),
+    }
+    orphans = Task.objects.for_org(main).filter(title__in=demo_base.ORPHAN_TASKS)
+    assert orphans.count() == 2 and not orphans.filter(project__isnull=False).exists()
+
+    unknown = [i for i in issues if i.reason.startswith("unknown value 'TBC'")]
+    assert len(unknown) == demo_base.UNKNOWN_STATUS_TASKS
+    assert where(unknown) == {(demo_base.ACTION_ITEMS, "Status")}
+    tbc = Task.objects.for_org(main).filter(source_record_id__in=[i.record_id for i in unknown])
+    assert set(tbc.values_list("status", flat=True)) == {TaskStatus.TODO}
+
+    # Blank rows: the action items are kept, untitled; the check-ins cannot be (no value).
+    required = {(i.table_name, i.field_name, i.reason) for i in issues if i.kind == "required"}
+    assert required == {
+        (demo_base.ACTION_ITEMS, "Task", "title is empty"),
+        (demo_base.ACTION_ITEMS, "Initiative", "no project linked"),
+        (demo_base.CHECK_INS, "Value", "value is empty"),
+        (demo_base.CHECK_INS, "Key Result", "no key result linked"),
+    }
+    untitled = Task.objects.for_org(main).filter(title__startswith="(untitled rec")
+    assert untitled.count() == demo_base.EMPTY_ACTION_ITEMS
+    # Nothing else went wrong: every issue is one of the planted ones.
+    assert len(issues) == len(formula) + len(links) + len(unknown) + sum(
+        1 for i in issues if i.kind == "required"
+    )
+
+
+def test_messy_spellings_and_duplicated_fields_arrive_as_planned(main):
+    connection = Connection.objects.for_org(main).get()
+    plan = demo_base.plan_northwind(timezone.localdate())
+    base = {t["name"]: t for t in demo_base.base_data()["tables"]}
+
+    def used(table, name):
+        field_id = demo_base.field_id(table, name)
+        return {r["fields"].get(field_id) for r in base[table]["records"]} - {None}
+
+    spellings = used(demo_base.INITIATIVES, "Status") | used(demo_base.ACTION_ITEMS, "Status")
+    assert {"Done", "done ", "Completed", "In Progress", "in progress"} <= spellings
+    assert dict(Project.objects.for_org(main).values_list("name", "status")) == {
+        p.name: p.status for p in plan.projects
+    }
+    planned_tasks = {(t.project.name, t.title): t.status for t in plan.tasks}
+    synced_tasks = {
+        (name, title): status
+        for name, title, status in Task.objects.for_org(main)
+        .filter(project__isnull=False)
+        .values_list("project__name", "title", "status")
+    }
+    assert synced_tasks == planned_tasks
+
+    # Duplicated fields: the mapping took "Owner" and "Status"; the duplicates are kept as
+    # unmapped fields of each row (provenance), not used.
+    entities = connection.mapping["entities"]
+    assert entities["objective"]["fields"]["owner"] == demo_base.field_id(
+        demo_base.OBJECTIVES, "Owner"
+    )
+    assert entities["project"]["fields"]["status"] == demo_base.field_id(
+        demo_base.INITIATIVES, "Status"
+    )
+    owner_2 = demo_base.field_id(demo_base.OBJECTIVES, "Owner 2")
+    status_old = demo_base.field_id(demo_base.INITIATIVES, "Status (old)")
+    assert any(owner_2 in o.source_extra["fields"] for o in Objective.objects.for_org(main))
+    assert any(status_old in p.source_extra["fields"] for p in Project.objects.for_org(main))
+
+    # Left, but the "Active" box is still ticked: "Left on" alone marks them departed.
+    still_ticked = Person.objects.for_org(main).get(name=demo_base.STILL_TICKED)
+    record = base[demo_base.TEAM]["records"]
+    active = demo_base.field_id(demo_base.TEAM, "Active")
+    assert next(r for r in record if r["id"] == still_ticked.source_record_id)["fields"][active]
+    assert still_ticked.departed_on is not None
+
+    # Staleness comes from the base's "Last modified", copied after the sync.
+    last_modified = demo_base.field_id(demo_base.INITIATIVES, "Last modified")
+    for project in Project.objects.for_org(main):
+        assert (
+            project.last_activity_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            == project.source_extra["fields"][last_modified]
+        )
+
+
+def test_resync_the_same_day_changes_nothing(seeded, main):
+    before = snapshot()
+    output = run_seed("--resync")
+    assert "synced again from today's demo base" in output
+    assert "0 created, 0 updated" in output
+    first, second = SyncRun.objects.for_org(main).order_by("pk")
+    assert second.status == RunStatus.SUCCEEDED
+    assert (second.created, second.updated, second.archived) == (0, 0, 0)
+    assert second.unchanged == first.created
+    assert snapshot() == before
+
+
+def test_a_failed_sync_keeps_nothing(db, settings, monkeypatch):
+    """Whether the demo is there already (re-sync) or not (first load), a failed run fails the
+    command and its transaction: nothing of that seed is kept."""
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+
+    def failing_run(*, run_id, **kwargs):
+        run = SyncRun.objects.get(pk=run_id)
+        run.status, run.error = RunStatus.FAILED, "Airtable answered 503 six times."
+        run.save()
+        return run
+
+    monkeypatch.setattr(services, "run_execute", failing_run)
+    before = (snapshot(), Connection.objects.count(), SyncRun.objects.count())
+    api_url = django_settings.AIRTABLE_API_URL
+    with pytest.raises(CommandError, match=r"503 six times\. Nothing was saved"):
+        run_seed("--resync")
+    assert (snapshot(), Connection.objects.count(), SyncRun.objects.count()) == before
+    assert api_url == django_settings.AIRTABLE_API_URL
+
+
+def test_the_bundled_snapshot_is_the_generated_base(tmp_path):
+    """sync/demo/northwind.json is written by `seed_demo --write-snapshot`, never by hand; its
+    dates are those of the day it was written, its shape must be today's."""
+    path = tmp_path / "northwind.json"
+    output = StringIO()
+    call_command("seed_demo", "--write-snapshot", str(path), stdout=output)
+    assert "python -m sync.fakeairtable --base" in output.getvalue()
+    fresh = json.loads(path.read_text())
+    assert fresh == demo_base.base_data()
+    bundled = json.loads(demo_base.SNAPSHOT_PATH.read_text())
+
+    def shape(data):
+        return [(t["id"], t["name"], t["primaryFieldId"], t["fields"]) for t in data["tables"]]
+
+    def ids(data, name):
+        return {r["id"] for t in data["tables"] if t["name"] == name for r in t["records"]}
+
+    regenerate = "regenerate it: uv run python manage.py seed_demo --write-snapshot"
+    assert shape(bundled) == shape(fresh), regenerate
+    for name in (demo_base.TEAM, demo_base.PILLARS, demo_base.INITIATIVES):
+        assert ids(bundled, name) == ids(fresh, name), regenerate
+
+    # It serves, and the mapping proposed for it is the one the seed uses.
+    fake = FakeAirtable(rate_limit=None)
+    base = fake.load_base(demo_base.SNAPSHOT_PATH, tokens={demo_base.TOKEN})
+    assert len(base.table(demo_base.ACTION_ITEMS)) >= 230
+    mapping = propose_mapping(schema_from_api(base.schema_dict()))
+    assert set(mapping.entities) == {
+        "person",
+        "cycle",
+        "pathway",
+        "objective",
+        "key_result",
+        "check_in",
+        "project",
+        "task",
+    }
 
 
 def test_key_results_have_weeks_of_history_ending_at_their_current_value(main, labs):

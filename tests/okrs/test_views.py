@@ -528,3 +528,10 @@ def test_records_orphaned_by_the_sync_do_not_break_pages(client, org, member_of)
         assert response.status_code == 200, page
     assert "Lost task" in client.get(url("org_home", org)).content.decode()
     assert "Lost KR" in client.get(reverse("my_work")).content.decode()
+
+
+def test_a_task_without_a_project_can_be_edited(owner_client, org):
+    """Regression: the edit page of a synced task whose project link broke crashed (500)."""
+    task = TaskFactory(organization=org, title="Orphan")
+    Task.objects.filter(pk=task.pk).update(project=None)
+    assert owner_client.get(url("task_edit", org, task_id=task.pk)).status_code == 200

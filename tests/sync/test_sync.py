@@ -326,3 +326,13 @@ def test_a_run_delivered_twice_is_left_to_the_worker_running_it(connection):
     services.run_execute(run_id=run.pk, policy=FAST, limiter=NoRateLimiter())
     run.refresh_from_db()
     assert run.status == RunStatus.SUCCEEDED
+
+
+def test_a_link_to_a_person_never_lands_in_a_user_column(org):
+    """Regression: check_in.author links to the people table, but CheckIn.author is a user;
+    resolving it would have written a Person id into the user column."""
+    from okrs.models import CheckIn
+    from sync.reconcile import ENTITY_MODELS, _points_at
+
+    assert _points_at(ENTITY_MODELS["task"], "assignee", Person)
+    assert not _points_at(CheckIn, "author", Person)

@@ -1,10 +1,15 @@
-"""`manage.py seed_demo`: load the demo organizations (idempotent) and print how to sign in."""
+"""`manage.py seed_demo`: load the demo organizations (idempotent) and print how to sign in.
+
+The main organization (Northwind Health) is loaded by a real sync of the bundled demo base
+against a fake Airtable started inside this command (see sync.demo_base).
+"""
 
 from __future__ import annotations
 
+import os
 import time
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from okrs import demo
@@ -12,14 +17,47 @@ from okrs import demo
 
 class Command(BaseCommand):
     help = (
-        "Create the demo organizations (Northwind Health, Northwind Labs) and demo users. "
-        "Safe to run again: existing demo organizations are left as they are."
+        "Create the demo organizations (Northwind Health, loaded by syncing the bundled demo "
+        "Airtable base through a fake Airtable in this process; Northwind Labs) and demo users. "
+        "Safe to run again: existing demo organizations are left as they are (--resync syncs "
+        "Northwind Health again from today's base)."
     )
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--resync",
+            action="store_true",
+            help="Sync Northwind Health again from today's demo base (a full run) if it exists.",
+        )
+        parser.add_argument(
+            "--write-snapshot",
+            nargs="?",
+            const="",
+            default=None,
+            metavar="PATH",
+            help="Only write today's demo base as a fake-Airtable fixture (default: "
+            "sync/demo/northwind.json), for `python -m sync.fakeairtable --base`; seed nothing.",
+        )
+
     def handle(self, *args, **options):
+        from sync import demo_base
+
+        if options["write_snapshot"] is not None:
+            path = demo_base.write_snapshot(options["write_snapshot"] or demo_base.SNAPSHOT_PATH)
+            shown = os.path.relpath(path)
+            path = path if shown.startswith("..") else shown
+            self.stdout.write(f"Wrote the demo base {demo_base.BASE_ID} to {path}. Serve it with")
+            self.stdout.write(
+                f"    uv run python -m sync.fakeairtable --base {path} "
+                f"--token {demo_base.TOKEN} --no-rate-limit"
+            )
+            return
         started = time.perf_counter()
-        with transaction.atomic():
-            report = demo.seed_demo()
+        try:
+            with transaction.atomic():
+                report = demo.seed_demo(resync=options["resync"])
+        except demo_base.DemoSyncError as error:
+            raise CommandError(f"{error} Nothing was saved.") from error
         elapsed = time.perf_counter() - started
         for line in report.lines():
             self.stdout.write(line)
