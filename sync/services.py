@@ -20,7 +20,7 @@ from django.utils import timezone
 from orgs.models import Organization
 from sync.airtable.client import AirtableClient, OffsetExpired, RetryPolicy, SyncError
 from sync.airtable.ratelimit import RateLimiter, shared_rate_limiter
-from sync.crypto import decrypt_token, encrypt_token
+from sync.crypto import TokenUnreadable, decrypt_token, encrypt_token
 from sync.mapping import ENTITIES, Mapping, MappingError, check_mapping, propose_mapping
 from sync.models import Connection, RunKind, RunStatus, SyncRun
 from sync.reconcile import Reconciler
@@ -114,7 +114,7 @@ def connection_set_mapping(*, connection: Connection, mapping_data: dict) -> Map
     try:
         mapping = Mapping.from_dict(mapping_data)
     except MappingError as error:
-        raise ValidationError(str(error)) from error
+        raise ValidationError(error.errors or [str(error)]) from error
     problems = check_mapping(mapping, schema_from_api(connection.schema))
     if problems:
         raise ValidationError(problems)
@@ -265,8 +265,12 @@ def _execute(run, connection, policy, limiter, on_progress, extend_lock) -> None
             reconciler.archive_unseen()
         _save_progress(run, reconciler)
         _finish(run, RunStatus.SUCCEEDED)
-    except (SyncError, MappingError) as error:
+    except (SyncError, MappingError, TokenUnreadable) as error:
         _finish(run, RunStatus.FAILED, str(error))
+    except KeyboardInterrupt:
+        # A foreground run stopped with Ctrl-C: close it, or the connection stays busy.
+        _finish(run, RunStatus.FAILED, "Interrupted before it finished; nothing was archived.")
+        raise
     except Exception as error:  # a bug: fail the run visibly, keep the traceback in the logs
         logger.exception("sync run %s crashed", run.pk)
         _finish(run, RunStatus.FAILED, f"Internal error: {type(error).__name__}: {error}")

@@ -336,3 +336,25 @@ def test_a_link_to_a_person_never_lands_in_a_user_column(org):
 
     assert _points_at(ENTITY_MODELS["task"], "assignee", Person)
     assert not _points_at(CheckIn, "author", Person)
+
+
+def test_an_interrupted_foreground_run_is_closed_not_left_busy(connection):
+    def stop(_run):
+        raise KeyboardInterrupt
+
+    run = services.run_request(connection=connection, kind=RunKind.FULL)
+    with pytest.raises(KeyboardInterrupt):
+        services.run_execute(run_id=run.pk, policy=FAST, limiter=NoRateLimiter(), on_progress=stop)
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and "Interrupted" in run.error
+    services.run_request(connection=connection, kind=RunKind.FULL)  # not refused as busy
+
+
+def test_an_unreadable_stored_token_fails_the_run_with_what_to_do(connection):
+    connection.token_encrypted = "gAAAAA-not-a-fernet-token"
+    connection.save()
+    run = services.run_request(connection=connection, kind=RunKind.FULL)
+    services.run_execute(run_id=run.pk, policy=FAST, limiter=NoRateLimiter())
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED
+    assert "Enter the token again" in run.error and "Internal error" not in run.error
