@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -121,6 +121,7 @@ class Reconciler:
     # Record ids seen per table (for archiving) and row ids written per entity (for links).
     seen: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     touched: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    _had_rows: dict[str, bool] = field(default_factory=dict)
 
     @property
     def organization(self) -> Organization:
@@ -255,17 +256,12 @@ class Reconciler:
         converted = {}
         for record in records:  # the last copy wins if Airtable sends one twice
             converted[record["id"]] = self.convert_record(entity, table, record)
+        existing = self._existing_rows(model, table, list(converted))
         self.seen[table.id].update(converted)
         self.counts.pulled += len(converted)
+        single_links = self._single_links(entity)
+        linked = self._page_links(single_links, converted.values())
 
-        existing = {
-            row.source_record_id: row
-            for row in model.objects.filter(
-                organization=self.organization,
-                source_table=table.id,
-                source_record_id__in=list(converted),
-            )
-        }
         to_create, to_update, issues = [], [], []
         for record_id, item in converted.items():
             for kind, field_id, reason in item.issues:
@@ -283,40 +279,135 @@ class Reconciler:
                     **item.values,
                 )
                 self._stamp(row, item, digest)
-                to_create.append(row)
+                to_create.append((row, self._set_links(entity, row, item, single_links, linked)))
                 continue
             if row.source_hash == digest and row.archived_at is None:
                 self.counts.unchanged += 1
                 continue
+            to_update.append((row, item, digest))
+
+        rows_to_update = self._prepare_updates(entity, model, table, to_update, issues)
+        update_fields = sorted(
+            {name for item in converted.values() for name in item.values}
+            | set(single_links)
+            | {"source_hash", "source_extra", "last_synced_at", "archived_at", "updated_at"}
+        )
+        needs_links = [row for row, complete in to_create if not complete]
+        with transaction.atomic():
+            if to_create:
+                model.objects.bulk_create([row for row, _ in to_create], batch_size=500)
+            if rows_to_update:
+                model.objects.bulk_update(
+                    [row for row, _ in rows_to_update], update_fields, batch_size=500
+                )
+            if issues:
+                SyncIssue.objects.bulk_create(issues, batch_size=500)
+        needs_links += [row for row, complete in rows_to_update if not complete]
+        self.counts.created += len(to_create)
+        self.counts.updated += len(rows_to_update)
+        self.counts.issues += len(issues)
+        # Rows with many-to-many links or links still dangling get the pass after the pull.
+        self.touched[entity].update(row.pk for row in needs_links)
+
+    def _existing_rows(self, model, table: TableSchema, record_ids: list[str]) -> dict:
+        """The rows this page already has, narrow: enough to tell unchanged records apart.
+
+        A table with no rows when the run started has only the rows this run wrote, so the
+        lookup is skipped for records not seen yet (the whole first sync of a table).
+        """
+        if table.id not in self._had_rows:
+            self._had_rows[table.id] = model.objects.filter(
+                organization=self.organization, source_table=table.id
+            ).exists()
+        if not self._had_rows[table.id]:
+            record_ids = [rid for rid in record_ids if rid in self.seen[table.id]]
+            if not record_ids:
+                return {}
+        return {
+            row.source_record_id: row
+            for row in model.objects.filter(
+                organization=self.organization,
+                source_table=table.id,
+                source_record_id__in=record_ids,
+            ).only("pk", "source_record_id", "source_hash", "archived_at")
+        }
+
+    def _prepare_updates(self, entity, model, table, to_update, issues) -> list:
+        """Full rows for the changed records only (one query), with Airtable's values applied
+        and any MissionOS edit they overwrite recorded."""
+        if not to_update:
+            return []
+        full = model.objects.in_bulk([row.pk for row, _, _ in to_update])
+        single_links = self._single_links(entity)
+        linked = self._page_links(single_links, [item for _, item, _ in to_update])
+        prepared = []
+        for narrow, item, digest in to_update:
+            row = full[narrow.pk]
             undated_departure = entity == "person" and not item.attributes.get("departed_on")
             if undated_departure and row.departed_on and item.values.get("departed_on"):
                 item.values["departed_on"] = row.departed_on  # dated when first noticed
             local = self._local_edit(row, item)
             if local:
-                issues.append(self._issue(table, record_id, SyncIssue.Kind.OVERWRITE, "", local))
+                issues.append(
+                    self._issue(table, row.source_record_id, SyncIssue.Kind.OVERWRITE, "", local)
+                )
             if row.archived_at is not None:
                 self.counts.unarchived += 1
             for name, value in item.values.items():
                 setattr(row, name, value)
             row.archived_at = None
             self._stamp(row, item, digest)
-            to_update.append(row)
+            prepared.append((row, self._set_links(entity, row, item, single_links, linked)))
+        return prepared
 
-        update_fields = sorted(
-            {name for item in converted.values() for name in item.values}
-            | {"source_hash", "source_extra", "last_synced_at", "archived_at", "updated_at"}
+    def _single_links(self, entity: str) -> dict[str, Attr]:
+        """Link attributes held in a foreign key to the linked entity's model."""
+        mapped = self.mapping.entities[entity].fields
+        return {
+            name: attr
+            for name, attr in link_attributes(entity).items()
+            if not attr.many
+            and name in mapped
+            and attr.target in self.mapping.entities
+            and _points_at(ENTITY_MODELS[entity], name, ENTITY_MODELS[attr.target])
+        }
+
+    def _page_links(self, links: dict[str, Attr], items: Iterable[Converted]) -> dict:
+        """Rows for the page's linked record ids, one query per linked entity. The sync pulls
+        linked tables first, so most links resolve here; the rest wait for `resolve_links`."""
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for item in items:
+            for name, attr in links.items():
+                wanted[attr.target].update(
+                    e for e in item.links.get(name, []) if isinstance(e, str)
+                )
+        return {
+            target: self._rows_by_record_id(target, ids) for target, ids in wanted.items() if ids
+        }
+
+    def _set_links(self, entity, row, item: Converted, links: dict[str, Attr], linked) -> bool:
+        """Set the row's single links. False when the pass after the pull must see the row:
+        a link still unresolved (missing, by name, several) or a many-to-many link to set."""
+        complete = True
+        for name, attr in links.items():
+            entries = item.links.get(name, [])
+            found = next(
+                (
+                    linked[attr.target][entry]
+                    for entry in entries
+                    if isinstance(entry, str) and entry in linked.get(attr.target, {})
+                ),
+                None,
+            )
+            setattr(row, f"{name}_id", found)
+            if entries and (found is None or len(entries) > 1):
+                complete = False
+        mapped = self.mapping.entities[entity].fields
+        has_many = any(
+            attr.many and name in mapped and name in item.links
+            for name, attr in link_attributes(entity).items()
         )
-        with transaction.atomic():
-            if to_create:
-                model.objects.bulk_create(to_create, batch_size=500)
-            if to_update:
-                model.objects.bulk_update(to_update, update_fields, batch_size=500)
-            if issues:
-                SyncIssue.objects.bulk_create(issues, batch_size=500)
-        self.counts.created += len(to_create)
-        self.counts.updated += len(to_update)
-        self.counts.issues += len(issues)
-        self.touched[entity].update(row.pk for row in (*to_create, *to_update))
+        return complete and not has_many
 
     def _stamp(self, row: OrgOwned, item: Converted, digest: str) -> None:
         row.source_hash = digest
@@ -527,3 +618,18 @@ class Reconciler:
                 self.counts.archived += model.objects.filter(
                     pk__in=gone[start : start + 1000]
                 ).update(archived_at=self.now)
+
+
+ANALYZE_AFTER_WRITES = 1000
+
+
+def analyze_after_bulk_writes(counts: Counts, entities: Iterable[str]) -> None:
+    """Refresh Postgres's planner statistics after a large load, so the next run's lookups by
+    record id use the index at once instead of waiting for autovacuum."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql" or counts.created + counts.updated < ANALYZE_AFTER_WRITES:
+        return
+    with connection.cursor() as cursor:
+        for entity in entities:
+            cursor.execute(f'ANALYZE "{ENTITY_MODELS[entity]._meta.db_table}"')

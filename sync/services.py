@@ -23,7 +23,7 @@ from sync.airtable.ratelimit import RateLimiter, shared_rate_limiter
 from sync.crypto import TokenUnreadable, decrypt_token, encrypt_token
 from sync.mapping import ENTITIES, Mapping, MappingError, check_mapping, propose_mapping
 from sync.models import Connection, RunKind, RunStatus, SyncRun
-from sync.reconcile import Reconciler
+from sync.reconcile import Reconciler, analyze_after_bulk_writes
 from sync.schema import schema_from_api
 from sync.selectors import connection_mapping
 
@@ -263,6 +263,7 @@ def _execute(run, connection, policy, limiter, on_progress, extend_lock) -> None
         reconciler.resolve_links()
         if run.kind == RunKind.FULL:
             reconciler.archive_unseen()
+        analyze_after_bulk_writes(reconciler.counts, entities)
         _save_progress(run, reconciler)
         _finish(run, RunStatus.SUCCEEDED)
     except (SyncError, MappingError, TokenUnreadable) as error:
