@@ -358,3 +358,18 @@ def test_an_unreadable_stored_token_fails_the_run_with_what_to_do(connection):
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED
     assert "Enter the token again" in run.error and "Internal error" not in run.error
+
+
+def test_an_expired_listing_offset_restarts_the_table_without_duplicates(connection, fake, org):
+    tasks = fake.bases[BASE_ID].table(T_TASKS)
+    project = fake.ids["projects"][0]
+    tasks.create_many(
+        [{"fldTNAME00000001": f"Extra {i}", "fldTPROJECT00001": [project]} for i in range(180)]
+    )
+    fake.faults.expire_offsets()  # the first page that carries an offset gets 422
+    run = sync(connection)
+    assert any(request.status == 422 for request in fake.requests)  # it did expire midway
+    assert run.created == 47 + 180
+    rows = Task.objects.for_org(org)
+    assert rows.count() == 24 + 180
+    assert rows.values("source_record_id").distinct().count() == 24 + 180
