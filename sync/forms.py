@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django import forms
 
-from sync.mapping import ENTITIES, EntityMapping, Mapping, candidate_fields, propose_value_map
+from sync.mapping import (
+    ENTITIES,
+    EntityMapping,
+    Mapping,
+    candidate_fields,
+    normalize_value,
+    propose_value_map,
+)
 from sync.schema import BaseSchema
 
 MINUTE_CHOICES = [
@@ -72,6 +81,7 @@ class MappingForm(forms.Form):
         self.mapping, self.schema = mapping, schema
         tables = [("", "— not synced —")] + [(t.id, t.name) for t in schema.tables]
         self.sections = []
+        self._value_keys: dict[str, tuple[str, str]] = {}
         for entity, attrs in ENTITIES.items():
             current = mapping.entities.get(entity)
             table_field = f"table__{entity}"
@@ -93,14 +103,39 @@ class MappingForm(forms.Form):
                         initial=current.fields.get(attr_name, ""),
                     )
                     attr_fields.append(name)
-            self.sections.append((entity, table_field, attr_fields))
+            self.sections.append((entity, table_field, attr_fields, self._value_fields(entity)))
+
+    def _value_fields(self, entity: str) -> list[str]:
+        """One select per option of each mapped choice field: what it means in MissionOS."""
+        current = self.mapping.entities.get(entity)
+        table = self.schema.table(current.table_id) if current else None
+        names: list[str] = []
+        if table is None:
+            return names
+        for attr_name, attr in ENTITIES[entity].items():
+            schema_field = table.field(current.fields.get(attr_name, ""))
+            if attr.kind != "choice" or schema_field is None:
+                continue
+            known = current.value_maps.get(attr_name, {})
+            for index, option in enumerate(schema_field.choices):
+                name = f"value__{entity}__{attr_name}__{index}"
+                self.fields[name] = forms.ChoiceField(
+                    label=f"{attr_name.replace('_', ' ')}: “{option}”",
+                    choices=[("", "— not understood —")]
+                    + [(v, v.replace("_", " ")) for v in attr.choices],
+                    required=False,
+                    initial=known.get(normalize_value(option), ""),
+                )
+                self._value_keys[name] = (attr_name, normalize_value(option))
+                names.append(name)
+        return names
 
     def mapping_data(self) -> dict:
         """The mapping to save. A newly chosen table starts with the best field for each
         required attribute; a changed choice field gets its value map proposed afresh."""
         data = self.mapping.to_dict()
         entities = {}
-        for entity, table_field, attr_fields in self.sections:
+        for entity, table_field, attr_fields, value_fields in self.sections:
             table_id = self.cleaned_data.get(table_field) or ""
             if not table_id:
                 continue
@@ -114,8 +149,18 @@ class MappingForm(forms.Form):
                     for name in attr_fields
                     if (field_id := self.cleaned_data.get(name))
                 }
+            edited: dict[str, dict[str, str]] = defaultdict(dict)
+            for name in value_fields:
+                attr, key = self._value_keys[name]
+                if choice := self.cleaned_data.get(name):
+                    edited[attr][key] = choice
             value_maps = {}
             for attr, field_id in fields.items():
+                if before.get("fields", {}).get(attr) == field_id and any(
+                    self._value_keys[n][0] == attr for n in value_fields
+                ):
+                    value_maps[attr] = edited.get(attr, {})
+                    continue
                 if before.get("fields", {}).get(attr) == field_id and attr in before.get(
                     "value_maps", {}
                 ):

@@ -94,6 +94,12 @@ class SyncRun(OrgScoped):
     def is_active(self) -> bool:
         return self.status in (RunStatus.QUEUED, RunStatus.RUNNING)
 
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
 
 class SyncIssue(OrgScoped):
     """Something a run could not make sense of; the record was kept as well as it could be."""

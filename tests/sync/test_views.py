@@ -147,3 +147,17 @@ def test_members_cannot_open_the_sync_pages(client, org, connection, member_of):
     client.force_login(member_of(org, Role.MEMBER))
     assert client.get(url("sync_connections", org)).status_code == 403
     assert client.post(url("sync_now", org, connection_id=connection.pk)).status_code == 403
+
+
+def test_status_values_are_edited_on_the_mapping_page(owner_client, org, connection):
+    form = owner_client.get(url("sync_mapping", org, connection_id=connection.pk)).context["form"]
+    data = {name: form[name].value() or "" for name in form.fields}
+    doing = next(n for n in form.fields if "Doing" in str(form.fields[n].label))
+    done = next(n for n in form.fields if "“Done”" in str(form.fields[n].label) and "task" in n)
+    assert data[doing] == "in_progress"  # as proposed
+    data[doing], data[done] = "blocked", ""
+    response = owner_client.post(url("sync_mapping", org, connection_id=connection.pk), data)
+    assert response.status_code == 302
+    connection.refresh_from_db()
+    statuses = connection.mapping["entities"]["task"]["value_maps"]["status"]
+    assert statuses["doing"] == "blocked" and "done" not in statuses
