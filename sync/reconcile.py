@@ -316,20 +316,23 @@ class Reconciler:
         lookup is skipped for records not seen yet (the whole first sync of a table).
         """
         if table.id not in self._had_rows:
-            self._had_rows[table.id] = model.objects.filter(
-                organization=self.organization, source_table=table.id
-            ).exists()
+            self._had_rows[table.id] = (
+                model.objects.for_org(self.organization, include_archived=True)
+                .filter(source_table=table.id)
+                .exists()
+            )
         if not self._had_rows[table.id]:
             record_ids = [rid for rid in record_ids if rid in self.seen[table.id]]
             if not record_ids:
                 return {}
         return {
             row.source_record_id: row
-            for row in model.objects.filter(
-                organization=self.organization,
+            for row in model.objects.for_org(self.organization, include_archived=True)
+            .filter(
                 source_table=table.id,
                 source_record_id__in=record_ids,
-            ).only("pk", "source_record_id", "source_hash", "archived_at")
+            )
+            .only("pk", "source_record_id", "source_hash", "archived_at")
         }
 
     def _prepare_updates(self, entity, model, table, to_update, issues) -> list:
@@ -472,8 +475,7 @@ class Reconciler:
 
     def _rows_to_link(self, entity, entity_mapping, links) -> Iterator[list[OrgOwned]]:
         model = ENTITY_MODELS[entity]
-        base = model.objects.filter(
-            organization=self.organization,
+        base = model.objects.for_org(self.organization, include_archived=True).filter(
             source_table=entity_mapping.table_id,
             archived_at__isnull=True,
         )
@@ -549,8 +551,8 @@ class Reconciler:
     def _rows_by_record_id(self, target: str, record_ids: set[str]) -> dict[str, int]:
         return dict(
             ENTITY_MODELS[target]
-            .objects.filter(
-                organization=self.organization,
+            .objects.for_org(self.organization, include_archived=True)
+            .filter(
                 source_table=self.mapping.entities[target].table_id,
                 source_record_id__in=record_ids,
                 archived_at__isnull=True,
@@ -607,12 +609,15 @@ class Reconciler:
         for entity, entity_mapping in self.mapping.entities.items():
             model = ENTITY_MODELS[entity]
             seen = self.seen.get(entity_mapping.table_id, set())
-            live = model.objects.filter(
-                organization=self.organization,
-                source_connection_id=self.connection.pk,
-                source_table=entity_mapping.table_id,
-                archived_at__isnull=True,
-            ).values_list("pk", "source_record_id")
+            live = (
+                model.objects.for_org(self.organization, include_archived=True)
+                .filter(
+                    source_connection_id=self.connection.pk,
+                    source_table=entity_mapping.table_id,
+                    archived_at__isnull=True,
+                )
+                .values_list("pk", "source_record_id")
+            )
             gone = [pk for pk, record_id in live.iterator(chunk_size=5000) if record_id not in seen]
             for start in range(0, len(gone), 1000):
                 self.counts.archived += model.objects.filter(
