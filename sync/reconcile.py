@@ -157,13 +157,8 @@ class Reconciler:
                 kind = SyncIssue.Kind.LINK if attr.kind == "link" else SyncIssue.Kind.VALUE
                 converted.issues.append((kind, field_id, result.problem))
             if attr.kind == "link":
-                ids = (
-                    result.value
-                    if isinstance(result.value, list)
-                    else ([result.value] if isinstance(result.value, str) else [])
-                )
-                if ids:
-                    converted.links[attr_name] = ids
+                if entries := _link_entries(result.value):
+                    converted.links[attr_name] = entries
             else:
                 raw_values[attr_name] = result.value
         for attr_name, attr in attrs.items():

@@ -373,3 +373,24 @@ def test_an_expired_listing_offset_restarts_the_table_without_duplicates(connect
     rows = Task.objects.for_org(org)
     assert rows.count() == 24 + 180
     assert rows.values("source_record_id").distinct().count() == 24 + 180
+
+
+def test_a_collaborator_field_links_to_the_person_with_that_email(fake, org):
+    """Regression: links given as collaborators ({id, email, name}) instead of linked records
+    were written raw into a JSON column (or dropped) instead of matched to the directory."""
+    tasks = fake.bases[BASE_ID].table(T_TASKS)
+    field_id = tasks.add_field(
+        {"id": "fldTHELPER000001", "name": "Assignee", "type": "singleCollaborator"}
+    )
+    tasks.remove_field("fldTASSIGNEE0001")
+    tasks.update(
+        fake.ids["tasks"][0],
+        {field_id: {"id": "usrSAM", "email": "SAM@northwind.example", "name": "Sam L."}},
+    )
+    connection = services.connection_create(
+        organization=org, name="Plans", base_id=BASE_ID, token=TOKEN
+    )
+    assert connection.mapping["entities"]["task"]["fields"]["assignee"] == field_id
+    sync(connection)
+    task = Task.objects.for_org(org).get(source_record_id=fake.ids["tasks"][0])
+    assert task.assignee.name == "Sam Lee"
