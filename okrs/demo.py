@@ -75,10 +75,6 @@ class DemoUser:
     last_name: str
     email: str
 
-    @property
-    def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}"
-
 
 USERS = (
     DemoUser("demo", "Dana", "Reyes", "demo@example.org"),

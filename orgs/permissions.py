@@ -25,7 +25,6 @@ def require_role(role: Role) -> Callable:
                 raise PermissionDenied(f"This needs the {Role(role).label.lower()} role.")
             return view(request, *args, **kwargs)
 
-        wrapped.required_role = Role(role)
         return wrapped
 
     return decorator
