@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import io
 import json
-import time
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from sync import services
-from sync.fakeairtable import FakeAirtable
 from sync.models import Connection, RunKind, RunStatus, SyncRun
-from tests.sync.airtable_base import BASE_ID, T_PROJECTS, T_TASKS, TOKEN, build_base
+from tests.sync.airtable_base import BASE_ID, T_PROJECTS, T_TASKS, TOKEN
 
 pytestmark = pytest.mark.django_db
 
@@ -29,25 +27,8 @@ def fast_requests(monkeypatch):
 
 
 @pytest.fixture
-def fake(settings):
-    with FakeAirtable(rate_limit=None, seed=11) as server:
-        settings.AIRTABLE_API_URL = server.url
-        server.clock = lambda: time.time() - 3600
-        server.ids = build_base(server)
-        server.clock = time.time
-        yield server
-
-
-@pytest.fixture
 def token_env(monkeypatch):
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
-
-
-@pytest.fixture
-def connection(fake, org):
-    return services.connection_create(
-        organization=org, name="Northwind plans", base_id=BASE_ID, token=TOKEN
-    )
 
 
 class TTY(io.StringIO):

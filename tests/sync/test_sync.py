@@ -4,7 +4,6 @@ into the database, through the services that views, tasks and commands call."""
 from __future__ import annotations
 
 import logging
-import time
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -14,7 +13,6 @@ from orgs.models import Person
 from sync import services
 from sync.airtable.client import RetryPolicy
 from sync.airtable.ratelimit import NoRateLimiter
-from sync.fakeairtable import FakeAirtable
 from sync.models import RunKind, RunStatus, SyncIssue
 from tests.factories import OrganizationFactory
 from tests.sync.airtable_base import (
@@ -23,29 +21,10 @@ from tests.sync.airtable_base import (
     T_PROJECTS,
     T_TASKS,
     TOKEN,
-    build_base,
 )
 
 pytestmark = pytest.mark.django_db
 FAST = RetryPolicy(attempts=8, backoff=0.01, backoff_cap=0.05, rate_limit_wait=0.05)
-
-
-@pytest.fixture
-def fake(settings):
-    with FakeAirtable(rate_limit=None, seed=11) as server:
-        settings.AIRTABLE_API_URL = server.url
-        # The base was built an hour ago: outside the incremental runs' 5-minute overlap.
-        server.clock = lambda: time.time() - 3600
-        server.ids = build_base(server)
-        server.clock = time.time
-        yield server
-
-
-@pytest.fixture
-def connection(fake, org):
-    return services.connection_create(
-        organization=org, name=" Northwind   plans ", base_id=BASE_ID, token=TOKEN
-    )
 
 
 def sync(connection, kind=RunKind.FULL):

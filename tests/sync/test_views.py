@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.urls import reverse
 
@@ -11,26 +9,10 @@ from orgs.models import Role
 from sync import services
 from sync.airtable.client import RetryPolicy
 from sync.airtable.ratelimit import NoRateLimiter
-from sync.fakeairtable import FakeAirtable
 from sync.models import Connection, RunKind, RunStatus, SyncRun
-from tests.sync.airtable_base import BASE_ID, T_TASKS, TOKEN, build_base
+from tests.sync.airtable_base import BASE_ID, T_TASKS, TOKEN
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def fake(settings):
-    with FakeAirtable(rate_limit=None, seed=3) as server:
-        settings.AIRTABLE_API_URL = server.url
-        server.clock = lambda: time.time() - 3600
-        server.ids = build_base(server)
-        server.clock = time.time
-        yield server
-
-
-@pytest.fixture
-def connection(fake, org):
-    return services.connection_create(organization=org, name="Plans", base_id=BASE_ID, token=TOKEN)
 
 
 def url(name, org, **kwargs):
