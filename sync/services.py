@@ -10,12 +10,14 @@ import logging
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
+from functools import lru_cache
 
 import redis
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from orgs.models import Organization
 from sync.airtable.client import AirtableClient, OffsetExpired, RetryPolicy, SyncError
@@ -161,8 +163,13 @@ def _fail_stale_runs(connection: Connection) -> None:
 _local_locks: dict[int, threading.Lock] = {}
 
 
+@lru_cache(maxsize=4)
+def _redis_client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url)  # one connection pool per URL, reused across runs
+
+
 def _redis() -> redis.Redis | None:
-    return redis.Redis.from_url(settings.REDIS_URL) if settings.REDIS_URL else None
+    return _redis_client(settings.REDIS_URL) if settings.REDIS_URL else None
 
 
 def _lock_is_held(connection_id: int) -> bool:
@@ -353,8 +360,6 @@ def connection_schedule(
     full_at_hour: int | None = DEFAULT_FULL_HOUR,
 ) -> None:
     """Create or change the connection's two periodic syncs (None switches one off)."""
-    from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
-
     if incremental_every_minutes is not None and not 5 <= incremental_every_minutes <= 1440:
         raise ValidationError(
             {"incremental_every_minutes": "Choose between 5 minutes and 1,440 (a day)."}
@@ -400,8 +405,6 @@ def connection_schedule(
 
 def connection_schedule_state(*, connection: Connection) -> dict:
     """The connection's schedules as the connection page's form shows them."""
-    from django_celery_beat.models import PeriodicTask
-
     tasks = {
         task.name: task
         for task in PeriodicTask.objects.select_related("interval", "crontab").filter(
