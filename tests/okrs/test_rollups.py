@@ -84,5 +84,5 @@ def test_project_completion_counts_live_tasks(org):
         .annotate(**rollups.project_task_counts())
         .annotate(completion=rollups.project_completion())
     }
-    assert annotated[project.pk].completion == pytest.approx(0.5)
-    assert annotated[empty.pk].completion is None
+    assert annotated[project.pk].completion == pytest.approx(progress.completion(1, 2))
+    assert annotated[empty.pk].completion is None and progress.completion(0, 0) is None

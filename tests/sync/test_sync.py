@@ -373,3 +373,22 @@ def test_a_collaborator_field_links_to_the_person_with_that_email(fake, org):
     sync(connection)
     task = Task.objects.for_org(org).get(source_record_id=fake.ids["tasks"][0])
     assert task.assignee.name == "Sam Lee"
+
+
+def test_progress_is_saved_as_each_page_arrives(connection, fake):
+    """What the connection page's live bar polls: counts grow page by page, not at the end."""
+    fake.bases[BASE_ID].table(T_TASKS).create_many(
+        [{"fldTNAME00000001": f"Extra {i}"} for i in range(250)]
+    )
+    seen = []
+
+    def record(run):
+        run.refresh_from_db(fields=["pulled", "requests", "tables_done"])
+        seen.append((run.tables_done, run.pulled, run.requests))
+
+    run = services.run_request(connection=connection, kind=RunKind.FULL)
+    services.run_execute(run_id=run.pk, policy=FAST, limiter=NoRateLimiter(), on_progress=record)
+    pulled = [p for _, p, _ in seen]
+    assert len(seen) == 5 + 3  # one save per page: five one-page tables, three pages of tasks
+    assert pulled == sorted(pulled) and len(set(pulled)) == len(pulled)
+    assert seen[-1][1] == 47 + 250
