@@ -21,10 +21,13 @@ Rules (the README's "Reconciling" section says the same for users):
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -32,6 +35,7 @@ from django.utils.dateparse import parse_datetime
 
 from okrs.models import CheckIn, Cycle, KeyResult, Objective, Pathway, Project, Task
 from orgs.models import Organization, OrgOwned, Person
+from sync.bulk import save_rows
 from sync.mapping import ENTITIES, Attr, Mapping
 from sync.models import Connection, SyncIssue, SyncRun
 from sync.schema import BaseSchema, TableSchema
@@ -51,6 +55,22 @@ ENTITY_MODELS: dict[str, type[OrgOwned]] = {
 VIRTUAL_ATTRIBUTES = {"person": {"active", "status"}}
 # Link attributes stored in a foreign key or many-to-many field of the same name.
 LINK_CHUNK = 2000
+# Bump when converting a cell changes, so the next run converts every record again instead of
+# skipping those whose raw content is unchanged.
+CONVERSION_VERSION = 1
+
+
+class Stored(NamedTuple):
+    """What a page needs to know of a row it already has."""
+
+    pk: int
+    source_hash: str
+    archived_at: datetime.datetime | None
+    issues: list | None  # problems found when it was last written, as [kind, field id, reason]
+
+
+def _canonical_json(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _points_at(model: type[OrgOwned], name: str, target: type[OrgOwned]) -> bool:
@@ -75,11 +95,6 @@ class Converted:
     extras: dict  # unmapped field id -> raw cell
     issues: list[tuple[str, str, str]]  # (kind, field id, reason)
     skip: bool = False
-
-    @property
-    def hash(self) -> str:
-        """Changes exactly when the Airtable record does."""
-        return content_hash({"attrs": self.attributes, "links": self.links, "extras": self.extras})
 
 
 def _link_entries(value: object) -> list:
@@ -122,6 +137,7 @@ class Reconciler:
     seen: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     touched: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     _had_rows: dict[str, bool] = field(default_factory=dict)
+    _digest_prefix: dict[str, str] = field(default_factory=dict)
 
     @property
     def organization(self) -> Organization:
@@ -248,63 +264,92 @@ class Reconciler:
 
     def apply_page(self, entity: str, table: TableSchema, records: list[dict]) -> None:
         model = ENTITY_MODELS[entity]
-        converted = {}
-        for record in records:  # the last copy wins if Airtable sends one twice
-            converted[record["id"]] = self.convert_record(entity, table, record)
-        existing = self._existing_rows(model, table, list(converted))
-        self.seen[table.id].update(converted)
-        self.counts.pulled += len(converted)
-        single_links = self._single_links(entity)
-        linked = self._page_links(single_links, converted.values())
+        by_id = {record["id"]: record for record in records}  # the last copy wins if sent twice
+        existing = self._existing_rows(model, table, list(by_id))
+        self.seen[table.id].update(by_id)
+        self.counts.pulled += len(by_id)
 
-        to_create, to_update, issues = [], [], []
-        for record_id, item in converted.items():
+        converted: dict[str, tuple[Converted, str]] = {}
+        issues: list[SyncIssue] = []
+        for record_id, record in by_id.items():
+            digest = self.record_digest(entity, table, record)
+            stored = existing.get(record_id)
+            if stored and stored.source_hash == digest and stored.archived_at is None:
+                # Same record, same mapping: nothing to convert or write. Its problems are
+                # still problems of the base, so the run lists them again.
+                self.counts.unchanged += 1
+                for kind, field_id, reason in stored.issues or ():
+                    issues.append(self._issue(table, record_id, kind, field_id, reason))
+                continue
+            item = self.convert_record(entity, table, record)
             for kind, field_id, reason in item.issues:
                 issues.append(self._issue(table, record_id, kind, field_id, reason))
-            if item.skip:
-                continue
-            digest = item.hash
-            row = existing.get(record_id)
-            if row is None:
-                row = model(
-                    organization=self.organization,
-                    source_table=table.id,
-                    source_record_id=record_id,
-                    source_connection_id=self.connection.pk,
-                    **item.values,
-                )
-                self._stamp(row, item, digest)
-                to_create.append((row, self._set_links(entity, row, item, single_links, linked)))
-                continue
-            if row.source_hash == digest and row.archived_at is None:
-                self.counts.unchanged += 1
-                continue
-            to_update.append((row, item, digest))
+            if not item.skip:
+                converted[record_id] = (item, digest)
 
+        single_links = self._single_links(entity)
+        new_items = [
+            (item, digest) for rid, (item, digest) in converted.items() if rid not in existing
+        ]
+        linked = self._page_links(single_links, [item for item, _ in new_items])
+        to_create = []
+        for item, digest in new_items:
+            row = model(
+                organization=self.organization,
+                source_table=table.id,
+                source_record_id=item.record_id,
+                source_connection_id=self.connection.pk,
+                **item.values,
+            )
+            self._stamp(row, item, digest)
+            to_create.append((row, self._set_links(entity, row, item, single_links, linked)))
+        to_update = [
+            (existing[rid], item, digest)
+            for rid, (item, digest) in converted.items()
+            if rid in existing
+        ]
         rows_to_update = self._prepare_updates(entity, model, table, to_update, issues)
         update_fields = sorted(
-            {name for item in converted.values() for name in item.values}
+            {name for item, _ in converted.values() for name in item.values}
             | set(single_links)
             | {"source_hash", "source_extra", "last_synced_at", "archived_at", "updated_at"}
         )
-        needs_links = [row for row, complete in to_create if not complete]
         with transaction.atomic():
-            if to_create:
-                model.objects.bulk_create([row for row, _ in to_create], batch_size=500)
-            if rows_to_update:
-                model.objects.bulk_update(
-                    [row for row, _ in rows_to_update], update_fields, batch_size=500
-                )
+            save_rows(model, [row for row, _ in to_create + rows_to_update], update_fields)
             if issues:
                 SyncIssue.objects.bulk_create(issues, batch_size=500)
-        needs_links += [row for row, complete in rows_to_update if not complete]
         self.counts.created += len(to_create)
         self.counts.updated += len(rows_to_update)
         self.counts.issues += len(issues)
         # Rows with many-to-many links or links still dangling get the pass after the pull.
-        self.touched[entity].update(row.pk for row in needs_links)
+        self.touched[entity].update(
+            row.pk for row, complete in to_create + rows_to_update if not complete
+        )
 
-    def _existing_rows(self, model, table: TableSchema, record_ids: list[str]) -> dict:
+    def record_digest(self, entity: str, table: TableSchema, record: dict) -> str:
+        """Changes exactly when the Airtable record, or how it is read, does: the record's raw
+        cells plus the entity's mapping and its fields' types. Comparing it with the stored one
+        skips unchanged records before any conversion."""
+        prefix = self._digest_prefix.get(entity)
+        if prefix is None:
+            entity_mapping = self.mapping.entities[entity]
+            reading = {
+                "version": CONVERSION_VERSION,
+                "entity": entity,
+                "fields": entity_mapping.fields,
+                "value_maps": entity_mapping.value_maps,
+                "schema": {
+                    field_id: [schema_field.type, schema_field.options]
+                    for field_id in sorted(entity_mapping.fields.values())
+                    if (schema_field := table.field(field_id)) is not None
+                },
+            }
+            prefix = _canonical_json(reading)
+            self._digest_prefix[entity] = prefix
+        raw = _canonical_json([record.get("createdTime"), record.get("fields") or {}])
+        return hashlib.sha256(f"{prefix}|{raw}".encode()).hexdigest()
+
+    def _existing_rows(self, model, table: TableSchema, record_ids: list[str]) -> dict[str, Stored]:
         """The rows this page already has, narrow: enough to tell unchanged records apart.
 
         A table with no rows when the run started has only the rows this run wrote, so the
@@ -320,14 +365,16 @@ class Reconciler:
             record_ids = [rid for rid in record_ids if rid in self.seen[table.id]]
             if not record_ids:
                 return {}
-        return {
-            row.source_record_id: row
-            for row in model.objects.for_org(self.organization, include_archived=True)
-            .filter(
-                source_table=table.id,
-                source_record_id__in=record_ids,
+        rows = (
+            model.objects.for_org(self.organization, include_archived=True)
+            .filter(source_table=table.id, source_record_id__in=record_ids)
+            .values_list(
+                "pk", "source_record_id", "source_hash", "archived_at", "source_extra__issues"
             )
-            .only("pk", "source_record_id", "source_hash", "archived_at")
+        )
+        return {
+            record_id: Stored(pk, source_hash, archived_at, issues)
+            for pk, record_id, source_hash, archived_at, issues in rows
         }
 
     def _prepare_updates(self, entity, model, table, to_update, issues) -> list:
@@ -335,12 +382,12 @@ class Reconciler:
         and any MissionOS edit they overwrite recorded."""
         if not to_update:
             return []
-        full = model.objects.in_bulk([row.pk for row, _, _ in to_update])
+        full = model.objects.in_bulk([stored.pk for stored, _, _ in to_update])
         single_links = self._single_links(entity)
         linked = self._page_links(single_links, [item for _, item, _ in to_update])
         prepared = []
-        for narrow, item, digest in to_update:
-            row = full[narrow.pk]
+        for stored, item, digest in to_update:
+            row = full[stored.pk]
             undated_departure = entity == "person" and not item.attributes.get("departed_on")
             if undated_departure and row.departed_on and item.values.get("departed_on"):
                 item.values["departed_on"] = row.departed_on  # dated when first noticed
@@ -415,6 +462,8 @@ class Reconciler:
             # What the sync wrote, to notice a MissionOS edit before overwriting it.
             "written": content_hash(item.values),
         }
+        if item.issues:  # listed again by runs that find the record unchanged
+            row.source_extra["issues"] = [list(issue) for issue in item.issues]
         row.last_synced_at = self.now
         row.updated_at = self.now
 
@@ -536,7 +585,7 @@ class Reconciler:
         with transaction.atomic():
             single = [name for name, attr in links.items() if not attr.many]
             if changed and single:
-                model.objects.bulk_update(changed, single, batch_size=500)
+                save_rows(model, changed, single)
             for name, pairs in many_links.items():
                 self._set_many(model, name, pairs)
             if issues:
