@@ -55,6 +55,10 @@ ENTITY_MODELS: dict[str, type[OrgOwned]] = {
 VIRTUAL_ATTRIBUTES = {"person": {"active", "status"}}
 # Link attributes stored in a foreign key or many-to-many field of the same name.
 LINK_CHUNK = 2000
+# Entities other records link to.
+LINK_TARGETS = {
+    attr.target for attrs in ENTITIES.values() for attr in attrs.values() if attr.kind == "link"
+}
 # Bump when converting a cell changes, so the next run converts every record again instead of
 # skipping those whose raw content is unchanged.
 CONVERSION_VERSION = 1
@@ -138,6 +142,9 @@ class Reconciler:
     touched: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     _had_rows: dict[str, bool] = field(default_factory=dict)
     _digest_prefix: dict[str, str] = field(default_factory=dict)
+    # Row ids by record id of every link target written or found unchanged in this run: most
+    # links resolve from here instead of a query per page.
+    _row_ids: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
 
     @property
     def organization(self) -> Organization:
@@ -278,6 +285,7 @@ class Reconciler:
                 # Same record, same mapping: nothing to convert or write. Its problems are
                 # still problems of the base, so the run lists them again.
                 self.counts.unchanged += 1
+                self._remember(entity, record_id, stored.pk)
                 for kind, field_id, reason in stored.issues or ():
                     issues.append(self._issue(table, record_id, kind, field_id, reason))
                 continue
@@ -318,6 +326,8 @@ class Reconciler:
             save_rows(model, [row for row, _ in to_create + rows_to_update], update_fields)
             if issues:
                 SyncIssue.objects.bulk_create(issues, batch_size=500)
+        for row, _ in to_create + rows_to_update:
+            self._remember(entity, row.source_record_id, row.pk)
         self.counts.created += len(to_create)
         self.counts.updated += len(rows_to_update)
         self.counts.issues += len(issues)
@@ -592,13 +602,23 @@ class Reconciler:
                 SyncIssue.objects.bulk_create(issues, batch_size=500)
         self.counts.issues += len(issues)
 
+    def _remember(self, entity: str, record_id: str, pk: int) -> None:
+        if entity in LINK_TARGETS:
+            self._row_ids[entity][record_id] = pk
+
     def _rows_by_record_id(self, target: str, record_ids: set[str]) -> dict[str, int]:
-        return dict(
+        """Live rows of the linked records, from this run's writes where it can."""
+        known = self._row_ids.get(target, {})
+        found = {rid: known[rid] for rid in record_ids if rid in known}
+        missing = [rid for rid in record_ids if rid not in found]
+        if not missing:
+            return found
+        return found | dict(
             ENTITY_MODELS[target]
             .objects.for_org(self.organization, include_archived=True)
             .filter(
                 source_table=self.mapping.entities[target].table_id,
-                source_record_id__in=record_ids,
+                source_record_id__in=missing,
                 archived_at__isnull=True,
             )
             .values_list("source_record_id", "pk")

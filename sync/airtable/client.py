@@ -11,7 +11,9 @@ token, a missing base or table, a mapping that no longer fits the schema, the mo
 from __future__ import annotations
 
 import logging
+import queue
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -186,3 +188,46 @@ class AirtableClient:
                 "again on the mapping page and review the mapping."
             )
         return f"Airtable answered {status} {kind or ''} for {what}.".replace("  ", " ")
+
+
+def read_ahead(pages: Iterator[list[dict]], depth: int = 2) -> Iterator[list[dict]]:
+    """Yield the same pages, fetching the next ones in a thread while the caller writes this
+    one, so the wait for Airtable and the database work overlap instead of adding up.
+
+    An error while fetching is raised here, at the page where it happened. When the caller
+    stops early, the thread stops after the request it is making.
+    """
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def offer(item: tuple[str, object]) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def fetch() -> None:
+        try:
+            for page in pages:
+                if not offer(("page", page)):
+                    return
+            offer(("end", None))
+        except BaseException as error:  # handed to the caller, who decides
+            offer(("error", error))
+
+    thread = threading.Thread(target=fetch, name="airtable-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = slots.get()
+            if kind == "page":
+                yield value
+            elif kind == "error":
+                raise value
+            else:
+                return
+    finally:
+        stop.set()
