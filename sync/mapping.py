@@ -20,7 +20,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sync.schema import COMPUTED_TYPES, BaseSchema, FieldSchema, TableSchema
@@ -532,6 +532,7 @@ def normalize_name(text: str) -> str:
     return " ".join(_singular(word) for word in _NON_WORD.sub(" ", folded).split())
 
 
+@lru_cache(maxsize=8192)  # a sync asks again for every record's status
 def normalize_value(text: str) -> str:
     """A select option or typed value for lookup: casefold, strip, collapse spaces/punctuation.
 

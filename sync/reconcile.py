@@ -543,8 +543,10 @@ class Reconciler:
         if dangling:
             ids.update(base.filter(dangling).values_list("pk", flat=True))
         ordered = sorted(ids)
+        single = [name for name, attr in links.items() if not attr.many]
         for start in range(0, len(ordered), LINK_CHUNK):
-            yield list(base.filter(pk__in=ordered[start : start + LINK_CHUNK]))
+            chunk = base.filter(pk__in=ordered[start : start + LINK_CHUNK])
+            yield list(chunk.only("pk", "source_record_id", "source_extra", *single))
 
     def _link_chunk(self, entity, entity_mapping, links, rows: list[OrgOwned]) -> None:
         model = ENTITY_MODELS[entity]
@@ -663,9 +665,10 @@ class Reconciler:
             return
         through.objects.filter(**{f"{source}__in": stale}).delete()
         wanted = dict(pairs)
-        through.objects.bulk_create(
+        save_rows(
+            through,
             [through(**{source: pk, target: tid}) for pk in stale for tid in set(wanted[pk])],
-            batch_size=1000,
+            (),
         )
 
     def archive_unseen(self) -> None:
