@@ -9,7 +9,7 @@ import datetime
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
@@ -33,7 +33,7 @@ from sync.crypto import TokenUnreadable, decrypt_token, encrypt_token
 from sync.mapping import ENTITIES, Mapping, MappingError, check_mapping, propose_mapping
 from sync.models import Connection, RunKind, RunStatus, SyncRun
 from sync.reconcile import Reconciler, analyze_after_bulk_writes
-from sync.schema import schema_from_api
+from sync.schema import TableSchema, schema_from_api
 from sync.selectors import connection_mapping
 
 logger = logging.getLogger(__name__)
@@ -271,11 +271,16 @@ def _execute(run, connection, policy, limiter, on_progress, extend_lock) -> None
             raise SyncError("The mapping no longer matches the base: " + " ".join(problems))
         reconciler = Reconciler(run=run, connection=connection, schema=schema, mapping=mapping)
         entities = [entity for entity in ENTITIES if entity in mapping.entities]
+        tables = [schema.table(mapping.entities[entity].table_id) for entity in entities]
         run.tables_total = len(entities)
-        for entity in entities:
-            _pull_table(run, client, reconciler, entity, schema, mapping, on_progress, extend_lock)
-            run.tables_done += 1
-            _save_progress(run, reconciler)
+        _pull(
+            run,
+            client,
+            reconciler,
+            list(zip(entities, tables, strict=True)),
+            on_progress,
+            extend_lock,
+        )
         reconciler.resolve_links()
         if run.kind == RunKind.FULL:
             reconciler.archive_unseen()
@@ -294,32 +299,49 @@ def _execute(run, connection, policy, limiter, on_progress, extend_lock) -> None
         raise
 
 
-def _pull_table(run, client, reconciler, entity, schema, mapping, on_progress, extend_lock):
-    entity_mapping = mapping.entities[entity]
-    table = schema.table(entity_mapping.table_id)
-    run.current_table = table.name
-    last_saved = 0.0
+def _table_pages(client: AirtableClient, table: TableSchema, since) -> Iterator[list[dict]]:
+    """The table's pages; listed again from the start if Airtable drops the listing midway.
+    Records already written are unchanged the second time, so nothing is duplicated."""
     for attempt in range(OFFSET_RESTARTS + 1):
         try:
-            for records in read_ahead(client.pages(table.id, modified_since=run.modified_since)):
-                reconciler.apply_page(entity, table, records)
-                # Real Airtable sends a page every 0.2 s at most; a fast one is not worth a
-                # save per page. The table's last page is saved by the caller.
-                if time.monotonic() - last_saved >= PROGRESS_SAVE_SECONDS:
-                    last_saved = time.monotonic()
-                    _save_progress(run, reconciler)
-                    extend_lock(settings.SYNC_LOCK_TIMEOUT_SECONDS, replace_ttl=True)
-                    if on_progress:
-                        on_progress(run)
+            yield from client.pages(table.id, modified_since=since)
             return
         except OffsetExpired:
-            # Airtable forgot where the listing was: list the table again. Records already
-            # written are unchanged the second time, so nothing is duplicated.
             if attempt == OFFSET_RESTARTS:
                 raise SyncError(
                     f"Airtable kept dropping the listing of {table.name}; try again later."
                 ) from None
             logger.info("offset expired on %s; listing it again", table.name)
+
+
+def _pull(run, client, reconciler, tables, on_progress, extend_lock) -> None:
+    """Pull the tables in order (linked tables first), writing each page as it comes while
+    the next pages, of this table or the next, are fetched."""
+
+    def pages() -> Iterator[tuple[str, TableSchema, list[dict]]]:
+        for entity, table in tables:
+            for records in _table_pages(client, table, run.modified_since):
+                yield entity, table, records
+            yield entity, table, None  # the table is done
+
+    last_saved = 0.0
+    for entity, table, records in read_ahead(pages()):
+        run.current_table = table.name
+        if records is None:
+            run.tables_done += 1
+            _save_progress(run, reconciler)
+            if on_progress:
+                on_progress(run)
+            continue
+        reconciler.apply_page(entity, table, records)
+        # Real Airtable sends a page every 0.2 s at most; a fast one is not worth a save per
+        # page. The end of every table is saved too.
+        if time.monotonic() - last_saved >= PROGRESS_SAVE_SECONDS:
+            last_saved = time.monotonic()
+            _save_progress(run, reconciler)
+            extend_lock(settings.SYNC_LOCK_TIMEOUT_SECONDS, replace_ttl=True)
+            if on_progress:
+                on_progress(run)
 
 
 def _save_progress(run: SyncRun, reconciler: Reconciler) -> None:

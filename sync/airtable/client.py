@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import requests
 from pyairtable import Api
@@ -28,6 +29,8 @@ from sync.airtable.ratelimit import RateLimiter
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
+
+T = TypeVar("T")
 
 
 class SyncError(Exception):
@@ -190,7 +193,7 @@ class AirtableClient:
         return f"Airtable answered {status} {kind or ''} for {what}.".replace("  ", " ")
 
 
-def read_ahead(pages: Iterator[list[dict]], depth: int = 2) -> Iterator[list[dict]]:
+def read_ahead(pages: Iterator[T], depth: int = 2) -> Iterator[T]:
     """Yield the same pages, fetching the next ones in a thread while the caller writes this
     one, so the wait for Airtable and the database work overlap instead of adding up.
 

@@ -391,6 +391,8 @@ def test_progress_is_saved_as_each_page_arrives(connection, fake, monkeypatch):
     run = services.run_request(connection=connection, kind=RunKind.FULL)
     services.run_execute(run_id=run.pk, policy=FAST, limiter=NoRateLimiter(), on_progress=record)
     pulled = [p for _, p, _ in seen]
-    assert len(seen) == 5 + 3  # one save per page: five one-page tables, three pages of tasks
-    assert pulled == sorted(pulled) and len(set(pulled)) == len(pulled)
+    # A save per page (five one-page tables, three pages of tasks) and one as each table ends.
+    assert len(set(pulled)) == 5 + 3 and pulled == sorted(pulled)
+    assert [done for done, _, _ in seen] == sorted(done for done, _, _ in seen)
+    assert {done for done, _, _ in seen} == set(range(7))
     assert seen[-1][1] == 47 + 250

@@ -31,38 +31,28 @@ class Progress:
         self.enabled = enabled
         self.tty = enabled and stream.isatty()
         self.width = 0  # of the line drawn last, to blank what a shorter one leaves
-        self.table = ""
-        self.last: tuple[int, int] = (0, 0)  # records and requests when the table's last page came
+        self.tables_done = 0
 
     def update(self, run: SyncRun) -> None:
+        """Called as pages arrive and when each table is done."""
         if not self.enabled:
             return
         if self.tty:
             self._draw(self._line(run.tables_done, run.tables_total, run, run.current_table))
-            return
-        if self.table and run.current_table != self.table:
-            self._table_done(run.tables_done, run.tables_total)
-        self.table = run.current_table
-        self.last = (run.pulled, run.requests)
+        elif run.tables_done > self.tables_done:
+            self.tables_done = run.tables_done
+            self.stream.write(
+                f"{self._bar(run.tables_done, run.tables_total)} "
+                f"{run.tables_done}/{run.tables_total} tables · {run.current_table} done · "
+                f"{_count(run.pulled, 'record')} · {_count(run.requests, 'request')}"
+            )
 
     def finish(self, run: SyncRun) -> None:
         """After the run: the final state (a failed run's table is shown as not done)."""
-        if not self.enabled:
-            return
         if self.tty:
             self._draw(self._line(run.tables_done, run.tables_total, run, ""))
             self.stream.write("", ending="\n")
             self.stream.flush()
-        elif self.table and run.tables_done and run.status == RunStatus.SUCCEEDED:
-            self.last = (run.pulled, run.requests)
-            self._table_done(run.tables_done, run.tables_total)
-
-    def _table_done(self, done: int, total: int) -> None:
-        pulled, requests = self.last
-        self.stream.write(
-            f"{self._bar(done, total)} {done}/{total} tables · {self.table} done · "
-            f"{_count(pulled, 'record')} · {_count(requests, 'request')}"
-        )
 
     def _line(self, done: int, total: int, run: SyncRun, table: str) -> str:
         where = f" · {table}" if table else ""
