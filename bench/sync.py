@@ -301,13 +301,13 @@ def _run_sync(connection, kind, limiter, label: str) -> dict:
     from sync.models import RunStatus
 
     def go():
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         run = services.run_request(connection=connection, kind=kind)
         services.run_execute(run_id=run.pk, limiter=limiter)
-        return run, time.perf_counter() - started
+        return run, time.perf_counter() - started, time.process_time() - cpu_started
 
     baseline = _peak_mb()
-    run, seconds = _profiled(label, go)
+    run, seconds, cpu_seconds = _profiled(label, go)
     peak = _peak_mb()
     run.refresh_from_db()
     if run.status != RunStatus.SUCCEEDED:
@@ -317,6 +317,7 @@ def _run_sync(connection, kind, limiter, label: str) -> dict:
             cursor.execute("ANALYZE")
     return {
         "seconds": round(seconds, 3),
+        "cpu_seconds": round(cpu_seconds, 3),
         "records_per_second": round(run.pulled / seconds) if seconds else None,
         "kind": run.kind,
         "requests": run.requests,
@@ -393,16 +394,18 @@ def step_floor(job: dict) -> dict:
 
     api = Api(job["token"], endpoint_url=job["url"], retry_strategy=False)
     baseline = _peak_mb()
-    samples = []
+    samples, cpu_samples = [], []
     for _ in range(FLOOR_REPEATS):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         records = 0
         for table_id in job["table_ids"]:
             records += len(api.table(job["base_id"], table_id).all(use_field_ids=True))
         samples.append(time.perf_counter() - started)
+        cpu_samples.append(time.process_time() - cpu_started)
     seconds = statistics.median(samples)
     return {
         "seconds": round(seconds, 3),
+        "cpu_seconds": round(statistics.median(cpu_samples), 3),
         "samples": [round(s, 3) for s in samples],
         "records": records,
         "records_per_second": round(records / seconds),
@@ -637,6 +640,7 @@ def print_report(engine: str, sizes: dict, paced: dict | None, summary: dict) ->
         ):
             row(label + " s", [f"{sizes[s][step]['seconds']:.2f}" for s in columns])
             row("  records/s", [f"{sizes[s][step]['records_per_second']:,}" for s in columns])
+            row("  CPU s, this process", [f"{sizes[s][step]['cpu_seconds']:.2f}" for s in columns])
             row("  requests", [str(sizes[s][step].get("requests", "-")) for s in columns])
             if step != "floor":
                 row(

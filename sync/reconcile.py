@@ -2,8 +2,9 @@
 
 Rules (the README's "Reconciling" section says the same for users):
 - A record is keyed by (organization, source table id, record id). Each page is one query to
-  find the rows it already has, one bulk insert for new records and one bulk update for
-  changed ones; a record whose content hash is unchanged is not written at all.
+  find the rows it already has, then one bulk write (`sync.bulk.save_rows`: COPY on Postgres)
+  for new and changed records. A record whose raw content and mapping are unchanged (same
+  digest) is neither converted nor written.
 - Links (objective -> pathway, task -> project, ...) are stored as Airtable record ids while
   pulling and resolved to rows after the whole pull, so the order of tables does not matter.
 - A value that does not fit (wrong type, bad date, unknown status, link to a missing record,
