@@ -5,6 +5,10 @@ out for 30 seconds after a 6th. So requests are not sent in bursts of 5: each on
 next free slot on an evenly spaced schedule (one every 1/rate seconds) and waits for it. With
 Redis the schedule is shared by every process (one atomic script per request); without Redis,
 by the threads of this process.
+
+A request that wakes late (a busy machine) must not let the next ones catch up: a late send
+followed by punctual ones packs six requests into one second. So once awake, a request pushes
+the next free slot to a full interval after its actual send time.
 """
 
 from __future__ import annotations
@@ -23,6 +27,16 @@ local next_us = tonumber(redis.call('GET', KEYS[1]) or '0')
 local slot = math.max(now_us, next_us)
 redis.call('SET', KEYS[1], tostring(slot + tonumber(ARGV[1])), 'PX', 60000)
 return slot - now_us
+"""
+
+
+# After sleeping: the next slot is at least one interval after now.
+_SENT = """
+local now = redis.call('TIME')
+local now_us = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local next_us = tonumber(redis.call('GET', KEYS[1]) or '0')
+redis.call('SET', KEYS[1], tostring(math.max(next_us, now_us + tonumber(ARGV[1]))), 'PX', 60000)
+return 0
 """
 
 
@@ -45,6 +59,9 @@ class LocalRateLimiter:
         delay = slot - now
         if delay > 0:
             time.sleep(delay)
+        with self._lock:
+            sent = time.monotonic()
+            self._next[base_id] = max(self._next[base_id], sent + self.interval)
         return delay
 
 
@@ -52,14 +69,15 @@ class RedisRateLimiter:
     def __init__(self, client: redis.Redis, requests_per_second: float) -> None:
         self.interval_us = int(1_000_000 / requests_per_second)
         self._reserve = client.register_script(_RESERVE)
+        self._sent = client.register_script(_SENT)
 
     def wait(self, base_id: str) -> float:
-        delay = int(
-            self._reserve(keys=[f"missionos:airtable-pace:{base_id}"], args=[self.interval_us])
-        )
+        key = f"missionos:airtable-pace:{base_id}"
+        delay = int(self._reserve(keys=[key], args=[self.interval_us]))
         seconds = delay / 1_000_000
         if seconds > 0:
             time.sleep(seconds)
+        self._sent(keys=[key], args=[self.interval_us])
         return seconds
 
 

@@ -11,6 +11,7 @@ import uuid
 import pytest
 import redis
 
+from sync.airtable import ratelimit
 from sync.airtable.ratelimit import LocalRateLimiter, RedisRateLimiter
 
 RATE = 20.0  # fast enough for a quick test; the spacing logic is the same at 4.8/s
@@ -65,3 +66,39 @@ def test_redis_limiter_is_shared_by_separate_clients():
     assert len(times) == 18
     assert min_gap(times) >= (1 / RATE) * 0.9
     assert times[-1] - times[0] == pytest.approx(17 / RATE, abs=0.08)
+
+
+def _late_once(monkeypatch, late_by: float) -> None:
+    """The second sleep overshoots, as on a busy machine; time itself stays real."""
+    real_sleep = time.sleep
+    calls = itertools.count()
+
+    def sleep(seconds: float) -> None:
+        real_sleep(seconds + (late_by if next(calls) == 1 else 0))
+
+    monkeypatch.setattr(ratelimit.time, "sleep", sleep)
+
+
+def sequential_sends(limiter, base_id: str, count: int) -> list[float]:
+    times = []
+    for _ in range(count):
+        limiter.wait(base_id)
+        times.append(time.monotonic())
+    return times
+
+
+def test_a_late_request_does_not_let_the_next_ones_catch_up(monkeypatch):
+    """Found in the paced benchmark on a busy machine: after one late send the next requests
+    went at their old slots, six landed within a second and Airtable locked the base out."""
+    _late_once(monkeypatch, late_by=3 / RATE)
+    times = sequential_sends(LocalRateLimiter(RATE), "appAAAAAAAAAAAAAA", count=8)
+    assert min_gap(times) >= (1 / RATE) * 0.9
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (CI sets it)")
+def test_a_late_request_does_not_let_the_next_ones_catch_up_with_redis(monkeypatch):
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    _late_once(monkeypatch, late_by=3 / RATE)
+    base_id = f"app{uuid.uuid4().hex[:14]}"
+    times = sequential_sends(RedisRateLimiter(client, RATE), base_id, count=8)
+    assert min_gap(times) >= (1 / RATE) * 0.9
