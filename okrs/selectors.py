@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, Window
 from django.utils import timezone
 
 from okrs import progress, rollups, search
@@ -135,7 +135,10 @@ def dashboard(*, organization: Organization, today: datetime.date | None = None)
             | Q(min_confidence__lte=progress.AT_RISK_CONFIDENCE)
         )
         .order_by("progress", "title")
+        # How many in all, on every row: the list and its count in one query.
+        .annotate(at_risk_total=Window(Count("pk")))
     )
+    at_risk_shown = list(at_risk[:RECENT_LIMIT])
 
     overdue = overdue_tasks(organization=organization, today=today)
     totals = Project.objects.for_org(organization).aggregate(
@@ -150,8 +153,8 @@ def dashboard(*, organization: Organization, today: datetime.date | None = None)
         cycle=cycle,
         elapsed=elapsed,
         pathways=pathways,
-        at_risk=attach_health(list(at_risk[:RECENT_LIMIT]), elapsed),
-        at_risk_count=at_risk.count(),
+        at_risk=attach_health(at_risk_shown, elapsed),
+        at_risk_count=at_risk_shown[0].at_risk_total if at_risk_shown else 0,
         recent_check_ins=list(recent_check_ins(organization=organization)[:RECENT_LIMIT]),
         overdue_tasks=list(overdue[:RECENT_LIMIT]),
         overdue_count=overdue.count(),

@@ -1,4 +1,5 @@
 """Writes about OKRs, projects and tasks. Views, commands and (later) the sync call these.
+Each announces the change to the organization's open pages once it commits (orgs.events).
 
 Forms validate shape (types, lengths, same-organization choices); these functions own the
 rules that hold whoever writes: keyword-only, atomic, and they keep derived fields (a key
@@ -16,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from okrs.models import CheckIn, KeyResult, Objective, Project, Task, TaskStatus
+from orgs import events
 from orgs.models import OrgOwned
 
 
@@ -23,6 +25,7 @@ def record_save(*, record: OrgOwned) -> OrgOwned:
     """Validate and save a pathway, objective, key result, cycle or person built by a form."""
     record.full_clean()
     record.save()
+    events.publish(record.organization_id, events.PLAN)
     return record
 
 
@@ -35,6 +38,7 @@ def project_save(*, project: Project, objectives: list[Objective] | None = None)
     project.save()
     if objectives is not None:
         project.objectives.set(objectives)
+    events.publish(project.organization_id, events.PLAN)
     return project
 
 
@@ -66,6 +70,7 @@ def check_in_create(
     if latest.confidence is not None:
         key_result.confidence = latest.confidence
     key_result.save(update_fields=["current_value", "confidence", "updated_at"])
+    events.publish(key_result.organization_id, events.PLAN)
     return check_in
 
 
@@ -76,6 +81,7 @@ def task_save(*, task: Task) -> Task:
     task.full_clean()
     task.save()
     _touch_project(task.project_id)
+    events.publish(task.organization_id, events.PLAN)
     return task
 
 
@@ -86,6 +92,7 @@ def task_set_status(*, task: Task, status: TaskStatus) -> Task:
     task.full_clean()
     task.save(update_fields=["status", "completed_at", "updated_at"])
     _touch_project(task.project_id)
+    events.publish(task.organization_id, events.PLAN)
     return task
 
 

@@ -32,9 +32,11 @@ from okrs.models import (
     Task,
     TaskStatus,
 )
+from orgs import events
 from orgs.models import Role
 from orgs.pages import form_page
 from orgs.permissions import require_role
+from sync import selectors as sync_selectors
 
 T = TypeVar("T")
 
@@ -64,8 +66,18 @@ def _int_or_none(value: str | None) -> int | None:
 
 
 def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
-    dashboard = selectors.dashboard(organization=request.org)
-    return render(request, "okrs/home.html", {"dashboard": dashboard})
+    """The dashboard. Open dashboards fetch it again in parts when something changes:
+    `?fragment=live` (the plan) and `?fragment=sync` (the last sync)."""
+    fragment = request.GET.get("fragment")
+    context: dict = {"live_stream": events.live_updates_enabled()}
+    if fragment != "live":
+        context["last_run"] = sync_selectors.latest_run(organization=request.org)
+    if fragment == "sync":
+        return render(request, "okrs/home.html#sync", context)
+    context["dashboard"] = selectors.dashboard(organization=request.org)
+    if fragment == "live":
+        return render(request, "okrs/home.html#live", context)
+    return render(request, "okrs/home.html", context)
 
 
 def pathway_detail(request: HttpRequest, org_slug: str, pathway_id: int) -> HttpResponse:

@@ -5,6 +5,7 @@ from django.urls import path
 from orgs import views
 
 urlpatterns = [
+    path("events/", views.org_events, name="org_events"),
     path("people/", views.people_list, name="people_list"),
     path("people/new/", views.person_edit, name="person_create"),
     path("people/<int:person_id>/edit/", views.person_edit, name="person_edit"),

@@ -3,12 +3,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from orgs import selectors, services
+from orgs import events, selectors, services
 from orgs.forms import MemberAddForm, MemberRoleForm, PersonForm
 from orgs.models import Membership, Person, Role
 from orgs.pages import form_page
@@ -105,3 +105,17 @@ def member_remove(request: HttpRequest, org_slug: str, membership_id: int) -> Ht
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("member_list", org_slug=org_slug)
+
+
+async def org_events(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """The organization's live events (server-sent). Membership was checked by the middleware
+    like every organization URL: a stranger gets 404. Async, so an open stream holds no
+    thread. Without Redis there is nothing to stream: 204 tells the browser not to retry."""
+    if not events.live_updates_enabled():
+        return HttpResponse(status=204)
+    response = StreamingHttpResponse(
+        events.stream(request.org.pk), content_type="text/event-stream"
+    )
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx and friends: pass each event on at once
+    return response

@@ -29,3 +29,13 @@ def connection_mapping(*, connection: Connection) -> Mapping:
     if not connection.mapping:
         return Mapping(entities={})
     return Mapping.from_dict(connection.mapping)
+
+
+def latest_run(*, organization: Organization) -> SyncRun | None:
+    """The organization's most recent sync run (of any connection), for the dashboard."""
+    return (
+        SyncRun.objects.for_org(organization)
+        .select_related("connection")
+        .order_by("-queued_at", "-pk")
+        .first()
+    )

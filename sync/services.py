@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 
 import redis
 from django.conf import settings
@@ -20,6 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
+from missionos.connections import shared_redis
+from orgs import events
 from orgs.models import Organization
 from sync.airtable.client import (
     AirtableClient,
@@ -148,12 +149,14 @@ def run_request(*, connection: Connection, kind: RunKind, requested_by=None) -> 
                 f"A {active.get_kind_display().lower()} sync of {connection.name} is already "
                 f"{active.status}; it must finish before another starts."
             )
-        return SyncRun.objects.create(
+        run = SyncRun.objects.create(
             organization_id=connection.organization_id,
             connection=connection,
             kind=kind,
             requested_by=requested_by,
         )
+        events.publish(connection.organization_id, events.SYNC)
+        return run
 
 
 def _fail_stale_runs(connection: Connection) -> None:
@@ -172,17 +175,8 @@ def _fail_stale_runs(connection: Connection) -> None:
 _local_locks: dict[int, threading.Lock] = {}
 
 
-@lru_cache(maxsize=4)
-def _redis_client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url)  # one connection pool per URL, reused across runs
-
-
-def _redis() -> redis.Redis | None:
-    return _redis_client(settings.REDIS_URL) if settings.REDIS_URL else None
-
-
 def _lock_is_held(connection_id: int) -> bool:
-    client = _redis()
+    client = shared_redis()
     if client is not None:
         return bool(client.exists(f"missionos:sync-lock:{connection_id}"))
     lock = _local_locks.get(connection_id)
@@ -191,7 +185,7 @@ def _lock_is_held(connection_id: int) -> bool:
 
 @contextmanager
 def _connection_lock(connection_id: int):
-    client = _redis()
+    client = shared_redis()
     if client is not None:
         lock = client.lock(
             f"missionos:sync-lock:{connection_id}", timeout=settings.SYNC_LOCK_TIMEOUT_SECONDS
@@ -370,6 +364,7 @@ def _save_progress(run: SyncRun, reconciler: Reconciler) -> None:
             "heartbeat_at",
         ]
     )
+    events.publish(run.organization_id, events.SYNC)
 
 
 def _finish(run: SyncRun, status: RunStatus, error: str = "") -> None:
@@ -377,6 +372,8 @@ def _finish(run: SyncRun, status: RunStatus, error: str = "") -> None:
     run.error = error
     run.finished_at = timezone.now()
     run.save()
+    events.publish(run.organization_id, events.SYNC)
+    events.publish(run.organization_id, events.PLAN)
 
 
 # -- schedules ----------------------------------------------------------------------------
