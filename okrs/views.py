@@ -69,7 +69,7 @@ def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
     """The dashboard. Open dashboards fetch it again in parts when something changes:
     `?fragment=live` (the plan) and `?fragment=sync` (the last sync)."""
     fragment = request.GET.get("fragment")
-    context: dict = {"live_stream": events.live_updates_enabled()}
+    context: dict = {"live_stream": events.live_updates_enabled(request)}
     if fragment != "live":
         context["last_run"] = sync_selectors.latest_run(organization=request.org)
     if fragment == "sync":

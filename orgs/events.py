@@ -7,7 +7,8 @@ fragments again through the ordinary views, so each member sees only what they m
 Events are published after the transaction commits, never for rolled-back work, on Redis
 pub/sub, so events raised in any web process or Celery worker reach every stream. Pub/sub keeps
 nothing: a page that (re)connects renders the current state first, then listens. Without Redis
-(the SQLite demo) nothing is published and pages poll the same fragments instead.
+(the SQLite demo) nothing is published, and without Redis or without an ASGI server pages poll
+the same fragments instead.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from collections.abc import AsyncIterator
 import redis
 import redis.asyncio
 from django.conf import settings
+from django.core.handlers.asgi import ASGIRequest
 from django.db import transaction
+from django.http import HttpRequest
 
 from missionos.connections import shared_redis
 
@@ -32,9 +35,11 @@ KEEPALIVE_SECONDS = 15.0  # a comment line this often keeps proxies from closing
 RECONNECT_MS = 2000  # how soon a browser reconnects a dropped stream
 
 
-def live_updates_enabled() -> bool:
-    """Whether pages can listen to a stream (Redis) or must poll."""
-    return bool(settings.REDIS_URL)
+def live_updates_enabled(request: HttpRequest) -> bool:
+    """Whether pages can listen to a stream or must poll: a stream needs Redis to hear events
+    and an ASGI server to hold it open. Under WSGI (`runserver`, Django's live test server) an
+    endless response would pin a worker thread for good."""
+    return bool(settings.REDIS_URL) and isinstance(request, ASGIRequest)
 
 
 def _channel(organization_id: int) -> str:

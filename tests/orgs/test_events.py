@@ -84,6 +84,17 @@ def test_without_redis_the_stream_tells_the_browser_not_to_retry(client, setting
 
 
 @needs_redis
+def test_under_wsgi_there_is_no_stream_and_the_dashboard_polls(client, settings, owner, org):
+    """Found when CI hung: the browser tests' WSGI live server opened the dashboard's stream,
+    and each endless response pinned a thread the interpreter then waited for at exit."""
+    settings.REDIS_URL = os.environ["REDIS_URL"]
+    client.force_login(owner)  # the test client is WSGI, like runserver and the live server
+    assert client.get(events_url(org)).status_code == 204
+    page = client.get(reverse("org_home", kwargs={"org_slug": org.slug})).content.decode()
+    assert "sse-connect" not in page and 'hx-trigger="every 20s"' in page
+
+
+@needs_redis
 @pytest.mark.django_db(transaction=True)
 def test_a_member_hears_the_organizations_events_on_the_stream(settings, org, owner):
     settings.REDIS_URL = os.environ["REDIS_URL"]
