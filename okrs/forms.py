@@ -134,7 +134,8 @@ class ProjectForm(OrgModelForm):
         )
         # Near-identical titles exist in real plans: say which pathway and cycle each is in.
         objectives.label_from_instance = lambda o: (
-            f"{o.title} · {o.pathway.name}" + (f" · {o.cycle.name}" if o.cycle else "")
+            f"{o.title} · {o.pathway.name if o.pathway else 'no pathway'}"
+            + (f" · {o.cycle.name}" if o.cycle else "")
         )
 
 

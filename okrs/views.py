@@ -265,7 +265,7 @@ def objective_edit(
 @require_role(Role.ADMIN)
 def key_result_create(request: HttpRequest, org_slug: str, objective_id: int) -> HttpResponse:
     objective = _org_get(request, Objective, objective_id)
-    return _key_result_form_page(request, KeyResult(objective=objective), objective)
+    return _key_result_form_page(request, KeyResult(objective=objective))
 
 
 @require_role(Role.ADMIN)
@@ -273,17 +273,24 @@ def key_result_edit(request: HttpRequest, org_slug: str, key_result_id: int) -> 
     key_result = get_object_or_404(
         KeyResult.objects.for_org(request.org).select_related("objective"), pk=key_result_id
     )
-    return _key_result_form_page(request, key_result, key_result.objective)
+    return _key_result_form_page(request, key_result)
 
 
-def _key_result_form_page(request: HttpRequest, key_result: KeyResult, objective: Objective):
-    objective_url = _org_url(request, "objective_detail", objective_id=objective.pk)
+def _key_result_form_page(request: HttpRequest, key_result: KeyResult):
+    # A synced key result can have lost its objective in Airtable: go back to the dashboard then.
+    objective_url = (
+        _org_url(request, "objective_detail", objective_id=key_result.objective_id)
+        if key_result.objective_id
+        else _org_url(request, "org_home")
+    )
     return form_page(
         request,
         form=KeyResultForm(request.POST or None, instance=key_result, organization=request.org),
         save=lambda form: services.record_save(record=form.save(commit=False)),
         success_url=lambda saved: objective_url,
-        title=f"Edit {key_result}" if key_result.pk else f"New key result for {objective}",
+        title=f"Edit {key_result}"
+        if key_result.pk
+        else f"New key result for {key_result.objective}",
         cancel_url=objective_url,
         saved_message="Key result saved.",
     )

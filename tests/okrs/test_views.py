@@ -523,6 +523,9 @@ def test_records_orphaned_by_the_sync_do_not_break_pages(client, org, member_of)
         reverse("my_work"),
         url("objective_detail", org, objective_id=orphan_objective.pk),
         url("project_list", org),
+        # Found in review: these two crashed on the empty link (500).
+        url("key_result_edit", org, key_result_id=orphan_kr.pk),
+        url("project_create", org),  # lists the objective without a pathway
     ):
         response = client.get(page)
         assert response.status_code == 200, page
