@@ -464,7 +464,7 @@ def step_paced(job: dict) -> dict:
     rate = settings.AIRTABLE_REQUESTS_PER_SECOND
     # What every worker of a deployment shares (Redis when REDIS_URL is set); the connection
     # read of the schema goes through the same one.
-    limiter = shared_rate_limiter(settings.REDIS_URL, rate)
+    limiter = shared_rate_limiter(rate)
     organization = Organization.objects.create(
         name=f"Bench sync {job['label']}", slug=f"bench-sync-{job['label']}"
     )

@@ -64,11 +64,15 @@ def _copy(table: str, fields: list[models.Field], rows: Sequence[models.Model]) 
 def _insert(model: type[models.Model], rows: list[models.Model]) -> None:
     table = model._meta.db_table
     key = model._meta.pk
+    # What `save()` does: auto_now and auto_now_add fields get the current time.
+    stamped = [
+        field
+        for field in model._meta.concrete_fields
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    ]
     for row in rows:
-        for field in model._meta.concrete_fields:
-            # What `save()` does: auto_now and auto_now_add fields get the current time.
-            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-                field.pre_save(row, add=True)
+        for field in stamped:
+            field.pre_save(row, add=True)
     with connection.cursor() as cursor:
         # Keys first, from the table's own sequence, so every row knows its key exactly.
         cursor.execute(

@@ -68,7 +68,7 @@ from django.utils.dateparse import parse_datetime
 from okrs import demo
 from okrs.models import CheckIn, MetricType, Project, ProjectStatus, TaskStatus
 from orgs.models import Organization, Person
-from sync import services
+from sync import selectors, services
 from sync.airtable.client import SyncError
 from sync.airtable.ratelimit import NoRateLimiter
 from sync.fakeairtable import FakeAirtable, is_empty, ms_to_iso, to_ms
@@ -758,7 +758,7 @@ def sync_demo_base(
     """Serve the demo base on an in-process fake Airtable, connect it (once) and run a full
     sync into `organization`. `existing`: the organization was there before (a re-sync), so it
     must already be connected to the demo base. Raises DemoSyncError when the run fails."""
-    connection = Connection.objects.filter(organization=organization, base_id=BASE_ID).first()
+    connection = Connection.objects.for_org(organization).filter(base_id=BASE_ID).first()
     if existing and connection is None:
         raise DemoSyncError(
             f"{organization.name} was not loaded from the demo base (it predates the synced "
@@ -793,7 +793,8 @@ def sync_demo_base(
         raise DemoSyncError(f"The sync of the demo base failed: {run.error}")
     counts: Counter = Counter()
     examples: dict[str, SyncIssue] = {}
-    for issue in SyncIssue.objects.filter(run=run).order_by("table_name", "record_id", "pk"):
+    issues = selectors.run_issues(organization=organization, run=run)
+    for issue in issues.order_by("table_name", "record_id", "pk"):
         category = issue_category(issue)
         counts[category] += 1
         examples.setdefault(category, issue)
@@ -832,7 +833,7 @@ def after_sync(organization: Organization) -> None:
 
 def loaded_before(organization: Organization) -> list[str]:
     """Report lines for a main organization left as it was: how it was loaded last time."""
-    connection = Connection.objects.filter(organization=organization, base_id=BASE_ID).first()
+    connection = Connection.objects.for_org(organization).filter(base_id=BASE_ID).first()
     if connection is None:
         return [
             "not loaded from the demo base (made by an older seed_demo): delete the database "

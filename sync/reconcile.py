@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -40,7 +39,7 @@ from sync.bulk import save_rows
 from sync.mapping import ENTITIES, Attr, Mapping
 from sync.models import Connection, SyncIssue, SyncRun
 from sync.schema import BaseSchema, TableSchema
-from sync.values import NameRef, PersonRef, content_hash, convert
+from sync.values import NameRef, PersonRef, canonical_json, content_hash, convert
 
 ENTITY_MODELS: dict[str, type[OrgOwned]] = {
     "person": Person,
@@ -54,7 +53,7 @@ ENTITY_MODELS: dict[str, type[OrgOwned]] = {
 }
 # Attributes that are not model fields: they decide `departed_on` (person) or are links.
 VIRTUAL_ATTRIBUTES = {"person": {"active", "status"}}
-# Link attributes stored in a foreign key or many-to-many field of the same name.
+# Rows the link pass after the pull reads and writes at a time.
 LINK_CHUNK = 2000
 # Entities other records link to.
 LINK_TARGETS = {
@@ -72,10 +71,6 @@ class Stored(NamedTuple):
     source_hash: str
     archived_at: datetime.datetime | None
     issues: list | None  # problems found when it was last written, as [kind, field id, reason]
-
-
-def _canonical_json(value: object) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _points_at(model: type[OrgOwned], name: str, target: type[OrgOwned]) -> bool:
@@ -146,6 +141,7 @@ class Reconciler:
     # Row ids by record id of every link target written or found unchanged in this run: most
     # links resolve from here instead of a query per page.
     _row_ids: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
+    _name_index: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def organization(self) -> Organization:
@@ -300,7 +296,7 @@ class Reconciler:
         new_items = [
             (item, digest) for rid, (item, digest) in converted.items() if rid not in existing
         ]
-        linked = self._page_links(single_links, [item for item, _ in new_items])
+        linked = self._page_links(single_links, [item for item, _ in converted.values()])
         to_create = []
         for item, digest in new_items:
             row = model(
@@ -317,7 +313,9 @@ class Reconciler:
             for rid, (item, digest) in converted.items()
             if rid in existing
         ]
-        rows_to_update = self._prepare_updates(entity, model, table, to_update, issues)
+        rows_to_update = self._prepare_updates(
+            entity, table, to_update, issues, single_links, linked
+        )
         update_fields = sorted(
             {name for item, _ in converted.values() for name in item.values}
             | set(single_links)
@@ -355,9 +353,9 @@ class Reconciler:
                     if (schema_field := table.field(field_id)) is not None
                 },
             }
-            prefix = _canonical_json(reading)
+            prefix = canonical_json(reading)
             self._digest_prefix[entity] = prefix
-        raw = _canonical_json([record.get("createdTime"), record.get("fields") or {}])
+        raw = canonical_json([record.get("createdTime"), record.get("fields") or {}])
         return hashlib.sha256(f"{prefix}|{raw}".encode()).hexdigest()
 
     def _existing_rows(self, model, table: TableSchema, record_ids: list[str]) -> dict[str, Stored]:
@@ -388,14 +386,16 @@ class Reconciler:
             for pk, record_id, source_hash, archived_at, issues in rows
         }
 
-    def _prepare_updates(self, entity, model, table, to_update, issues) -> list:
+    def _prepare_updates(self, entity, table, to_update, issues, single_links, linked) -> list:
         """Full rows for the changed records only (one query), with Airtable's values applied
         and any MissionOS edit they overwrite recorded."""
         if not to_update:
             return []
-        full = model.objects.in_bulk([stored.pk for stored, _, _ in to_update])
-        single_links = self._single_links(entity)
-        linked = self._page_links(single_links, [item for _, item, _ in to_update])
+        full = (
+            ENTITY_MODELS[entity]
+            .objects.for_org(self.organization, include_archived=True)
+            .in_bulk([stored.pk for stored, _, _ in to_update])
+        )
         prepared = []
         for stored, item, digest in to_update:
             row = full[stored.pk]
@@ -416,17 +416,21 @@ class Reconciler:
             prepared.append((row, self._set_links(entity, row, item, single_links, linked)))
         return prepared
 
-    def _single_links(self, entity: str) -> dict[str, Attr]:
-        """Link attributes held in a foreign key to the linked entity's model."""
+    def _mapped_links(self, entity: str) -> dict[str, Attr]:
+        """Mapped link attributes held in a foreign key or many-to-many field of the model
+        that points at the linked entity's model."""
         mapped = self.mapping.entities[entity].fields
         return {
             name: attr
             for name, attr in link_attributes(entity).items()
-            if not attr.many
-            and name in mapped
+            if name in mapped
             and attr.target in self.mapping.entities
             and _points_at(ENTITY_MODELS[entity], name, ENTITY_MODELS[attr.target])
         }
+
+    def _single_links(self, entity: str) -> dict[str, Attr]:
+        """Link attributes held in a foreign key to the linked entity's model."""
+        return {name: attr for name, attr in self._mapped_links(entity).items() if not attr.many}
 
     def _page_links(self, links: dict[str, Attr], items: Iterable[Converted]) -> dict:
         """Rows for the page's linked record ids, one query per linked entity. The sync pulls
@@ -516,13 +520,7 @@ class Reconciler:
         time: a few queries per 2,000 rows, never one per record.
         """
         for entity, entity_mapping in self.mapping.entities.items():
-            links = {
-                name: attr
-                for name, attr in link_attributes(entity).items()
-                if name in entity_mapping.fields
-                and attr.target in self.mapping.entities
-                and _points_at(ENTITY_MODELS[entity], name, ENTITY_MODELS[attr.target])
-            }
+            links = self._mapped_links(entity)
             if not links:
                 continue
             for chunk in self._rows_to_link(entity, entity_mapping, links):
@@ -628,7 +626,13 @@ class Reconciler:
         )
 
     def _rows_by_name(self, target: str) -> dict[str, int]:
-        """Match references by email (people) or name, case and spacing ignored."""
+        """Match references by email (people) or name, case and spacing ignored. Built once per
+        run: only the pass after the pull asks, when names no longer change."""
+        if target not in self._name_index:
+            self._name_index[target] = self._build_name_index(target)
+        return self._name_index[target]
+
+    def _build_name_index(self, target: str) -> dict[str, int]:
         model = ENTITY_MODELS[target]
         label = "title" if target in ("objective", "key_result", "task") else "name"
         index: dict[str, int] = {}
@@ -677,20 +681,17 @@ class Reconciler:
         for entity, entity_mapping in self.mapping.entities.items():
             model = ENTITY_MODELS[entity]
             seen = self.seen.get(entity_mapping.table_id, set())
-            live = (
-                model.objects.for_org(self.organization, include_archived=True)
-                .filter(
-                    source_connection_id=self.connection.pk,
-                    source_table=entity_mapping.table_id,
-                    archived_at__isnull=True,
-                )
-                .values_list("pk", "source_record_id")
+            live = model.objects.for_org(self.organization, include_archived=True).filter(
+                source_connection_id=self.connection.pk,
+                source_table=entity_mapping.table_id,
+                archived_at__isnull=True,
             )
-            gone = [pk for pk, record_id in live.iterator(chunk_size=5000) if record_id not in seen]
+            rows = live.values_list("pk", "source_record_id").iterator(chunk_size=5000)
+            gone = [pk for pk, record_id in rows if record_id not in seen]
             for start in range(0, len(gone), 1000):
-                self.counts.archived += model.objects.filter(
-                    pk__in=gone[start : start + 1000]
-                ).update(archived_at=self.now)
+                self.counts.archived += live.filter(pk__in=gone[start : start + 1000]).update(
+                    archived_at=self.now
+                )
 
 
 ANALYZE_AFTER_WRITES = 1000

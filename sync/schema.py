@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 # Field types whose value is computed from other fields; their options carry a `result`.
@@ -76,11 +77,12 @@ class TableSchema:
     fields: tuple[FieldSchema, ...]
     description: str = ""
 
+    @cached_property
+    def _fields_by_id(self) -> dict[str, FieldSchema]:
+        return {candidate.id: candidate for candidate in self.fields}
+
     def field(self, field_id: str) -> FieldSchema | None:
-        for candidate in self.fields:
-            if candidate.id == field_id:
-                return candidate
-        return None
+        return self._fields_by_id.get(field_id)  # asked for every cell of every synced record
 
     def field_named(self, name: str) -> FieldSchema | None:
         """The field with exactly this name, else the one whose name differs only in case."""

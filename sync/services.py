@@ -58,8 +58,7 @@ def _client(connection: Connection, **kwargs) -> AirtableClient:
         api_url=settings.AIRTABLE_API_URL,
         token=decrypt_token(connection.token_encrypted),
         base_id=connection.base_id,
-        limiter=kwargs.pop("limiter", None)
-        or shared_rate_limiter(settings.REDIS_URL, REQUESTS_PER_SECOND),
+        limiter=kwargs.pop("limiter", None) or shared_rate_limiter(REQUESTS_PER_SECOND),
         **kwargs,
     )
 

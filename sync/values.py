@@ -717,9 +717,11 @@ def _canonical(value: object) -> object:
     return {"$repr": str(value)}
 
 
+def canonical_json(value: object) -> str:
+    """JSON text that is the same for equal data whatever the key order."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def content_hash(values: Mapping[str, object]) -> str:
     """sha256 of a record's converted values, canonical: stable across key order, 42 == 42.00."""
-    canonical = json.dumps(
-        _canonical(values), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_json(_canonical(values)).encode("utf-8")).hexdigest()

@@ -95,18 +95,15 @@ class AirtableClient:
         self,
         table_id: str,
         *,
-        field_ids: list[str] | None = None,
         modified_since: datetime | None = None,
     ) -> Iterator[list[dict]]:
-        """Yield the table's records a page at a time, keyed by field id. Every field comes
-        unless `field_ids` narrows it (the sync keeps unmapped fields too).
+        """Yield the table's records a page at a time, keyed by field id, every field: the sync
+        keeps unmapped fields too.
 
         Raises OffsetExpired when Airtable drops the listing midway; the caller restarts it.
         """
         table = self.api.table(self.base_id, table_id)
         options: dict = {"page_size": PAGE_SIZE, "use_field_ids": True}
-        if field_ids:
-            options["fields"] = field_ids
         if modified_since is not None:
             # Formulas know fields by name only, and LAST_MODIFIED_TIME() needs none.
             # Written as Airtable documents it: UTC, milliseconds, "Z".

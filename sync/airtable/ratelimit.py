@@ -19,6 +19,8 @@ from typing import Protocol
 
 import redis
 
+from missionos.connections import shared_redis
+
 # Reserve the next slot for a base: returns how long the caller must wait, in microseconds.
 _RESERVE = """
 local now = redis.call('TIME')
@@ -91,8 +93,9 @@ class NoRateLimiter:
 _local_limiters: dict[float, LocalRateLimiter] = {}
 
 
-def shared_rate_limiter(redis_url: str, requests_per_second: float) -> RateLimiter:
+def shared_rate_limiter(requests_per_second: float) -> RateLimiter:
     """The limiter every client of this deployment shares: Redis-backed when there is Redis."""
-    if redis_url:
-        return RedisRateLimiter(redis.Redis.from_url(redis_url), requests_per_second)
+    client = shared_redis()
+    if client is not None:
+        return RedisRateLimiter(client, requests_per_second)
     return _local_limiters.setdefault(requests_per_second, LocalRateLimiter(requests_per_second))
