@@ -110,8 +110,8 @@ def member_remove(request: HttpRequest, org_slug: str, membership_id: int) -> Ht
 async def org_events(request: HttpRequest, org_slug: str) -> HttpResponse:
     """The organization's live events (server-sent). Membership was checked by the middleware
     like every organization URL: a stranger gets 404. Async, so an open stream holds no
-    thread. Without Redis, or under WSGI, there is no stream: 204 tells the browser not to
-    retry, and the page it came from polls instead."""
+    thread. Without Redis, or under WSGI, there is no stream (204): pages rendered then poll
+    instead and never connect."""
     if not events.live_updates_enabled(request):
         return HttpResponse(status=204)
     response = StreamingHttpResponse(

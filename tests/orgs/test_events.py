@@ -75,7 +75,7 @@ def test_strangers_get_404_and_visitors_the_login_page(client, org, other_org, m
     assert response.status_code == 302 and "/login/" in response["Location"]
 
 
-def test_without_redis_the_stream_tells_the_browser_not_to_retry(client, settings, owner, org):
+def test_without_redis_there_is_no_stream_and_the_dashboard_polls(client, settings, owner, org):
     settings.REDIS_URL = ""
     client.force_login(owner)
     assert client.get(events_url(org)).status_code == 204
