@@ -18,15 +18,6 @@ from django.utils import timezone
 
 from okrs.models import CheckIn, KeyResult, Objective, Project, Task, TaskStatus
 from orgs import events
-from orgs.models import OrgOwned
-
-
-def record_save(*, record: OrgOwned) -> OrgOwned:
-    """Validate and save a pathway, objective, key result, cycle or person built by a form."""
-    record.full_clean()
-    record.save()
-    events.publish(record.organization_id, events.PLAN)
-    return record
 
 
 @transaction.atomic

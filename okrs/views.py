@@ -33,6 +33,7 @@ from okrs.models import (
     TaskStatus,
 )
 from orgs import events
+from orgs import services as org_services
 from orgs.models import Role
 from orgs.pages import form_page
 from orgs.permissions import require_role
@@ -210,7 +211,7 @@ def cycle_create(request: HttpRequest, org_slug: str) -> HttpResponse:
     return form_page(
         request,
         form=CycleForm(request.POST or None, organization=request.org),
-        save=lambda form: services.record_save(record=form.save(commit=False)),
+        save=lambda form: org_services.record_save(record=form.save(commit=False)),
         success_url=lambda saved: home,
         title="New cycle",
         cancel_url=home,
@@ -226,7 +227,7 @@ def pathway_edit(
     return form_page(
         request,
         form=PathwayForm(request.POST or None, instance=pathway, organization=request.org),
-        save=lambda form: services.record_save(record=form.save(commit=False)),
+        save=lambda form: org_services.record_save(record=form.save(commit=False)),
         success_url=lambda saved: _org_url(request, "pathway_detail", pathway_id=saved.pk),
         title=f"Edit {pathway}" if pathway else "New pathway",
         cancel_url=_org_url(request, "pathway_detail", pathway_id=pathway.pk)
@@ -252,7 +253,7 @@ def objective_edit(
         form=ObjectiveForm(
             request.POST or None, instance=objective, initial=initial, organization=request.org
         ),
-        save=lambda form: services.record_save(record=form.save(commit=False)),
+        save=lambda form: org_services.record_save(record=form.save(commit=False)),
         success_url=lambda saved: _org_url(request, "objective_detail", objective_id=saved.pk),
         title=f"Edit {objective}" if objective else "New objective",
         cancel_url=_org_url(request, "objective_detail", objective_id=objective.pk)
@@ -286,7 +287,7 @@ def _key_result_form_page(request: HttpRequest, key_result: KeyResult):
     return form_page(
         request,
         form=KeyResultForm(request.POST or None, instance=key_result, organization=request.org),
-        save=lambda form: services.record_save(record=form.save(commit=False)),
+        save=lambda form: org_services.record_save(record=form.save(commit=False)),
         success_url=lambda saved: objective_url,
         title=f"Edit {key_result}"
         if key_result.pk

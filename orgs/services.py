@@ -7,7 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from orgs.models import Membership, Organization, Person, Role
+from orgs import events
+from orgs.models import Membership, Organization, OrgOwned, Person, Role
 
 
 def membership_mark_used(*, membership: Membership) -> None:
@@ -60,10 +61,17 @@ def _ensure_not_last_owner(membership: Membership) -> None:
         raise ValidationError("An organization needs at least one owner.")
 
 
+def record_save(*, record: OrgOwned) -> OrgOwned:
+    """Validate and save a plan record built by a form (pathway, objective, key result, cycle,
+    person) and announce it to the organization's open pages."""
+    record.full_clean()
+    record.save()
+    events.publish(record.organization_id, events.PLAN)
+    return record
+
+
 def person_save(*, person: Person) -> Person:
     """Validate and save a directory entry built by a form (new or edited)."""
     person.name = " ".join(person.name.split())
     person.email = person.email.strip().lower()
-    person.full_clean()
-    person.save()
-    return person
+    return record_save(record=person)
