@@ -53,6 +53,9 @@ ENTITY_MODELS: dict[str, type[OrgOwned]] = {
 }
 # Attributes that are not model fields: they decide `departed_on` (person) or are links.
 VIRTUAL_ATTRIBUTES = {"person": {"active", "status"}}
+# The key in `source_extra` naming a row's links that did not resolve, so the next run tries
+# them again even if Airtable's record is unchanged.
+UNRESOLVED = "unresolved"
 # Rows the link pass after the pull reads and writes at a time.
 LINK_CHUNK = 2000
 # Entities other records link to.
@@ -532,15 +535,10 @@ class Reconciler:
             source_table=entity_mapping.table_id,
             archived_at__isnull=True,
         )
-        dangling = models.Q()
-        for name, attr in links.items():
-            if not attr.many:
-                dangling |= models.Q(**{f"{name}__isnull": True}) & models.Q(
-                    **{f"source_extra__links__{name}__isnull": False}
-                )
+        # Rows this run wrote with links to set, and rows whose links did not all resolve last
+        # time (unchanged in Airtable, so not written): the records they name may exist now.
         ids = set(self.touched.get(entity, set()))
-        if dangling:
-            ids.update(base.filter(dangling).values_list("pk", flat=True))
+        ids.update(base.filter(source_extra__has_key=UNRESOLVED).values_list("pk", flat=True))
         ordered = sorted(ids)
         single = [name for name, attr in links.items() if not attr.many]
         for start in range(0, len(ordered), LINK_CHUNK):
@@ -569,11 +567,14 @@ class Reconciler:
         for row in rows:
             row_links = (row.source_extra or {}).get("links", {})
             row_changed = False
+            unresolved = []
             for name, attr in links.items():
                 found, missing = [], []
                 for entry in row_links.get(name, []):
                     pk = self._find(entry, by_record.get(attr.target, {}), by_name.get(attr.target))
                     (found if pk is not None else missing).append(pk if pk is not None else entry)
+                if missing:
+                    unresolved.append(name)
                 if missing and table is not None:
                     shown = ", ".join(m if isinstance(m, str) else repr(m) for m in missing)
                     issues.append(
@@ -591,12 +592,17 @@ class Reconciler:
                 elif getattr(row, f"{name}_id") != (found[0] if found else None):
                     setattr(row, f"{name}_id", found[0] if found else None)
                     row_changed = True
+            if unresolved != row.source_extra.get(UNRESOLVED, []):
+                row.source_extra = {**row.source_extra, UNRESOLVED: unresolved}
+                if not unresolved:
+                    del row.source_extra[UNRESOLVED]
+                row_changed = True
             if row_changed:
                 changed.append(row)
         with transaction.atomic():
             single = [name for name, attr in links.items() if not attr.many]
-            if changed and single:
-                save_rows(model, changed, single)
+            if changed:
+                save_rows(model, changed, [*single, "source_extra"])
             for name, pairs in many_links.items():
                 self._set_many(model, name, pairs)
             if issues:

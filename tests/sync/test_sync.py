@@ -17,6 +17,7 @@ from sync.models import RunKind, RunStatus, SyncIssue
 from tests.factories import OrganizationFactory
 from tests.sync.airtable_base import (
     BASE_ID,
+    T_OBJECTIVES,
     T_PEOPLE,
     T_PROJECTS,
     T_TASKS,
@@ -214,6 +215,17 @@ def test_bad_values_do_not_fail_the_run_and_become_issues(connection, fake, org)
     gone_link = Task.objects.for_org(org).get(source_record_id=fake.ids["tasks"][2])
     assert gone_link.assignee is None
 
+    # Unchanged records are not converted again, yet the next full run lists the same problems.
+    def problems(of_run) -> set:
+        return set(
+            SyncIssue.objects.filter(run=of_run).values_list(
+                "kind", "record_id", "field_id", "reason"
+            )
+        )
+
+    again = sync(connection)
+    assert again.updated == 0 and problems(again) == problems(run)
+
 
 def test_airtable_wins_and_the_overwritten_local_edit_is_recorded(connection, fake, org):
     sync(connection)
@@ -396,3 +408,39 @@ def test_progress_is_saved_as_each_page_arrives(connection, fake, monkeypatch):
     assert [done for done, _, _ in seen] == sorted(done for done, _, _ in seen)
     assert {done for done, _, _ in seen} == set(range(7))
     assert seen[-1][1] == 47 + 250
+
+
+def test_links_that_did_not_resolve_are_reported_again_and_set_when_the_record_appears(
+    connection, fake, org
+):
+    """Found in review: a record unchanged in Airtable is not rewritten, so its many-to-many
+    link to a missing record was reported by the first run only, and never set once the
+    record appeared."""
+    base = fake.bases[BASE_ID]
+    project_id, kept_objective = fake.ids["projects"][0], fake.ids["objectives"][0]
+    base.table(T_PROJECTS).update(
+        project_id, {"fldJOBJECTIVES01": [kept_objective, "recLATEOBJECTIVE1"]}
+    )
+
+    def objective_link_issues(run) -> set:
+        return set(
+            SyncIssue.objects.filter(
+                run=run, kind=SyncIssue.Kind.LINK, field_name="Objectives"
+            ).values_list("record_id", flat=True)
+        )
+
+    assert project_id in objective_link_issues(sync(connection))
+    again = sync(connection)
+    assert again.updated == 0 and again.created == 0
+    assert project_id in objective_link_issues(again)
+
+    # The missing objective appears; the project's own record is still unchanged.
+    base.table(T_OBJECTIVES).create(
+        {"fldONAME00000001": "Arrived late"}, record_id="recLATEOBJECTIVE1"
+    )
+    third = sync(connection)
+    assert project_id not in objective_link_issues(third)
+    project = Project.objects.for_org(org).get(source_record_id=project_id)
+    linked = set(project.objectives.values_list("source_record_id", flat=True))
+    assert linked == {kept_objective, "recLATEOBJECTIVE1"}
+    assert "unresolved" not in project.source_extra
