@@ -1,0 +1,66 @@
+"""The sync's bulk writer: COPY on Postgres, Django's bulk methods elsewhere, same outcome."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from okrs.models import Task, TaskStatus
+from sync.bulk import save_rows
+from tests.factories import ProjectFactory, TaskFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_new_rows_get_their_keys_and_existing_rows_only_the_named_columns(org):
+    project = ProjectFactory(organization=org)
+    long_ago = timezone.now() - datetime.timedelta(days=400)
+    existing = [TaskFactory(organization=org, project=project) for _ in range(2)]
+    Task.objects.filter(pk__in=[t.pk for t in existing]).update(created_at=long_ago)
+    for task in existing:
+        task.refresh_from_db()
+        task.title = f"{task.title} (renamed)"
+        task.status = TaskStatus.DONE  # changed in memory, not named: must not be written
+        task.created_at = timezone.now()
+    extra = {"fields": {"fldNOTE": "naïve “quotes”\ttab\nline"}, "links": {"project": ["recA"]}}
+    new = [
+        Task(
+            organization=org,
+            project=project,
+            title=f"New {i}",
+            source_table="tblTASKS",
+            source_record_id=f"recNEW{i}",
+            source_extra=extra,
+        )
+        for i in range(3)
+    ]
+
+    save_rows(Task, [*existing, *new], ["title"])
+
+    assert all(task.pk is not None for task in new)
+    stored_new = Task.objects.in_bulk([task.pk for task in new])
+    assert [stored_new[task.pk].title for task in new] == ["New 0", "New 1", "New 2"]
+    assert all(stored_new[task.pk].source_extra == extra for task in new)
+    assert all(stored_new[task.pk].updated_at is not None for task in new)
+    for task in existing:
+        stored = Task.objects.get(pk=task.pk)
+        assert stored.title.endswith("(renamed)")
+        assert stored.status == TaskStatus.TODO
+        assert stored.created_at == long_ago
+
+
+def test_two_writes_in_one_transaction_do_not_mix(org):
+    """Postgres stages updates in a temporary table emptied at commit: a second write in the
+    same transaction must not apply the first one's rows again."""
+    first, second = TaskFactory(organization=org), TaskFactory(organization=org)
+    with transaction.atomic():
+        first.title = "First"
+        save_rows(Task, [first], ["title"])
+        Task.objects.filter(pk=first.pk).update(title="Changed in between")
+        second.title = "Second"
+        save_rows(Task, [second], ["title"])
+    assert Task.objects.get(pk=first.pk).title == "Changed in between"
+    assert Task.objects.get(pk=second.pk).title == "Second"
