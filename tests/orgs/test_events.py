@@ -96,7 +96,7 @@ def test_under_wsgi_there_is_no_stream_and_the_dashboard_polls(client, settings,
 
 @needs_redis
 @pytest.mark.django_db(transaction=True)
-def test_a_member_hears_the_organizations_events_on_the_stream(settings, org, owner):
+def test_a_member_hears_the_organizations_events_on_the_stream(settings, org, other_org, owner):
     settings.REDIS_URL = os.environ["REDIS_URL"]
 
     async def listen() -> list[bytes]:
@@ -107,6 +107,8 @@ def test_a_member_hears_the_organizations_events_on_the_stream(settings, org, ow
         assert response["Content-Type"] == "text/event-stream"
         chunks = aiter(response.streaming_content)
         received = [await asyncio.wait_for(anext(chunks), 5)]  # subscribed: the retry hint
+        # Another organization's event never reaches this stream; its own does.
+        await asyncio.to_thread(events._send, other_org.pk, events.PLAN)
         await asyncio.to_thread(events._send, org.pk, events.SYNC)
         received.append(await asyncio.wait_for(anext(chunks), 5))
         await sync_to_async(connections.close_all)()  # the executor thread's own connection
