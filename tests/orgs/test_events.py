@@ -16,7 +16,8 @@ from django.urls import reverse
 
 from okrs import services
 from orgs import events
-from tests.factories import KeyResultFactory
+from orgs import services as org_services
+from tests.factories import KeyResultFactory, PersonFactory
 
 needs_redis = pytest.mark.skipif(
     not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (CI sets it)"
@@ -57,6 +58,18 @@ def test_a_check_in_is_announced_after_commit_and_a_rolled_back_one_never(
         raise RuntimeError("the request failed after the write")
     assert callbacks == []
     assert subscriber.get_message(ignore_subscribe_messages=True, timeout=0.5) is None
+
+
+@needs_redis
+def test_editing_a_person_is_announced(org, subscriber, django_capture_on_commit_callbacks):
+    """Found in review: the people service saved without announcing it, so open dashboards
+    kept showing the old name."""
+    person = PersonFactory(organization=org, name="Sam")
+    person.name = "Sam Lee"
+    with django_capture_on_commit_callbacks(execute=True):
+        org_services.person_save(person=person)
+    message = subscriber.get_message(ignore_subscribe_messages=True, timeout=2)
+    assert message is not None and message["data"] == b"plan"
 
 
 def test_without_redis_publishing_is_a_quiet_no_op(settings, org):
