@@ -134,16 +134,32 @@ def test_deleted_record_is_archived_only_by_a_complete_full_pull(connection, fak
     assert incremental.archived == 0
     assert Task.objects.for_org(org).filter(source_record_id=gone).exists()
 
-    fake.faults.configure(rate=1.0, kinds=("500",))  # a full pull that fails ...
+    # A full pull that fails midway, after every table but the last (tasks) was read whole ...
+    gone_project = fake.ids["projects"][1]
+    fake.bases[BASE_ID].table(T_PROJECTS).delete(gone_project)
+    # Pages enough that the tasks are still being fetched ahead when the faults start.
+    fake.bases[BASE_ID].table(T_TASKS).create_many(
+        [{"fldTNAME00000001": f"Extra {i}"} for i in range(600)]
+    )
+
+    def fail_the_last_table(run):
+        if run.tables_done == run.tables_total - 1:
+            fake.faults.configure(rate=1.0, kinds=("500",))
+
     run = services.run_request(connection=connection, kind=RunKind.FULL)
-    services.run_execute(run_id=run.pk, policy=FAST, limiter=NoRateLimiter())
+    services.run_execute(
+        run_id=run.pk, policy=FAST, limiter=NoRateLimiter(), on_progress=fail_the_last_table
+    )
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED and "did not answer properly" in run.error
-    assert Task.objects.for_org(org).filter(source_record_id=gone).exists()  # ... archives nothing
+    assert run.tables_done == run.tables_total - 1
+    # ... archives nothing, not even from the tables it read completely.
+    assert Task.objects.for_org(org).filter(source_record_id=gone).exists()
+    assert Project.objects.for_org(org).filter(source_record_id=gone_project).exists()
     fake.faults.clear()
 
     full = sync(connection)
-    assert full.archived == 1
+    assert full.archived == 2
     row = Task.objects.for_org(org, include_archived=True).get(source_record_id=gone)
     assert row.archived_at is not None  # kept, never hard-deleted
     assert not Task.objects.for_org(org).filter(source_record_id=gone).exists()
