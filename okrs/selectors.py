@@ -324,7 +324,10 @@ def my_work(
         .filter(owner__in=people, objective__archived_at__isnull=True)
         .select_related("objective", "organization")
         .annotate(
-            progress=rollups.key_result_progress(), last_check_in=Max("check_ins__checked_in_at")
+            progress=rollups.key_result_progress(),
+            last_check_in=Max(
+                "check_ins__checked_in_at", filter=Q(check_ins__archived_at__isnull=True)
+            ),
         )
         .order_by("organization__name", "objective__title", "id")
     )

@@ -298,6 +298,18 @@ def test_my_work_groups_by_organization(client, org, other_org, member_of):
     assert url("org_home", other_org) in page
 
 
+def test_my_work_ignores_check_ins_deleted_in_airtable(client, org, member_of):
+    """Found in review: the last check-in date counted archived check-ins."""
+    user = member_of(org, Role.MEMBER)
+    kr = KeyResultFactory(organization=org, owner=PersonFactory(organization=org, user=user))
+    CheckIn.objects.create(
+        organization=org, key_result=kr, value=1, archived_at=datetime.datetime.now(datetime.UTC)
+    )
+    client.force_login(user)
+    [group] = client.get(reverse("my_work")).context["groups"]
+    assert [k.last_check_in for k in group.check_ins_due] == [None]
+
+
 # Forms refuse bad input beside the field and save nothing.
 
 
