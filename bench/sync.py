@@ -236,6 +236,11 @@ def fake_process(pipe, rate_limit: float | None, lockout_seconds: float) -> None
                     "requests": fake.request_count(),
                     "rate_limited": sum(1 for r in fake.requests if r.status == 429),
                     "lockouts": fake.lockouts,
+                    # The closest any 6 arrivals at one base came: under 1 s means a lockout.
+                    "tightest_six_seconds": _tightest_six(fake.requests),
+                    "arrival_span_seconds": round(fake.requests[-1].time - fake.requests[0].time, 3)
+                    if fake.requests
+                    else None,
                     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 }
             )
@@ -243,6 +248,15 @@ def fake_process(pipe, rate_limit: float | None, lockout_seconds: float) -> None
             fake.stop()
             pipe.send(None)
             return
+
+
+def _tightest_six(requests: list) -> float | None:
+    by_base: dict[str, list[float]] = {}
+    for request in requests:
+        if request.base_id:
+            by_base.setdefault(request.base_id, []).append(request.time)
+    spans = [times[i + 5] - times[i] for times in by_base.values() for i in range(len(times) - 5)]
+    return round(min(spans), 4) if spans else None
 
 
 class FakeServer:
@@ -601,6 +615,8 @@ def bench_paced(records: int) -> dict:
         "fake_requests": stats["requests"],
         "fake_rate_limited_429": stats["rate_limited"],
         "lockouts": stats["lockouts"],
+        "tightest_six_seconds": stats["tightest_six_seconds"],
+        "fake_arrival_span_seconds": stats["arrival_span_seconds"],
         "passed": {
             "paced_vs_ceiling": share >= TARGETS["paced_vs_ceiling"],
             "no_lockout": stats["lockouts"] == 0 and stats["rate_limited"] == 0,

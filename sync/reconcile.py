@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -65,6 +65,8 @@ LINK_TARGETS = {
 # Bump when converting a cell changes, so the next run converts every record again instead of
 # skipping those whose raw content is unchanged.
 CONVERSION_VERSION = 1
+# A table with this many rows written gets its planner statistics refreshed (Postgres).
+ANALYZE_AFTER_WRITES = 1000
 
 
 class Stored(NamedTuple):
@@ -127,8 +129,9 @@ class Counts:
 
 @dataclass
 class Reconciler:
-    """Applies the pages of one run. Create one per run; call `apply_page` for every page,
-    then `resolve_links`, then (complete full pulls only) `archive_unseen`."""
+    """Applies the pages of one run. Create one per run; call `apply_page` for every page and
+    `table_done` at the end of each table, then `resolve_links` for what is left, then
+    (complete full pulls only) `archive_unseen`."""
 
     run: SyncRun
     connection: Connection
@@ -145,6 +148,9 @@ class Reconciler:
     # links resolve from here instead of a query per page.
     _row_ids: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
     _name_index: dict[str, dict[str, int]] = field(default_factory=dict)
+    _tables_done: set[str] = field(default_factory=set)  # entities pulled whole
+    _links_done: set[str] = field(default_factory=set)  # entities whose link pass has run
+    _written: Counter[str] = field(default_factory=Counter)  # rows written per entity
 
     @property
     def organization(self) -> Organization:
@@ -332,6 +338,7 @@ class Reconciler:
             self._remember(entity, row.source_record_id, row.pk)
         self.counts.created += len(to_create)
         self.counts.updated += len(rows_to_update)
+        self._written[entity] += len(to_create) + len(rows_to_update)
         self.counts.issues += len(issues)
         # Rows with many-to-many links or links still dangling get the pass after the pull.
         self.touched[entity].update(
@@ -516,18 +523,34 @@ class Reconciler:
 
     # -- after the pull --------------------------------------------------------------------
 
-    def resolve_links(self) -> None:
-        """Point foreign keys and many-to-many links at the rows of the linked records.
+    def table_done(self, entity: str) -> None:
+        """The entity's table has been pulled whole. Tables come linked-first, so its link
+        targets are usually complete too: resolve its links and refresh the planner's
+        statistics now, while the next tables download, rather than all after the last page."""
+        self._tables_done.add(entity)
+        targets = {attr.target for attr in self._mapped_links(entity).values()} - {entity}
+        if all(t in self._tables_done or t not in self.mapping.entities for t in targets):
+            self._resolve_entity_links(entity)
+        if self._written[entity] >= ANALYZE_AFTER_WRITES:
+            analyze(ENTITY_MODELS[entity])
 
-        Covers rows written by this run and rows whose links were still dangling, a chunk at a
-        time: a few queries per 2,000 rows, never one per record.
-        """
-        for entity, entity_mapping in self.mapping.entities.items():
-            links = self._mapped_links(entity)
-            if not links:
-                continue
-            for chunk in self._rows_to_link(entity, entity_mapping, links):
-                self._link_chunk(entity, entity_mapping, links, chunk)
+    def resolve_links(self) -> None:
+        """Point foreign keys and many-to-many links at the rows of the linked records, for
+        every entity whose links `table_done` could not resolve yet."""
+        for entity in self.mapping.entities:
+            if entity not in self._links_done:
+                self._resolve_entity_links(entity)
+
+    def _resolve_entity_links(self, entity: str) -> None:
+        """Covers rows written by this run and rows whose links were still dangling, a chunk at
+        a time: a few queries per 2,000 rows, never one per record."""
+        self._links_done.add(entity)
+        links = self._mapped_links(entity)
+        if not links:
+            return
+        entity_mapping = self.mapping.entities[entity]
+        for chunk in self._rows_to_link(entity, entity_mapping, links):
+            self._link_chunk(entity, entity_mapping, links, chunk)
 
     def _rows_to_link(self, entity, entity_mapping, links) -> Iterator[list[OrgOwned]]:
         model = ENTITY_MODELS[entity]
@@ -700,16 +723,12 @@ class Reconciler:
                 )
 
 
-ANALYZE_AFTER_WRITES = 1000
-
-
-def analyze_after_bulk_writes(counts: Counts, entities: Iterable[str]) -> None:
+def analyze(model: type[OrgOwned]) -> None:
     """Refresh Postgres's planner statistics after a large load, so the next run's lookups by
     record id use the index at once instead of waiting for autovacuum."""
     from django.db import connection
 
-    if connection.vendor != "postgresql" or counts.created + counts.updated < ANALYZE_AFTER_WRITES:
+    if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        for entity in entities:
-            cursor.execute(f'ANALYZE "{ENTITY_MODELS[entity]._meta.db_table}"')
+        cursor.execute(f'ANALYZE "{model._meta.db_table}"')

@@ -33,7 +33,7 @@ from sync.airtable.ratelimit import RateLimiter, shared_rate_limiter
 from sync.crypto import TokenUnreadable, decrypt_token, encrypt_token
 from sync.mapping import ENTITIES, Mapping, MappingError, check_mapping, propose_mapping
 from sync.models import Connection, RunKind, RunStatus, SyncRun
-from sync.reconcile import Reconciler, analyze_after_bulk_writes
+from sync.reconcile import Reconciler
 from sync.schema import TableSchema, schema_from_api
 from sync.selectors import connection_mapping
 
@@ -277,7 +277,6 @@ def _execute(run, connection, policy, limiter, on_progress, extend_lock) -> None
         reconciler.resolve_links()
         if run.kind == RunKind.FULL:
             reconciler.archive_unseen()
-        analyze_after_bulk_writes(reconciler.counts, entities)
         _save_progress(run, reconciler)
         _finish(run, RunStatus.SUCCEEDED)
     except (SyncError, MappingError, TokenUnreadable) as error:
@@ -321,6 +320,7 @@ def _pull(run, client, reconciler, tables, on_progress, extend_lock) -> None:
     for entity, table, records in read_ahead(pages()):
         run.current_table = table.name
         if records is None:
+            reconciler.table_done(entity)
             run.tables_done += 1
             _save_progress(run, reconciler)
             if on_progress:
