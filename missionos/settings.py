@@ -120,7 +120,7 @@ if REDIS_URL:
 AIRTABLE_API_URL = os.environ.get("AIRTABLE_API_URL", "https://api.airtable.com")
 TOKEN_ENCRYPTION_KEY = os.environ.get("TOKEN_ENCRYPTION_KEY", "")
 # Requests per second per base, shared by every worker (Airtable allows 5, strictly).
-AIRTABLE_REQUESTS_PER_SECOND = float(os.environ.get("AIRTABLE_REQUESTS_PER_SECOND", "4.8"))
+AIRTABLE_REQUESTS_PER_SECOND = float(os.environ.get("AIRTABLE_REQUESTS_PER_SECOND", "4.85"))
 # A run holds its connection's lock this long between pages; a run silent for longer than
 # SYNC_STALE_AFTER_SECONDS whose lock has lapsed is presumed dead (its worker was killed).
 SYNC_LOCK_TIMEOUT_SECONDS = int(os.environ.get("SYNC_LOCK_TIMEOUT_SECONDS", "120"))

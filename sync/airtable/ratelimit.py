@@ -1,18 +1,21 @@
 """Pace requests to one Airtable base across every worker process.
 
 Airtable allows 5 requests per second per base, as a strict sliding window, and locks the base
-out for 30 seconds after a 6th. The limiter keeps the same rule the server does, with a margin:
-at most ``ceil(rate)`` sends in any ``ceil(rate) / rate`` seconds (5 in any 1.03 s at 4.85/s),
-and never two sends closer than ``1 / ceil(rate)`` (200 ms), so requests go evenly, never in a
-burst of 5.
+out for 30 seconds after a 6th. The limiter keeps the server's rule with a margin, at
+``rate`` requests per second (AIRTABLE_REQUESTS_PER_SECOND):
 
-Each request reserves the earliest slot that keeps both rules and waits for it. A request that
-wakes late (a busy machine) records its actual send time, so later requests are measured from
-when it really went out; because the window holds a little slack over five even gaps, the
-requests after a late one catch up within a second or two instead of losing the time for good.
+- at most ``ceil(rate)`` slots in any ``ceil(rate) / rate`` seconds (5 in 1.03 s at 4.85/s);
+- never two actual sends closer than ``1 / ceil(rate)`` (200 ms): even pacing, no bursts;
+- never ``ceil(rate) + 1`` actual sends within ``1 s + JITTER_MARGIN``.
 
-With Redis the recent send times live in one sorted set per base, shared by every process (one
-atomic script per reservation); without Redis, in this process.
+A request reserves the earliest slot that keeps all three, waits for it, then records when it
+really went out. The first rule counts from reserved slots, so requests that wake a few
+milliseconds late (a busy machine) do not push every later one back: the window's slack over
+five gaps absorbs it. The other two count from actual sends, so a request that wakes very late
+cannot let the next ones catch up into a burst or pack six into a second.
+
+With Redis the recent sends live in Redis, shared by every process (one atomic script per
+reservation); without Redis, in this process.
 """
 
 from __future__ import annotations
@@ -27,34 +30,46 @@ import redis
 
 from missionos.connections import shared_redis
 
-# KEYS[1]: the base's recent sends (sorted set, score = send time in microseconds).
-# ARGV: allowed, window_us, gap_us, token. Returns how long the caller must wait, in microseconds.
+# How far apart, beyond 1 s, six actual sends must be: covers the difference in how long two
+# requests take from here to Airtable's clock.
+JITTER_MARGIN = 0.015
+
+# KEYS[1]: reserved slots (sorted set, score = microseconds), KEYS[2]: actual send times (hash).
+# ARGV: allowed, window_us, hard_window_us, gap_us, token. Returns the wait in microseconds.
 _RESERVE = """
 local now = redis.call('TIME')
 local now_us = tonumber(now[1]) * 1000000 + tonumber(now[2])
 local allowed = tonumber(ARGV[1])
 local recent = redis.call('ZRANGE', KEYS[1], -allowed, -1, 'WITHSCORES')
-local slot = now_us
 local count = #recent / 2
+local slot = now_us
 if count > 0 then
-  slot = math.max(slot, tonumber(recent[count * 2]) + tonumber(ARGV[3]))
+  local last = redis.call('HGET', KEYS[2], recent[count * 2 - 1]) or recent[count * 2]
+  slot = math.max(slot, tonumber(last) + tonumber(ARGV[4]))
 end
 if count >= allowed then
-  slot = math.max(slot, tonumber(recent[2]) + tonumber(ARGV[2]))
+  local sent = tonumber(redis.call('HGET', KEYS[2], recent[1]) or recent[2])
+  slot = math.max(slot, tonumber(recent[2]) + tonumber(ARGV[2]), sent + tonumber(ARGV[3]))
 end
-redis.call('ZADD', KEYS[1], slot, ARGV[4])
-redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(allowed + 1))
+redis.call('ZADD', KEYS[1], slot, ARGV[5])
+redis.call('HSET', KEYS[2], ARGV[5], slot)
+local old = redis.call('ZRANGE', KEYS[1], 0, -(allowed + 1))
+if #old > 0 then
+  redis.call('ZREM', KEYS[1], unpack(old))
+  redis.call('HDEL', KEYS[2], unpack(old))
+end
 redis.call('PEXPIRE', KEYS[1], 60000)
+redis.call('PEXPIRE', KEYS[2], 60000)
 return slot - now_us
 """
 
-# After sleeping: the reservation's time becomes the actual send time, if that is later.
+# After sleeping: record the actual send time, if later than the reserved slot.
 _SENT = """
 local now = redis.call('TIME')
 local now_us = tonumber(now[1]) * 1000000 + tonumber(now[2])
-local reserved = redis.call('ZSCORE', KEYS[1], ARGV[1])
+local reserved = redis.call('HGET', KEYS[2], ARGV[1])
 if reserved and now_us > tonumber(reserved) then
-  redis.call('ZADD', KEYS[1], 'XX', now_us, ARGV[1])
+  redis.call('HSET', KEYS[2], ARGV[1], now_us)
 end
 return 0
 """
@@ -66,58 +81,64 @@ class RateLimiter(Protocol):
 
 
 class _Pace:
-    """The rule for one request rate: ``allowed`` sends per ``window`` seconds, ``gap`` apart."""
+    """The three rules for one request rate (see the module docstring)."""
 
     def __init__(self, requests_per_second: float) -> None:
         self.allowed = max(1, math.ceil(requests_per_second))
         self.window = self.allowed / requests_per_second
+        self.hard_window = min(self.window, 1.0 + JITTER_MARGIN)
         self.gap = 1.0 / self.allowed
 
-    def next_slot(self, now: float, recent: list[float]) -> float:
-        """The earliest send time after `recent` (the latest sends, oldest first)."""
+    def next_slot(self, now: float, recent: list[list[float]]) -> float:
+        """The earliest send time after `recent`: [reserved, sent] of the latest, oldest first."""
         slot = now
         if recent:
-            slot = max(slot, recent[-1] + self.gap)
+            slot = max(slot, recent[-1][1] + self.gap)
         if len(recent) >= self.allowed:
-            slot = max(slot, recent[-self.allowed] + self.window)
+            reserved, sent = recent[-self.allowed]
+            slot = max(slot, reserved + self.window, sent + self.hard_window)
         return slot
 
 
 class LocalRateLimiter:
     def __init__(self, requests_per_second: float) -> None:
         self.pace = _Pace(requests_per_second)
-        self._sends: dict[str, list[list[float]]] = {}  # per base: [send time] cells, in order
+        self._sends: dict[str, list[list[float]]] = {}  # per base: [reserved, sent], in order
         self._lock = threading.Lock()
 
     def wait(self, base_id: str) -> float:
         with self._lock:
             now = time.monotonic()
             sends = self._sends.setdefault(base_id, [])
-            cell = [self.pace.next_slot(now, [sent for (sent,) in sends])]
-            sends.append(cell)
+            slot = self.pace.next_slot(now, sends)
+            send = [slot, slot]
+            sends.append(send)
             del sends[: -self.pace.allowed]
-        delay = cell[0] - now
+        delay = slot - now
         if delay > 0:
             time.sleep(delay)
         with self._lock:
-            cell[0] = max(cell[0], time.monotonic())
+            send[1] = max(slot, time.monotonic())
         return max(delay, 0.0)
 
 
 class RedisRateLimiter:
     def __init__(self, client: redis.Redis, requests_per_second: float) -> None:
         pace = _Pace(requests_per_second)
-        self._args = [pace.allowed, int(pace.window * 1_000_000), int(pace.gap * 1_000_000)]
+        self._args = [
+            pace.allowed,
+            *(int(seconds * 1_000_000) for seconds in (pace.window, pace.hard_window, pace.gap)),
+        ]
         self._reserve = client.register_script(_RESERVE)
         self._sent = client.register_script(_SENT)
 
     def wait(self, base_id: str) -> float:
-        key = f"missionos:airtable-sends:{base_id}"
+        keys = [f"missionos:airtable-slots:{base_id}", f"missionos:airtable-sent:{base_id}"]
         token = uuid.uuid4().hex
-        delay = int(self._reserve(keys=[key], args=[*self._args, token])) / 1_000_000
+        delay = int(self._reserve(keys=keys, args=[*self._args, token])) / 1_000_000
         if delay > 0:
             time.sleep(delay)
-        self._sent(keys=[key], args=[token])
+        self._sent(keys=keys, args=[token])
         return delay
 
 
