@@ -68,13 +68,13 @@ def test_redis_limiter_is_shared_by_separate_clients():
     assert times[-1] - times[0] == pytest.approx(17 / RATE, abs=0.08)
 
 
-def _late_once(monkeypatch, late_by: float) -> None:
-    """The second sleep overshoots, as on a busy machine; time itself stays real."""
+def _late_at(monkeypatch, index: int, late_by: float) -> None:
+    """Sleep number `index` overshoots, as on a busy machine; time itself stays real."""
     real_sleep = time.sleep
     calls = itertools.count()
 
     def sleep(seconds: float) -> None:
-        real_sleep(seconds + (late_by if next(calls) == 1 else 0))
+        real_sleep(seconds + (late_by if next(calls) == index else 0))
 
     monkeypatch.setattr(ratelimit.time, "sleep", sleep)
 
@@ -90,7 +90,7 @@ def sequential_sends(limiter, base_id: str, count: int) -> list[float]:
 def test_a_late_request_does_not_let_the_next_ones_catch_up(monkeypatch):
     """Found in the paced benchmark on a busy machine: after one late send the next requests
     went at their old slots, six landed within a second and Airtable locked the base out."""
-    _late_once(monkeypatch, late_by=3 / RATE)
+    _late_at(monkeypatch, index=1, late_by=3 / RATE)
     times = sequential_sends(LocalRateLimiter(RATE), "appAAAAAAAAAAAAAA", count=8)
     assert min_gap(times) >= (1 / RATE) * 0.9
 
@@ -98,7 +98,7 @@ def test_a_late_request_does_not_let_the_next_ones_catch_up(monkeypatch):
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (CI sets it)")
 def test_a_late_request_does_not_let_the_next_ones_catch_up_with_redis(monkeypatch):
     client = redis.Redis.from_url(os.environ["REDIS_URL"])
-    _late_once(monkeypatch, late_by=3 / RATE)
+    _late_at(monkeypatch, index=1, late_by=3 / RATE)
     base_id = f"app{uuid.uuid4().hex[:14]}"
     times = sequential_sends(RedisRateLimiter(client, RATE), base_id, count=8)
     assert min_gap(times) >= (1 / RATE) * 0.9
@@ -112,16 +112,6 @@ def _limiters() -> list:
     return made
 
 
-def _late_at(monkeypatch, index: int, late_by: float) -> None:
-    real_sleep = time.sleep
-    calls = itertools.count()
-
-    def sleep(seconds: float) -> None:
-        real_sleep(seconds + (late_by if next(calls) == index else 0))
-
-    monkeypatch.setattr(ratelimit.time, "sleep", sleep)
-
-
 FRACTIONAL_RATE = 9.5  # 10 sends per 1.053 s, 100 ms apart: 53 ms of slack in each window
 
 
@@ -133,9 +123,12 @@ def test_requests_after_a_slightly_late_one_catch_up(monkeypatch, make):
     times = sequential_sends(make(FRACTIONAL_RATE), f"app{uuid.uuid4().hex[:14]}", count=13)
     window = 10 / FRACTIONAL_RATE
     # On time, send 12 goes at window + 2 gaps; pushed back it would be 30 ms later.
-    assert times[-1] - times[0] <= window + 0.2 + 0.015
+    assert times[-1] - times[0] <= window + 0.2 + 0.02
     # The late send took its 30 ms out of the slack; never out of Airtable's one second.
-    assert min(b - a for a, b in zip(times, times[10:], strict=False)) >= 1.0 + 0.015 - 0.002
+    assert (
+        min(b - a for a, b in zip(times, times[10:], strict=False))
+        >= 1.0 + ratelimit.JITTER_MARGIN - 0.005
+    )
 
 
 @pytest.mark.parametrize("make", _limiters())
@@ -144,6 +137,6 @@ def test_a_very_late_request_never_lets_eleven_sends_into_the_hard_window(monkey
     times = sequential_sends(make(FRACTIONAL_RATE), f"app{uuid.uuid4().hex[:14]}", count=13)
     assert (
         min(b - a for a, b in zip(times, times[10:], strict=False))
-        >= 1.0 + ratelimit.JITTER_MARGIN - 0.002
+        >= 1.0 + ratelimit.JITTER_MARGIN - 0.005
     )
-    assert min_gap(times) >= 0.1 - 0.002
+    assert min_gap(times) >= 0.1 - 0.005
