@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
 
+READ_AHEAD_PAGES = 8
 T = TypeVar("T")
 
 
@@ -191,15 +192,16 @@ class AirtableClient:
         return f"Airtable answered {status} {kind or ''} for {what}.".replace("  ", " ")
 
 
-def read_ahead(pages: Iterator[T], depth: int = 8) -> Iterator[T]:
+def read_ahead(pages: Iterator[T], depth: int = READ_AHEAD_PAGES) -> Iterator[T]:
     """Yield the same pages, fetching the next ones in a thread while the caller writes this
     one, so the wait for Airtable and the database work overlap instead of adding up.
 
     An error while fetching is raised here, at the page where it happened. When the caller
     stops early, the thread stops after the request it is making.
 
-    `depth` pages (1.6 s of a paced pull) keep requests going out on their slots while the
-    caller does the longer work at the end of a table; 8 pages of 100 records is little memory.
+    `depth` pages (1.6 s of a paced pull at the default) keep requests going out on their
+    slots while the caller does the longer work at the end of a table; 8 pages of 100 records
+    is little memory.
     """
     slots: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from okrs.models import KeyResult, Objective, Pathway, Project, ProjectStatus, Task, TaskStatus
 from orgs.models import Person
 from sync import services
-from sync.airtable.client import RetryPolicy
+from sync.airtable.client import READ_AHEAD_PAGES, RetryPolicy
 from sync.airtable.ratelimit import NoRateLimiter
 from sync.models import RunKind, RunStatus, SyncIssue
 from tests.factories import OrganizationFactory
@@ -139,7 +139,7 @@ def test_deleted_record_is_archived_only_by_a_complete_full_pull(connection, fak
     fake.bases[BASE_ID].table(T_PROJECTS).delete(gone_project)
     # Pages enough that the tasks are still being fetched ahead when the faults start.
     fake.bases[BASE_ID].table(T_TASKS).create_many(
-        [{"fldTNAME00000001": f"Extra {i}"} for i in range(600)]
+        [{"fldTNAME00000001": f"Extra {i}"} for i in range((READ_AHEAD_PAGES + 6) * 100)]
     )
 
     def fail_the_last_table(run):
