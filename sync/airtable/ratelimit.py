@@ -8,11 +8,13 @@ out for 30 seconds after a 6th. The limiter keeps the server's rule with a margi
 - never two actual sends closer than ``1 / ceil(rate)`` (200 ms): even pacing, no bursts;
 - never ``ceil(rate) + 1`` actual sends within ``1 s + JITTER_MARGIN``.
 
-A request reserves the earliest slot that keeps all three, waits for it, then records when it
-really went out. The first rule counts from reserved slots, so requests that wake a few
-milliseconds late (a busy machine) do not push every later one back: the window's slack over
-five gaps absorbs it. The other two count from actual sends, so a request that wakes very late
-cannot let the next ones catch up into a burst or pack six into a second.
+A request reserves the earliest slot that keeps the first rule and the gap, and sleeps until
+then. Awake, it checks the other two against the requests that have actually gone out, and
+waits longer if an earlier one went late (a busy machine, another worker); only then is it
+recorded as sent. The window counts from reserved slots, so requests that wake a few
+milliseconds late do not push every later one back (the window's slack over five gaps absorbs
+it), while the check on actual sends means no lateness, in any process, can pack two requests
+closer than the gap or six into a second.
 
 With Redis the recent sends live in Redis, shared by every process (one atomic script per
 reservation); without Redis, in this process.
@@ -24,6 +26,8 @@ import math
 import threading
 import time
 import uuid
+from collections import deque
+from collections.abc import Sequence
 from typing import Protocol
 
 import redis
@@ -34,8 +38,8 @@ from missionos.connections import shared_redis
 # requests take from here to Airtable's clock.
 JITTER_MARGIN = 0.015
 
-# KEYS[1]: reserved slots (sorted set, score = microseconds), KEYS[2]: actual send times (hash).
-# ARGV: allowed, window_us, hard_window_us, gap_us, token. Returns the wait in microseconds.
+# KEYS[1]: reserved slots (sorted set, score = microseconds); KEYS[2]: actual sends (the same).
+# ARGV: allowed, window_us, gap_us, token. Returns the wait in microseconds.
 _RESERVE = """
 local now = redis.call('TIME')
 local now_us = tonumber(now[1]) * 1000000 + tonumber(now[2])
@@ -44,33 +48,38 @@ local recent = redis.call('ZRANGE', KEYS[1], -allowed, -1, 'WITHSCORES')
 local count = #recent / 2
 local slot = now_us
 if count > 0 then
-  local last = redis.call('HGET', KEYS[2], recent[count * 2 - 1]) or recent[count * 2]
-  slot = math.max(slot, tonumber(last) + tonumber(ARGV[4]))
+  slot = math.max(slot, tonumber(recent[count * 2]) + tonumber(ARGV[3]))
 end
 if count >= allowed then
-  local sent = tonumber(redis.call('HGET', KEYS[2], recent[1]) or recent[2])
-  slot = math.max(slot, tonumber(recent[2]) + tonumber(ARGV[2]), sent + tonumber(ARGV[3]))
+  slot = math.max(slot, tonumber(recent[2]) + tonumber(ARGV[2]))
 end
-redis.call('ZADD', KEYS[1], slot, ARGV[5])
-redis.call('HSET', KEYS[2], ARGV[5], slot)
-local old = redis.call('ZRANGE', KEYS[1], 0, -(allowed + 1))
-if #old > 0 then
-  redis.call('ZREM', KEYS[1], unpack(old))
-  redis.call('HDEL', KEYS[2], unpack(old))
-end
+redis.call('ZADD', KEYS[1], slot, ARGV[4])
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(allowed + 1))
 redis.call('PEXPIRE', KEYS[1], 60000)
-redis.call('PEXPIRE', KEYS[2], 60000)
 return slot - now_us
 """
 
-# After sleeping: record the actual send time, if later than the reserved slot.
-_SENT = """
+# Once awake: may the request go now, given what has actually been sent? If so, record it
+# and return 0; if not (an earlier request went late), return how much longer to wait.
+# ARGV: allowed, hard_window_us, gap_us, token.
+_SEND = """
 local now = redis.call('TIME')
 local now_us = tonumber(now[1]) * 1000000 + tonumber(now[2])
-local reserved = redis.call('HGET', KEYS[2], ARGV[1])
-if reserved and now_us > tonumber(reserved) then
-  redis.call('HSET', KEYS[2], ARGV[1], now_us)
+local allowed = tonumber(ARGV[1])
+local sent = redis.call('ZREVRANGE', KEYS[2], 0, allowed - 1, 'WITHSCORES')
+local earliest = now_us
+if #sent > 0 then
+  earliest = math.max(earliest, tonumber(sent[2]) + tonumber(ARGV[3]))
 end
+if #sent >= allowed * 2 then
+  earliest = math.max(earliest, tonumber(sent[allowed * 2]) + tonumber(ARGV[2]))
+end
+if earliest > now_us then
+  return earliest - now_us
+end
+redis.call('ZADD', KEYS[2], now_us, ARGV[4])
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(allowed + 1))
+redis.call('PEXPIRE', KEYS[2], 60000)
 return 0
 """
 
@@ -89,57 +98,93 @@ class _Pace:
         self.hard_window = min(self.window, 1.0 + JITTER_MARGIN)
         self.gap = 1.0 / self.allowed
 
-    def next_slot(self, now: float, recent: list[list[float]]) -> float:
-        """The earliest send time after `recent`: [reserved, sent] of the latest, oldest first."""
+    def slot(self, now: float, reserved: Sequence[float]) -> float:
+        """The slot to reserve after the latest `reserved` slots (oldest first)."""
         slot = now
-        if recent:
-            slot = max(slot, recent[-1][1] + self.gap)
-        if len(recent) >= self.allowed:
-            reserved, sent = recent[-self.allowed]
-            slot = max(slot, reserved + self.window, sent + self.hard_window)
+        if reserved:
+            slot = max(slot, reserved[-1] + self.gap)
+        if len(reserved) >= self.allowed:
+            slot = max(slot, reserved[-self.allowed] + self.window)
         return slot
+
+    def earliest_send(self, now: float, sent: Sequence[float]) -> float:
+        """When a request may go, given the latest actual sends (oldest first)."""
+        earliest = now
+        if sent:
+            earliest = max(earliest, sent[-1] + self.gap)
+        if len(sent) >= self.allowed:
+            earliest = max(earliest, sent[-self.allowed] + self.hard_window)
+        return earliest
 
 
 class LocalRateLimiter:
     def __init__(self, requests_per_second: float) -> None:
         self.pace = _Pace(requests_per_second)
-        self._sends: dict[str, list[list[float]]] = {}  # per base: [reserved, sent], in order
+        # Per base: the latest reserved slots and the latest actual sends, oldest first.
+        self._reserved: dict[str, deque[float]] = {}
+        self._sent: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
     def wait(self, base_id: str) -> float:
         with self._lock:
             now = time.monotonic()
-            sends = self._sends.setdefault(base_id, [])
-            slot = self.pace.next_slot(now, sends)
-            send = [slot, slot]
-            sends.append(send)
-            del sends[: -self.pace.allowed]
-        delay = slot - now
-        if delay > 0:
-            time.sleep(delay)
+            reserved = self._reserved.setdefault(base_id, deque(maxlen=self.pace.allowed))
+            slot = self.pace.slot(now, reserved)
+            reserved.append(slot)
+        delay, waited = slot - now, 0.0
+        while True:
+            if delay > 0:
+                time.sleep(delay)
+                waited += delay
+            with self._lock:
+                now = time.monotonic()
+                sent = self._sent.setdefault(base_id, deque(maxlen=self.pace.allowed))
+                delay = self.pace.earliest_send(now, sent) - now
+                if delay <= 0:
+                    sent.append(now)
+                    return waited
+
+    def recent_sends(self, base_id: str) -> list[float]:
+        """When the latest requests to the base went out (monotonic seconds, oldest first)."""
         with self._lock:
-            send[1] = max(slot, time.monotonic())
-        return max(delay, 0.0)
+            return list(self._sent.get(base_id, ()))
 
 
 class RedisRateLimiter:
     def __init__(self, client: redis.Redis, requests_per_second: float) -> None:
         pace = _Pace(requests_per_second)
-        self._args = [
-            pace.allowed,
-            *(int(seconds * 1_000_000) for seconds in (pace.window, pace.hard_window, pace.gap)),
-        ]
+        self._reserve_args = [pace.allowed, _us(pace.window), _us(pace.gap)]
+        self._send_args = [pace.allowed, _us(pace.hard_window), _us(pace.gap)]
+        self._client = client
         self._reserve = client.register_script(_RESERVE)
-        self._sent = client.register_script(_SENT)
+        self._send = client.register_script(_SEND)
 
     def wait(self, base_id: str) -> float:
-        keys = [f"missionos:airtable-slots:{base_id}", f"missionos:airtable-sent:{base_id}"]
+        keys = self._keys(base_id)
         token = uuid.uuid4().hex
-        delay = int(self._reserve(keys=keys, args=[*self._args, token])) / 1_000_000
-        if delay > 0:
-            time.sleep(delay)
-        self._sent(keys=keys, args=[token])
-        return delay
+        delay = int(self._reserve(keys=keys, args=[*self._reserve_args, token])) / 1_000_000
+        waited = 0.0
+        while True:
+            if delay > 0:
+                time.sleep(delay)
+                waited += delay
+            delay = int(self._send(keys=keys, args=[*self._send_args, token])) / 1_000_000
+            if delay <= 0:
+                return waited
+
+    def recent_sends(self, base_id: str) -> list[float]:
+        """When the latest requests to the base went out (Redis time in seconds, oldest
+        first), as every process sees them."""
+        sent = self._client.zrange(self._keys(base_id)[1], 0, -1, withscores=True)
+        return [score / 1_000_000 for _, score in sent]
+
+    @staticmethod
+    def _keys(base_id: str) -> list[str]:
+        return [f"missionos:airtable-slots:{base_id}", f"missionos:airtable-sent:{base_id}"]
+
+
+def _us(seconds: float) -> int:
+    return int(seconds * 1_000_000)
 
 
 class NoRateLimiter:
