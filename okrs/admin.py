@@ -346,7 +346,7 @@ class ProjectAdmin(OrgOwnedAdmin):
 
     def save_model(self, request, obj, form, change):
         # The objectives (many-to-many) are saved afterwards by save_related.
-        services.project_save(project=obj)
+        services.project_save(project=obj, actor=request.user)
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -404,4 +404,4 @@ class TaskAdmin(OrgOwnedAdmin):
 
     def save_model(self, request, obj, form, change):
         # Stamps or clears completed_at from the status and touches the project's activity.
-        services.task_save(task=obj)
+        services.task_save(task=obj, actor=request.user)

@@ -14,7 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from orgs.models import OrgOwned, Person
+from orgs.models import ActivityTarget, OrgOwned, Person
 
 TITLE_MAX = 200
 VALUE_DIGITS = {"max_digits": 18, "decimal_places": 4}
@@ -41,6 +41,9 @@ class Cycle(OrgOwned):
     def __str__(self) -> str:
         return self.name
 
+    def activity_target(self) -> tuple[str, int | None, str]:
+        return ActivityTarget.CYCLE, self.pk, ""
+
     def clean(self) -> None:
         super().clean()
         if self.starts_on and self.ends_on and self.ends_on <= self.starts_on:
@@ -59,6 +62,9 @@ class Pathway(OrgOwned):
 
     def __str__(self) -> str:
         return self.name
+
+    def activity_target(self) -> tuple[str, int | None, str]:
+        return ActivityTarget.PATHWAY, self.pk, ""
 
 
 class Objective(OrgOwned):
@@ -89,6 +95,9 @@ class Objective(OrgOwned):
 
     def __str__(self) -> str:
         return self.title
+
+    def activity_target(self) -> tuple[str, int | None, str]:
+        return ActivityTarget.OBJECTIVE, self.pk, ""
 
 
 class MetricType(models.TextChoices):
@@ -126,6 +135,9 @@ class KeyResult(OrgOwned):
 
     def __str__(self) -> str:
         return self.title
+
+    def activity_target(self) -> tuple[str, int | None, str]:
+        return ActivityTarget.OBJECTIVE, self.objective_id, f"kr-{self.pk}"
 
     def clean(self) -> None:
         super().clean()
@@ -205,6 +217,9 @@ class Project(OrgOwned):
     def __str__(self) -> str:
         return self.name
 
+    def activity_target(self) -> tuple[str, int | None, str]:
+        return ActivityTarget.PROJECT, self.pk, ""
+
     def clean(self) -> None:
         super().clean()
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
@@ -234,3 +249,6 @@ class Task(OrgOwned):
 
     def __str__(self) -> str:
         return self.title
+
+    def activity_target(self) -> tuple[str, int | None, str]:
+        return ActivityTarget.PROJECT, self.project_id, f"task-{self.pk}"

@@ -18,10 +18,17 @@ from django.utils import timezone
 
 from okrs.models import CheckIn, KeyResult, Objective, Project, Task, TaskStatus
 from orgs import events
+from orgs.services import activity_record
 
 
 @transaction.atomic
-def project_save(*, project: Project, objectives: list[Objective] | None = None) -> Project:
+def project_save(
+    *,
+    project: Project,
+    objectives: list[Objective] | None = None,
+    actor: AbstractBaseUser | None = None,
+) -> Project:
+    created = project.pk is None
     project.full_clean()
     if objectives and any(o.organization_id != project.organization_id for o in objectives):
         raise ValidationError({"objectives": "Choose objectives from this organization."})
@@ -29,6 +36,7 @@ def project_save(*, project: Project, objectives: list[Objective] | None = None)
     project.save()
     if objectives is not None:
         project.objectives.set(objectives)
+    activity_record(record=project, actor=actor, verb="added" if created else "edited")
     events.publish(project.organization_id, events.PLAN)
     return project
 
@@ -61,28 +69,37 @@ def check_in_create(
     if latest.confidence is not None:
         key_result.confidence = latest.confidence
     key_result.save(update_fields=["current_value", "confidence", "updated_at"])
+    detail = f"{Decimal(check_in.value).normalize():f} {key_result.unit}".strip()
+    activity_record(record=key_result, actor=author, verb="checked in on", detail=detail)
     events.publish(key_result.organization_id, events.PLAN)
     return check_in
 
 
 @transaction.atomic
-def task_save(*, task: Task) -> Task:
+def task_save(*, task: Task, actor: AbstractBaseUser | None = None) -> Task:
     """Create or edit a task; completion time and project activity follow its status."""
+    created = task.pk is None
     _stamp_completion(task)
     task.full_clean()
     task.save()
     _touch_project(task.project_id)
+    activity_record(record=task, actor=actor, verb="added" if created else "edited")
     events.publish(task.organization_id, events.PLAN)
     return task
 
 
 @transaction.atomic
-def task_set_status(*, task: Task, status: TaskStatus) -> Task:
+def task_set_status(
+    *, task: Task, status: TaskStatus, actor: AbstractBaseUser | None = None
+) -> Task:
     task.status = status
     _stamp_completion(task)
     task.full_clean()
     task.save(update_fields=["status", "completed_at", "updated_at"])
     _touch_project(task.project_id)
+    activity_record(
+        record=task, actor=actor, verb="moved", detail=f"to {task.get_status_display()}"
+    )
     events.publish(task.organization_id, events.PLAN)
     return task
 

@@ -177,6 +177,48 @@ class Person(OrgOwned):
     def __str__(self) -> str:
         return self.name
 
+    def activity_target(self) -> tuple[str, int | None, str]:
+        return ActivityTarget.PERSON, self.pk, ""
+
     @property
     def is_active(self) -> bool:
         return self.departed_on is None
+
+
+class ActivityTarget(models.TextChoices):
+    """The page an activity entry leads to."""
+
+    PATHWAY = "pathway", "Pathway"
+    OBJECTIVE = "objective", "Objective"
+    PROJECT = "project", "Project"
+    PERSON = "person", "Person"
+    CYCLE = "cycle", "Cycle"
+    SYNC_RUN = "sync_run", "Sync run"
+
+
+class Activity(OrgScoped):
+    """One line of the dashboard's activity feed: who changed what, and where to see it.
+
+    Written by the services that make the change, in the same transaction. The subject is the
+    title as it was, so the feed still reads right after a rename or an archive.
+    """
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    verb = models.CharField(max_length=40)  # "checked in on", "moved", "edited", "synced"
+    subject = models.CharField(max_length=300)
+    detail = models.CharField(max_length=200, blank=True)  # "42%", "to Done"
+    target = models.CharField(max_length=16, choices=ActivityTarget.choices)
+    # None when there is nowhere to link (a task without a project).
+    target_id = models.BigIntegerField(null=True, blank=True)
+    anchor = models.CharField(max_length=40, blank=True)  # "kr-12": the row on the target page
+    occurred_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["organization", "-occurred_at"])]
+        verbose_name_plural = "activities"
+
+    def __str__(self) -> str:
+        return f"{self.verb} {self.subject}"

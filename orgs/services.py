@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from orgs import events
-from orgs.models import Membership, Organization, OrgOwned, Person, Role
+from orgs.models import Activity, Membership, Organization, OrgOwned, Person, Role
 
 
 def membership_mark_used(*, membership: Membership) -> None:
@@ -61,17 +64,51 @@ def _ensure_not_last_owner(membership: Membership) -> None:
         raise ValidationError("An organization needs at least one owner.")
 
 
-def record_save(*, record: OrgOwned) -> OrgOwned:
+class ActivitySubject(Protocol):
+    """A record the activity feed can name and link to."""
+
+    organization_id: int
+
+    def activity_target(self) -> tuple[str, int | None, str]: ...
+
+
+def activity_record(
+    *,
+    record: ActivitySubject,
+    actor: AbstractBaseUser | None,
+    verb: str,
+    detail: str = "",
+    subject: str = "",
+) -> Activity:
+    """Add a line to the organization's activity feed (call inside the change's transaction).
+    The subject is the record's name unless given."""
+    target, target_id, anchor = record.activity_target()
+    return Activity.objects.create(
+        organization_id=record.organization_id,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        verb=verb,
+        subject=(subject or str(record))[:300],
+        detail=detail[:200],
+        target=target,
+        target_id=target_id,
+        anchor=anchor,
+    )
+
+
+@transaction.atomic
+def record_save(*, record: OrgOwned, actor: AbstractBaseUser | None = None) -> OrgOwned:
     """Validate and save a plan record built by a form (pathway, objective, key result, cycle,
-    person) and announce it to the organization's open pages."""
+    person), note it in the activity feed and announce it to the organization's open pages."""
+    created = record.pk is None
     record.full_clean()
     record.save()
+    activity_record(record=record, actor=actor, verb="added" if created else "edited")
     events.publish(record.organization_id, events.PLAN)
     return record
 
 
-def person_save(*, person: Person) -> Person:
+def person_save(*, person: Person, actor: AbstractBaseUser | None = None) -> Person:
     """Validate and save a directory entry built by a form (new or edited)."""
     person.name = " ".join(person.name.split())
     person.email = person.email.strip().lower()
-    return record_save(record=person)
+    return record_save(record=person, actor=actor)

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import connections
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -38,7 +40,7 @@ def person_edit(request: HttpRequest, org_slug: str, person_id: int | None = Non
     return form_page(
         request,
         form=PersonForm(request.POST or None, instance=person, organization=request.org),
-        save=lambda form: services.person_save(person=form.save(commit=False)),
+        save=lambda form: services.person_save(person=form.save(commit=False), actor=request.user),
         success_url=lambda saved: people_url,
         title=f"Edit {person.name}" if person else "Add a person",
         cancel_url=people_url,
@@ -114,6 +116,10 @@ async def org_events(request: HttpRequest, org_slug: str) -> HttpResponse:
     instead and never connect."""
     if not events.live_updates_enabled(request):
         return HttpResponse(status=204)
+    # The stream never touches the database, but Django would keep the connection the
+    # middleware opened (the membership check) until the response ends: hours, one per open
+    # dashboard, enough to exhaust Postgres's connections. Hand it back now.
+    await sync_to_async(connections.close_all)()
     response = StreamingHttpResponse(
         events.stream(request.org.pk), content_type="text/event-stream"
     )

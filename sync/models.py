@@ -6,7 +6,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
-from orgs.models import OrgScoped
+from orgs.models import ActivityTarget, OrgScoped
 
 BASE_ID_VALIDATOR = RegexValidator(
     r"^app[A-Za-z0-9]{14}$", "An Airtable base id looks like app followed by 14 letters or digits."
@@ -89,6 +89,9 @@ class SyncRun(OrgScoped):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} sync of {self.connection_id} ({self.status})"
+
+    def activity_target(self) -> tuple[str, int | None, str]:
+        return ActivityTarget.SYNC_RUN, self.pk, ""
 
     @property
     def is_active(self) -> bool:

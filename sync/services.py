@@ -22,6 +22,7 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 from missionos.connections import shared_redis
 from orgs import events
 from orgs.models import Organization
+from orgs.services import activity_record
 from sync.airtable.client import (
     AirtableClient,
     OffsetExpired,
@@ -370,7 +371,18 @@ def _finish(run: SyncRun, status: RunStatus, error: str = "") -> None:
     run.status = status
     run.error = error
     run.finished_at = timezone.now()
-    run.save()
+    with transaction.atomic():
+        run.save()
+        changed = {"created": run.created, "updated": run.updated, "archived": run.archived}
+        if status == RunStatus.SUCCEEDED and any(changed.values()):
+            detail = ", ".join(f"{count} {what}" for what, count in changed.items() if count)
+            activity_record(
+                record=run,
+                actor=run.requested_by,
+                verb="synced",
+                detail=detail,
+                subject=run.connection.name,
+            )
     events.publish(run.organization_id, events.SYNC)
     events.publish(run.organization_id, events.PLAN)
 

@@ -7,14 +7,15 @@ import logging
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from okrs.models import KeyResult, Objective, Pathway, Project, ProjectStatus, Task, TaskStatus
-from orgs.models import Person
+from orgs.models import Activity, ActivityTarget, Person
 from sync import services
 from sync.airtable.client import READ_AHEAD_PAGES, RetryPolicy
 from sync.airtable.ratelimit import NoRateLimiter
 from sync.models import RunKind, RunStatus, SyncIssue
-from tests.factories import OrganizationFactory
+from tests.factories import OrganizationFactory, ProjectFactory
 from tests.sync.airtable_base import (
     BASE_ID,
     T_OBJECTIVES,
@@ -460,3 +461,34 @@ def test_links_that_did_not_resolve_are_reported_again_and_set_when_the_record_a
     linked = set(project.objectives.values_list("source_record_id", flat=True))
     assert linked == {kept_objective, "recLATEOBJECTIVE1"}
     assert "unresolved" not in project.source_extra
+
+
+def test_a_sync_that_changed_something_shows_in_the_activity_feed(connection, fake, org):
+    first = sync(connection)
+    [entry] = Activity.objects.for_org(org)
+    assert (entry.verb, entry.subject, entry.target, entry.target_id) == (
+        "synced",
+        connection.name,
+        ActivityTarget.SYNC_RUN,
+        first.pk,
+    )
+    assert entry.detail == f"{first.created} created"
+    sync(connection)  # nothing changed: no new line
+    assert Activity.objects.for_org(org).count() == 1
+
+
+def test_synced_records_show_where_they_come_from(connection, org, owner_client):
+    sync(connection)
+    objective = Objective.objects.for_org(org).exclude(key_results=None).first()
+    kr = objective.key_results.first()
+    page = owner_client.get(reverse("objective_detail", args=[org.slug, objective.pk]))
+    html = page.content.decode()
+    assert html.count("From Airtable") == 1 + objective.key_results.count()
+    assert f"Northwind plans <code>{BASE_ID}</code>" in html
+    assert f"Objectives <code>{T_OBJECTIVES}</code>" in html  # the table's name, then its id
+    record_url = f"https://airtable.com/{BASE_ID}/{kr.source_table}/{kr.source_record_id}"
+    assert record_url in html
+    # A record made in MissionOS has no source to show.
+    project = ProjectFactory(organization=org)
+    page = owner_client.get(reverse("project_detail", args=[org.slug, project.pk]))
+    assert "From Airtable" not in page.content.decode()
