@@ -6,10 +6,14 @@ Each function returns an expression to annotate a queryset with; none of them lo
 
 from __future__ import annotations
 
+import datetime
+
 from django.db.models import (
     Avg,
     Case,
+    CharField,
     Count,
+    Exists,
     F,
     FloatField,
     Min,
@@ -20,18 +24,33 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Greatest, Least
+from django.db.models.functions import Cast, Coalesce, Greatest, Least
 
-from okrs.models import Cycle, KeyResult, Objective, TaskStatus
+from okrs import progress
+from okrs.models import CheckIn, Cycle, KeyResult, Objective, TaskStatus
 
 
 def _float(field: str):
     return Cast(F(field), FloatField())
 
 
-def key_result_progress() -> Case:
-    """(current - start) / (target - start), clamped to [0, 1]; NULL when target == start."""
-    fraction = (_float("current_value") - _float("start_value")) / (
+def key_result_value(as_of: datetime.datetime | None = None):
+    """A key result's value: its current value, or as it stood at `as_of`: the latest live
+    check-in by then; its start value if its check-ins all came later; its current value if it
+    has no check-ins at all (there is no history to go on)."""
+    if as_of is None:
+        return F("current_value")
+    check_ins = CheckIn.objects.filter(key_result=OuterRef("pk"), archived_at__isnull=True)
+    latest = check_ins.filter(checked_in_at__lte=as_of).order_by("-checked_in_at", "-pk")
+    return Coalesce(
+        Subquery(latest.values("value")[:1]),
+        Case(When(Exists(check_ins), then=F("start_value")), default=F("current_value")),
+    )
+
+
+def key_result_progress(as_of: datetime.datetime | None = None) -> Case:
+    """(value - start) / (target - start), clamped to [0, 1]; NULL when target == start."""
+    fraction = (Cast(key_result_value(as_of), FloatField()) - _float("start_value")) / (
         _float("target_value") - _float("start_value")
     )
     return Case(
@@ -50,30 +69,65 @@ def _counted_key_results():
     )
 
 
-def objective_progress() -> Subquery:
+def objective_progress(as_of: datetime.datetime | None = None) -> Subquery:
     """Weighted mean of the objective's key results; NULL when it has none that count."""
     weighted = _counted_key_results().annotate(
-        progress=Sum(_float("weight") * key_result_progress()) / Sum(_float("weight"))
+        progress=Sum(_float("weight") * key_result_progress(as_of)) / Sum(_float("weight"))
     )
     return Subquery(weighted.values("progress"), output_field=FloatField())
 
 
-def objective_min_confidence() -> Subquery:
+def key_result_confidence(as_of: datetime.datetime | None = None):
+    """A key result's confidence, now or at `as_of` (the latest check-in by then that gave
+    one), on the same fallbacks as `key_result_value`."""
+    if as_of is None:
+        return F("confidence")
+    check_ins = CheckIn.objects.filter(key_result=OuterRef("pk"), archived_at__isnull=True)
+    latest = check_ins.filter(checked_in_at__lte=as_of, confidence__isnull=False).order_by(
+        "-checked_in_at", "-pk"
+    )
+    return Case(
+        When(Exists(check_ins), then=Subquery(latest.values("confidence")[:1])),
+        default=F("confidence"),
+    )
+
+
+def objective_min_confidence(as_of: datetime.datetime | None = None) -> Subquery:
     lowest = (
         KeyResult.objects.filter(objective=OuterRef("pk"), archived_at__isnull=True)
         .values("objective")
-        .annotate(lowest=Min("confidence"))
+        .annotate(lowest=Min(key_result_confidence(as_of)))
     )
     return Subquery(lowest.values("lowest"))
 
 
-def pathway_progress(*, cycle: Cycle | None) -> Subquery:
+def objective_health(elapsed: float) -> Case:
+    """`progress.health()` in SQL, for a queryset annotated with `progress` and
+    `min_confidence`; an unknown confidence (NULL) fails every comparison, as in Python."""
+    return Case(
+        When(progress__isnull=True, then=Value(progress.Health.UNKNOWN.value)),
+        When(
+            Q(progress__lte=elapsed - progress.OFF_TRACK_LAG)
+            | Q(min_confidence__lte=progress.OFF_TRACK_CONFIDENCE),
+            then=Value(progress.Health.OFF_TRACK.value),
+        ),
+        When(
+            Q(progress__lte=elapsed - progress.AT_RISK_LAG)
+            | Q(min_confidence__lte=progress.AT_RISK_CONFIDENCE),
+            then=Value(progress.Health.AT_RISK.value),
+        ),
+        default=Value(progress.Health.ON_TRACK.value),
+        output_field=CharField(),
+    )
+
+
+def pathway_progress(*, cycle: Cycle | None, as_of: datetime.datetime | None = None) -> Subquery:
     """Plain mean of the progress of the pathway's objectives (in `cycle`) that have one."""
     objectives = Objective.objects.filter(pathway=OuterRef("pk"), archived_at__isnull=True)
     if cycle is not None:
         objectives = objectives.filter(cycle=cycle)
     means = (
-        objectives.annotate(progress=objective_progress())
+        objectives.annotate(progress=objective_progress(as_of))
         .values("pathway")
         .annotate(mean=Avg("progress"))
     )

@@ -4,6 +4,7 @@ size of the organization (pinned by tests at two data sizes)."""
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -23,7 +24,7 @@ from okrs.models import (
     Task,
     TaskStatus,
 )
-from orgs.models import Organization, Person
+from orgs.models import Activity, Organization, Person
 
 RECENT_LIMIT = 8
 PATHWAY_PROJECTS_SHOWN = 12
@@ -67,27 +68,36 @@ def attach_health(objectives: list[Objective], elapsed: float) -> list[Objective
     return objectives
 
 
-def pathways_with_progress(*, organization: Organization, cycle: Cycle | None) -> QuerySet[Pathway]:
+def pathways_with_progress(
+    *,
+    organization: Organization,
+    cycle: Cycle | None,
+    as_of: datetime.datetime | None = None,
+) -> QuerySet[Pathway]:
     in_cycle = Q(objectives__archived_at__isnull=True)
     if cycle is not None:
         in_cycle &= Q(objectives__cycle=cycle)
     return Pathway.objects.for_org(organization).annotate(
-        progress=rollups.pathway_progress(cycle=cycle),
+        progress=rollups.pathway_progress(cycle=cycle, as_of=as_of),
         objective_count=Count("objectives", filter=in_cycle, distinct=True),
     )
 
 
-def open_tasks(*, organization: Organization) -> QuerySet[Task]:
+def open_tasks(
+    *, organization: Organization, as_of: datetime.datetime | None = None
+) -> QuerySet[Task]:
     return (
         Task.objects.for_org(organization)
-        .exclude(status=TaskStatus.DONE)
+        .filter(_open_task(as_of))
         .filter(project__archived_at__isnull=True)
     )
 
 
-def overdue_tasks(*, organization: Organization, today: datetime.date) -> QuerySet[Task]:
+def overdue_tasks(
+    *, organization: Organization, today: datetime.date, as_of: datetime.datetime | None = None
+) -> QuerySet[Task]:
     return (
-        open_tasks(organization=organization)
+        open_tasks(organization=organization, as_of=as_of)
         .filter(due_on__lt=today)
         .select_related("project", "assignee")
         .order_by("due_on", "id")
@@ -103,14 +113,21 @@ def recent_check_ins(*, organization: Organization) -> QuerySet[CheckIn]:
     )
 
 
+ACTIVITY_LIMIT = 10
+TREND_WINDOW = datetime.timedelta(days=7)
+
+
 @dataclass
 class Dashboard:
     cycle: Cycle | None
+    cycles: list[Cycle]
     elapsed: float
+    as_of: datetime.date | None  # None: now, live
     pathways: list[Pathway]
     at_risk: list[Objective]
     at_risk_count: int
     recent_check_ins: list[CheckIn]
+    activity: list[Activity]
     overdue_tasks: list[Task]
     overdue_count: int
     totals: dict[str, int] = field(default_factory=dict)
@@ -120,45 +137,131 @@ class Dashboard:
         return self.overdue_count - len(self.overdue_tasks)
 
 
-def dashboard(*, organization: Organization, today: datetime.date | None = None) -> Dashboard:
-    today = today or timezone.localdate()
-    cycle = current_cycle(organization=organization, today=today)
-    elapsed = cycle_elapsed(cycle, today)
+def end_of_day(day: datetime.date) -> datetime.datetime:
+    """The last moment of a day in the site's time zone: what "as of 3 Nov" includes."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.max))
 
-    pathways = list(pathways_with_progress(organization=organization, cycle=cycle))
-    # The same thresholds as progress.health(), as a filter, so only the rows shown are read.
-    at_risk = (
-        objectives_with_progress(organization=organization)
-        .filter(cycle=cycle, progress__isnull=False)
-        .filter(
-            Q(progress__lte=elapsed - progress.AT_RISK_LAG)
-            | Q(min_confidence__lte=progress.AT_RISK_CONFIDENCE)
+
+def dashboard(
+    *,
+    organization: Organization,
+    cycle_id: int | None = None,
+    as_of: datetime.date | None = None,
+) -> Dashboard:
+    """The dashboard now, or as it stood at the end of `as_of` (rebuilt from check-in history
+    and task completion times). Raises Cycle.DoesNotExist for a cycle not of this
+    organization."""
+    today = as_of or timezone.localdate()
+    moment = end_of_day(as_of) if as_of else None
+    cycles = list(Cycle.objects.for_org(organization).order_by("-starts_on", "-pk"))
+    if cycle_id is not None:
+        cycle = next((c for c in cycles if c.pk == cycle_id), None)
+        if cycle is None:
+            raise Cycle.DoesNotExist
+    else:
+        cycle = _cycle_on(cycles, today)
+    elapsed = cycle_elapsed(cycle, today)
+    week_before = (moment or timezone.now()) - TREND_WINDOW
+
+    pathways = list(
+        pathways_with_progress(organization=organization, cycle=cycle, as_of=moment).annotate(
+            progress_week_before=rollups.pathway_progress(cycle=cycle, as_of=week_before)
         )
+    )
+    # Each pathway's objectives by health, counted in the database.
+    health_counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for row in (
+        _objectives_with_health(organization, cycle, elapsed, moment)
+        .values("pathway", "health")
+        .annotate(count=Count("pk"))
+        .order_by()
+    ):
+        health_counts[row["pathway"]][row["health"]] = row["count"]
+    for pathway in pathways:
+        counts = health_counts.get(pathway.pk, {})
+        pathway.health_counts = {h: counts.get(h.value, 0) for h in progress.Health}
+        pathway.trend = (
+            pathway.progress - pathway.progress_week_before
+            if pathway.progress is not None and pathway.progress_week_before is not None
+            else None
+        )
+
+    at_risk = (
+        _objectives_with_health(organization, cycle, elapsed, moment)
+        .select_related("owner", "pathway")
+        .filter(health__in=[progress.Health.AT_RISK, progress.Health.OFF_TRACK])
         .order_by("progress", "title")
         # How many in all, on every row: the list and its count in one query.
         .annotate(at_risk_total=Window(Count("pk")))
     )
     at_risk_shown = list(at_risk[:RECENT_LIMIT])
+    for objective in at_risk_shown:
+        objective.health = progress.Health(objective.health)
 
-    overdue = overdue_tasks(organization=organization, today=today)
+    overdue = overdue_tasks(organization=organization, today=today, as_of=moment)
     totals = Project.objects.for_org(organization).aggregate(
         project_count=Count("id", distinct=True),
         active_project_count=Count("id", filter=Q(status=ProjectStatus.ACTIVE), distinct=True),
         task_count=Count("tasks", filter=Q(tasks__archived_at__isnull=True)),
         open_task_count=Count(
-            "tasks", filter=Q(tasks__archived_at__isnull=True) & ~Q(tasks__status=TaskStatus.DONE)
+            "tasks", filter=Q(tasks__archived_at__isnull=True) & _open_task(moment, "tasks__")
         ),
     )
+    check_ins = recent_check_ins(organization=organization)
+    activity = Activity.objects.for_org(organization).select_related("actor")
+    if moment is not None:
+        check_ins = check_ins.filter(checked_in_at__lte=moment)
+        activity = activity.filter(occurred_at__lte=moment)
     return Dashboard(
         cycle=cycle,
+        cycles=cycles,
         elapsed=elapsed,
+        as_of=as_of,
         pathways=pathways,
-        at_risk=attach_health(at_risk_shown, elapsed),
+        at_risk=at_risk_shown,
         at_risk_count=at_risk_shown[0].at_risk_total if at_risk_shown else 0,
-        recent_check_ins=list(recent_check_ins(organization=organization)[:RECENT_LIMIT]),
+        recent_check_ins=list(check_ins[:RECENT_LIMIT]),
+        activity=list(activity[:ACTIVITY_LIMIT]),
         overdue_tasks=list(overdue[:RECENT_LIMIT]),
         overdue_count=overdue.count(),
         totals=totals,
+    )
+
+
+def _cycle_on(cycles: list[Cycle], day: datetime.date) -> Cycle | None:
+    """`current_cycle`'s rule over an already loaded list (newest first)."""
+    return (
+        next((c for c in cycles if c.starts_on <= day <= c.ends_on), None)
+        or next((c for c in cycles if c.starts_on <= day), None)
+        or (cycles[-1] if cycles else None)
+    )
+
+
+def _objectives_with_health(
+    organization: Organization,
+    cycle: Cycle | None,
+    elapsed: float,
+    moment: datetime.datetime | None,
+) -> QuerySet[Objective]:
+    return (
+        Objective.objects.for_org(organization)
+        .filter(cycle=cycle)
+        .annotate(
+            progress=rollups.objective_progress(moment),
+            min_confidence=rollups.objective_min_confidence(moment),
+        )
+        .annotate(health=rollups.objective_health(elapsed))
+    )
+
+
+def _open_task(moment: datetime.datetime | None, via: str = "") -> Q:
+    """Tasks not done, now or at `moment` (`via`: the relation from another model, "tasks__").
+    A task done with no completion time recorded counts as done all along (no history)."""
+    not_done = ~Q(**{f"{via}status": TaskStatus.DONE})
+    if moment is None:
+        return not_done
+    return Q(**{f"{via}completed_at__gt": moment}) | (
+        Q(**{f"{via}completed_at__isnull": True}) & not_done
     )
 
 
@@ -277,6 +380,21 @@ def project_list(
     by_id = {project.pk: project for project in projects.filter(pk__in=page_of_ids.object_list)}
     page_of_ids.object_list = [by_id[pk] for pk in page_of_ids.object_list if pk in by_id]
     return page_of_ids
+
+
+OVERDUE_PER_PAGE = 50
+
+
+def overdue_task_list(
+    *, organization: Organization, as_of: datetime.date | None = None, page: str | int | None = 1
+) -> Page:
+    """Every task overdue today (or at the end of `as_of`), oldest due date first, a page at a
+    time; out-of-range page numbers give the nearest real page."""
+    today = as_of or timezone.localdate()
+    tasks = overdue_tasks(
+        organization=organization, today=today, as_of=end_of_day(as_of) if as_of else None
+    )
+    return Paginator(tasks, OVERDUE_PER_PAGE).get_page(page)
 
 
 def project_page(*, organization: Organization, project_id: int) -> Project:

@@ -29,6 +29,7 @@ urlpatterns = [
     path("projects/<int:project_id>/", views.project_detail, name="project_detail"),
     path("projects/<int:project_id>/edit/", views.project_edit, name="project_edit"),
     path("projects/<int:project_id>/tasks/new/", views.task_create, name="task_create"),
+    path("tasks/overdue/", views.overdue_task_list, name="overdue_task_list"),
     path("tasks/<int:task_id>/edit/", views.task_edit, name="task_edit"),
     path("tasks/<int:task_id>/status/", views.task_status, name="task_status"),
 ]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -10,9 +11,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from okrs import selectors, services
+from okrs import history, selectors, services
 from okrs.forms import (
     CheckInForm,
     CycleForm,
@@ -67,24 +69,62 @@ def _int_or_none(value: str | None) -> int | None:
 
 
 def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
-    """The dashboard. Open dashboards fetch it again in parts when something changes:
-    `?fragment=live` (the plan) and `?fragment=sync` (the last sync)."""
+    """The dashboard, for a cycle (`?cycle=ID`, default the current one) and now or as it stood
+    on a past day (`?as_of=YYYY-MM-DD`). Open dashboards fetch it again in parts when something
+    changes: `?fragment=live` (the plan) and `?fragment=sync` (the last sync)."""
     fragment = request.GET.get("fragment")
-    context: dict = {"live_stream": events.live_updates_enabled(request)}
+    as_of, as_of_problem = _past_date(request.GET.get("as_of"))
+    cycle_id = request.GET.get("cycle") or None
+    if cycle_id is not None and _int_or_none(cycle_id) is None:
+        raise Http404("No such cycle.")
+    view_query = {
+        key: value
+        for key, value in (("cycle", cycle_id), ("as_of", as_of and as_of.isoformat()))
+        if value
+    }
+    context: dict = {
+        # A past day does not change: no stream, no polling.
+        "live_stream": events.live_updates_enabled(request) and as_of is None,
+        "live_poll": as_of is None,
+        "as_of_problem": as_of_problem,
+        "view_query": urlencode(view_query),
+    }
     if fragment != "live":
         context["last_run"] = sync_selectors.latest_run(organization=request.org)
     if fragment == "sync":
         return render(request, "okrs/home.html#sync", context)
-    context["dashboard"] = selectors.dashboard(organization=request.org)
+    context["dashboard"] = _found(
+        lambda: selectors.dashboard(
+            organization=request.org, cycle_id=_int_or_none(cycle_id), as_of=as_of
+        )
+    )
     if fragment == "live":
         return render(request, "okrs/home.html#live", context)
     return render(request, "okrs/home.html", context)
+
+
+def _past_date(value: str | None) -> tuple[datetime.date | None, str]:
+    """A day to show the dashboard as of: (the day, "") or (None, why it was refused)."""
+    if not value:
+        return None, ""
+    try:
+        day = datetime.date.fromisoformat(value)
+    except ValueError:
+        return None, f"“{value[:40]}” is not a date (use YYYY-MM-DD); showing today instead."
+    today = timezone.localdate()
+    if day > today:
+        return None, f"{day:%-d %b %Y} has not happened yet; showing today instead."
+    return (day, "") if day < today else (None, "")  # today is the live dashboard
 
 
 def pathway_detail(request: HttpRequest, org_slug: str, pathway_id: int) -> HttpResponse:
     context = _found(
         lambda: selectors.pathway_page(organization=request.org, pathway_id=pathway_id)
     )
+    context["progress_chart"] = history.pathway_progress_chart(
+        organization=request.org, pathway=context["pathway"], cycle=context["cycle"]
+    )
+    sync_selectors.attach_sources(organization=request.org, records=[context["pathway"]])
     return render(request, "okrs/pathway_detail.html", context)
 
 
@@ -98,7 +138,17 @@ def _objective_context(request: HttpRequest, objective_id: int, **extra) -> dict
         key_result.check_in_form = forms_by_kr.get(key_result.pk) or CheckInForm(
             key_result=key_result, initial={"confidence": key_result.confidence}
         )
-    return {"objective": objective, "can_check_in": can_check_in, **extra}
+    sync_selectors.attach_sources(
+        organization=request.org, records=[objective, *objective.live_key_results]
+    )
+    # Also answered after a check-in, where the chart is swapped in out of band.
+    progress_chart = history.objective_progress_chart(organization=request.org, objective=objective)
+    return {
+        "objective": objective,
+        "can_check_in": can_check_in,
+        "progress_chart": progress_chart,
+        **extra,
+    }
 
 
 def objective_detail(request: HttpRequest, org_slug: str, objective_id: int) -> HttpResponse:
@@ -167,8 +217,11 @@ def _project_context(request: HttpRequest, project_id: int) -> dict:
     project = _found(
         lambda: selectors.project_page(organization=request.org, project_id=project_id)
     )
+    sync_selectors.attach_sources(organization=request.org, records=[project, *project.live_tasks])
     return {
         "project": project,
+        # Also answered after a task moves, where the chart is swapped in out of band.
+        "burnup_chart": history.project_burnup_chart(organization=request.org, project=project),
         "today": timezone.localdate(),
         "task_statuses": TaskStatus.choices,
         "can_move_tasks": request.membership.allows(Role.MEMBER),
@@ -185,7 +238,9 @@ def task_status(request: HttpRequest, org_slug: str, task_id: int) -> HttpRespon
     task = _org_get(request, Task, task_id)
     form = TaskStatusForm(request.POST)
     if form.is_valid():
-        services.task_set_status(task=task, status=TaskStatus(form.cleaned_data["status"]))
+        services.task_set_status(
+            task=task, status=TaskStatus(form.cleaned_data["status"]), actor=request.user
+        )
     elif not request.htmx:
         messages.error(request, "Choose one of the listed statuses.")
     if not request.htmx:
@@ -211,7 +266,9 @@ def cycle_create(request: HttpRequest, org_slug: str) -> HttpResponse:
     return form_page(
         request,
         form=CycleForm(request.POST or None, organization=request.org),
-        save=lambda form: org_services.record_save(record=form.save(commit=False)),
+        save=lambda form: org_services.record_save(
+            record=form.save(commit=False), actor=request.user
+        ),
         success_url=lambda saved: home,
         title="New cycle",
         cancel_url=home,
@@ -227,7 +284,9 @@ def pathway_edit(
     return form_page(
         request,
         form=PathwayForm(request.POST or None, instance=pathway, organization=request.org),
-        save=lambda form: org_services.record_save(record=form.save(commit=False)),
+        save=lambda form: org_services.record_save(
+            record=form.save(commit=False), actor=request.user
+        ),
         success_url=lambda saved: _org_url(request, "pathway_detail", pathway_id=saved.pk),
         title=f"Edit {pathway}" if pathway else "New pathway",
         cancel_url=_org_url(request, "pathway_detail", pathway_id=pathway.pk)
@@ -253,7 +312,9 @@ def objective_edit(
         form=ObjectiveForm(
             request.POST or None, instance=objective, initial=initial, organization=request.org
         ),
-        save=lambda form: org_services.record_save(record=form.save(commit=False)),
+        save=lambda form: org_services.record_save(
+            record=form.save(commit=False), actor=request.user
+        ),
         success_url=lambda saved: _org_url(request, "objective_detail", objective_id=saved.pk),
         title=f"Edit {objective}" if objective else "New objective",
         cancel_url=_org_url(request, "objective_detail", objective_id=objective.pk)
@@ -287,7 +348,9 @@ def _key_result_form_page(request: HttpRequest, key_result: KeyResult):
     return form_page(
         request,
         form=KeyResultForm(request.POST or None, instance=key_result, organization=request.org),
-        save=lambda form: org_services.record_save(record=form.save(commit=False)),
+        save=lambda form: org_services.record_save(
+            record=form.save(commit=False), actor=request.user
+        ),
         success_url=lambda saved: objective_url,
         title=f"Edit {key_result}"
         if key_result.pk
@@ -305,7 +368,9 @@ def project_edit(
 
     def save(form: ProjectForm) -> Project:
         return services.project_save(
-            project=form.save(commit=False), objectives=list(form.cleaned_data["objectives"])
+            project=form.save(commit=False),
+            objectives=list(form.cleaned_data["objectives"]),
+            actor=request.user,
         )
 
     return form_page(
@@ -342,9 +407,25 @@ def _task_form_page(request: HttpRequest, task: Task) -> HttpResponse:
     return form_page(
         request,
         form=TaskForm(request.POST or None, instance=task, organization=request.org),
-        save=lambda form: services.task_save(task=form.save(commit=False)),
+        save=lambda form: services.task_save(task=form.save(commit=False), actor=request.user),
         success_url=lambda saved: project_url,
         title=f"Edit {task}" if task.pk else "New task",
         cancel_url=project_url,
         saved_message="Task saved.",
     )
+
+
+def overdue_task_list(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """The tasks behind the dashboard's overdue count (`?as_of=` as on the dashboard)."""
+    as_of, as_of_problem = _past_date(request.GET.get("as_of"))
+    context = {
+        "page": selectors.overdue_task_list(
+            organization=request.org, as_of=as_of, page=request.GET.get("page")
+        ),
+        "as_of": as_of,
+        "as_of_problem": as_of_problem,
+        "today": as_of or timezone.localdate(),
+    }
+    if request.htmx and request.htmx.target == "overdue-results":
+        return render(request, "okrs/overdue_tasks.html#overdue-results", context)
+    return render(request, "okrs/overdue_tasks.html", context)

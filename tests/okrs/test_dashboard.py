@@ -1,0 +1,240 @@
+"""The dashboard's cycle, "as of" day, trends, health counts and activity feed."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from okrs import progress, rollups, selectors, services
+from okrs.models import KeyResult, TaskStatus
+from orgs import services as org_services
+from orgs.models import Activity, Membership, Role
+from tests.factories import (
+    CheckInFactory,
+    CycleFactory,
+    KeyResultFactory,
+    ObjectiveFactory,
+    PathwayFactory,
+    ProjectFactory,
+    TaskFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+DAY = datetime.timedelta(days=1)
+
+
+def days_ago(days: int) -> datetime.datetime:
+    return timezone.now() - days * DAY
+
+
+@pytest.fixture
+def plan(org):
+    """One pathway, one objective in a cycle that is half gone, one key result 0 -> 100 with
+    check-ins 20 days ago (20) and 3 days ago (60)."""
+    today = timezone.localdate()
+    cycle = CycleFactory(
+        organization=org, starts_on=today - 45 * DAY, ends_on=today + 45 * DAY, name="Q now"
+    )
+    pathway = PathwayFactory(organization=org, name="Access")
+    objective = ObjectiveFactory(organization=org, pathway=pathway, cycle=cycle, title="Wait less")
+    kr = KeyResultFactory(
+        organization=org, objective=objective, start_value=0, target_value=100, current_value=60
+    )
+    CheckInFactory(organization=org, key_result=kr, value=20, checked_in_at=days_ago(20))
+    CheckInFactory(organization=org, key_result=kr, value=60, checked_in_at=days_ago(3))
+    return {"cycle": cycle, "pathway": pathway, "objective": objective, "kr": kr}
+
+
+def value_as_of(kr: KeyResult, moment: datetime.datetime) -> float:
+    return (
+        KeyResult.objects.filter(pk=kr.pk)
+        .annotate(value_then=rollups.key_result_value(moment))
+        .get()
+        .value_then
+    )
+
+
+def test_a_key_result_as_of_a_day_is_its_latest_check_in_by_then(org, plan):
+    kr = plan["kr"]
+    assert value_as_of(kr, days_ago(1)) == 60
+    assert value_as_of(kr, days_ago(10)) == 20
+    assert value_as_of(kr, days_ago(30)) == 0  # before its first check-in: its start
+    # Archived (deleted in Airtable) check-ins are not history.
+    kr.check_ins.filter(value=60).update(archived_at=timezone.now())
+    assert value_as_of(kr, days_ago(1)) == 20
+    # No check-ins at all: its current value, there being no history to go on.
+    lone = KeyResultFactory(organization=org, objective=plan["objective"], current_value=7)
+    assert value_as_of(lone, days_ago(30)) == 7
+
+
+def test_pathway_card_shows_the_trend_since_last_week(org, plan):
+    dashboard = selectors.dashboard(organization=org)
+    [pathway] = dashboard.pathways
+    assert pathway.progress == pytest.approx(0.6)
+    assert pathway.progress_week_before == pytest.approx(0.2)
+    assert pathway.trend == pytest.approx(0.4)
+
+
+def test_pathway_card_counts_objectives_by_health(org, plan):
+    cycle, pathway = plan["cycle"], plan["pathway"]  # half the cycle gone
+    for title, current, confidence in [
+        ("behind", 30, 7),  # 20 points behind: at risk
+        ("far behind", 5, 7),  # off track
+        ("unsure", 60, 2),  # on pace but confidence 2: off track
+        ("no key results", None, None),
+    ]:
+        objective = ObjectiveFactory(organization=org, pathway=pathway, cycle=cycle, title=title)
+        if current is not None:
+            KeyResultFactory(
+                organization=org, objective=objective, current_value=current, confidence=confidence
+            )
+    # Another (earlier) cycle's objective is not counted.
+    today = timezone.localdate()
+    earlier = CycleFactory(organization=org, starts_on=today - 200 * DAY, ends_on=today - 110 * DAY)
+    ObjectiveFactory(organization=org, pathway=pathway, cycle=earlier)
+
+    dashboard = selectors.dashboard(organization=org)
+    [card] = dashboard.pathways
+    assert card.health_counts == {
+        progress.Health.ON_TRACK: 1,  # "Wait less" at 60%
+        progress.Health.AT_RISK: 1,
+        progress.Health.OFF_TRACK: 2,
+        progress.Health.UNKNOWN: 1,
+    }
+    expected_at_risk = {"behind", "far behind", "unsure"}
+    assert {o.title for o in dashboard.at_risk} == expected_at_risk
+
+
+def test_as_of_a_past_day_rebuilds_progress_and_tasks(org, plan):
+    project = ProjectFactory(organization=org, pathway=plan["pathway"])
+    due = timezone.localdate() - 15 * DAY
+    TaskFactory(
+        organization=org,
+        project=project,
+        title="Done last week",
+        status=TaskStatus.DONE,
+        completed_at=days_ago(7),
+        due_on=due,
+    )
+    TaskFactory(organization=org, project=project, title="Still open", due_on=due)
+
+    now = selectors.dashboard(organization=org)
+    assert now.overdue_count == 1 and now.totals["open_task_count"] == 1
+
+    then = selectors.dashboard(organization=org, as_of=timezone.localdate() - 10 * DAY)
+    assert then.pathways[0].progress == pytest.approx(0.2)
+    assert then.pathways[0].trend == 0  # the week before that saw no check-in
+    assert then.overdue_count == 2  # both were overdue and open ten days ago
+    assert then.totals["open_task_count"] == 2
+    assert then.elapsed < now.elapsed
+
+
+def test_dashboard_page_for_a_past_day_and_a_chosen_cycle(owner_client, org, plan):
+    client, url = owner_client, reverse("org_home", args=[org.slug])
+    today = timezone.localdate()
+    earlier = CycleFactory(
+        organization=org, name="Q before", starts_on=today - 200 * DAY, ends_on=today - 110 * DAY
+    )
+    past = (timezone.localdate() - 10 * DAY).isoformat()
+
+    page = client.get(url, {"as_of": past}).content.decode()
+    assert "as it stood at the end of" in page and "live updates are off" in page
+    assert "every 20s" not in page and "sse-connect" not in page  # a past day does not change
+    assert "20%" in page
+
+    page = client.get(url, {"cycle": earlier.pk}).content.decode()
+    assert f'<option value="{earlier.pk}" selected>Q before</option>' in page
+    assert "No pathways yet." not in page and "Wait less" not in page  # not in that cycle
+
+
+def test_dashboard_refuses_bad_view_parameters_clearly(owner_client, org, other_org, plan):
+    client, url = owner_client, reverse("org_home", args=[org.slug])
+    page = client.get(url, {"as_of": "last tuesday"}).content.decode()
+    assert "“last tuesday” is not a date (use YYYY-MM-DD); showing today instead." in page
+    future = (timezone.localdate() + 3 * DAY).isoformat()
+    assert "has not happened yet" in client.get(url, {"as_of": future}).content.decode()
+    # Another organization's cycle is not found here, nor is garbage.
+    assert client.get(url, {"cycle": CycleFactory(organization=other_org).pk}).status_code == 404
+    assert client.get(url, {"cycle": "x"}).status_code == 404
+
+
+def test_activity_feed_says_who_changed_what_and_links_to_it(client, org, plan):
+    admin, member = UserFactory(username="ada"), UserFactory(username="max")
+    Membership.objects.create(user=admin, organization=org, role=Role.ADMIN)
+    Membership.objects.create(user=member, organization=org, role=Role.MEMBER)
+    kr, objective = plan["kr"], plan["objective"]
+    task = TaskFactory(organization=org, project=ProjectFactory(organization=org), title="Hire")
+
+    services.check_in_create(key_result=kr, value=75, confidence=6, author=member)
+    services.task_set_status(task=task, status=TaskStatus.DONE, actor=member)
+    objective.title = "Wait much less"
+    org_services.record_save(record=objective, actor=admin)
+    person = org_services.person_save(
+        person=org_services.Person(organization=org, name="Lee"), actor=admin
+    )
+
+    entries = list(Activity.objects.for_org(org))
+    assert [(e.actor.username, e.verb, e.subject, e.detail) for e in entries] == [
+        ("ada", "added", "Lee", ""),
+        ("ada", "edited", "Wait much less", ""),
+        ("max", "moved", "Hire", "to Done"),
+        ("max", "checked in on", kr.title, "75"),
+    ]
+    client.force_login(member)
+    page = client.get(reverse("org_home", args=[org.slug])).content.decode()
+    objective_url = reverse("objective_detail", args=[org.slug, objective.pk])
+    assert f'<a href="{objective_url}#kr-{kr.pk}">{kr.title}</a>' in page
+    project_url = reverse("project_detail", args=[org.slug, task.project_id])
+    assert f'<a href="{project_url}#task-{task.pk}">Hire</a>' in page
+    # The person page is for admins: members see the entry without a link.
+    assert reverse("person_edit", args=[org.slug, person.pk]) not in page
+    client.force_login(admin)
+    page = client.get(reverse("org_home", args=[org.slug])).content.decode()
+    assert reverse("person_edit", args=[org.slug, person.pk]) in page
+
+
+def test_activity_of_another_organization_never_shows(owner_client, org, other_org):
+    stranger_objective = ObjectiveFactory(organization=other_org, title="Their secret plan")
+    org_services.record_save(record=stranger_objective, actor=None)
+    page = owner_client.get(reverse("org_home", args=[org.slug])).content.decode()
+    assert "Their secret plan" not in page and "No activity yet." in page
+
+
+def test_a_rolled_back_change_leaves_no_activity(org, plan):
+    task = TaskFactory(organization=org, project=ProjectFactory(organization=org))
+    with pytest.raises(Exception):  # noqa: B017 - whatever fails, nothing is kept
+        services.task_set_status(task=task, status="not a status", actor=None)
+    assert not Activity.objects.for_org(org).exists()
+
+
+def test_the_overdue_count_leads_to_those_tasks(owner_client, org, other_org, plan):
+    due = timezone.localdate() - 5 * DAY
+    project = ProjectFactory(organization=org, name="Clinics")
+    late = [
+        TaskFactory(organization=org, project=project, title=f"Late {i}", due_on=due)
+        for i in range(3)
+    ]
+    TaskFactory(organization=org, project=project, title="In time", due_on=due + 30 * DAY)
+    TaskFactory(
+        organization=org, project=project, title="Done late", due_on=due, status=TaskStatus.DONE
+    )
+    TaskFactory(organization=other_org, title="Their late task", due_on=due)
+
+    dashboard_url = reverse("org_home", args=[org.slug])
+    overdue_url = reverse("overdue_task_list", args=[org.slug])
+    assert f'href="{overdue_url}">3</a>' in owner_client.get(dashboard_url).content.decode()
+
+    page = owner_client.get(overdue_url, {"page": "garbage"}).content.decode()
+    assert "3 tasks overdue" in page
+    for task in late:
+        assert f"#task-{task.pk}" in page
+    assert "In time" not in page and "Done late" not in page and "Their late task" not in page
+
+    # As of a day before they fell due, none was late.
+    before = (due - 2 * DAY).isoformat()
+    assert "0 tasks overdue" in owner_client.get(overdue_url, {"as_of": before}).content.decode()
