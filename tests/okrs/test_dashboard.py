@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from okrs import progress, rollups, selectors, services
+from okrs.history import KeyResultHistory
 from okrs.models import KeyResult, TaskStatus
 from orgs import services as org_services
 from orgs.models import Activity, Membership, Role
@@ -238,3 +239,30 @@ def test_the_overdue_count_leads_to_those_tasks(owner_client, org, other_org, pl
     # As of a day before they fell due, none was late.
     before = (due - 2 * DAY).isoformat()
     assert "0 tasks overdue" in owner_client.get(overdue_url, {"as_of": before}).content.decode()
+
+
+def test_sql_and_python_history_agree_on_every_key_results_value(org, plan):
+    """`rollups.key_result_value(as_of)` (the dashboard) and `history.KeyResultHistory` (the
+    charts) state one rule twice; they must give the same value at every moment."""
+    kr = plan["kr"]
+    CheckInFactory(organization=org, key_result=kr, value=45, checked_in_at=days_ago(10))
+    CheckInFactory(
+        organization=org,
+        key_result=kr,
+        value=99,
+        checked_in_at=days_ago(5),
+        archived_at=days_ago(1),
+    )
+    lone = KeyResultFactory(organization=org, objective=plan["objective"], current_value=7)
+    for key_result in (kr, lone):
+        live = key_result.check_ins.filter(archived_at__isnull=True).order_by("checked_in_at")
+        python = KeyResultHistory(
+            start_value=key_result.start_value,
+            current_value=key_result.current_value,
+            target_value=key_result.target_value,
+            weight=key_result.weight,
+            check_ins=[(c.checked_in_at, c.value) for c in live],
+        )
+        for days in (30, 20, 15, 10, 7, 5, 3, 1, 0):
+            moment = days_ago(days)
+            assert value_as_of(key_result, moment) == python.value_at(moment), (key_result, days)
