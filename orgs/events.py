@@ -13,8 +13,11 @@ the same fragments instead.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-import time
+import weakref
+from collections import defaultdict
 from collections.abc import AsyncIterator
 
 import redis
@@ -33,6 +36,8 @@ SYNC = "sync"
 KINDS = (PLAN, SYNC)
 KEEPALIVE_SECONDS = 15.0  # a comment line this often keeps proxies from closing an idle stream
 RECONNECT_MS = 2000  # how soon a browser reconnects a dropped stream
+QUEUE_SIZE = 16  # events waiting for one slow page; more are dropped (a page refetches anyway)
+_CHANNEL_PREFIX = "missionos:org-events:"
 
 
 def live_updates_enabled(request: HttpRequest) -> bool:
@@ -43,7 +48,7 @@ def live_updates_enabled(request: HttpRequest) -> bool:
 
 
 def _channel(organization_id: int) -> str:
-    return f"missionos:org-events:{organization_id}"
+    return f"{_CHANNEL_PREFIX}{organization_id}"
 
 
 def publish(organization_id: int, kind: str) -> None:
@@ -65,39 +70,97 @@ def _send(organization_id: int, kind: str) -> None:
         logger.warning("could not publish a %s event for organization %s", kind, organization_id)
 
 
-def _kind(message: dict | None) -> str | None:
-    if not message or message.get("type") != "message":
-        return None
-    data = message.get("data")
-    kind = data.decode() if isinstance(data, bytes) else None
-    return kind if kind in KINDS else None
-
-
 def _frame(kind: str) -> str:
     return f"event: {kind}\ndata: {kind}\n\n"
 
 
+class _Hub:
+    """One Redis subscription per process (per event loop), fanned out to every stream open in
+    it: a thousand dashboards cost one Redis connection, and an event is read once."""
+
+    def __init__(self) -> None:
+        self.listeners: dict[int, set[asyncio.Queue]] = defaultdict(set)
+        self.reader: asyncio.Task | None = None
+        self.ready: asyncio.Event | None = None
+
+    async def join(self, organization_id: int) -> asyncio.Queue:
+        queue: asyncio.Queue = asyncio.Queue(maxsize=QUEUE_SIZE)
+        self.listeners[organization_id].add(queue)
+        if self.reader is None or self.reader.done():
+            self.ready = asyncio.Event()
+            self.reader = asyncio.create_task(self._read(self.ready))
+        await self.ready.wait()  # subscribed before the page is told it is live
+        return queue
+
+    def leave(self, organization_id: int, queue: asyncio.Queue) -> None:
+        streams = self.listeners.get(organization_id)
+        if streams is not None:
+            streams.discard(queue)
+            if not streams:
+                del self.listeners[organization_id]
+        if not self.listeners and self.reader is not None:
+            self.reader.cancel()  # nobody listening: let the subscription go
+            self.reader = None
+
+    async def _read(self, ready: asyncio.Event) -> None:
+        client = redis.asyncio.Redis.from_url(settings.REDIS_URL)
+        pubsub = client.pubsub()
+        try:
+            await pubsub.psubscribe(_CHANNEL_PREFIX + "*")
+            ready.set()
+            async for message in pubsub.listen():
+                if message.get("type") != "pmessage":
+                    continue
+                kind = _decode(message.get("data"))
+                organization_id = _decode(message.get("channel")).removeprefix(_CHANNEL_PREFIX)
+                if kind not in KINDS or not organization_id.isdigit():
+                    continue
+                for queue in list(self.listeners.get(int(organization_id), ())):
+                    with contextlib.suppress(asyncio.QueueFull):
+                        queue.put_nowait(kind)
+        except (redis.RedisError, OSError):
+            logger.warning("lost the Redis subscription for live events", exc_info=True)
+        finally:
+            ready.set()
+            # Streams end, and browsers reconnect (and re-render) once Redis is back.
+            for streams in self.listeners.values():
+                for queue in streams:
+                    with contextlib.suppress(asyncio.QueueFull):
+                        queue.put_nowait(None)
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+                await client.aclose()
+
+
+def _decode(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value or "")
+
+
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Hub] = weakref.WeakKeyDictionary()
+
+
+def _hub() -> _Hub:
+    loop = asyncio.get_running_loop()
+    if loop not in _hubs:
+        _hubs[loop] = _Hub()
+    return _hubs[loop]
+
+
 async def stream(organization_id: int) -> AsyncIterator[str]:
-    """The organization's events as server-sent events, until the browser goes away."""
-    client = redis.asyncio.Redis.from_url(settings.REDIS_URL)
-    pubsub = client.pubsub()
+    """The organization's events as server-sent events, until the browser goes away (or the
+    Redis subscription is lost: the browser then reconnects by itself)."""
+    hub = _hub()
+    queue = await hub.join(organization_id)
     try:
-        await pubsub.subscribe(_channel(organization_id))
         yield f"retry: {RECONNECT_MS}\n\n"
-        quiet_since = time.monotonic()
         while True:
-            # None also comes back early (for an ignored subscribe confirmation), so the
-            # keepalive goes by the clock, not by each empty answer.
-            message = await pubsub.get_message(
-                ignore_subscribe_messages=True, timeout=KEEPALIVE_SECONDS
-            )
-            kind = _kind(message)
-            if kind is not None:
-                yield _frame(kind)
-                quiet_since = time.monotonic()
-            elif time.monotonic() - quiet_since >= KEEPALIVE_SECONDS:
+            try:
+                kind = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+            except TimeoutError:
                 yield ": keepalive\n\n"
-                quiet_since = time.monotonic()
-    finally:  # also when the browser leaves: Django cancels the stream
-        await pubsub.aclose()
-        await client.aclose()
+                continue
+            if kind is None:
+                return
+            yield _frame(kind)
+    finally:  # also when the browser leaves and the stream is cancelled
+        hub.leave(organization_id, queue)

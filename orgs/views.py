@@ -1,16 +1,14 @@
 from __future__ import annotations
 
-from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import connections
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from orgs import events, selectors, services
+from orgs import selectors, services
 from orgs.forms import MemberAddForm, MemberRoleForm, PersonForm
 from orgs.models import Membership, Person, Role
 from orgs.pages import form_page
@@ -109,20 +107,10 @@ def member_remove(request: HttpRequest, org_slug: str, membership_id: int) -> Ht
     return redirect("member_list", org_slug=org_slug)
 
 
-async def org_events(request: HttpRequest, org_slug: str) -> HttpResponse:
-    """The organization's live events (server-sent). Membership was checked by the middleware
-    like every organization URL: a stranger gets 404. Async, so an open stream holds no
-    thread. Without Redis, or under WSGI, there is no stream (204): pages rendered then poll
-    instead and never connect."""
-    if not events.live_updates_enabled(request):
-        return HttpResponse(status=204)
-    # The stream never touches the database, but Django would keep the connection the
-    # middleware opened (the membership check) until the response ends: hours, one per open
-    # dashboard, enough to exhaust Postgres's connections. Hand it back now.
-    await sync_to_async(connections.close_all)()
-    response = StreamingHttpResponse(
-        events.stream(request.org.pk), content_type="text/event-stream"
-    )
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"  # nginx and friends: pass each event on at once
-    return response
+def org_events(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """The organization's live events. Under ASGI the stream is answered by `orgs.live` before
+    Django sees the request (so an open stream holds no thread); a request that reaches this
+    view came through WSGI (runserver, the test client), where an endless response would pin a
+    worker for good: no stream (204), and pages poll instead. Membership was checked by the
+    middleware like every organization URL: a stranger gets 404."""
+    return HttpResponse(status=204)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
 import redis
-from asgiref.sync import sync_to_async
-from django.db import connections, transaction
-from django.test import AsyncClient
+from django.db import transaction
 from django.urls import reverse
 
 from okrs import services
@@ -107,28 +106,132 @@ def test_under_wsgi_there_is_no_stream_and_the_dashboard_polls(client, settings,
     assert "sse-connect" not in page and 'hx-trigger="every 20s"' in page
 
 
+class AsgiStream:
+    """One GET to the real ASGI application (missionos.asgi), in process: what it sends."""
+
+    def __init__(self, path: str, cookie: str = "") -> None:
+        self.path, self.cookie = path, cookie
+        self.sent: asyncio.Queue = asyncio.Queue()
+        self.gone = asyncio.Event()
+
+    async def open(self) -> dict:
+        from missionos.asgi import application
+
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": self.path,
+            "raw_path": self.path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", b"testserver"), (b"cookie", self.cookie.encode())],
+            "client": ("127.0.0.1", 50000),
+            "server": ("testserver", 80),
+        }
+
+        async def receive() -> dict:
+            await self.gone.wait()
+            return {"type": "http.disconnect"}
+
+        self.task = asyncio.ensure_future(application(scope, receive, self.sent.put))
+        return await self.next()
+
+    async def next(self) -> dict:
+        return await asyncio.wait_for(self.sent.get(), 5)
+
+    async def close(self) -> None:
+        self.gone.set()
+        await asyncio.wait_for(self.task, 5)
+
+
+def session_cookie(client, user) -> str:
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}"
+
+
+def run_async(coroutine):
+    # A thread of its own: browser tests leave Playwright's event loop in this one.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result(timeout=60)
+
+
 @needs_redis
 @pytest.mark.django_db(transaction=True)
-def test_a_member_hears_the_organizations_events_on_the_stream(settings, org, other_org, owner):
+def test_a_member_hears_the_organizations_events_on_the_stream(
+    client, settings, org, other_org, owner
+):
     settings.REDIS_URL = os.environ["REDIS_URL"]
+    cookie = session_cookie(client, owner)
 
-    async def listen() -> list[bytes]:
-        client = AsyncClient()
-        await client.aforce_login(owner)
-        response = await client.get(events_url(org))
-        assert response.status_code == 200
-        assert response["Content-Type"] == "text/event-stream"
-        chunks = aiter(response.streaming_content)
-        received = [await asyncio.wait_for(anext(chunks), 5)]  # subscribed: the retry hint
+    async def listen() -> list[dict]:
+        stream = AsgiStream(events_url(org), cookie)
+        start = await stream.open()
+        first = await stream.next()  # subscribed: the retry hint
         # Another organization's event never reaches this stream; its own does.
         await asyncio.to_thread(events._send, other_org.pk, events.PLAN)
         await asyncio.to_thread(events._send, org.pk, events.SYNC)
-        received.append(await asyncio.wait_for(anext(chunks), 5))
-        await sync_to_async(connections.close_all)()  # the executor thread's own connection
-        return received
+        second = await stream.next()
+        await stream.close()
+        return [start, first, second]
 
-    # A thread of its own: browser tests leave Playwright's event loop in this one.
-    with ThreadPoolExecutor(1) as pool:
-        first, second = pool.submit(asyncio.run, listen()).result(timeout=30)
-    assert first.startswith(b"retry: ")
-    assert second == b"event: sync\ndata: sync\n\n"
+    start, first, second = run_async(listen())
+    assert start["status"] == 200
+    assert (b"content-type", b"text/event-stream") in start["headers"]
+    assert first["body"].startswith(b"retry: ")
+    assert second["body"] == b"event: sync\ndata: sync\n\n"
+
+
+@needs_redis
+@pytest.mark.django_db(transaction=True)
+def test_the_asgi_stream_refuses_strangers_and_visitors(
+    client, settings, org, other_org, member_of
+):
+    settings.REDIS_URL = os.environ["REDIS_URL"]
+    stranger_cookie = session_cookie(client, member_of(other_org))
+
+    async def ask(cookie: str) -> dict:
+        stream = AsgiStream(events_url(org), cookie)
+        start = await stream.open()
+        await stream.close()
+        return start
+
+    assert run_async(ask(stranger_cookie))["status"] == 404
+    anonymous = run_async(ask(""))
+    assert anonymous["status"] == 302
+    assert (b"location", f"/login/?next={events_url(org)}".encode()) in [
+        (name.lower(), value) for name, value in anonymous["headers"]
+    ]
+
+
+@needs_redis
+@pytest.mark.django_db(transaction=True)
+def test_open_streams_hold_no_thread_each_and_share_one_subscription(client, settings, org, owner):
+    """Found by the load benchmark: under Django's middleware every open stream kept an idle
+    thread (4,005 threads at 4,000 streams) and a Redis connection of its own."""
+    settings.REDIS_URL = os.environ["REDIS_URL"]
+    cookie = session_cookie(client, owner)
+    redis_client = redis.Redis.from_url(settings.REDIS_URL)
+
+    async def open_many(count: int) -> tuple[int, int, int, int]:
+        threads_before = threading.active_count()
+        redis_before = len(redis_client.client_list())
+        streams = [AsgiStream(events_url(org), cookie) for _ in range(count)]
+        for stream in streams:
+            assert (await stream.open())["status"] == 200
+            await stream.next()  # the retry hint: subscribed
+        threads_open = threading.active_count()
+        redis_open = len(redis_client.client_list())
+        await asyncio.to_thread(events._send, org.pk, events.PLAN)
+        heard = [await stream.next() for stream in streams]
+        assert all(m["body"] == b"event: plan\ndata: plan\n\n" for m in heard)
+        for stream in streams:
+            await stream.close()
+        return threads_before, threads_open, redis_before, redis_open
+
+    threads_before, threads_open, redis_before, redis_open = run_async(open_many(40))
+    # The shared pool that ran the membership checks may have grown by a few; not one per stream.
+    assert threads_open - threads_before <= 8
+    assert redis_open - redis_before <= 2  # one subscription (plus at most a pool connection)

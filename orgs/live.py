@@ -1,0 +1,114 @@
+"""The event stream, served straight from the ASGI server (see missionos/asgi.py).
+
+Django serves an async view through its middleware, and any synchronous step there (session,
+user, membership) gives the request a thread of its own that lives until the response ends:
+for an event stream, hours, one thread per open dashboard. So `/o/<slug>/events/` is answered
+here: the same checks as every organization URL (session login, then membership by slug through
+`orgs.selectors.membership_for_slug`; a stranger gets 404, anonymous a login redirect) run once
+in a shared worker thread, which hands its database connection back, and then the stream holds
+nothing but a queue on the process's one Redis subscription (`orgs.events`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+from importlib import import_module
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib.auth import get_user
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import DisallowedHost
+from django.core.handlers.asgi import ASGIRequest
+from django.db import connections
+from django.http import (
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotFound,
+    HttpResponsePermanentRedirect,
+)
+from django.urls import Resolver404, resolve
+
+from orgs import events
+from orgs.selectors import membership_for_slug
+
+STREAM_HEADERS = [
+    (b"content-type", b"text/event-stream"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),  # nginx and friends: pass each event on at once
+    (b"x-content-type-options", b"nosniff"),
+]
+
+
+def events_slug(scope: dict) -> str | None:
+    """The organization slug when the request is for an event stream, else None."""
+    if scope["type"] != "http" or scope.get("method") != "GET":
+        return None
+    try:
+        match = resolve(scope["path"])
+    except Resolver404:
+        return None
+    return match.kwargs.get("org_slug") if match.url_name == "org_events" else None
+
+
+def authorize(request: ASGIRequest, slug: str) -> int | HttpResponse:
+    """The organization id the stream is for, or the answer to send instead."""
+    try:
+        request.get_host()  # ALLOWED_HOSTS, as Django checks it
+        if settings.SECURE_SSL_REDIRECT and not request.is_secure():
+            return HttpResponsePermanentRedirect(
+                request.build_absolute_uri().replace("http", "https", 1)
+            )
+        if not settings.REDIS_URL:
+            return HttpResponse(status=204)  # no events to hear: the page polls instead
+        engine = import_module(settings.SESSION_ENGINE)
+        request.session = engine.SessionStore(request.COOKIES.get(settings.SESSION_COOKIE_NAME))
+        user = get_user(request)
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        membership = membership_for_slug(user=user, slug=slug)
+        if membership is None:
+            return HttpResponseNotFound("No such organization.")
+        return membership.organization_id
+    except DisallowedHost:
+        return HttpResponseBadRequest()
+    finally:
+        connections.close_all()  # this worker thread is shared: keep no connection
+
+
+async def stream_app(scope: dict, receive, send, slug: str) -> None:
+    request = ASGIRequest(scope, io.BytesIO())
+    outcome = await sync_to_async(authorize, thread_sensitive=False)(request, slug)
+    if isinstance(outcome, HttpResponse):
+        await _send_response(send, outcome)
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS})
+
+    async def pump() -> None:
+        async for chunk in events.stream(outcome):
+            await send({"type": "http.response.body", "body": chunk.encode(), "more_body": True})
+
+    async def until_disconnect() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    pumping = asyncio.ensure_future(pump())
+    watching = asyncio.ensure_future(until_disconnect())
+    try:
+        done, _ = await asyncio.wait({pumping, watching}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (pumping, watching):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+    if pumping in done:  # the stream ended (Redis went away): close it, the browser reconnects
+        with contextlib.suppress(Exception):
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def _send_response(send, response: HttpResponse) -> None:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.items()]
+    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+    await send({"type": "http.response.body", "body": response.content})
