@@ -1,4 +1,4 @@
-"""Pages outside any one organization: landing, login, logout."""
+"""Pages outside any one organization: landing, login, logout, and the health check."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
@@ -13,4 +13,5 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz/", views.health, name="health"),
 ]

@@ -114,3 +114,8 @@ def org_events(request: HttpRequest, org_slug: str) -> HttpResponse:
     worker for good: no stream (204), and pages poll instead. Membership was checked by the
     middleware like every organization URL: a stranger gets 404."""
     return HttpResponse(status=204)
+
+
+def health(request: HttpRequest) -> HttpResponse:
+    """Liveness for load balancers and benchmarks: no database, no session, no template."""
+    return HttpResponse("ok", content_type="text/plain")

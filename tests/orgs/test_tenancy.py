@@ -28,7 +28,7 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 # Pages outside any organization. Anything org-owned must live under /o/<org_slug>/.
-ORGANIZATION_FREE_PAGES = {"home", "login", "logout", "my_work"}
+ORGANIZATION_FREE_PAGES = {"home", "login", "logout", "my_work", "health"}
 
 
 def walk(resolvers=None, prefix=""):
