@@ -2,11 +2,20 @@
 
 Every test under tests/browser/ is marked `browser` (deselect with `-m "not browser"`). When
 /usr/bin/chromium is missing the tests are skipped with a reason; `.ci/run` installs it.
+
+`live_server` (pytest-django) is WSGI, so pages it serves never open the event stream; the
+`asgi_server` fixture serves the project under uvicorn, as production does, for the live tests.
 """
 
 from __future__ import annotations
 
+import gc
+import importlib
 import os
+import socket
+import threading
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -70,3 +79,116 @@ def screenshot_dir() -> Path:
     path = PROJECT_ROOT / "artifacts" / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class AsgiServer:
+    """The project under uvicorn, in a daemon thread of the test process. `stop()` then
+    `start()` again serves on the same port (a dropped stream that comes back)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self._server = None
+        self._thread: threading.Thread | None = None
+        # urllib would honour http_proxy; the server is on this machine.
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def start(self, timeout: float = 10.0) -> None:
+        import uvicorn
+
+        import missionos.asgi
+
+        # The production entry point (Django, with the event streams answered before it),
+        # built anew under this test's settings: WhiteNoise reads them when the handler is
+        # built, and the module's first import would keep the first test's.
+        importlib.reload(missionos.asgi)
+        config = uvicorn.Config(
+            "missionos.asgi:application",
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="off",
+            # Open event streams never end by themselves: cancel them when stopping.
+            timeout_graceful_shutdown=0.5,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="uvicorn", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while True:
+            if not self._thread.is_alive():
+                raise RuntimeError(f"uvicorn did not start on port {self.port}")
+            try:
+                with self._opener.open(self.url + "/login/", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"uvicorn did not answer on {self.url} within {timeout}s")
+            time.sleep(0.05)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout)
+        if self._thread.is_alive():  # a slow machine: stop waiting for anything
+            self._server.force_exit = True
+            self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise RuntimeError("uvicorn did not stop")
+
+
+@pytest.fixture
+def asgi_server(transactional_db, settings):
+    """The project served under ASGI (uvicorn), so dashboards hold a real event stream.
+
+    The server thread has its own database connections, hence `transactional_db`: test data
+    must be committed to be seen. Without REDIS_URL there is no stream (pages poll instead,
+    covered in tests/orgs/test_events.py), so these tests are skipped.
+
+    Static files: the tests run with DEBUG off (pytest-django's default), so WhiteNoise would
+    only serve STATIC_ROOT, which is empty until `collectstatic`: htmx, its SSE extension and
+    app.js would 404 and nothing would be live. Finding them through the staticfiles finders,
+    as it does with DEBUG on, serves the same files without collecting them.
+    """
+    if not os.environ.get("REDIS_URL"):
+        pytest.skip(
+            "live dashboard tests need REDIS_URL (CI sets it): without Redis there is no "
+            "event stream and dashboards poll instead"
+        )
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.WHITENOISE_AUTOREFRESH = True
+    server = AsgiServer(free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        # Django renders a 404 under ASGI in an executor thread of its own, and the connection
+        # the page's context processors open there is only closed when garbage-collected;
+        # collect now, or the test database cannot be dropped at the end of the session.
+        gc.collect()
+
+
+@pytest.fixture
+def asgi_page(asgi_server, browser):
+    """`asgi_page()` -> a page in a browser context of its own (its own cookies: one user).
+    Contexts close before the server stops, so their streams end first."""
+    contexts = []
+
+    def make():
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        contexts.append(context)
+        return context.new_page()
+
+    try:
+        yield make
+    finally:
+        for context in contexts:
+            context.close()
