@@ -30,4 +30,4 @@ RUN useradd --system --no-create-home --home-dir /app missionos
 USER missionos
 
 EXPOSE 8000
-CMD ["uvicorn", "missionos.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]
+CMD ["uvicorn", "missionos.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--timeout-graceful-shutdown", "10"]

@@ -39,7 +39,7 @@ run: install
 	@echo ""
 	@echo "MissionOS: http://127.0.0.1:8000"
 	@echo ""
-	$(UV) run uvicorn missionos.asgi:application --host 127.0.0.1 --port 8000 --reload
+	$(UV) run uvicorn missionos.asgi:application --host 127.0.0.1 --port 8000 --reload --timeout-graceful-shutdown 2
 
 test: install
 	$(UV) run pytest $(PYTEST_ARGS)
