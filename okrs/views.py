@@ -94,7 +94,7 @@ def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
     if fragment == "sync":
         return render(request, "okrs/home.html#sync", context)
     context["dashboard"] = _found(
-        lambda: selectors.dashboard(
+        lambda: selectors.cached_dashboard(
             organization=request.org, cycle_id=_int_or_none(cycle_id), as_of=as_of
         )
     )

@@ -1,6 +1,22 @@
 from django.apps import AppConfig
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 
 class OrgsConfig(AppConfig):
     name = "orgs"
     verbose_name = "Organizations"
+
+    def ready(self) -> None:
+        from orgs.models import OrgOwned
+
+        def plan_row_changed(sender, instance, **kwargs) -> None:
+            # Services announce their changes; this also catches writes that are not theirs
+            # (the admin, the shell, test factories). Bulk writes send no signal: the sync
+            # announces a plan change when each run ends.
+            if isinstance(instance, OrgOwned) and instance.organization_id:
+                from orgs.events import plan_changed
+
+                plan_changed(instance.organization_id)
+
+        for signal in (post_save, post_delete, m2m_changed):
+            signal.connect(plan_row_changed, dispatch_uid=f"orgs.plan_row_changed.{signal}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 import weakref
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -23,6 +24,7 @@ from collections.abc import AsyncIterator
 import redis
 import redis.asyncio
 from django.conf import settings
+from django.core.cache import cache
 from django.core.handlers.asgi import ASGIRequest
 from django.db import transaction
 from django.http import HttpRequest
@@ -52,10 +54,44 @@ def _channel(organization_id: int) -> str:
 
 
 def publish(organization_id: int, kind: str) -> None:
-    """Announce a change once the current transaction commits (at once outside one)."""
+    """Announce a change once the current transaction commits (at once outside one). A plan
+    change also retires what was cached from the organization's plan (`plan_version`)."""
     if kind not in KINDS:
         raise ValueError(f"unknown event kind {kind!r}")
+    if kind == PLAN:
+        plan_changed(organization_id)
     transaction.on_commit(lambda: _send(organization_id, kind))
+
+
+def _version_key(organization_id: int) -> str:
+    return f"missionos:plan-version:{organization_id}"
+
+
+def plan_version(organization_id: int) -> str | None:
+    """A token that changes whenever the organization's plan does: part of the key of anything
+    cached from the plan. None when the cache cannot be reached (then nothing is cached)."""
+    try:
+        version = cache.get(_version_key(organization_id))
+        if version is None:
+            cache.add(_version_key(organization_id), uuid.uuid4().hex, timeout=None)
+            version = cache.get(_version_key(organization_id))
+        return version
+    except Exception:  # a cache outage must not take pages down
+        logger.warning("plan version unavailable for organization %s", organization_id)
+        return None
+
+
+def plan_changed(organization_id: int) -> None:
+    """Retire the cached plan once the current transaction commits. A fresh random token, not
+    a counter: a token lost from the cache can never come back and match old entries."""
+
+    def retire() -> None:
+        try:
+            cache.set(_version_key(organization_id), uuid.uuid4().hex, timeout=None)
+        except Exception:
+            logger.warning("could not retire the cached plan of organization %s", organization_id)
+
+    transaction.on_commit(retire)
 
 
 def _send(organization_id: int, kind: str) -> None:

@@ -1,9 +1,17 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 
 from orgs.models import Role
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: ids repeat between tests (SQLite reuses them after
+    a rollback) and between runs (Redis outlives the test database)."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -266,3 +266,22 @@ def test_sql_and_python_history_agree_on_every_key_results_value(org, plan):
         for days in (30, 20, 15, 10, 7, 5, 3, 1, 0):
             moment = days_ago(days)
             assert value_as_of(key_result, moment) == python.value_at(moment), (key_result, days)
+
+
+def test_the_dashboard_is_computed_once_per_plan_change(
+    owner_client, org, plan, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    """One check-in refreshes every open dashboard; they share one computation, and any change
+    to the plan (through a service, or any other save) retires it."""
+    url = reverse("org_home", args=[org.slug])
+    owner_client.get(url)
+    with django_assert_max_num_queries(5):  # session, user, membership, last sync; no plan
+        assert "60%" in owner_client.get(url).content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.check_in_create(key_result=plan["kr"], value=90, confidence=8, author=None)
+    assert "90%" in owner_client.get(url).content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        PathwayFactory(organization=org, name="Brand new pathway")  # not through a service
+    assert "Brand new pathway" in owner_client.get(url).content.decode()
