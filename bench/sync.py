@@ -35,7 +35,7 @@ Targets: full <= 1.5x the floor; unchanged <= 0.5x full; incremental <= 5% of fu
 RSS at the largest size <= 1.3x that at the smallest; paced >= 95% of 500 records/s, no lockout.
 Prints a table and saves every figure with each target's pass/fail to
 bench/results/sync-<database>.json (with BENCH_SIZES= empty, the paced run alone, to
-bench/results/sync-paced-<database>.json).
+bench/results/sync-<database>-paced.json).
 """
 
 from __future__ import annotations
