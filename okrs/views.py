@@ -152,7 +152,13 @@ def _objective_context(request: HttpRequest, objective_id: int, **extra) -> dict
 
 
 def objective_detail(request: HttpRequest, org_slug: str, objective_id: int) -> HttpResponse:
-    return render(request, "okrs/objective_detail.html", _objective_context(request, objective_id))
+    """The objective. Open pages fetch `?fragment=live` (its progress and chart, swapped in out
+    of band) when the plan changes, as the dashboard does."""
+    context = _objective_context(request, objective_id)
+    if request.GET.get("fragment") == "live":
+        return render(request, "okrs/objective_detail.html#live-response", context)
+    context["live_stream"] = events.live_updates_enabled(request)
+    return render(request, "okrs/objective_detail.html", context)
 
 
 @require_POST

@@ -483,3 +483,25 @@ def test_an_open_stream_holds_no_database_connection(asgi_server, asgi_page, nor
         ben.wait_for_timeout(50)
     assert not held, f"connections still open while the dashboard streams: {held}"
     assert ben.evaluate("window.__streamOpens") == 0  # still the same stream
+
+
+def test_an_open_objective_page_follows_a_check_in_made_elsewhere(asgi_server, asgi_page, north):
+    """Ben reads the objective while a check-in arrives from elsewhere (another member, an
+    Airtable sync): its progress and chart follow within 2 s, and his page is not reloaded."""
+    org, kr = north["org"], north["kr"]
+    ben = asgi_page()
+    log_in(ben, asgi_server, "ben")
+    ben.goto(f"{asgi_server.url}/o/{org.slug}/objectives/{north['objective'].pk}/")
+    listener = ben.locator(".live-listener")
+    expect(listener).to_have_attribute("data-stream-opened", "true", timeout=5000)
+    wait_for_streams(org, 1)
+    ben.evaluate("() => { window.__sameDocument = true; }")
+    progress = ben.locator("#objective-progress").get_by_role("progressbar").first
+    expect(progress).to_have_attribute("aria-valuenow", "0")
+
+    okr_services.check_in_create(key_result=kr, value=Decimal(6), confidence=7, author=None)
+    saved_at = time.monotonic()
+    expect(progress).to_have_attribute("aria-valuenow", "60", timeout=2000)
+    assert time.monotonic() - saved_at < 2.0
+    expect(ben.locator("#objective-chart")).to_contain_text("60%")
+    assert ben.evaluate("window.__sameDocument") is True

@@ -285,3 +285,16 @@ def test_the_dashboard_is_computed_once_per_plan_change(
     with django_capture_on_commit_callbacks(execute=True):
         PathwayFactory(organization=org, name="Brand new pathway")  # not through a service
     assert "Brand new pathway" in owner_client.get(url).content.decode()
+
+
+def test_an_open_objective_page_refetches_its_progress_and_chart(owner_client, org, plan):
+    url = reverse("objective_detail", args=[org.slug, plan["objective"].pk])
+    page = owner_client.get(url).content.decode()
+    assert 'hx-get="' + url + '?fragment=live"' in page
+    assert 'hx-trigger="every 20s"' in page  # the test client is WSGI: no stream, so it polls
+
+    services.check_in_create(key_result=plan["kr"], value=80, confidence=8, author=None)
+    fragment = owner_client.get(url, {"fragment": "live"}).content.decode()
+    assert "<html" not in fragment
+    assert 'id="objective-progress" class="card summary" hx-swap-oob="true"' in fragment
+    assert 'id="objective-chart"' in fragment and "80%" in fragment
