@@ -94,12 +94,19 @@ def connection_create(
 
 
 def connection_set_token(*, connection: Connection, token: str) -> Connection:
+    """Replace the token once Airtable has accepted it: the base's schema is read with the new
+    token (and stored) first, so a mistyped token never replaces a working one. Raises
+    ValidationError (not a token) or SyncError (Airtable refused it, with what to fix)."""
     token = token.strip()
     if len(token) < 8:
         raise ValidationError({"token": "That does not look like an Airtable token."})
-    connection.token_encrypted = encrypt_token(token)
+    candidate = Connection(base_id=connection.base_id, token_encrypted=encrypt_token(token))
+    schema = _read_schema(candidate)
+    connection.token_encrypted = candidate.token_encrypted
     connection.token_last4 = token[-4:]
-    connection.save(update_fields=["token_encrypted", "token_last4"])
+    with transaction.atomic():
+        connection.save(update_fields=["token_encrypted", "token_last4"])
+        connection_store_schema(connection=connection, schema_payload=schema)
     return connection
 
 

@@ -116,6 +116,8 @@ def token_update(request: HttpRequest, org_slug: str, connection_id: int) -> Htt
             services.connection_set_token(connection=connection, token=form.cleaned_data["token"])
         except ValidationError as error:
             form.add_error(None, error)
+        except SyncError as error:  # Airtable refused it: the old token stays
+            form.add_error("token", f"Not replaced: {error}")
         else:
             messages.success(request, f"Token replaced (…{connection.token_last4}).")
             return redirect("sync_connection", org_slug=org_slug, connection_id=connection.pk)

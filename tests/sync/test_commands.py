@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from sync import services
+from sync.crypto import decrypt_token
 from sync.models import Connection, RunKind, RunStatus, SyncRun
 from tests.sync.airtable_base import BASE_ID, T_PROJECTS, T_TASKS, TOKEN
 
@@ -266,3 +267,11 @@ def test_a_second_sync_while_one_is_queued_is_refused(connection):
 def test_sync_of_an_unknown_org_fails(db):
     with pytest.raises(CommandError, match="No organization"):
         run("airtable_sync", "--org", "nowhere")
+
+
+def test_reconnecting_with_a_refused_token_keeps_the_working_one(fake, connection, monkeypatch):
+    monkeypatch.setenv(TOKEN_ENV, "patMISTYPED.00000000")
+    with pytest.raises(CommandError, match="refused the token"):
+        connect()
+    connection.refresh_from_db()
+    assert decrypt_token(connection.token_encrypted) == TOKEN

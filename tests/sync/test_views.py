@@ -9,6 +9,7 @@ from orgs.models import Role
 from sync import services
 from sync.airtable.client import RetryPolicy
 from sync.airtable.ratelimit import NoRateLimiter
+from sync.crypto import decrypt_token
 from sync.models import Connection, RunKind, RunStatus, SyncRun
 from tests.sync.airtable_base import BASE_ID, T_TASKS, TOKEN
 
@@ -143,3 +144,16 @@ def test_status_values_are_edited_on_the_mapping_page(owner_client, org, connect
     connection.refresh_from_db()
     statuses = connection.mapping["entities"]["task"]["value_maps"]["status"]
     assert statuses["doing"] == "blocked" and "done" not in statuses
+
+
+def test_a_replacement_token_airtable_refuses_keeps_the_working_one(owner_client, org, connection):
+    """Found in review: the new token was saved before anyone checked it, so a typo replaced a
+    working token and the next sync failed."""
+    page = url("sync_token", org, connection_id=connection.pk)
+    response = owner_client.post(page, {"token": "patMISTYPED.00000000"})
+    assert response.status_code == 400
+    assert "Not replaced:" in response.content.decode()
+    assert "refused the token" in response.content.decode()
+    connection.refresh_from_db()
+    assert decrypt_token(connection.token_encrypted) == TOKEN
+    assert connection.token_last4 == TOKEN[-4:]

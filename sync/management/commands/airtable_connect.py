@@ -111,8 +111,7 @@ class Command(BaseCommand):
         self._print_next_steps(connection)
 
     def _reconnect(self, connection: Connection, token: str) -> None:
-        services.connection_set_token(connection=connection, token=token)
-        problems = services.connection_refresh_schema(connection=connection)
+        services.connection_set_token(connection=connection, token=token)  # reads the schema
         self.stdout.write(
             self.style.SUCCESS(
                 f"{connection.organization.name} already has {connection.name} "
@@ -120,7 +119,7 @@ class Command(BaseCommand):
                 "schema read again."
             )
         )
-        self._print_mapping(connection, "Current mapping:", problems=problems)
+        self._print_mapping(connection, "Current mapping:")
         self._print_next_steps(connection)
 
     def _print_mapping(self, connection: Connection, title: str, problems=None) -> None:
