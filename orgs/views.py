@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from orgs import selectors, services
 from orgs.forms import MemberAddForm, MemberRoleForm, PersonForm
@@ -95,10 +95,13 @@ def member_role(request: HttpRequest, org_slug: str, membership_id: int) -> Http
     return redirect("member_list", org_slug=org_slug)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @require_role(Role.OWNER)
 def member_remove(request: HttpRequest, org_slug: str, membership_id: int) -> HttpResponse:
+    """GET asks to confirm (what the person loses, what stays); POST removes."""
     membership = _membership(request, membership_id)
+    if request.method == "GET":
+        return render(request, "orgs/member_remove.html", {"membership": membership})
     try:
         services.membership_remove(membership=membership)
         messages.success(request, f"{membership.user.get_username()} removed.")

@@ -127,3 +127,20 @@ def test_linking_a_person_to_an_account(owner_client, org, other_org, member_of)
     assert "casey is already linked to Casey Wu." in response.content.decode()
     twin.refresh_from_db()
     assert twin.user is None
+
+
+def test_removing_a_member_asks_first_and_keeps_their_work(owner_client, org, member_of):
+    """Found in review: one click on "Remove" removed the member, with no way back."""
+    member = member_of(org, Role.MEMBER, username="maya")
+    membership = Membership.objects.get(user=member, organization=org)
+    remove = reverse("member_remove", args=[org.slug, membership.pk])
+    members_page = owner_client.get(reverse("member_list", args=[org.slug])).content.decode()
+    assert f'href="{remove}"' in members_page  # a link to the question, not a POST
+
+    question = owner_client.get(remove).content.decode()
+    assert "Remove maya from Acme Health?" in question
+    assert "Nothing they recorded is deleted" in question
+    assert Membership.objects.filter(pk=membership.pk).exists()  # asking removed nothing
+
+    owner_client.post(remove)
+    assert not Membership.objects.filter(pk=membership.pk).exists()
