@@ -47,7 +47,9 @@ def _connection_context(request: HttpRequest, connection: Connection, **extra) -
     runs = selectors.connection_runs(connection=connection)
     return {
         "connection": connection,
-        "runs": runs,
+        # The active run has the live card above the table; it joins the table when it ends
+        # (the card reloads the page), so the table never shows a stale "Queued".
+        "runs": [run for run in runs if not run.is_active],
         "active_run": next((run for run in runs if run.is_active), None),
         "schedule_form": extra.pop("schedule_form", None)
         or ScheduleForm(initial=services.connection_schedule_state(connection=connection)),

@@ -157,3 +157,16 @@ def test_a_replacement_token_airtable_refuses_keeps_the_working_one(owner_client
     connection.refresh_from_db()
     assert decrypt_token(connection.token_encrypted) == TOKEN
     assert connection.token_last4 == TOKEN[-4:]
+
+
+def test_a_running_sync_shows_in_its_live_card_not_as_a_stale_row(owner_client, org, connection):
+    """Found by the browser tests: the runs table said "Queued / Incremental" while the live
+    card above said "Full sync running" (the first incremental run becomes a full one)."""
+    owner_client.post(url("sync_now", org, connection_id=connection.pk))
+    run = SyncRun.objects.get(connection=connection)
+    run.status, run.kind = RunStatus.RUNNING, RunKind.FULL
+    run.save()
+    page = owner_client.get(url("sync_connection", org, connection_id=connection.pk))
+    html = page.content.decode()
+    assert "Full sync running" in html
+    assert f'href="{url("sync_run", org, run_id=run.pk)}">' not in html.split('id="runs-h"')[1]
