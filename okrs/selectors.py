@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Max, Prefetch, Q, QuerySet, Window
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from okrs import progress, rollups, search
@@ -38,13 +38,8 @@ def current_cycle(
     *, organization: Organization, today: datetime.date | None = None
 ) -> Cycle | None:
     """The cycle containing today; else the latest one that has started; else the next one."""
-    today = today or timezone.localdate()
-    cycles = Cycle.objects.for_org(organization)
-    return (
-        cycles.filter(starts_on__lte=today, ends_on__gte=today).order_by("-starts_on").first()
-        or cycles.filter(starts_on__lte=today).order_by("-starts_on").first()
-        or cycles.order_by("starts_on").first()
-    )
+    cycles = Cycle.objects.for_org(organization).order_by("-starts_on", "-pk")
+    return _cycle_on(list(cycles), today or timezone.localdate())
 
 
 def cycle_elapsed(cycle: Cycle | None, today: datetime.date | None = None) -> float:
@@ -201,8 +196,10 @@ def dashboard(
             progress_week_before=rollups.pathway_progress(cycle=cycle, as_of=week_before)
         )
     )
-    # Each pathway's objectives by health, counted in the database.
-    health_counts: dict[int, dict[str, int]] = defaultdict(dict)
+    # Each pathway's objectives by health, counted in the database; the at-risk count (every
+    # pathway, or none) comes from the same rows.
+    health_counts: dict[int | None, dict[str, int]] = defaultdict(dict)
+    at_risk_count = 0
     for row in (
         _objectives_with_health(organization, cycle, elapsed, moment)
         .values("pathway", "health")
@@ -210,6 +207,8 @@ def dashboard(
         .order_by()
     ):
         health_counts[row["pathway"]][row["health"]] = row["count"]
+        if row["health"] in (progress.Health.AT_RISK, progress.Health.OFF_TRACK):
+            at_risk_count += row["count"]
     for pathway in pathways:
         counts = health_counts.get(pathway.pk, {})
         pathway.health_counts = {h: counts.get(h.value, 0) for h in progress.Health}
@@ -224,8 +223,6 @@ def dashboard(
         .select_related("owner", "pathway")
         .filter(health__in=[progress.Health.AT_RISK, progress.Health.OFF_TRACK])
         .order_by("progress", "title")
-        # How many in all, on every row: the list and its count in one query.
-        .annotate(at_risk_total=Window(Count("pk")))
     )
     at_risk_shown = list(at_risk[:RECENT_LIMIT])
     for objective in at_risk_shown:
@@ -252,7 +249,7 @@ def dashboard(
         as_of=as_of,
         pathways=pathways,
         at_risk=at_risk_shown,
-        at_risk_count=at_risk_shown[0].at_risk_total if at_risk_shown else 0,
+        at_risk_count=at_risk_count,
         recent_check_ins=list(check_ins[:RECENT_LIMIT]),
         activity=list(activity[:ACTIVITY_LIMIT]),
         overdue_tasks=list(overdue[:RECENT_LIMIT]),
@@ -262,7 +259,7 @@ def dashboard(
 
 
 def _cycle_on(cycles: list[Cycle], day: datetime.date) -> Cycle | None:
-    """`current_cycle`'s rule over an already loaded list (newest first)."""
+    """`current_cycle`'s rule over the organization's cycles, newest first."""
     return (
         next((c for c in cycles if c.starts_on <= day <= c.ends_on), None)
         or next((c for c in cycles if c.starts_on <= day), None)
