@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -207,10 +208,16 @@ def test_activity_of_another_organization_never_shows(owner_client, org, other_o
 
 
 def test_a_rolled_back_change_leaves_no_activity(org, plan):
+    """The feed line is written in the change's transaction: when the caller's transaction
+    fails after the change, both go."""
     task = TaskFactory(organization=org, project=ProjectFactory(organization=org))
-    with pytest.raises(Exception):  # noqa: B017 - whatever fails, nothing is kept
-        services.task_set_status(task=task, status="not a status", actor=None)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.task_set_status(task=task, status=TaskStatus.DONE, actor=None)
+        assert Activity.objects.for_org(org).count() == 1
+        raise RuntimeError("the caller fails after the change")
     assert not Activity.objects.for_org(org).exists()
+    task.refresh_from_db()
+    assert task.status == TaskStatus.TODO
 
 
 def test_the_overdue_count_leads_to_those_tasks(owner_client, org, other_org, plan):
