@@ -305,3 +305,12 @@ def test_an_open_objective_page_refetches_its_progress_and_chart(owner_client, o
     assert "<html" not in fragment
     assert 'id="objective-progress" class="card summary" hx-swap-oob="true"' in fragment
     assert 'id="objective-chart"' in fragment and "80%" in fragment
+
+
+def test_every_dashboard_number_leads_to_its_records(owner_client, org, plan):
+    page = owner_client.get(reverse("org_home", args=[org.slug])).content.decode()
+    pathway = reverse("pathway_detail", args=[org.slug, plan["pathway"].pk])
+    # A pathway's progress and its objective count lead to its objectives and key results.
+    assert page.count(f'href="{pathway}#objectives-h"') == 2
+    assert f'href="{reverse("project_list", args=[org.slug])}"' in page
+    assert f'href="{reverse("overdue_task_list", args=[org.slug])}"' in page
