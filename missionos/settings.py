@@ -65,6 +65,9 @@ MIDDLEWARE = [
     "orgs.middleware.OrganizationMiddleware",
 ]
 
+# ModelBackend that loads the user's memberships with the user: one query per page for both.
+AUTHENTICATION_BACKENDS = ["orgs.auth.MembershipsBackend"]
+
 ROOT_URLCONF = "missionos.urls"
 
 TEMPLATES = [
@@ -99,6 +102,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Supabase's transaction pooler (port 6543) cannot hold a server-side cursor across
     # statements; set DB_TRANSACTION_POOLER=1 when DATABASE_URL points at it.
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DB_TRANSACTION_POOLER", False)
+    # Under ASGI every request runs in a thread of its own, so a per-thread connection
+    # (CONN_MAX_AGE) is never reused: without a pool each request connects anew. The pool is
+    # per process; DB_POOL_MAX_SIZE bounds the connections one process holds.
+    if DB_POOL_MAX_SIZE := int(os.environ.get("DB_POOL_MAX_SIZE", "8")):
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django refuses persistent pooled connections
+        # A check costs every request a round trip; without it a connection the server dropped
+        # (a restart, a failover) fails one request and leaves the pool. DB_POOL_CHECK=1 for
+        # networks that drop idle connections often.
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("DB_POOL_CHECK", False)
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(2, DB_POOL_MAX_SIZE),
+            "max_size": DB_POOL_MAX_SIZE,
+            "timeout": 10,  # seconds a request waits for a connection before it errs
+            "max_idle": 120,  # seconds: idle connections close before servers time them out
+        }
     if ssl_root_cert := os.environ.get("DB_SSLROOTCERT"):
         DATABASES["default"].setdefault("OPTIONS", {}).update(
             {"sslmode": "verify-full", "sslrootcert": ssl_root_cert}
@@ -106,14 +124,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Requests one ASGI process runs through Django at once (missionos/asgi.py); event streams are
+# not counted. Matches the database pool: a request beyond it would only wait for a connection.
+DJANGO_CONCURRENCY = int(os.environ.get("DJANGO_CONCURRENCY", "8"))
+
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "missionos.connections.ProcessRedisCache",
             "LOCATION": REDIS_URL,
         }
     }
+    # Sessions are read from the cache and written through to the database: a page view
+    # costs no session query, and a cache flush logs nobody out.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Airtable: the API root (the demo and tests point it at a fake on 127.0.0.1) and the Fernet
 # key that encrypts stored tokens (derived from SECRET_KEY when unset).

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import SimpleLazyObject
 
-from orgs.selectors import user_memberships
-
 
 @dataclass(frozen=True)
 class SwitcherEntry:
@@ -34,7 +32,8 @@ def switch_url(request, slug: str) -> str:
 
 
 def organization_switcher(request) -> dict:
-    if not getattr(request, "user", None) or not request.user.is_authenticated:
+    # Requests that did not pass the middleware (RequestFactory in tests) have no memberships.
+    if not hasattr(request, "memberships") or not request.user.is_authenticated:
         return {}
     current = getattr(request, "org", None)
 
@@ -46,7 +45,7 @@ def organization_switcher(request) -> dict:
                 url=switch_url(request, m.organization.slug),
                 is_current=current is not None and m.organization_id == current.pk,
             )
-            for m in user_memberships(user=request.user)
+            for m in request.memberships
         ]
 
     # Lazy: fragments that do not render the header cost no query.

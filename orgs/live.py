@@ -42,9 +42,17 @@ STREAM_HEADERS = [
 ]
 
 
+STREAM_PATH_END = "/events/"  # orgs/org_urls.py: org_events
+
+
 def events_slug(scope: dict) -> str | None:
     """The organization slug when the request is for an event stream, else None."""
-    if scope["type"] != "http" or scope.get("method") != "GET":
+    # Every request passes here: only paths shaped like a stream's pay for URL resolution.
+    if (
+        scope["type"] != "http"
+        or scope.get("method") != "GET"
+        or not scope["path"].endswith(STREAM_PATH_END)
+    ):
         return None
     try:
         match = resolve(scope["path"])

@@ -20,6 +20,12 @@ def user_memberships(*, user: AbstractBaseUser) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user).select_related("organization")
 
 
+def memberships_with_user(*, user_id: int | str) -> list[Membership]:
+    """A user's memberships with the user and each organization, in one query (for
+    orgs.auth.MembershipsBackend)."""
+    return list(Membership.objects.filter(user_id=user_id).select_related("organization", "user"))
+
+
 def user_landing_organization(*, user: AbstractBaseUser) -> Organization | None:
     """The organization a user lands in after login: the one they used last, else the first."""
     membership = (

@@ -21,6 +21,13 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture
+def session_queries(settings) -> int:
+    """Queries a request spends loading its session: none when sessions are read from the
+    cache (with Redis: settings.SESSION_ENGINE), one from the database otherwise."""
+    return 0 if "cache" in settings.SESSION_ENGINE else 1
+
+
+@pytest.fixture
 def org(db):
     return OrganizationFactory(name="Acme Health", slug="acme")
 

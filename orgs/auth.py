@@ -1,0 +1,29 @@
+"""Authentication: Django's model backend, with the user's memberships in the same query."""
+
+from __future__ import annotations
+
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import AbstractBaseUser
+
+from orgs.selectors import memberships_with_user
+
+
+class MembershipsBackend(ModelBackend):
+    """Every page needs the signed-in user (Django loads them by the id in the session) and
+    their memberships (the organization in the URL, the switcher in the header). This loads
+    both in one query, each membership joined to the user and its organization, and leaves
+    them on `user.loaded_memberships` for OrganizationMiddleware. A user in no organization
+    costs the usual user query. Passwords, permissions and inactive users are ModelBackend's."""
+
+    def get_user(self, user_id) -> AbstractBaseUser | None:
+        memberships = memberships_with_user(user_id=user_id)
+        if not memberships:
+            user = super().get_user(user_id)
+            if user is not None:
+                user.loaded_memberships = []
+            return user
+        user = memberships[0].user
+        for membership in memberships:
+            membership.user = user  # one user object, as a query through the user would give
+        user.loaded_memberships = memberships
+        return user if self.user_can_authenticate(user) else None
