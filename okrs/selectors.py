@@ -3,13 +3,11 @@ size of the organization (pinned by tests at two data sizes)."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -147,22 +145,13 @@ def cached_dashboard(
     """`dashboard()`, computed once per plan version: the refresh that one check-in triggers in
     every open browser costs one computation, not one each. Any plan change retires it
     (orgs.events.plan_version); so does a new day."""
-    version = events.plan_version(organization.pk)
-    if version is None:
-        return dashboard(organization=organization, cycle_id=cycle_id, as_of=as_of)
-    key = (
-        f"missionos:dashboard:{organization.pk}:{version}:{cycle_id}:{as_of}:{timezone.localdate()}"
+    return events.plan_cached(
+        organization.pk,
+        "dashboard",
+        (cycle_id, as_of, timezone.localdate()),
+        lambda: dashboard(organization=organization, cycle_id=cycle_id, as_of=as_of),
+        DASHBOARD_CACHE_SECONDS,
     )
-    try:
-        cached = cache.get(key)
-    except Exception:  # a cache outage costs speed, not the page
-        cached = None
-    if cached is not None:
-        return cached
-    computed = dashboard(organization=organization, cycle_id=cycle_id, as_of=as_of)
-    with contextlib.suppress(Exception):
-        cache.set(key, computed, DASHBOARD_CACHE_SECONDS)
-    return computed
 
 
 def end_of_day(day: datetime.date) -> datetime.datetime:

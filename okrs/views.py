@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -37,7 +38,7 @@ from okrs.models import (
 from orgs import events
 from orgs import services as org_services
 from orgs.models import Role
-from orgs.pages import form_page
+from orgs.pages import form_page, plan_page
 from orgs.permissions import require_role
 from sync import selectors as sync_selectors
 
@@ -68,6 +69,9 @@ def _int_or_none(value: str | None) -> int | None:
         return None
 
 
+DASHBOARD_HTML_SECONDS = 60  # also bounds how stale a relative time ("5 minutes ago") can be
+
+
 def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
     """The dashboard, for a cycle (`?cycle=ID`, default the current one) and now or as it stood
     on a past day (`?as_of=YYYY-MM-DD`). Open dashboards fetch it again in parts when something
@@ -89,18 +93,86 @@ def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
         "as_of_problem": as_of_problem,
         "view_query": urlencode(view_query),
     }
-    if fragment != "live":
-        context["last_run"] = sync_selectors.latest_run(organization=request.org)
-    if fragment == "sync":
-        return render(request, "okrs/home.html#sync", context)
-    context["dashboard"] = _found(
-        lambda: selectors.cached_dashboard(
-            organization=request.org, cycle_id=_int_or_none(cycle_id), as_of=as_of
+
+    def sync_part() -> dict[str, str]:
+        return _dashboard_parts(
+            request,
+            context,
+            ("sync",),
+            variant=(as_of is None,),
+            data=lambda: {"last_run": sync_selectors.latest_run(organization=request.org)},
         )
-    )
+
+    def plan_parts() -> dict[str, str]:
+        return _dashboard_parts(
+            request,
+            context,
+            ("head", "live"),
+            variant=(cycle_id, as_of),
+            data=lambda: {
+                "dashboard": _found(
+                    lambda: selectors.cached_dashboard(
+                        organization=request.org, cycle_id=_int_or_none(cycle_id), as_of=as_of
+                    )
+                )
+            },
+        )
+
+    if fragment == "sync":
+        return HttpResponse(sync_part()["sync"])
     if fragment == "live":
-        return render(request, "okrs/home.html#live", context)
-    return render(request, "okrs/home.html", context)
+        return HttpResponse(plan_parts()["live"])
+    if as_of_problem:  # shown once, for a date typed by hand: not worth a cache entry
+        return render(request, "okrs/home.html", {**context, **sync_part(), **plan_parts()})
+    return plan_page(
+        request,
+        "okrs/home.html",
+        name="dashboard-page",
+        variant=(_this_minute(), context["live_stream"], cycle_id, as_of),
+        context=lambda: {**context, **sync_part(), **plan_parts()},
+        timeout=DASHBOARD_HTML_SECONDS,
+    )
+
+
+def _this_minute() -> str:
+    """Part of the key of anything cached that shows the clock ("5 minutes ago", the share of
+    the cycle gone): it is rendered again each minute."""
+    return timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+
+
+def _dashboard_parts(
+    request: HttpRequest,
+    context: dict,
+    parts: tuple[str, ...],
+    *,
+    variant: tuple,
+    data: Callable[[], dict],
+) -> dict[str, str]:
+    """Partials of the dashboard, rendered from `data()` once per plan version (any plan or
+    sync change retires them, orgs.events.plan_version) for each view of it (`variant`): every
+    open dashboard refetches them on each change, and leadership mostly reads. They depend on
+    the role (which links a member gets) and on the clock, so both are in the key too."""
+
+    def render_parts() -> dict[str, str]:
+        part_context = {**context, **data()}
+        return {
+            part: render_to_string(f"okrs/home.html#{part}", part_context, request)
+            for part in parts
+        }
+
+    return events.plan_cached(
+        request.org.pk,
+        "dashboard-html-" + "-".join(parts),
+        (
+            request.org.slug,
+            request.membership.role,
+            context["live_stream"],
+            _this_minute(),
+            *variant,
+        ),
+        render_parts,
+        DASHBOARD_HTML_SECONDS,
+    )
 
 
 def _past_date(value: str | None) -> tuple[datetime.date | None, str]:

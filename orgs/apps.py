@@ -7,16 +7,19 @@ class OrgsConfig(AppConfig):
     verbose_name = "Organizations"
 
     def ready(self) -> None:
-        from orgs.models import OrgOwned
+        from orgs.models import Organization, OrgScoped
 
         def plan_row_changed(sender, instance, **kwargs) -> None:
             # Services announce their changes; this also catches writes that are not theirs
             # (the admin, the shell, test factories). Bulk writes send no signal: the sync
-            # announces a plan change when each run ends.
-            if isinstance(instance, OrgOwned) and instance.organization_id:
-                from orgs.events import plan_changed
+            # announces a plan change when each run ends. Any row the organization owns
+            # counts (its sync runs show on the dashboard), and so does its own (its name).
+            from orgs.events import plan_changed
 
+            if isinstance(instance, OrgScoped) and instance.organization_id:
                 plan_changed(instance.organization_id)
+            elif isinstance(instance, Organization) and instance.pk:
+                plan_changed(instance.pk)
 
         for signal in (post_save, post_delete, m2m_changed):
             signal.connect(plan_row_changed, dispatch_uid=f"orgs.plan_row_changed.{signal}")

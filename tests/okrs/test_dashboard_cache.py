@@ -1,0 +1,103 @@
+"""The dashboard is rendered once per plan version and viewer, and served from the cache with
+a token of its own for each response: every viewer still sees only their own header, links
+for their role and their flash messages, and every change shows at once."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib import messages
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.db import connection
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from orgs.models import Role
+from orgs.pages import CSRF_TOKEN_HOLE
+from tests.factories import PathwayFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def url(org):
+    return reverse("org_home", args=[org.slug])
+
+
+def logout_token(html: str) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+
+def test_a_cached_dashboard_costs_one_query_and_gets_a_working_token(
+    org, owner, url, django_assert_num_queries, session_queries
+):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(owner)
+    browser.get(url)  # renders and caches the page
+    with django_assert_num_queries(1 + session_queries):  # the user with their memberships
+        cached = browser.get(url).content.decode()
+    assert CSRF_TOKEN_HOLE not in cached
+    assert logout_token(cached) in cached.split("hx-headers", 1)[1][:200]  # htmx sends it too
+    # The token put into the cached text is valid for this browser: logging out works.
+    response = browser.post(reverse("logout"), {"csrfmiddlewaretoken": logout_token(cached)})
+    assert response.status_code == 302
+
+
+def test_each_viewer_gets_their_own_header_and_links_for_their_role(
+    client, org, owner, member_of, url
+):
+    PathwayFactory(organization=org, name="Grow reach")
+    member = member_of(org, Role.MEMBER, username="milo")
+    client.force_login(owner)
+    owners_page = client.get(url).content.decode()
+    client.force_login(member)
+    members_page = client.get(url).content.decode()
+
+    assert "olivia" in owners_page and "New pathway" in owners_page
+    assert "milo" in members_page and "olivia" not in members_page
+    assert "New pathway" not in members_page
+    assert "Grow reach" in members_page  # the same plan
+
+
+def test_the_switcher_follows_a_new_membership_and_a_renamed_organization(
+    client, org, other_org, owner, url, django_capture_on_commit_callbacks
+):
+    client.force_login(owner)
+    assert "Borealis Labs" not in client.get(url).content.decode()
+    other_org.memberships.create(user=owner, role=Role.VIEWER)
+    assert "Borealis Labs" in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        org.name = "Acme Care"
+        org.save()
+    page = client.get(url).content.decode()
+    assert "<h1>Acme Care</h1>" in page and "Acme Health" not in page
+
+
+def test_the_page_is_rendered_again_each_minute(owner_client, url, monkeypatch, session_queries):
+    """Relative times ("5 minutes ago") and the share of the cycle gone move with the clock."""
+
+    def queries_for_a_page_at(minute: str) -> int:
+        monkeypatch.setattr("okrs.views._this_minute", lambda: minute)
+        with CaptureQueriesContext(connection) as captured:
+            assert owner_client.get(url).status_code == 200
+        return len(captured)
+
+    queries_for_a_page_at("2026-11-24T09:00")
+    assert queries_for_a_page_at("2026-11-24T09:00") == 1 + session_queries  # from the cache
+    assert queries_for_a_page_at("2026-11-24T09:01") > 1 + session_queries  # the last sync...
+
+
+def test_flash_messages_show_on_a_cached_dashboard_once(owner_client, url):
+    owner_client.get(url)  # cached without messages
+    request = RequestFactory().get(url)
+    storage = CookieStorage(request)
+    storage.add(messages.SUCCESS, "Pathway saved.")
+    carrier = HttpResponse()
+    storage.update(carrier)
+    owner_client.cookies[storage.cookie_name] = carrier.cookies[storage.cookie_name].value
+
+    assert "Pathway saved." in owner_client.get(url).content.decode()
+    assert "Pathway saved." not in owner_client.get(url).content.decode()
