@@ -7,12 +7,13 @@ Needs an EMPTY throwaway database (or one this script filled before: its two org
 reused) and a Redis. Builds two organizations with tests/builders.py: the reference size (44
 projects, as bench/pages.py) and 100× (4,400 projects, 22,000 tasks), each key result with
 BENCH_CHECKIN_WEEKS (18) weekly check-ins (about 50,600 at 100×). Then starts uvicorn as a
-subprocess the way production does (DEBUG=0, a SECRET_KEY, ALLOWED_HOSTS, CONN_MAX_AGE=0,
+subprocess the way production does (DEBUG=0, a SECRET_KEY, ALLOWED_HOSTS, the database pool,
 whitenoise's manifest storage over collected static files, one worker, no reload, log level
 warning) on 127.0.0.1, with REDIS_URL set, and talks to it over loopback only; every request
 says `X-Forwarded-Proto: https`, as the TLS-terminating proxy does. Each organization has its own
-logged-in session (made in the database: the member's organization already chosen, so no
-request writes). Production settings plus one change: STATIC_ROOT points at a temporary folder
+logged-in browser: a session made through the configured session engine (the member's
+organization already chosen, so no request writes) and the CSRF cookie a browser holds once
+it has loaded a page. Production settings plus one change: STATIC_ROOT points at a temporary folder
 (a settings module made there imports missionos.settings), so the work tree is not written.
 
 1. Latency: BENCH_REQUESTS (100) sequential GETs of each dashboard after 10 to warm up, on one
@@ -51,6 +52,7 @@ import asyncio
 import contextlib
 import datetime
 import http.client
+import importlib
 import json
 import math
 import os
@@ -112,7 +114,7 @@ def raise_fd_limit() -> tuple[int, int]:
 def request_bytes(port: int, path: str, cookie: str | None) -> bytes:
     lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "X-Forwarded-Proto: https"]
     if cookie:
-        lines.append(f"Cookie: sessionid={cookie}")
+        lines.append(f"Cookie: {cookie}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
@@ -321,7 +323,6 @@ def configure(workdir: Path) -> dict[str, str]:
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1",
-        "CONN_MAX_AGE": "0",
         "PYTHONPATH": os.pathsep.join([str(workdir), str(ROOT)]),
     }
     os.environ.update(env)
@@ -378,19 +379,26 @@ def build(user, size: int) -> dict:
 
 
 def session_for(user, organization) -> str:
-    """A logged-in session with `organization` already the one used last: no request writes."""
+    """The Cookie header of a browser logged in with `organization` already the one used last
+    (no request writes): its session, and the CSRF cookie any page it loaded has set."""
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
+    from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
+    from django.utils.crypto import get_random_string
 
     from orgs.middleware import SESSION_ORG_KEY
 
-    store = SessionStore()
+    store = importlib.import_module(settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = user._meta.pk.value_to_string(user)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store[SESSION_ORG_KEY] = organization.pk
     store.create()
-    return store.session_key
+    csrf_secret = get_random_string(CSRF_SECRET_LENGTH, allowed_chars=CSRF_ALLOWED_CHARS)
+    return (
+        f"{settings.SESSION_COOKIE_NAME}={store.session_key}; "
+        f"{settings.CSRF_COOKIE_NAME}={csrf_secret}"
+    )
 
 
 def free_port() -> int:
@@ -475,7 +483,7 @@ class Browser:
         self.port = port
         self.headers = dict(PROXY_HEADERS)
         if cookie:
-            self.headers["Cookie"] = f"sessionid={cookie}"
+            self.headers["Cookie"] = cookie
         self.connection: http.client.HTTPConnection | None = None
 
     def get(self, path: str) -> tuple[int | None, float]:
@@ -507,7 +515,7 @@ def forget_dashboards() -> None:
     import redis
 
     client = redis.Redis.from_url(os.environ["REDIS_URL"])
-    keys = list(client.scan_iter(match="*missionos:dashboard:*", count=1000))
+    keys = list(client.scan_iter(match="*missionos:dashboard*", count=1000))
     if keys:
         client.delete(*keys)
 
@@ -568,7 +576,7 @@ def load(port: int, path: str, cookie: str | None, workdir: Path) -> dict:
         command = ["wrk", "-t1", f"-c{LOAD_CONNECTIONS}", f"-d{LOAD_SECONDS}s", "--timeout", "10s"]
         command += ["-s", str(script), "-H", "X-Forwarded-Proto: https"]
         if cookie:
-            command += ["-H", f"Cookie: sessionid={cookie}"]
+            command += ["-H", f"Cookie: {cookie}"]
         output = subprocess.run(
             [*command, f"http://127.0.0.1:{port}{path}"],
             capture_output=True,
@@ -661,26 +669,30 @@ def fanout(holder: StreamHolder, organization_id: int) -> dict:
 
 
 def service_connections(redis_url: str) -> dict:
-    """Postgres connections to this database (less ours) and to the whole server (for the
-    room left: it may be shared), and the clients of this Redis database (less ours)."""
+    """Postgres connections to this database (less ours; all, and those busy in a query or
+    transaction: the server's pool keeps some idle) and to the whole server (for the room
+    left: it may be shared), and the clients of this Redis database (less ours)."""
     import redis
     from django.db import connection
 
-    postgres = postgres_all = 0
+    postgres = postgres_busy = postgres_all = 0
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(*) FILTER (WHERE datname = current_database()"
-                " AND pid <> pg_backend_pid()), count(*)"
+                " AND pid <> pg_backend_pid()),"
+                " count(*) FILTER (WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND state <> 'idle'), count(*)"
                 " FROM pg_stat_activity WHERE backend_type = 'client backend'"
             )
-            postgres, postgres_all = cursor.fetchone()
+            postgres, postgres_busy, postgres_all = cursor.fetchone()
     client = redis.Redis.from_url(redis_url)
     db = str(client.connection_pool.connection_kwargs.get("db", 0))
     clients = client.client_list()
     client.close()
     return {
         "postgres": postgres,
+        "postgres_busy": postgres_busy,
         "postgres_server": postgres_all,
         "redis": sum(1 for c in clients if c.get("db") == db) - 1,
     }
@@ -692,7 +704,7 @@ def settle(server: Server, redis_url: str, idle_threads: int, timeout: float = 6
     while time.monotonic() < deadline:
         if (
             server.stats()["threads"] <= idle_threads
-            and service_connections(redis_url)["postgres"] == 0
+            and service_connections(redis_url)["postgres_busy"] == 0
         ):
             break
         time.sleep(0.25)
