@@ -730,6 +730,7 @@ def main() -> None:
     django.setup()
 
     import redis
+    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection
@@ -778,7 +779,15 @@ def main() -> None:
     results: dict = {
         "database": engine,
         "machine": machine,
-        "server": {"command": " ".join(server.command[1:]), "workers": WORKERS},
+        "server": {
+            "command": " ".join(server.command[1:]),
+            "workers": WORKERS,
+            "django_concurrency": settings.DJANGO_CONCURRENCY,
+            "db_pool_max_size": settings.DATABASES["default"]
+            .get("OPTIONS", {})
+            .get("pool", {})
+            .get("max_size"),
+        },
         "sizes": {
             str(s): {k: v for k, v in built[s].items() if k != "organization"} for s in SIZES
         },

@@ -125,8 +125,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Requests one ASGI process runs through Django at once (missionos/asgi.py); event streams are
-# not counted. Matches the database pool: a request beyond it would only wait for a connection.
-DJANGO_CONCURRENCY = int(os.environ.get("DJANGO_CONCURRENCY", "8"))
+# not counted. Under one GIL a second thread buys overlap of database and outside-service waits
+# and more cost the CPU they contend with (bench/dashboard.py on 2 cores, cached dashboard
+# req/s: 1 → 45%, 2 → 40%, 3 → 36%, 8 → 31% of a trivial view's). Scale with processes.
+DJANGO_CONCURRENCY = int(os.environ.get("DJANGO_CONCURRENCY", "2"))
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
