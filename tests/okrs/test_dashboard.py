@@ -276,14 +276,23 @@ def test_sql_and_python_history_agree_on_every_key_results_value(org, plan):
 
 
 def test_the_dashboard_is_computed_once_per_plan_change(
-    owner_client, org, plan, django_assert_max_num_queries, django_capture_on_commit_callbacks
+    owner_client,
+    org,
+    plan,
+    django_assert_num_queries,
+    django_capture_on_commit_callbacks,
+    session_queries,
 ):
     """One check-in refreshes every open dashboard; they share one computation, and any change
     to the plan (through a service, or any other save) retires it."""
     url = reverse("org_home", args=[org.slug])
     owner_client.get(url)
-    with django_assert_max_num_queries(5):  # session, user, membership, last sync; no plan
+    with django_assert_num_queries(1 + session_queries):  # the user with their memberships
         assert "60%" in owner_client.get(url).content.decode()
+    # The refresh each open dashboard fetches on a change comes from the same rendering.
+    fragment_url = f"{url}?fragment=live"
+    with django_assert_num_queries(1 + session_queries):
+        assert "60%" in owner_client.get(fragment_url).content.decode()
 
     with django_capture_on_commit_callbacks(execute=True):
         services.check_in_create(key_result=plan["kr"], value=90, confidence=8, author=None)
