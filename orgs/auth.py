@@ -12,7 +12,7 @@ class MembershipsBackend(ModelBackend):
     """Every page needs the signed-in user (Django loads them by the id in the session) and
     their memberships (the organization in the URL, the switcher in the header). This loads
     both in one query, each membership joined to the user and its organization, and leaves
-    them on `user.loaded_memberships` for OrganizationMiddleware. A user in no organization
+    them on `user.loaded_memberships` (orgs.selectors.memberships_of). A user in no organization
     costs the usual user query. Passwords, permissions and inactive users are ModelBackend's."""
 
     def get_user(self, user_id) -> AbstractBaseUser | None:

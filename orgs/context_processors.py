@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import SimpleLazyObject
 
+from orgs.selectors import memberships_of
+
 
 @dataclass(frozen=True)
 class SwitcherEntry:
@@ -32,8 +34,7 @@ def switch_url(request, slug: str) -> str:
 
 
 def organization_switcher(request) -> dict:
-    # Requests that did not pass the middleware (RequestFactory in tests) have no memberships.
-    if not hasattr(request, "memberships") or not request.user.is_authenticated:
+    if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
     current = getattr(request, "org", None)
 
@@ -45,7 +46,7 @@ def organization_switcher(request) -> dict:
                 url=switch_url(request, m.organization.slug),
                 is_current=current is not None and m.organization_id == current.pk,
             )
-            for m in request.memberships
+            for m in memberships_of(user=request.user)
         ]
 
     # Lazy: fragments that do not render the header cost no query.

@@ -1,23 +1,18 @@
 """Resolve the organization in the URL once per request.
 
 Every URL pattern that names an organization does so as `<slug:org_slug>`. For those, this
-middleware requires a login, finds the user's membership, answers 404 when there is none
-(missing and foreign look the same), and sets `request.org` and `request.membership`.
-Because it keys on the URL kwarg, a new page is covered without anyone remembering to add it.
-
-`request.memberships` holds all of the user's memberships (loaded with the user by
-orgs.auth.MembershipsBackend): the one in the URL is found among them, and the organization
-switcher lists them.
+middleware requires a login, finds the user's membership (among those loaded with the user:
+orgs.selectors.memberships_of), answers 404 when there is none (missing and foreign look the
+same), and sets `request.org` and `request.membership`. Because it keys on the URL kwarg, a new
+page is covered without anyone remembering to add it.
 """
 
 from __future__ import annotations
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
-from django.utils.functional import SimpleLazyObject
 
-from orgs.models import Membership
-from orgs.selectors import user_memberships
+from orgs.selectors import membership_for_slug
 from orgs.services import membership_mark_used
 
 SESSION_ORG_KEY = "missionos:org"
@@ -30,7 +25,6 @@ class OrganizationMiddleware:
     def __call__(self, request):
         request.org = None
         request.membership = None
-        request.memberships = SimpleLazyObject(lambda: _memberships(request))
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
@@ -39,7 +33,7 @@ class OrganizationMiddleware:
             return None
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        membership = next((m for m in request.memberships if m.organization.slug == slug), None)
+        membership = membership_for_slug(user=request.user, slug=slug)
         if membership is None:
             raise Http404("No such organization.")
         request.membership = membership
@@ -49,10 +43,3 @@ class OrganizationMiddleware:
             membership_mark_used(membership=membership)
             request.session[SESSION_ORG_KEY] = membership.organization_id
         return None
-
-
-def _memberships(request) -> list[Membership]:
-    if not request.user.is_authenticated:
-        return []
-    loaded = getattr(request.user, "loaded_memberships", None)  # orgs.auth.MembershipsBackend
-    return loaded if loaded is not None else list(user_memberships(user=request.user))

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 
 from orgs import events
+from orgs.selectors import memberships_of
 
 # Stands in for the CSRF token in a cached page; each response gets its own token in its place.
 CSRF_TOKEN_HOLE = "missionos-csrf-token-hole"
@@ -68,7 +69,9 @@ def plan_page(
         request.user.is_staff,
         request.membership.role,
         request.resolver_match.view_name,
-        tuple((m.organization.slug, m.organization.name) for m in request.memberships),
+        tuple(
+            (m.organization.slug, m.organization.name) for m in memberships_of(user=request.user)
+        ),
     )
     html = events.plan_cached(
         request.org.pk,

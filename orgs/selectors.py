@@ -8,12 +8,18 @@ from django.db.models import F, QuerySet
 from orgs.models import Membership, Organization, Person
 
 
+def memberships_of(*, user: AbstractBaseUser) -> list[Membership]:
+    """All of a signed-in user's memberships with their organizations, by organization name:
+    loaded with the user by orgs.auth.MembershipsBackend, else here, once per user object.
+    The organization in a URL is found among them, and the switcher lists them."""
+    loaded = getattr(user, "loaded_memberships", None)
+    if loaded is None:
+        loaded = user.loaded_memberships = list(user_memberships(user=user))
+    return loaded
+
+
 def membership_for_slug(*, user: AbstractBaseUser, slug: str) -> Membership | None:
-    return (
-        Membership.objects.select_related("organization")
-        .filter(user=user, organization__slug=slug)
-        .first()
-    )
+    return next((m for m in memberships_of(user=user) if m.organization.slug == slug), None)
 
 
 def user_memberships(*, user: AbstractBaseUser) -> QuerySet[Membership]:
