@@ -133,7 +133,9 @@ class Dashboard:
         return self.overdue_count - len(self.overdue_tasks)
 
 
-DASHBOARD_CACHE_SECONDS = 60  # bounds the drift of "since last week" and of elapsed time
+# How long the dashboard's data and renderings stay cached: bounds the drift of "since last
+# week" and of elapsed time (renderings are also keyed by the minute: okrs.views._this_minute).
+DASHBOARD_CACHE_SECONDS = 60
 
 
 def cached_dashboard(

@@ -69,9 +69,6 @@ def _int_or_none(value: str | None) -> int | None:
         return None
 
 
-DASHBOARD_HTML_SECONDS = 60  # also bounds how stale a relative time ("5 minutes ago") can be
-
-
 def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
     """The dashboard, for a cycle (`?cycle=ID`, default the current one) and now or as it stood
     on a past day (`?as_of=YYYY-MM-DD`). Open dashboards fetch it again in parts when something
@@ -130,7 +127,7 @@ def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
         name="dashboard-page",
         variant=(_this_minute(), context["live_stream"], cycle_id, as_of),
         context=lambda: {**context, **sync_part(), **plan_parts()},
-        timeout=DASHBOARD_HTML_SECONDS,
+        timeout=selectors.DASHBOARD_CACHE_SECONDS,
     )
 
 
@@ -171,7 +168,7 @@ def _dashboard_parts(
             *variant,
         ),
         render_parts,
-        DASHBOARD_HTML_SECONDS,
+        selectors.DASHBOARD_CACHE_SECONDS,
     )
 
 

@@ -73,8 +73,7 @@ def _version_key(organization_id: int) -> str:
 def plan_version(organization_id: int) -> str | None:
     """A token that changes whenever the organization's plan or sync state does (any event, and
     any save of its row or a row it owns: orgs/apps.py): part of the key of anything cached
-    from them.
-    None when the cache cannot be reached (then nothing is cached)."""
+    from them. None when the cache cannot be reached (then nothing is cached)."""
     try:
         version = cache.get(_version_key(organization_id))
         if version is None:
