@@ -106,6 +106,24 @@ def test_under_wsgi_there_is_no_stream_and_the_dashboard_polls(client, settings,
     assert "sse-connect" not in page and 'hx-trigger="every 20s"' in page
 
 
+def asgi_scope(path: str, cookie: str = "") -> dict:
+    """The scope of a GET from a browser, as uvicorn passes it to missionos.asgi."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), (b"cookie", cookie.encode())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+
+
 class AsgiStream:
     """One GET to the real ASGI application (missionos.asgi), in process: what it sends."""
 
@@ -117,26 +135,13 @@ class AsgiStream:
     async def open(self) -> dict:
         from missionos.asgi import application
 
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "GET",
-            "scheme": "http",
-            "path": self.path,
-            "raw_path": self.path.encode(),
-            "query_string": b"",
-            "root_path": "",
-            "headers": [(b"host", b"testserver"), (b"cookie", self.cookie.encode())],
-            "client": ("127.0.0.1", 50000),
-            "server": ("testserver", 80),
-        }
-
         async def receive() -> dict:
             await self.gone.wait()
             return {"type": "http.disconnect"}
 
-        self.task = asyncio.ensure_future(application(scope, receive, self.sent.put))
+        self.task = asyncio.ensure_future(
+            application(asgi_scope(self.path, self.cookie), receive, self.sent.put)
+        )
         return await self.next()
 
     async def next(self) -> dict:

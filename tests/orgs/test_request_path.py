@@ -17,7 +17,14 @@ from orgs.auth import MembershipsBackend
 from orgs.live import STREAM_PATH_END, events_slug
 from orgs.models import Role
 from tests.factories import UserFactory
-from tests.orgs.test_events import AsgiStream, events_url, needs_redis, run_async, session_cookie
+from tests.orgs.test_events import (
+    AsgiStream,
+    asgi_scope,
+    events_url,
+    needs_redis,
+    run_async,
+    session_cookie,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -108,21 +115,7 @@ async def get(path: str) -> dict:
     async def send(message: dict) -> None:
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"testserver")],
-        "client": ("127.0.0.1", 50001),
-        "server": ("testserver", 80),
-    }
-    await asyncio.wait_for(asgi.application(scope, receive, send), 10)
+    await asyncio.wait_for(asgi.application(asgi_scope(path), receive, send), 10)
     return sent[0]
 
 
