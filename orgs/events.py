@@ -57,12 +57,13 @@ def _channel(organization_id: int) -> str:
 
 
 def publish(organization_id: int, kind: str) -> None:
-    """Announce a change once the current transaction commits (at once outside one). Either
-    kind also retires what was cached from the organization's plan and sync state
-    (`plan_version`)."""
+    """Announce a change once the current transaction commits (at once outside one). A plan
+    change also retires what was cached from the organization's plan (`plan_version`); a sync
+    run's progress retires it through the save of the run (orgs/apps.py)."""
     if kind not in KINDS:
         raise ValueError(f"unknown event kind {kind!r}")
-    plan_changed(organization_id)
+    if kind == PLAN:
+        plan_changed(organization_id)
     transaction.on_commit(lambda: _send(organization_id, kind))
 
 
@@ -71,8 +72,8 @@ def _version_key(organization_id: int) -> str:
 
 
 def plan_version(organization_id: int) -> str | None:
-    """A token that changes whenever the organization's plan or sync state does (any event, and
-    any save of its row or a row it owns: orgs/apps.py): part of the key of anything cached
+    """A token that changes whenever the organization's plan or sync state does (a plan event,
+    and any save of its row or a row it owns: orgs/apps.py): part of the key of anything cached
     from them. None when the cache cannot be reached (then nothing is cached)."""
     try:
         version = cache.get(_version_key(organization_id))

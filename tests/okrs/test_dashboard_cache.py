@@ -14,9 +14,11 @@ from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from orgs.models import Role
 from orgs.pages import CSRF_TOKEN_HOLE
+from sync.models import Connection, RunKind, RunStatus, SyncRun
 from tests.factories import PathwayFactory
 
 pytestmark = pytest.mark.django_db
@@ -101,3 +103,25 @@ def test_flash_messages_show_on_a_cached_dashboard_once(owner_client, url):
 
     assert "Pathway saved." in owner_client.get(url).content.decode()
     assert "Pathway saved." not in owner_client.get(url).content.decode()
+
+
+def test_a_sync_runs_progress_and_end_show_on_a_cached_dashboard(
+    owner_client, org, url, django_capture_on_commit_callbacks
+):
+    """A run's saves are announced as "sync" events, which do not retire the cache themselves:
+    the save of the run does (orgs/apps.py). Found by the browser test of a sync's end."""
+    connection = Connection.objects.create(
+        organization=org, name="Acme plans", base_id="appACME00000001", token_encrypted="x"
+    )
+    run = SyncRun.objects.create(
+        organization=org, connection=connection, kind=RunKind.FULL, status=RunStatus.RUNNING
+    )
+    assert "Running" in owner_client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        run.pulled = 47
+        run.save(update_fields=["pulled"])
+    assert "47 records so far" in owner_client.get(url, {"fragment": "sync"}).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        run.status, run.finished_at = RunStatus.SUCCEEDED, timezone.now()
+        run.save(update_fields=["status", "finished_at"])
+    assert "Succeeded" in owner_client.get(url).content.decode()
