@@ -15,7 +15,7 @@ UV = $(shell command -v uv 2>/dev/null || { test -x "$$HOME/.local/bin/uv" && ec
 help:
 	@echo "make run     install, migrate, seed the demo data, serve http://127.0.0.1:8000"
 	@echo "make test    install and run the tests (PYTEST_ARGS=... passes arguments to pytest)"
-	@echo "make lint    ruff check + ruff format --check"
+	@echo "make lint    ruff check + ruff format --check + lint-imports (the layers)"
 	@echo "make format  ruff check --fix + ruff format"
 	@echo "make install uv sync --frozen (installs uv first when it is missing)"
 
@@ -47,6 +47,7 @@ test: install
 lint: install
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
+	$(UV) run lint-imports
 
 format: install
 	$(UV) run ruff check --fix .

@@ -30,7 +30,7 @@ it has loaded a page. Production settings plus one change: STATIC_ROOT points at
    open by an asyncio client in its own process, each checked (200, then the `retry:` line), in
    4 blocks that alternate with none open: the reference dashboard's latency with them against
    without (BENCH_REQUESTS each in all). Target: median and p95 within 1.5× of none. In each
-   block one event is published (orgs.events.publish): the time until every stream has it.
+   block one event is published (missionos.events.publish): the time until every stream has it.
    When streams hold a Postgres connection each, their number is capped to leave max_connections
    20 connections of room (Postgres may be shared): never more than that are opened.
 4. Streams one process holds: BENCH_STREAM_STEPS (200,500,1000,2000,4000) open at once (and the
@@ -653,7 +653,7 @@ class StreamHolder:
 
 def fanout(holder: StreamHolder, organization_id: int) -> dict:
     """Publish one event; how long until every open stream had it."""
-    from orgs import events
+    from missionos import events
 
     holder.call(cmd="arm")
     published = time.monotonic()  # CLOCK_MONOTONIC: one clock for every process on Linux

@@ -5,7 +5,7 @@
     BENCH_SIZES=1000,10000 BENCH_PACED_RECORDS=5000 uv run python bench/sync.py
 
 Everything goes through the real pyairtable client over HTTP to the fake Airtable
-(sync.fakeairtable) on 127.0.0.1. Each base is laid out like tests/sync/airtable_base.py and
+(devtools.fakeairtable) on 127.0.0.1. Each base is laid out like tests/sync/airtable_base.py and
 filled with the fake's bulk `create_many`: people ~2%, six pathways, objectives ~3%, key results
 ~8%, projects ~15%, tasks the rest, linked (task -> project and assignee; project -> pathway,
 objectives and owner; key result -> objective; objective -> pathway and owner). The records are
@@ -207,7 +207,7 @@ def fake_process(pipe, rate_limit: float | None, lockout_seconds: float) -> None
     """The fake Airtable's own process: builds a base, serves it, answers commands."""
     import resource
 
-    from sync.fakeairtable import FakeAirtable
+    from devtools.fakeairtable import FakeAirtable
     from tests.sync.airtable_base import BASE_ID, T_TASKS
 
     fake = FakeAirtable(rate_limit=rate_limit, lockout_seconds=lockout_seconds, seed=7)

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "orgs",
     "okrs",
     "sync",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -134,7 +135,10 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "missionos.connections.ProcessRedisCache",
+            # django-redis keeps one connection pool per URL for the whole process: under ASGI
+            # every request runs in a thread of its own, and Django's own backend opened
+            # connections per thread.
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
         }
     }

@@ -12,6 +12,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from missionos import plan_cache
 from okrs import progress, rollups, search
 from okrs.models import (
     CheckIn,
@@ -24,7 +25,6 @@ from okrs.models import (
     Task,
     TaskStatus,
 )
-from orgs import events
 from orgs.models import Activity, Organization, Person
 
 RECENT_LIMIT = 8
@@ -146,8 +146,8 @@ def cached_dashboard(
 ) -> Dashboard:
     """`dashboard()`, computed once per plan version: the refresh that one check-in triggers in
     every open browser costs one computation, not one each. Any plan change retires it
-    (orgs.events.plan_version); so does a new day."""
-    return events.plan_cached(
+    (missionos.plan_cache.plan_version); so does a new day."""
+    return plan_cache.plan_cached(
         organization.pk,
         "dashboard",
         (cycle_id, as_of, timezone.localdate()),

@@ -16,8 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from missionos import events
 from okrs.models import CheckIn, KeyResult, Objective, Project, Task, TaskStatus
-from orgs import events
 from orgs.services import activity_record
 
 

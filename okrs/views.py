@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from missionos import events, plan_cache
+from missionos.pages import form_page, plan_page
 from okrs import history, selectors, services
 from okrs.forms import (
     CheckInForm,
@@ -35,10 +37,9 @@ from okrs.models import (
     Task,
     TaskStatus,
 )
-from orgs import events
+from orgs import selectors as org_selectors
 from orgs import services as org_services
 from orgs.models import Role
-from orgs.pages import form_page, plan_page
 from orgs.permissions import require_role
 from sync import selectors as sync_selectors
 
@@ -124,7 +125,9 @@ def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
     return plan_page(
         request,
         "okrs/home.html",
+        organization_id=request.org.pk,
         name="dashboard-page",
+        viewer=org_selectors.header_key(user=request.user, membership=request.membership),
         variant=(_this_minute(), context["live_stream"], cycle_id, as_of),
         context=lambda: {**context, **sync_part(), **plan_parts()},
         timeout=selectors.DASHBOARD_CACHE_SECONDS,
@@ -146,9 +149,10 @@ def _dashboard_parts(
     data: Callable[[], dict],
 ) -> dict[str, str]:
     """Partials of the dashboard, rendered from `data()` once per plan version (any plan or
-    sync change retires them, orgs.events.plan_version) for each view of it (`variant`): every
-    open dashboard refetches them on each change, and leadership mostly reads. They depend on
-    the role (which links a member gets) and on the clock, so both are in the key too."""
+    sync change retires them, missionos.plan_cache.plan_version) for each view of it
+    (`variant`): every open dashboard refetches them on each change, and leadership mostly
+    reads. They depend on the role (which links a member gets) and on the clock, so both are in
+    the key too."""
 
     def render_parts() -> dict[str, str]:
         part_context = {**context, **data()}
@@ -157,7 +161,7 @@ def _dashboard_parts(
             for part in parts
         }
 
-    return events.plan_cached(
+    return plan_cache.plan_cached(
         request.org.pk,
         "dashboard-html-" + "-".join(parts),
         (

@@ -14,7 +14,7 @@ class OrgsConfig(AppConfig):
             # (the admin, the shell, test factories). Bulk writes send no signal: the sync
             # announces a plan change when each run ends. Any row the organization owns
             # counts (its sync runs show on the dashboard), and so does its own (its name).
-            from orgs.events import plan_changed
+            from missionos.plan_cache import plan_changed
 
             if isinstance(instance, OrgScoped) and instance.organization_id:
                 plan_changed(instance.organization_id)

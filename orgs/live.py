@@ -31,7 +31,7 @@ from django.http import (
 )
 from django.urls import Resolver404, resolve
 
-from orgs import events
+from missionos import events
 from orgs.selectors import membership_for_slug
 
 STREAM_HEADERS = [

@@ -18,6 +18,18 @@ def memberships_of(*, user: AbstractBaseUser) -> list[Membership]:
     return loaded
 
 
+def header_key(*, user: AbstractBaseUser, membership: Membership) -> tuple:
+    """All that a page's header shows of its viewer (name, staff link, role, the organization
+    switcher): part of the key of a page cached for many viewers (missionos.pages.plan_page)."""
+    return (
+        user.pk,
+        user.get_username(),
+        user.is_staff,
+        membership.role,
+        tuple((m.organization.slug, m.organization.name) for m in memberships_of(user=user)),
+    )
+
+
 def membership_for_slug(*, user: AbstractBaseUser, slug: str) -> Membership | None:
     return next((m for m in memberships_of(user=user) if m.organization.slug == slug), None)
 

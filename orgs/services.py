@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from orgs import events
+from missionos import events
 from orgs.models import Activity, Membership, Organization, OrgOwned, Person, Role
 
 

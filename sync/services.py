@@ -19,8 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
-from missionos.connections import shared_redis
-from orgs import events
+from missionos import events
+from missionos.redis_clients import shared_redis
 from orgs.models import Organization
 from orgs.services import activity_record
 from sync.airtable.client import (

@@ -32,7 +32,7 @@ from typing import Protocol
 
 import redis
 
-from missionos.connections import shared_redis
+from missionos.redis_clients import shared_redis
 
 # How far apart, beyond 1 s, six actual sends must be: covers the difference in how long two
 # requests take from here to Airtable's clock.

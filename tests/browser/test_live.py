@@ -24,13 +24,13 @@ from django.utils import timezone
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
+from devtools.fakeairtable import FakeAirtable
+from missionos import events
 from okrs import services as okr_services
 from okrs.models import Pathway
-from orgs import events
 from orgs.models import Membership, Role
 from sync import services as sync_services
 from sync.crypto import encrypt_token
-from sync.fakeairtable import FakeAirtable
 from sync.models import Connection, RunKind, RunStatus, SyncRun
 from tests.factories import (
     CycleFactory,

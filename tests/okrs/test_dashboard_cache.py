@@ -16,8 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from missionos.pages import CSRF_TOKEN_HOLE
 from orgs.models import Role
-from orgs.pages import CSRF_TOKEN_HOLE
 from sync.models import Connection, RunKind, RunStatus, SyncRun
 from tests.factories import PathwayFactory
 

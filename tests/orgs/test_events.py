@@ -13,8 +13,8 @@ import redis
 from django.db import transaction
 from django.urls import reverse
 
+from missionos import events
 from okrs import services
-from orgs import events
 from orgs import services as org_services
 from tests.factories import KeyResultFactory, PersonFactory
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sync.fakeairtable import FakeAirtable
+from devtools.fakeairtable import FakeAirtable
 
 BASE_ID = "appNORTHWIND00001"
 TOKEN = "patNorthwind.0123456789abcdefXYZ9"

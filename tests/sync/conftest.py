@@ -6,8 +6,8 @@ import time
 
 import pytest
 
+from devtools.fakeairtable import FakeAirtable
 from sync import services
-from sync.fakeairtable import FakeAirtable
 from tests.sync.airtable_base import BASE_ID, TOKEN, build_base
 
 

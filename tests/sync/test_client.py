@@ -7,9 +7,9 @@ import time
 
 import pytest
 
+from devtools.fakeairtable import FakeAirtable
 from sync.airtable.client import AirtableClient, OffsetExpired, RetryPolicy, SyncError
 from sync.airtable.ratelimit import LocalRateLimiter, NoRateLimiter
-from sync.fakeairtable import FakeAirtable
 
 BASE = "appTESTTESTTEST01"
 TOKEN = "patTEST.secret-token-1234"

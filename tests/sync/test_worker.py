@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from django.db import connection as db_connection
 
+from devtools.fakeairtable import FakeAirtable
 from okrs.models import Task
 from sync import services
 from sync.airtable.client import RetryPolicy
 from sync.airtable.ratelimit import NoRateLimiter
-from sync.fakeairtable import FakeAirtable
 from sync.models import RunKind, RunStatus, SyncRun
 from sync.reconcile import ENTITY_MODELS
 from sync.tasks import execute_run

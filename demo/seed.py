@@ -6,7 +6,7 @@ comes from `random.Random(<fixed seed>)`, one per organization, and every date i
 
 How each organization is loaded: `OrgBuilder.plan()` makes its rows (unsaved) from its spec.
 - The main organization, Northwind Health, goes through the real sync: the plan is written
-  into an Airtable base with the mess of a real one (`sync.demo_base`), served by a fake
+  into an Airtable base with the mess of a real one (`demo.airtable_base`), served by a fake
   Airtable inside the process and synced like any connected base. Its rows carry provenance
   (source table and record id) and its first sync run lists the issues the mess causes.
 - Northwind Labs, the second organization, is saved straight from its plan (`OrgBuilder.save()`).
@@ -16,7 +16,7 @@ duplicated or reset; `resync=True` syncs the main one again from today's base in
 demo users, their memberships and their directory entries are made sure of on every run.
 
 The main organization carries the mess real Airtable data has (see `DemoMess`, the comments
-marked "Mess:" and sync.demo_base), so data-health pages have something true to show.
+marked "Mess:" and demo.airtable_base), so data-health pages have something true to show.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from okrs.models import (
 from orgs.models import Membership, Organization, Person, Role
 
 if TYPE_CHECKING:
-    from sync.demo_base import DemoSync
+    from demo.airtable_base import DemoSync
 
 URL = "http://127.0.0.1:8000"
 DEMO_PASSWORD = "missionos-demo"  # published on purpose: it is the demo login
@@ -702,11 +702,13 @@ def seed_demo(
 ) -> SeedReport:
     """Create the demo organizations that do not exist yet, and make sure of the demo users.
 
-    The main organization is loaded by syncing its demo base (sync.demo_base); with `resync`,
+    The main organization is loaded by syncing its demo base (demo.airtable_base); with `resync`,
     an existing one is synced again from today's base. Call inside `transaction.atomic()`:
-    a failed sync raises (sync.demo_base.DemoSyncError) and nothing is kept.
+    a failed sync raises (demo.airtable_base.DemoSyncError) and nothing is kept.
     """
-    from sync import demo_base  # sync builds on okrs: imported when needed, not at load
+    from demo import (
+        airtable_base as demo_base,  # sync builds on okrs: imported when needed, not at load
+    )
 
     now = now or timezone.now()
     today = today or timezone.localdate(now)
@@ -808,7 +810,7 @@ class OrgBuilder:
 
     `plan()` makes every row as an unsaved model instance, with no database access, so one plan
     can be saved as it is (`save()`, the ORM-built organizations) or written into an Airtable
-    base and synced (`sync.demo_base`, the main organization). `users`: username -> user (saved
+    base and synced (`demo.airtable_base`, the main organization). `users`: username -> user (saved
     or not: the plan only reads names and emails).
     """
 

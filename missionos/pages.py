@@ -1,5 +1,5 @@
 """Page flows shared by the apps: the one create/edit flow every record form uses, and whole
-pages cached from the organization's plan."""
+pages cached from an organization's plan."""
 
 from __future__ import annotations
 
@@ -14,8 +14,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 
-from orgs import events
-from orgs.selectors import memberships_of
+from missionos.plan_cache import plan_cached
 
 # Stands in for the CSRF token in a cached page; each response gets its own token in its place.
 CSRF_TOKEN_HOLE = "missionos-csrf-token-hole"
@@ -50,33 +49,25 @@ def plan_page(
     request: HttpRequest,
     template_name: str,
     *,
+    organization_id: int,
     name: str,
+    viewer: tuple,
     variant: tuple,
     context: Callable[[], dict],
     timeout: int,
 ) -> HttpResponse:
-    """A page of the request's organization rendered once per plan version for each viewer and
-    `variant` (everything else the page depends on), for pages read far more often than the
-    plan changes. Membership and login were checked as for any page; only the rendering is
-    reused. The key holds all the header shows of the viewer, and the CSRF token, the one
-    per-request value, is put into the cached text on each response. A page with flash
-    messages to show is rendered afresh (showing them uses them up)."""
+    """A page of an organization rendered once per plan version for each `viewer` (all that
+    the page's header shows of who is looking: orgs.selectors.header_key) and `variant`
+    (everything else the page depends on), for pages read far more often than the plan
+    changes. Login and membership were checked as for any page; only the rendering is reused.
+    The CSRF token, the one per-request value, is put into the cached text on each response. A
+    page with flash messages to show is rendered afresh (showing them uses them up)."""
     if len(get_messages(request)):
         return render(request, template_name, context())
-    viewer = (
-        request.user.pk,
-        request.user.get_username(),
-        request.user.is_staff,
-        request.membership.role,
-        request.resolver_match.view_name,
-        tuple(
-            (m.organization.slug, m.organization.name) for m in memberships_of(user=request.user)
-        ),
-    )
-    html = events.plan_cached(
-        request.org.pk,
+    html = plan_cached(
+        organization_id,
         name,
-        (*viewer, *variant),
+        (request.resolver_match.view_name, *viewer, *variant),
         lambda: render_to_string(
             template_name, {**context(), "csrf_token": CSRF_TOKEN_HOLE}, request
         ),

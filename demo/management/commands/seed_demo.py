@@ -1,7 +1,7 @@
 """`manage.py seed_demo`: load the demo organizations (idempotent) and print how to sign in.
 
 The main organization (Northwind Health) is loaded by a real sync of the bundled demo base
-against a fake Airtable started inside this command (see sync.demo_base).
+against a fake Airtable started inside this command (see demo.airtable_base).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from okrs import demo
+from demo import seed as demo
 
 
 class Command(BaseCommand):
@@ -36,11 +36,12 @@ class Command(BaseCommand):
             default=None,
             metavar="PATH",
             help="Only write today's demo base as a fake-Airtable fixture (default: "
-            "sync/demo/northwind.json), for `python -m sync.fakeairtable --base`; seed nothing.",
+            "devtools/fixtures/northwind-base.json), for `python -m devtools.fakeairtable "
+            "--base`; seed nothing.",
         )
 
     def handle(self, *args, **options):
-        from sync import demo_base
+        from demo import airtable_base as demo_base
 
         if options["write_snapshot"] is not None:
             path = demo_base.write_snapshot(options["write_snapshot"] or demo_base.SNAPSHOT_PATH)
@@ -48,7 +49,7 @@ class Command(BaseCommand):
             path = path if shown.startswith("..") else shown
             self.stdout.write(f"Wrote the demo base {demo_base.BASE_ID} to {path}. Serve it with")
             self.stdout.write(
-                f"    uv run python -m sync.fakeairtable --base {path} "
+                f"    uv run python -m devtools.fakeairtable --base {path} "
                 f"--token {demo_base.TOKEN} --no-rate-limit"
             )
             return

@@ -15,7 +15,7 @@ import requests
 from pyairtable import formulas as F
 from pyairtable.models.schema import SingleSelectFieldSchema, UnknownFieldSchema
 
-from sync.fakeairtable import FakeAirtable
+from devtools.fakeairtable import FakeAirtable
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = "appFakeBase000001"
@@ -470,7 +470,7 @@ def test_fixture_round_trip_and_cli(fake_table, tmp_path):
     loaded = copy.load_base(json.loads(path.read_text()), tokens={TOKEN})
     assert loaded.to_dict() == fake.bases[BASE].to_dict()
 
-    command = [sys.executable, "-m", "sync.fakeairtable", "--port", "0", "--base", str(path)]
+    command = [sys.executable, "-m", "devtools.fakeairtable", "--port", "0", "--base", str(path)]
     process = subprocess.Popen(
         [*command, "--token", TOKEN, "--no-rate-limit"],
         cwd=ROOT,

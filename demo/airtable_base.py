@@ -7,7 +7,7 @@ sync (`services.run_request` + `services.run_execute`: the pyairtable client ove
 reconciler, link resolution, issues). So `make run` exercises the sync, and the demo's
 data-health findings are the sync's own.
 
-The base holds `okrs.demo`'s plan for Northwind Health (`OrgBuilder.plan()`: the very people,
+The base holds `demo.seed`'s plan for Northwind Health (`OrgBuilder.plan()`: the very people,
 pathways, objectives, key results, check-ins, projects and tasks the ORM would have saved),
 laid out the way an organization keeps them in Airtable, with the mess a real base has:
 
@@ -25,7 +25,7 @@ laid out the way an organization keeps them in Airtable, with the mess a real ba
   (skipped: a check-in needs a value; reported).
 - People who left: "Active" unticked and a "Left on" date, except one whose box is still ticked
   (nobody updated the row): "Left on" alone makes them departed.
-- And what `okrs.demo` plans anyway: stale "active" initiatives, open action items held by
+- And what `demo.seed` plans anyway: stale "active" initiatives, open action items held by
   people who left, the same objective tracked twice, an objective without key results.
 
 Dates are relative to `today`, and the base is as of midnight: it is the same all day (a second
@@ -36,10 +36,11 @@ has nothing for it). The base carries Airtable's own signal, a "Last modified" f
 lastModifiedTime, left unmapped, so kept in `source_extra`); `after_sync()` copies it into
 `last_activity_at`, which is what makes the stale initiatives stale.
 
-`write_snapshot()` writes the base as of today to `sync/demo/northwind.json` (the fixture format
-of `sync.fakeairtable.model`; `manage.py seed_demo --write-snapshot`), to serve it by hand::
+`write_snapshot()` writes the base as of today to `devtools/fixtures/northwind-base.json`
+(the fixture format of `devtools.fakeairtable.model`; `manage.py seed_demo
+--write-snapshot`), to serve it by hand::
 
-    uv run python -m sync.fakeairtable --base sync/demo/northwind.json \\
+    uv run python -m devtools.fakeairtable --base devtools/fixtures/northwind-base.json \\
         --token patNorthwindDemo.missionos-demo-token --no-rate-limit
 """
 
@@ -65,14 +66,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from okrs import demo
+from demo import seed as demo
+from devtools.fakeairtable import FakeAirtable, is_empty, ms_to_iso, to_ms
+from devtools.fakeairtable.model import FORMAT_VERSION, ID_ALPHABET
 from okrs.models import CheckIn, MetricType, Project, ProjectStatus, TaskStatus
 from orgs.models import Organization, Person
 from sync import selectors, services
 from sync.airtable.client import SyncError
 from sync.airtable.ratelimit import NoRateLimiter
-from sync.fakeairtable import FakeAirtable, is_empty, ms_to_iso, to_ms
-from sync.fakeairtable.model import FORMAT_VERSION, ID_ALPHABET
 from sync.models import Connection, RunKind, RunStatus, SyncIssue, SyncRun
 
 BASE_ID = "appNorthwindDemo0"
@@ -80,7 +81,7 @@ BASE_NAME = "Northwind Health plans"
 # Published on purpose, like the demo password: it opens only the fake's copy of the demo base.
 TOKEN = "patNorthwindDemo.missionos-demo-token"
 CONNECTION_NAME = "Northwind Health plans (demo base)"
-SNAPSHOT_PATH = Path(__file__).resolve().parent / "demo" / "northwind.json"
+SNAPSHOT_PATH = settings.BASE_DIR / "devtools" / "fixtures" / "northwind-base.json"
 
 
 class DemoSyncError(Exception):
@@ -322,7 +323,7 @@ def as_of(today: datetime.date) -> datetime.datetime:
 
 
 def plan_northwind(today: datetime.date) -> demo.OrgBuilder:
-    """okrs.demo's plan for Northwind Health as of `today` (no database access)."""
+    """demo.seed's plan for Northwind Health as of `today` (no database access)."""
     user_model = get_user_model()
     users = {
         spec.username: user_model(
@@ -360,7 +361,7 @@ class _BaseWriter:
     def __init__(self, plan: demo.OrgBuilder, moment: datetime.datetime):
         self.plan = plan
         self.as_of = moment
-        # The mess has its own random stream: the plan comes out as okrs.demo makes it.
+        # The mess has its own random stream: the plan comes out as demo.seed makes it.
         self.rng = random.Random(f"{demo.NORTHWIND.seed}:airtable")
         self.records: dict[str, list[dict]] = {table: [] for table in SCHEMA}
         self.names = {table: {spec["name"] for spec in fields} for table, fields in SCHEMA.items()}
@@ -474,7 +475,7 @@ class _BaseWriter:
 
     def objectives(self) -> None:
         people = list(self.plan.people.values())
-        # Parents first, so "Supports" can name them (as okrs.demo saves them).
+        # Parents first, so "Supports" can name them (as demo.seed saves them).
         ordered = sorted(self.plan.objectives, key=lambda item: bool(item[1].parent))
         for objective, _spec, cycle, _ in ordered:
             previous_owner = None
@@ -500,7 +501,7 @@ class _BaseWriter:
         broken = self.rng.sample(range(len(items)), WEIGHT_ERRORS + WEIGHT_NANS)
         for index, (key_result, _spec, cycle, _pace) in enumerate(items):
             impact = self.rng.randint(1, 3)
-            effort, weight = impact, 1  # okrs.demo weighs every key result 1
+            effort, weight = impact, 1  # demo.seed weighs every key result 1
             if index in broken[:WEIGHT_ERRORS]:
                 effort, weight = 0, {"error": "#ERROR!"}  # Mess: division by zero.
             elif index in broken:
@@ -673,7 +674,7 @@ def dumps(data: dict[str, Any]) -> str:
 
 
 def write_snapshot(path: str | Path = SNAPSHOT_PATH, *, today: datetime.date | None = None) -> Path:
-    """Write the base as of `today` as a fixture `python -m sync.fakeairtable --base` serves."""
+    """Write the base as of `today` as a fixture `python -m devtools.fakeairtable --base` serves."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(dumps(base_data(today=today)), encoding="utf-8")

@@ -1,6 +1,6 @@
 """`manage.py seed_demo`: the demo organizations, their mess, idempotence and tenancy.
 
-The main organization is loaded by a real sync of the demo base (sync.demo_base) against a
+The main organization is loaded by a real sync of the demo base (demo.airtable_base) against a
 fake Airtable started by the command; these tests check what that sync leaves behind.
 """
 
@@ -19,7 +19,9 @@ from django.db.models import F, OuterRef, Subquery
 from django.test import override_settings
 from django.utils import timezone
 
-from okrs.demo import DEMO_PASSWORD, MESS, URL
+from demo import airtable_base as demo_base
+from demo.seed import DEMO_PASSWORD, MESS, URL
+from devtools.fakeairtable import FakeAirtable
 from okrs.models import (
     CheckIn,
     Cycle,
@@ -33,8 +35,7 @@ from okrs.models import (
     TaskStatus,
 )
 from orgs.models import Membership, Organization, Person, Role
-from sync import demo_base, services
-from sync.fakeairtable import FakeAirtable
+from sync import services
 from sync.mapping import propose_mapping
 from sync.models import Connection, RunKind, RunStatus, SyncIssue, SyncRun
 from sync.schema import schema_from_api
@@ -404,12 +405,12 @@ def test_a_failed_sync_keeps_nothing(db, settings, monkeypatch):
 
 
 def test_the_bundled_snapshot_is_the_generated_base(tmp_path):
-    """sync/demo/northwind.json is written by `seed_demo --write-snapshot`, never by hand; its
-    dates are those of the day it was written, its shape must be today's."""
+    """devtools/fixtures/northwind-base.json is written by `seed_demo --write-snapshot`, never
+    by hand; its dates are those of the day it was written, its shape must be today's."""
     path = tmp_path / "northwind.json"
     output = StringIO()
     call_command("seed_demo", "--write-snapshot", str(path), stdout=output)
-    assert "python -m sync.fakeairtable --base" in output.getvalue()
+    assert "python -m devtools.fakeairtable --base" in output.getvalue()
     fresh = json.loads(path.read_text())
     assert fresh == demo_base.base_data()
     bundled = json.loads(demo_base.SNAPSHOT_PATH.read_text())

@@ -3,7 +3,7 @@
 It speaks the real HTTP protocol, so the real pyairtable client (or any HTTP client) talks to it
 through ``Api(token, endpoint_url=fake.url)``. See ``server.py`` for the routes and the order of
 checks, ``model.py`` for the data model and the JSON fixture format, ``formula.py`` for the
-``filterByFormula`` subset. ``python -m sync.fakeairtable --help`` serves a JSON base.
+``filterByFormula`` subset. ``python -m devtools.fakeairtable --help`` serves a JSON base.
 """
 
 from .formula import FormulaError, compile_formula

@@ -1,6 +1,6 @@
 """Serve JSON bases (see model.py for the fixture format) on a fake Airtable until stopped.
 
-    uv run python -m sync.fakeairtable --port 8765 --base demo.json --token patDEMO
+    uv run python -m devtools.fakeairtable --port 8765 --base demo.json --token patDEMO
 
 Each token gets access to every base loaded; --no-rate-limit lifts the 5 requests/s limit.
 Point a client at it: ``pyairtable.Api("patDEMO", endpoint_url="http://127.0.0.1:8765")``.
@@ -18,7 +18,7 @@ from .server import FakeAirtable
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m sync.fakeairtable",
+        prog="python -m devtools.fakeairtable",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
