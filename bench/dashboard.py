@@ -348,7 +348,9 @@ def build(user, size: int) -> dict:
             build_organization(organization, size)
             # The builder gives each key result four weekly check-ins: add the rest.
             now = timezone.now()
-            key_results = KeyResult.objects.filter(organization=organization)
+            key_results = KeyResult.objects.unscoped(include_archived=True).filter(
+                organization=organization
+            )
             CheckIn.objects.bulk_create(
                 (
                     CheckIn(
@@ -367,14 +369,20 @@ def build(user, size: int) -> dict:
             with connection.cursor() as cursor:  # planner statistics, as autovacuum would
                 cursor.execute("ANALYZE")
         print(f"{size} projects built in {time.perf_counter() - started:.1f}s", flush=True)
-    Membership.objects.get_or_create(
+    Membership.objects.unscoped().get_or_create(
         user=user, organization=organization, defaults={"role": Role.OWNER}
     )
     return {
         "organization": organization,
-        "projects": Project.objects.filter(organization=organization).count(),
-        "tasks": Task.objects.filter(organization=organization).count(),
-        "check_ins": CheckIn.objects.filter(organization=organization).count(),
+        "projects": Project.objects.unscoped(include_archived=True)
+        .filter(organization=organization)
+        .count(),
+        "tasks": Task.objects.unscoped(include_archived=True)
+        .filter(organization=organization)
+        .count(),
+        "check_ins": CheckIn.objects.unscoped(include_archived=True)
+        .filter(organization=organization)
+        .count(),
     }
 
 

@@ -463,7 +463,9 @@ def step_again(job: dict, kind_name: str) -> dict:
     from sync.models import Connection, RunKind
 
     settings.AIRTABLE_API_URL = job["url"]
-    connection = Connection.objects.select_related("organization").get(pk=job["connection_id"])
+    connection = (
+        Connection.objects.unscoped().select_related("organization").get(pk=job["connection_id"])
+    )
     kind = RunKind.FULL if kind_name == "unchanged" else RunKind.INCREMENTAL
     return _run_sync(connection, kind, NoRateLimiter(), f"{kind_name}-{job['label']}")
 

@@ -822,7 +822,7 @@ def after_sync(organization: Organization) -> None:
         if moment is not None and moment != project.last_activity_at:
             project.last_activity_at = moment
             changed.append(project)
-    Project.objects.bulk_update(changed, ["last_activity_at"])
+    projects.bulk_update(changed, ["last_activity_at"])
     members = Person.objects.for_org(organization).filter(
         user__memberships__organization=organization
     )

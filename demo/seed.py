@@ -684,7 +684,7 @@ def organization_counts(organization: Organization) -> dict[str, int]:
         "tasks": Task,
     }
     return {
-        name: model.objects.filter(organization=organization).count()
+        name: model.objects.for_org(organization, include_archived=True).count()
         for name, model in scoped.items()
     }
 
@@ -732,8 +732,11 @@ def seed_demo(
         report.organizations.append(
             OrgReport(organization, created, organization_counts(organization), synced, notes)
         )
-    roles = Membership.objects.filter(user__in=users.values()).select_related(
-        "organization", "user"
+    # The demo users' memberships, in whichever organizations they are.
+    roles = (
+        Membership.objects.unscoped()
+        .filter(user__in=users.values())
+        .select_related("organization", "user")
     )
     by_user = {user.username: user for user in report.users}
     for membership in roles.order_by("user__username", "organization__name"):
@@ -762,13 +765,15 @@ def ensure_members(spec: OrgSpec, organization: Organization, users: dict, *, no
     """Each demo user is a member (an existing role is kept) and has a directory entry."""
     for username, role in spec.members.items():
         user = users[username]
-        membership, created = Membership.objects.get_or_create(
+        membership, created = Membership.objects.for_org(organization).get_or_create(
             user=user, organization=organization, defaults={"role": role}
         )
         # Login lands in the organization used last: make that the main one for the demo user.
         if created and username == "demo" and spec is NORTHWIND:
-            Membership.objects.filter(pk=membership.pk).update(last_used_at=now)
-        people = Person.objects.filter(organization=organization)
+            Membership.objects.for_org(organization).filter(pk=membership.pk).update(
+                last_used_at=now
+            )
+        people = Person.objects.for_org(organization, include_archived=True)
         if people.filter(user=user).exists():
             continue
         person = (

@@ -13,7 +13,7 @@ import datetime
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from okrs import services
@@ -28,7 +28,8 @@ from okrs.models import (
     Task,
     TaskStatus,
 )
-from orgs.admin import OrgOwnedAdmin, SameOrganizationInlineFormSet
+from orgs.admin import OrgOwnedAdmin, SameOrganizationInlineFormSet, TenantScopedAdmin, admin_rows
+from orgs.tenancy import live_q
 
 ORG_PARAM = "organization__id__exact"  # the query parameter of the organization list filter
 STALE_AFTER = datetime.timedelta(days=90)
@@ -49,7 +50,8 @@ def org_scoped_filter(field: str, model, title: str) -> type[admin.SimpleListFil
             org_id = _selected_org_id(request)
             if org_id is None:
                 return []
-            return [(str(obj.pk), str(obj)) for obj in model.objects.filter(organization_id=org_id)]
+            rows = admin_rows(model, request.user).filter(organization_id=org_id)
+            return [(str(obj.pk), str(obj)) for obj in rows]
 
         def queryset(self, request, queryset):
             value = self.value()
@@ -71,9 +73,9 @@ class ArchivedFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "no":
-            return queryset.filter(archived_at__isnull=True)
+            return queryset.filter(live_q())
         if self.value() == "yes":
-            return queryset.filter(archived_at__isnull=False)
+            return queryset.exclude(live_q())
         return queryset
 
 
@@ -120,7 +122,7 @@ class PathwayAdmin(OrgOwnedAdmin):
         return obj.project_count
 
 
-class KeyResultInline(admin.TabularInline):
+class KeyResultInline(TenantScopedAdmin, admin.TabularInline):
     model = KeyResult
     formset = SameOrganizationInlineFormSet
     fields = (
@@ -165,7 +167,7 @@ class ObjectiveAdmin(OrgOwnedAdmin):
 
     def annotate_changelist(self, queryset):
         return queryset.annotate(
-            key_result_count=Count("key_results", filter=Q(key_results__archived_at__isnull=True))
+            key_result_count=Count("key_results", filter=live_q("key_results"))
         )
 
     @admin.display(description="Key results", ordering="key_result_count")
@@ -173,7 +175,7 @@ class ObjectiveAdmin(OrgOwnedAdmin):
         return obj.key_result_count
 
 
-class CheckInInline(admin.TabularInline):
+class CheckInInline(TenantScopedAdmin, admin.TabularInline):
     """The key result's history, read-only here: new check-ins go through the check-in admin."""
 
     model = CheckIn
@@ -336,9 +338,7 @@ class ProjectAdmin(OrgOwnedAdmin):
     autocomplete_fields = ("organization", "pathway", "owner", "objectives")
 
     def annotate_changelist(self, queryset):
-        return queryset.annotate(
-            task_count=Count("tasks", filter=Q(tasks__archived_at__isnull=True))
-        )
+        return queryset.annotate(task_count=Count("tasks", filter=live_q("tasks")))
 
     @admin.display(description="Tasks", ordering="task_count")
     def task_count(self, obj: Project) -> int:

@@ -14,11 +14,17 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from orgs.models import ActivityTarget, OrgOwned, Person
+from orgs.models import OrgOwned, Person
 
 TITLE_MAX = 200
 VALUE_DIGITS = {"max_digits": 18, "decimal_places": 4}
 CONFIDENCE_VALIDATORS = [MinValueValidator(0), MaxValueValidator(10)]
+
+# Kinds of activity-feed targets these models are (registered in okrs/apps.py).
+CYCLE_TARGET = "cycle"
+PATHWAY_TARGET = "pathway"
+OBJECTIVE_TARGET = "objective"
+PROJECT_TARGET = "project"
 
 
 class Cycle(OrgOwned):
@@ -42,7 +48,7 @@ class Cycle(OrgOwned):
         return self.name
 
     def activity_target(self) -> tuple[str, int | None, str]:
-        return ActivityTarget.CYCLE, self.pk, ""
+        return CYCLE_TARGET, self.pk, ""
 
     def clean(self) -> None:
         super().clean()
@@ -64,7 +70,7 @@ class Pathway(OrgOwned):
         return self.name
 
     def activity_target(self) -> tuple[str, int | None, str]:
-        return ActivityTarget.PATHWAY, self.pk, ""
+        return PATHWAY_TARGET, self.pk, ""
 
 
 class Objective(OrgOwned):
@@ -97,7 +103,7 @@ class Objective(OrgOwned):
         return self.title
 
     def activity_target(self) -> tuple[str, int | None, str]:
-        return ActivityTarget.OBJECTIVE, self.pk, ""
+        return OBJECTIVE_TARGET, self.pk, ""
 
 
 class MetricType(models.TextChoices):
@@ -137,7 +143,7 @@ class KeyResult(OrgOwned):
         return self.title
 
     def activity_target(self) -> tuple[str, int | None, str]:
-        return ActivityTarget.OBJECTIVE, self.objective_id, f"kr-{self.pk}"
+        return OBJECTIVE_TARGET, self.objective_id, f"kr-{self.pk}"
 
     def clean(self) -> None:
         super().clean()
@@ -218,7 +224,7 @@ class Project(OrgOwned):
         return self.name
 
     def activity_target(self) -> tuple[str, int | None, str]:
-        return ActivityTarget.PROJECT, self.pk, ""
+        return PROJECT_TARGET, self.pk, ""
 
     def clean(self) -> None:
         super().clean()
@@ -251,4 +257,4 @@ class Task(OrgOwned):
         return self.title
 
     def activity_target(self) -> tuple[str, int | None, str]:
-        return ActivityTarget.PROJECT, self.project_id, f"task-{self.pk}"
+        return PROJECT_TARGET, self.project_id, f"task-{self.pk}"

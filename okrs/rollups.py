@@ -28,6 +28,7 @@ from django.db.models.functions import Cast, Coalesce, Greatest, Least
 
 from okrs import progress
 from okrs.models import CheckIn, Cycle, KeyResult, Objective, TaskStatus
+from orgs.tenancy import live_q
 
 
 def _float(field: str):
@@ -40,7 +41,7 @@ def key_result_value(as_of: datetime.datetime | None = None):
     has no check-ins at all (there is no history to go on)."""
     if as_of is None:
         return F("current_value")
-    check_ins = CheckIn.objects.filter(key_result=OuterRef("pk"), archived_at__isnull=True)
+    check_ins = CheckIn.objects.live().filter(key_result=OuterRef("pk"))
     latest = check_ins.filter(checked_in_at__lte=as_of).order_by("-checked_in_at", "-pk")
     return Coalesce(
         Subquery(latest.values("value")[:1]),
@@ -63,7 +64,8 @@ def key_result_progress(as_of: datetime.datetime | None = None) -> Case:
 def _counted_key_results():
     """Live key results that take part in their objective's mean."""
     return (
-        KeyResult.objects.filter(objective=OuterRef("pk"), archived_at__isnull=True, weight__gt=0)
+        KeyResult.objects.live()
+        .filter(objective=OuterRef("pk"), weight__gt=0)
         .exclude(target_value=F("start_value"))
         .values("objective")
     )
@@ -82,7 +84,7 @@ def key_result_confidence(as_of: datetime.datetime | None = None):
     one), on the same fallbacks as `key_result_value`."""
     if as_of is None:
         return F("confidence")
-    check_ins = CheckIn.objects.filter(key_result=OuterRef("pk"), archived_at__isnull=True)
+    check_ins = CheckIn.objects.live().filter(key_result=OuterRef("pk"))
     latest = check_ins.filter(checked_in_at__lte=as_of, confidence__isnull=False).order_by(
         "-checked_in_at", "-pk"
     )
@@ -94,7 +96,8 @@ def key_result_confidence(as_of: datetime.datetime | None = None):
 
 def objective_min_confidence(as_of: datetime.datetime | None = None) -> Subquery:
     lowest = (
-        KeyResult.objects.filter(objective=OuterRef("pk"), archived_at__isnull=True)
+        KeyResult.objects.live()
+        .filter(objective=OuterRef("pk"))
         .values("objective")
         .annotate(lowest=Min(key_result_confidence(as_of)))
     )
@@ -123,7 +126,7 @@ def objective_health(elapsed: float) -> Case:
 
 def pathway_progress(*, cycle: Cycle | None, as_of: datetime.datetime | None = None) -> Subquery:
     """Plain mean of the progress of the pathway's objectives (in `cycle`) that have one."""
-    objectives = Objective.objects.filter(pathway=OuterRef("pk"), archived_at__isnull=True)
+    objectives = Objective.objects.live().filter(pathway=OuterRef("pk"))
     if cycle is not None:
         objectives = objectives.filter(cycle=cycle)
     means = (
@@ -136,7 +139,7 @@ def pathway_progress(*, cycle: Cycle | None, as_of: datetime.datetime | None = N
 
 def project_task_counts() -> dict:
     """Annotations for a Project queryset: live task count, done task count."""
-    live = Q(tasks__archived_at__isnull=True)
+    live = live_q("tasks")
     return {
         "task_total": Count("tasks", filter=live),
         "task_done": Count("tasks", filter=live & Q(tasks__status=TaskStatus.DONE)),

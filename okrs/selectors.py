@@ -26,6 +26,7 @@ from okrs.models import (
     TaskStatus,
 )
 from orgs.models import Activity, Organization, Person
+from orgs.tenancy import live_q
 
 RECENT_LIMIT = 8
 PATHWAY_PROJECTS_SHOWN = 12
@@ -53,7 +54,7 @@ def objectives_with_progress(*, organization: Organization) -> QuerySet[Objectiv
         .annotate(
             progress=rollups.objective_progress(),
             min_confidence=rollups.objective_min_confidence(),
-            key_result_count=Count("key_results", filter=Q(key_results__archived_at__isnull=True)),
+            key_result_count=Count("key_results", filter=live_q("key_results")),
         )
     )
 
@@ -70,7 +71,7 @@ def pathways_with_progress(
     cycle: Cycle | None,
     as_of: datetime.datetime | None = None,
 ) -> QuerySet[Pathway]:
-    in_cycle = Q(objectives__archived_at__isnull=True)
+    in_cycle = live_q("objectives")
     if cycle is not None:
         in_cycle &= Q(objectives__cycle=cycle)
     return Pathway.objects.for_org(organization).annotate(
@@ -82,11 +83,7 @@ def pathways_with_progress(
 def open_tasks(
     *, organization: Organization, as_of: datetime.datetime | None = None
 ) -> QuerySet[Task]:
-    return (
-        Task.objects.for_org(organization)
-        .filter(_open_task(as_of))
-        .filter(project__archived_at__isnull=True)
-    )
+    return Task.objects.for_org(organization).filter(_open_task(as_of)).filter(live_q("project"))
 
 
 def overdue_tasks(
@@ -103,7 +100,7 @@ def overdue_tasks(
 def recent_check_ins(*, organization: Organization) -> QuerySet[CheckIn]:
     return (
         CheckIn.objects.for_org(organization)
-        .filter(key_result__isnull=False, key_result__archived_at__isnull=True)
+        .filter(live_q("key_result"), key_result__isnull=False)
         .select_related("key_result__objective", "author")
         .order_by("-checked_in_at")
     )
@@ -223,10 +220,8 @@ def dashboard(
     totals = Project.objects.for_org(organization).aggregate(
         project_count=Count("id", distinct=True),
         active_project_count=Count("id", filter=Q(status=ProjectStatus.ACTIVE), distinct=True),
-        task_count=Count("tasks", filter=Q(tasks__archived_at__isnull=True)),
-        open_task_count=Count(
-            "tasks", filter=Q(tasks__archived_at__isnull=True) & _open_task(moment, "tasks__")
-        ),
+        task_count=Count("tasks", filter=live_q("tasks")),
+        open_task_count=Count("tasks", filter=live_q("tasks") & _open_task(moment, "tasks__")),
     )
     check_ins = recent_check_ins(organization=organization)
     activity = Activity.objects.for_org(organization).select_related("actor")
@@ -453,20 +448,18 @@ def my_work(
     people = Person.objects.for_member(user).filter(user=user)
     tasks = (
         Task.objects.for_member(user)
-        .filter(assignee__in=people, project__archived_at__isnull=True)
+        .filter(live_q("project"), assignee__in=people)
         .exclude(status=TaskStatus.DONE)
         .select_related("project", "organization")
         .order_by("organization__name", "due_on", "id")
     )
     key_results = (
         KeyResult.objects.for_member(user)
-        .filter(owner__in=people, objective__archived_at__isnull=True)
+        .filter(live_q("objective"), owner__in=people)
         .select_related("objective", "organization")
         .annotate(
             progress=rollups.key_result_progress(),
-            last_check_in=Max(
-                "check_ins__checked_in_at", filter=Q(check_ins__archived_at__isnull=True)
-            ),
+            last_check_in=Max("check_ins__checked_in_at", filter=live_q("check_ins")),
         )
         .order_by("organization__name", "objective__title", "id")
     )

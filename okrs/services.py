@@ -64,7 +64,7 @@ def check_in_create(
     check_in.full_clean()
     check_in.save()
     # The key result is already scoped; archived (deleted-in-Airtable) check-ins do not count.
-    latest = CheckIn.objects.filter(key_result=key_result, archived_at__isnull=True).latest()
+    latest = key_result.check_ins.live().latest()
     key_result.current_value = latest.value
     if latest.confidence is not None:
         key_result.confidence = latest.confidence
@@ -82,7 +82,7 @@ def task_save(*, task: Task, actor: AbstractBaseUser | None = None) -> Task:
     _stamp_completion(task)
     task.full_clean()
     task.save()
-    _touch_project(task.project_id)
+    _touch_project(task)
     activity_record(record=task, actor=actor, verb="added" if created else "edited")
     events.publish(task.organization_id, events.PLAN)
     return task
@@ -96,7 +96,7 @@ def task_set_status(
     _stamp_completion(task)
     task.full_clean()
     task.save(update_fields=["status", "completed_at", "updated_at"])
-    _touch_project(task.project_id)
+    _touch_project(task)
     activity_record(
         record=task, actor=actor, verb="moved", detail=f"to {task.get_status_display()}"
     )
@@ -111,5 +111,6 @@ def _stamp_completion(task: Task) -> None:
         task.completed_at = None
 
 
-def _touch_project(project_id: int) -> None:
-    Project.objects.filter(pk=project_id).update(last_activity_at=timezone.now())
+def _touch_project(task: Task) -> None:
+    projects = Project.objects.for_org(task.organization_id, include_archived=True)
+    projects.filter(pk=task.project_id).update(last_activity_at=timezone.now())

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from missionos import events, plan_cache
 from missionos.pages import form_page, plan_page
 from okrs import history, selectors, services
+from okrs.dashboard_cards import DashboardCard, dashboard_card, dashboard_cards
 from okrs.forms import (
     CheckInForm,
     CycleForm,
@@ -37,11 +38,11 @@ from okrs.models import (
     Task,
     TaskStatus,
 )
+from orgs import provenance
 from orgs import selectors as org_selectors
 from orgs import services as org_services
 from orgs.models import Role
 from orgs.permissions import require_role
-from sync import selectors as sync_selectors
 
 T = TypeVar("T")
 
@@ -92,20 +93,25 @@ def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
         "view_query": urlencode(view_query),
     }
 
-    def sync_part() -> dict[str, str]:
+    def card_parts(cards: list[DashboardCard]) -> dict[str, str]:
         return _dashboard_parts(
             request,
             context,
-            ("sync",),
+            {card.name: card.template for card in cards},
             variant=(as_of is None,),
-            data=lambda: {"last_run": sync_selectors.latest_run(organization=request.org)},
+            data=lambda: {
+                key: value for card in cards for key, value in card.data(request.org).items()
+            },
         )
+
+    def cards_context() -> dict[str, list[str]]:
+        return {"cards": list(card_parts(dashboard_cards()).values())}
 
     def plan_parts() -> dict[str, str]:
         return _dashboard_parts(
             request,
             context,
-            ("head", "live"),
+            {"head": "okrs/home.html#head", "live": "okrs/home.html#live"},
             variant=(cycle_id, as_of),
             data=lambda: {
                 "dashboard": _found(
@@ -116,12 +122,12 @@ def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
             },
         )
 
-    if fragment == "sync":
-        return HttpResponse(sync_part()["sync"])
     if fragment == "live":
         return HttpResponse(plan_parts()["live"])
+    if fragment and (card := dashboard_card(fragment)):
+        return HttpResponse(card_parts([card])[card.name])
     if as_of_problem:  # shown once, for a date typed by hand: not worth a cache entry
-        return render(request, "okrs/home.html", {**context, **sync_part(), **plan_parts()})
+        return render(request, "okrs/home.html", {**context, **cards_context(), **plan_parts()})
     return plan_page(
         request,
         "okrs/home.html",
@@ -129,7 +135,7 @@ def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
         name="dashboard-page",
         viewer=org_selectors.header_key(user=request.user, membership=request.membership),
         variant=(_this_minute(), context["live_stream"], cycle_id, as_of),
-        context=lambda: {**context, **sync_part(), **plan_parts()},
+        context=lambda: {**context, **cards_context(), **plan_parts()},
         timeout=selectors.DASHBOARD_CACHE_SECONDS,
     )
 
@@ -143,22 +149,22 @@ def _this_minute() -> str:
 def _dashboard_parts(
     request: HttpRequest,
     context: dict,
-    parts: tuple[str, ...],
+    parts: dict[str, str],
     *,
     variant: tuple,
     data: Callable[[], dict],
 ) -> dict[str, str]:
-    """Partials of the dashboard, rendered from `data()` once per plan version (any plan or
-    sync change retires them, missionos.plan_cache.plan_version) for each view of it
-    (`variant`): every open dashboard refetches them on each change, and leadership mostly
+    """Parts of the dashboard (name: template), rendered from `data()` once per plan version
+    (any plan or sync change retires them, missionos.plan_cache.plan_version) for each view of
+    it (`variant`): every open dashboard refetches them on each change, and leadership mostly
     reads. They depend on the role (which links a member gets) and on the clock, so both are in
     the key too."""
 
     def render_parts() -> dict[str, str]:
         part_context = {**context, **data()}
         return {
-            part: render_to_string(f"okrs/home.html#{part}", part_context, request)
-            for part in parts
+            part: render_to_string(template, part_context, request)
+            for part, template in parts.items()
         }
 
     return plan_cache.plan_cached(
@@ -197,7 +203,7 @@ def pathway_detail(request: HttpRequest, org_slug: str, pathway_id: int) -> Http
     context["progress_chart"] = history.pathway_progress_chart(
         organization=request.org, pathway=context["pathway"], cycle=context["cycle"]
     )
-    sync_selectors.attach_sources(organization=request.org, records=[context["pathway"]])
+    provenance.attach_sources(organization=request.org, records=[context["pathway"]])
     return render(request, "okrs/pathway_detail.html", context)
 
 
@@ -211,7 +217,7 @@ def _objective_context(request: HttpRequest, objective_id: int, **extra) -> dict
         key_result.check_in_form = forms_by_kr.get(key_result.pk) or CheckInForm(
             key_result=key_result, initial={"confidence": key_result.confidence}
         )
-    sync_selectors.attach_sources(
+    provenance.attach_sources(
         organization=request.org, records=[objective, *objective.live_key_results]
     )
     # Also answered after a check-in, where the chart is swapped in out of band.
@@ -296,7 +302,7 @@ def _project_context(request: HttpRequest, project_id: int) -> dict:
     project = _found(
         lambda: selectors.project_page(organization=request.org, project_id=project_id)
     )
-    sync_selectors.attach_sources(organization=request.org, records=[project, *project.live_tasks])
+    provenance.attach_sources(organization=request.org, records=[project, *project.live_tasks])
     return {
         "project": project,
         # Also answered after a task moves, where the chart is swapped in out of band.

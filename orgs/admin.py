@@ -4,15 +4,20 @@
 organization first in the filters, the sync provenance shown read-only, and foreign keys to
 large tables picked through autocomplete so no change page renders thousands of options.
 Cross-organization links are refused by the models' own `clean()`, which the admin forms run.
+
+The admin is scoped like every other page (`TenantScopedAdmin`): a staff user sees, filters by
+and links to the rows of the organizations they belong to; only superusers see every
+organization's (`unscoped()`, on purpose).
 """
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Count
+from django.db import models
+from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
 
-from orgs.models import Membership, Organization, Person
+from orgs.models import Membership, Organization, OrgScoped, Person
 
 PROVENANCE_FIELDS = ("source_table", "source_record_id", "last_synced_at")
 TIMESTAMP_FIELDS = ("created_at", "updated_at")
@@ -23,7 +28,62 @@ def is_changelist(request) -> bool:
     return bool(match and match.url_name and match.url_name.endswith("_changelist"))
 
 
-class OrgOwnedAdmin(admin.ModelAdmin):
+def admin_rows(model: type[models.Model], user) -> QuerySet:
+    """The rows of `model` a staff user may see in the admin: those of their organizations,
+    archived ones included; every organization's for a superuser."""
+    if issubclass(model, OrgScoped):
+        if user.is_superuser:
+            return model.objects.unscoped(include_archived=True)
+        return model.objects.for_member(user, include_archived=True)
+    if model is Membership:
+        if user.is_superuser:
+            return Membership.objects.unscoped()
+        return Membership.objects.for_member(user)
+    if model is Organization:
+        if user.is_superuser:
+            return Organization.objects.all()
+        # A subquery, not a join: the list's member count must count every membership.
+        mine = Membership.objects.for_user(user).values("organization")
+        return Organization.objects.filter(pk__in=mine)
+    return model._default_manager.all()
+
+
+class TenantScopedAdmin:
+    """For every model admin and inline: lists, change pages, foreign-key choices (select,
+    autocomplete, validation) and the organization filter hold only the staff user's
+    organizations' rows."""
+
+    def get_queryset(self, request):
+        queryset = admin_rows(self.model, request.user)
+        ordering = self.get_ordering(request)
+        return queryset.order_by(*ordering) if ordering else queryset
+
+    def get_field_queryset(self, db, db_field, request):
+        related = db_field.remote_field.model
+        queryset = admin_rows(related, request.user).using(db)
+        related_admin = self.admin_site._registry.get(related)
+        ordering = related_admin.get_ordering(request) if related_admin else ()
+        return queryset.order_by(*ordering) if ordering else queryset
+
+    def get_list_filter(self, request):
+        # A filter on a foreign key lists only the related rows that appear in this (scoped)
+        # list, never every organization's.
+        return [
+            (name, admin.RelatedOnlyFieldListFilter)
+            if isinstance(name, str) and _is_relation(self.model, name)
+            else name
+            for name in super().get_list_filter(request)
+        ]
+
+
+def _is_relation(model: type[models.Model], name: str) -> bool:
+    try:
+        return model._meta.get_field(name).is_relation
+    except Exception:  # a lookup path ("a__b") or a method: leave it as Django reads it
+        return False
+
+
+class OrgOwnedAdmin(TenantScopedAdmin, admin.ModelAdmin):
     """Shared settings for organization-owned rows."""
 
     readonly_fields = (*PROVENANCE_FIELDS, *TIMESTAMP_FIELDS)
@@ -68,7 +128,7 @@ class SameOrganizationInlineFormSet(BaseInlineFormSet):
         return form
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(TenantScopedAdmin, admin.TabularInline):
     model = Membership
     fields = ("user", "role", "last_used_at", "created_at")
     readonly_fields = ("last_used_at", "created_at")
@@ -77,7 +137,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(TenantScopedAdmin, admin.ModelAdmin):
     list_display = ("name", "slug", "member_count", "created_at")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
@@ -97,7 +157,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(TenantScopedAdmin, admin.ModelAdmin):
     list_display = ("user", "organization", "role", "last_used_at", "created_at")
     list_filter = ("organization", "role")
     list_select_related = ("user", "organization")

@@ -7,7 +7,18 @@ class OrgsConfig(AppConfig):
     verbose_name = "Organizations"
 
     def ready(self) -> None:
-        from orgs.models import Organization, OrgScoped
+        from orgs.activity import TargetKind, register_target
+        from orgs.models import PERSON_TARGET, Organization, OrgScoped, Role
+
+        register_target(
+            TargetKind(
+                PERSON_TARGET,
+                "Person",
+                url_name="person_edit",
+                url_kwarg="person_id",
+                required_role=Role.ADMIN,
+            )
+        )
 
         def plan_row_changed(sender, instance, **kwargs) -> None:
             # Services announce their changes; this also catches writes that are not theirs

@@ -8,6 +8,9 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
+from orgs.activity import target_choices
+from orgs.tenancy import MembershipQuerySet, OrgScopedQuerySet, UniquenessChecksUnscoped
+
 
 class Role(models.TextChoices):
     """Membership roles; each includes every permission of the ones below it."""
@@ -41,7 +44,7 @@ class Organization(models.Model):
         return self.name
 
 
-class Membership(models.Model):
+class Membership(UniquenessChecksUnscoped, models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
@@ -52,6 +55,8 @@ class Membership(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     # Set when the user switches into this organization; the latest one is where login lands.
     last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -70,27 +75,9 @@ class Membership(models.Model):
         return self.role_enum.allows(required)
 
 
-class OrgScopedQuerySet(models.QuerySet):
-    """The one way to read organization-owned rows: `Model.objects.for_org(org)`.
-
-    Rows archived by the sync (soft-deleted) are left out unless asked for.
-    """
-
-    def _live(self, queryset, include_archived: bool):
-        if include_archived or not hasattr(self.model, "archived_at"):
-            return queryset
-        return queryset.filter(archived_at__isnull=True)
-
-    def for_org(self, organization: Organization, *, include_archived: bool = False):
-        return self._live(self.filter(organization=organization), include_archived)
-
-    def for_member(self, user, *, include_archived: bool = False):
-        """Rows of every organization the user belongs to (the cross-organization pages)."""
-        return self._live(self.filter(organization__memberships__user=user), include_archived)
-
-
-class OrgScoped(models.Model):
-    """Base for every organization-owned row: the tenant key and the scoped manager."""
+class OrgScoped(UniquenessChecksUnscoped, models.Model):
+    """Base for every organization-owned row: the tenant key and the manager that refuses to
+    run a query nobody scoped (orgs.tenancy)."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
 
@@ -178,22 +165,14 @@ class Person(OrgOwned):
         return self.name
 
     def activity_target(self) -> tuple[str, int | None, str]:
-        return ActivityTarget.PERSON, self.pk, ""
+        return PERSON_TARGET, self.pk, ""
 
     @property
     def is_active(self) -> bool:
         return self.departed_on is None
 
 
-class ActivityTarget(models.TextChoices):
-    """The page an activity entry leads to."""
-
-    PATHWAY = "pathway", "Pathway"
-    OBJECTIVE = "objective", "Objective"
-    PROJECT = "project", "Project"
-    PERSON = "person", "Person"
-    CYCLE = "cycle", "Cycle"
-    SYNC_RUN = "sync_run", "Sync run"
+PERSON_TARGET = "person"  # registered in orgs/apps.py
 
 
 class Activity(OrgScoped):
@@ -209,7 +188,8 @@ class Activity(OrgScoped):
     verb = models.CharField(max_length=40)  # "checked in on", "moved", "edited", "synced"
     subject = models.CharField(max_length=300)
     detail = models.CharField(max_length=200, blank=True)  # "42%", "to Done"
-    target = models.CharField(max_length=16, choices=ActivityTarget.choices)
+    # A kind from orgs.activity's registry, which each app fills with its own pages.
+    target = models.CharField(max_length=16, choices=target_choices)
     # None when there is nowhere to link (a task without a project).
     target_id = models.BigIntegerField(null=True, blank=True)
     anchor = models.CharField(max_length=40, blank=True)  # "kr-12": the row on the target page

@@ -35,14 +35,14 @@ def membership_for_slug(*, user: AbstractBaseUser, slug: str) -> Membership | No
 
 
 def user_memberships(*, user: AbstractBaseUser) -> QuerySet[Membership]:
-    return Membership.objects.filter(user=user).select_related("organization")
+    return Membership.objects.for_user(user).select_related("organization")
 
 
 def memberships_with_user(*, user_id: int | str) -> list[Membership]:
     """A user's memberships with the user and each organization, in one query (for
     orgs.auth.MembershipsBackend), by organization name. Every request runs it: sorting the
     few rows here spares building an ORDER BY each time, a tenth of the request's CPU."""
-    memberships = Membership.objects.filter(user_id=user_id).select_related("organization", "user")
+    memberships = Membership.objects.for_user(user_id).select_related("organization", "user")
     return sorted(memberships.order_by(), key=lambda m: (m.organization.name, m.organization_id))
 
 
@@ -58,9 +58,7 @@ def user_landing_organization(*, user: AbstractBaseUser) -> Organization | None:
 
 def organization_members(*, organization: Organization) -> QuerySet[Membership]:
     return (
-        Membership.objects.filter(organization=organization)
-        .select_related("user")
-        .order_by("user__username")
+        Membership.objects.for_org(organization).select_related("user").order_by("user__username")
     )
 
 

@@ -16,7 +16,9 @@ from orgs.models import Activity, Membership, Organization, OrgOwned, Person, Ro
 
 def membership_mark_used(*, membership: Membership) -> None:
     membership.last_used_at = timezone.now()
-    Membership.objects.filter(pk=membership.pk).update(last_used_at=membership.last_used_at)
+    Membership.objects.for_user(membership.user_id).filter(pk=membership.pk).update(
+        last_used_at=membership.last_used_at
+    )
 
 
 def membership_add(*, organization: Organization, identifier: str, role: Role) -> Membership:
@@ -32,14 +34,18 @@ def membership_add(*, organization: Organization, identifier: str, role: Role) -
     if len(matches) > 1:
         raise ValidationError({"identifier": "Several users match; use the username."})
     user = matches[0]
-    if Membership.objects.filter(organization=organization, user=user).exists():
+    if Membership.objects.for_org(organization).filter(user=user).exists():
         raise ValidationError({"identifier": f"{user.get_username()} is already a member."})
     return Membership.objects.create(organization=organization, user=user, role=role)
 
 
 @transaction.atomic
 def membership_change_role(*, membership: Membership, role: Role) -> Membership:
-    stored = Membership.objects.select_for_update().get(pk=membership.pk)
+    stored = (
+        Membership.objects.for_org(membership.organization_id)
+        .select_for_update()
+        .get(pk=membership.pk)
+    )
     if stored.role == Role.OWNER and role != Role.OWNER:
         _ensure_not_last_owner(stored)
     stored.role = role
@@ -49,7 +55,11 @@ def membership_change_role(*, membership: Membership, role: Role) -> Membership:
 
 @transaction.atomic
 def membership_remove(*, membership: Membership) -> None:
-    stored = Membership.objects.select_for_update().get(pk=membership.pk)
+    stored = (
+        Membership.objects.for_org(membership.organization_id)
+        .select_for_update()
+        .get(pk=membership.pk)
+    )
     if stored.role == Role.OWNER:
         _ensure_not_last_owner(stored)
     stored.delete()
@@ -57,11 +67,19 @@ def membership_remove(*, membership: Membership) -> None:
 
 def _ensure_not_last_owner(membership: Membership) -> None:
     # Lock the owners' rows so two concurrent demotions cannot both pass the check.
-    owners = Membership.objects.select_for_update().filter(
-        organization_id=membership.organization_id, role=Role.OWNER
+    owners = (
+        Membership.objects.for_org(membership.organization_id)
+        .select_for_update()
+        .filter(role=Role.OWNER)
     )
     if len(owners) <= 1:
         raise ValidationError("An organization needs at least one owner.")
+
+
+def _locked(membership: Membership) -> Membership:
+    """The membership as stored, locked until the transaction ends."""
+    memberships = Membership.objects.for_org(membership.organization_id)
+    return memberships.select_for_update().get(pk=membership.pk)
 
 
 class ActivitySubject(Protocol):

@@ -48,7 +48,7 @@ def person_edit(request: HttpRequest, org_slug: str, person_id: int | None = Non
 
 def _membership(request: HttpRequest, membership_id: int) -> Membership:
     return get_object_or_404(
-        Membership.objects.select_related("user").filter(organization=request.org),
+        Membership.objects.for_org(request.org).select_related("user"),
         pk=membership_id,
     )
 

@@ -4,3 +4,30 @@ from django.apps import AppConfig
 class SyncConfig(AppConfig):
     name = "sync"
     verbose_name = "Airtable sync"
+
+    def ready(self) -> None:
+        from okrs.dashboard_cards import DashboardCard, register_card
+        from orgs.activity import TargetKind, register_target
+        from orgs.models import Role
+        from orgs.provenance import register_source_resolver
+        from sync import selectors
+        from sync.models import SYNC_RUN_TARGET
+
+        register_target(
+            TargetKind(
+                SYNC_RUN_TARGET,
+                "Sync run",
+                url_name="sync_run",
+                url_kwarg="run_id",
+                required_role=Role.ADMIN,
+                unattended_actor="Airtable",
+            )
+        )
+        register_card(
+            DashboardCard(
+                "sync",
+                "sync/dashboard_card.html",
+                lambda organization: {"last_run": selectors.latest_run(organization=organization)},
+            )
+        )
+        register_source_resolver(selectors.attach_sources)

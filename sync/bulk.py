@@ -34,7 +34,10 @@ def save_rows(
         if connection.vendor != "postgresql":
             model.objects.bulk_create(new, batch_size=BATCH)
             if existing:
-                model.objects.bulk_update(existing, fields, batch_size=BATCH)
+                # The sync's own rows, given by primary key: no organization to scope by here.
+                model.objects.unscoped(include_archived=True).bulk_update(
+                    existing, fields, batch_size=BATCH
+                )
             return
         # Airtable keeps the data: a crash that loses the last writes costs a re-pull of them,
         # not the data. So this transaction does not wait for its WAL to reach the disk.

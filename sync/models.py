@@ -6,11 +6,13 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
-from orgs.models import ActivityTarget, OrgScoped
+from orgs.models import OrgScoped
 
 BASE_ID_VALIDATOR = RegexValidator(
     r"^app[A-Za-z0-9]{14}$", "An Airtable base id looks like app followed by 14 letters or digits."
 )
+
+SYNC_RUN_TARGET = "sync_run"  # its kind of activity-feed target (registered in sync/apps.py)
 
 
 class Connection(OrgScoped):
@@ -91,7 +93,7 @@ class SyncRun(OrgScoped):
         return f"{self.get_kind_display()} sync of {self.connection_id} ({self.status})"
 
     def activity_target(self) -> tuple[str, int | None, str]:
-        return ActivityTarget.SYNC_RUN, self.pk, ""
+        return SYNC_RUN_TARGET, self.pk, ""
 
     @property
     def is_active(self) -> bool:

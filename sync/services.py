@@ -148,7 +148,9 @@ def connection_set_mapping(*, connection: Connection, mapping_data: dict) -> Map
 def run_request(*, connection: Connection, kind: RunKind, requested_by=None) -> SyncRun:
     """Queue a run, refusing when one is already queued or running for this connection."""
     with transaction.atomic():
-        Connection.objects.select_for_update().get(pk=connection.pk)
+        Connection.objects.for_org(connection.organization_id).select_for_update().get(
+            pk=connection.pk
+        )
         _fail_stale_runs(connection)
         active = connection.runs.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).first()
         if active is not None:
@@ -225,7 +227,9 @@ def run_execute(
 ) -> SyncRun:
     """Run a queued sync to the end. Failures end the run as failed with a message that says
     what to fix; nothing is archived unless a full pull completed."""
-    run = SyncRun.objects.select_related("connection__organization").get(pk=run_id)
+    # A worker knows only the run's id: the run says whose it is.
+    runs = SyncRun.objects.unscoped().select_related("connection__organization")
+    run = runs.get(pk=run_id)
     if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
         return run  # already finished (e.g. a redelivered task)
     connection = run.connection

@@ -21,7 +21,8 @@ def execute_run(run_id: int) -> None:
 @shared_task(name="sync.scheduled_sync", acks_late=True)
 def scheduled_sync(connection_id: int, kind: str) -> None:
     """What django-celery-beat calls on each connection's schedule."""
-    connection = Connection.objects.filter(pk=connection_id).first()
+    # Beat knows only the connection's id: the connection says whose it is.
+    connection = Connection.objects.unscoped().filter(pk=connection_id).first()
     if connection is None:
         logger.warning("scheduled sync of a deleted connection %s", connection_id)
         return

@@ -3,10 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import template
-from django.urls import reverse
 from django.utils.formats import number_format
-
-from orgs.models import Activity, ActivityTarget, Role
 
 register = template.Library()
 
@@ -48,28 +45,3 @@ def trend(change: float | None) -> str:
         return "no change"
     arrow = "▲" if points > 0 else "▼"
     return f"{arrow} {abs(points)} pt{'s' if abs(points) != 1 else ''}"
-
-
-_ACTIVITY_PAGES = {
-    ActivityTarget.PATHWAY: ("pathway_detail", "pathway_id"),
-    ActivityTarget.OBJECTIVE: ("objective_detail", "objective_id"),
-    ActivityTarget.PROJECT: ("project_detail", "project_id"),
-    ActivityTarget.PERSON: ("person_edit", "person_id"),
-    ActivityTarget.SYNC_RUN: ("sync_run", "run_id"),
-}
-# Pages only admins may open: other members see the entry without a link.
-_ADMIN_PAGES = {ActivityTarget.PERSON, ActivityTarget.SYNC_RUN}
-
-
-@register.simple_tag
-def activity_link(entry: Activity, request) -> str:
-    """Where an activity entry leads, for this member; "" when nowhere (a cycle, a task with no
-    project, an admin page for a member)."""
-    page = _ACTIVITY_PAGES.get(entry.target)
-    if page is None or entry.target_id is None:
-        return ""
-    if entry.target in _ADMIN_PAGES and not request.membership.allows(Role.ADMIN):
-        return ""
-    name, kwarg = page
-    url = reverse(name, kwargs={"org_slug": request.org.slug, kwarg: entry.target_id})
-    return f"{url}#{entry.anchor}" if entry.anchor else url

@@ -273,7 +273,7 @@ def test_sync_now_advances_the_bar_and_the_open_dashboard_catches_up(
     wait_for_streams(org, 1)
     admin.get_by_role("button", name="Sync now").click()
     expect(admin.get_by_text("Incremental sync queued.")).to_be_visible(timeout=5000)
-    run = SyncRun.objects.get(connection=connection)
+    run = SyncRun.objects.unscoped().get(connection=connection)
 
     bar_readings: list[tuple[int, int]] = []  # (tables done, tables in all), as displayed
     statuses: set[str] = set()  # what Ben's dashboard said about the sync meanwhile
@@ -312,7 +312,9 @@ def test_sync_now_advances_the_bar_and_the_open_dashboard_catches_up(
     # Ben's dashboard heard it all on the stream.
     assert "Running" in statuses, statuses
     expect(ben.locator("#sync-status")).to_contain_text("Succeeded", timeout=3000)
-    synced = Pathway.objects.filter(organization=org, source_record_id__isnull=False)
+    synced = Pathway.objects.unscoped(include_archived=True).filter(
+        organization=org, source_record_id__isnull=False
+    )
     names = sorted(synced.values_list("name", flat=True))
     assert names == ["Access", "Quality"]
     cards = ben.locator(".pathway-card")

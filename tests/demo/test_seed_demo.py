@@ -39,6 +39,7 @@ from sync import services
 from sync.mapping import propose_mapping
 from sync.models import Connection, RunKind, RunStatus, SyncIssue, SyncRun
 from sync.schema import schema_from_api
+from tests.rows import every_row
 
 MODELS = (
     Organization,
@@ -55,7 +56,7 @@ MODELS = (
 
 
 def snapshot() -> dict[str, int]:
-    counts = {model.__name__: model.objects.count() for model in MODELS}
+    counts = {model.__name__: every_row(model).count() for model in MODELS}
     counts["User"] = get_user_model().objects.count()
     counts["ProjectObjective"] = Project.objectives.through.objects.count()
     return counts
@@ -155,11 +156,19 @@ def test_demo_user_signs_in_and_belongs_to_both_organizations(main, labs):
     user = authenticate(username="demo", password=DEMO_PASSWORD)
     assert user is not None
     assert user.email == "demo@example.org"
-    roles = dict(Membership.objects.filter(user=user).values_list("organization__slug", "role"))
+    roles = dict(
+        Membership.objects.unscoped().filter(user=user).values_list("organization__slug", "role")
+    )
     assert roles == {"northwind": Role.ADMIN, "northwind-labs": Role.MEMBER}
     assert authenticate(username="olivia", password=DEMO_PASSWORD) is not None
-    assert Membership.objects.get(user__username="olivia", organization=main).role == Role.OWNER
-    assert Membership.objects.get(user__username="victor", organization=main).role == Role.VIEWER
+    assert (
+        Membership.objects.unscoped().get(user__username="olivia", organization=main).role
+        == Role.OWNER
+    )
+    assert (
+        Membership.objects.unscoped().get(user__username="victor", organization=main).role
+        == Role.VIEWER
+    )
 
 
 def test_demo_user_has_work_in_both_organizations(main, labs):
@@ -177,8 +186,10 @@ def test_a_rerun_restores_missing_demo_users_without_touching_the_data(seeded, m
     output = run_seed()
     user = authenticate(username="demo", password=DEMO_PASSWORD)
     assert user is not None
-    assert Membership.objects.filter(user=user).count() == 2
-    assert Person.objects.filter(user=user).count() == 2  # the old directory entries, relinked
+    assert Membership.objects.unscoped().filter(user=user).count() == 2
+    assert (
+        Person.objects.unscoped(include_archived=True).filter(user=user).count() == 2
+    )  # the old directory entries, relinked
     assert Task.objects.for_org(main).count() == before
     assert "username demo" in output
 
@@ -235,7 +246,7 @@ def test_main_organization_is_loaded_by_a_real_sync_of_the_demo_base(seeded, mai
     rows = sum(model.objects.for_org(main).count() for model in SYNCED)
     assert run.created == rows and (run.updated, run.unchanged, run.archived) == (0, 0, 0)
     assert run.pulled == run.created + demo_base.EMPTY_CHECK_INS  # blank check-ins: skipped
-    assert 0 < run.issue_count == SyncIssue.objects.filter(run=run).count()
+    assert 0 < run.issue_count == SyncIssue.objects.unscoped().filter(run=run).count()
 
     # Provenance: every row of the main organization leads to its record in the base.
     records = {
@@ -273,7 +284,7 @@ def test_seed_output_reports_the_sync_and_its_issues(seeded, main):
 
 def test_the_base_mess_shows_up_as_issues_and_the_records_are_kept(main):
     run = SyncRun.objects.for_org(main).get()
-    issues = list(SyncIssue.objects.filter(run=run))
+    issues = list(SyncIssue.objects.unscoped().filter(run=run))
 
     def where(found):
         return {(i.table_name, i.field_name) for i in found}
@@ -390,17 +401,21 @@ def test_a_failed_sync_keeps_nothing(db, settings, monkeypatch):
     settings.PASSWORD_HASHERS = FAST_HASHERS
 
     def failing_run(*, run_id, **kwargs):
-        run = SyncRun.objects.get(pk=run_id)
+        run = SyncRun.objects.unscoped().get(pk=run_id)
         run.status, run.error = RunStatus.FAILED, "Airtable answered 503 six times."
         run.save()
         return run
 
     monkeypatch.setattr(services, "run_execute", failing_run)
-    before = (snapshot(), Connection.objects.count(), SyncRun.objects.count())
+    before = (snapshot(), Connection.objects.unscoped().count(), SyncRun.objects.unscoped().count())
     api_url = django_settings.AIRTABLE_API_URL
     with pytest.raises(CommandError, match=r"503 six times\. Nothing was saved"):
         run_seed("--resync")
-    assert (snapshot(), Connection.objects.count(), SyncRun.objects.count()) == before
+    assert (
+        snapshot(),
+        Connection.objects.unscoped().count(),
+        SyncRun.objects.unscoped().count(),
+    ) == before
     assert api_url == django_settings.AIRTABLE_API_URL
 
 
@@ -444,8 +459,14 @@ def test_the_bundled_snapshot_is_the_generated_base(tmp_path):
 
 
 def test_key_results_have_weeks_of_history_ending_at_their_current_value(main, labs):
-    latest = CheckIn.objects.filter(key_result=OuterRef("pk")).order_by("-checked_in_at", "-pk")
-    key_results = KeyResult.objects.filter(check_ins__isnull=False).distinct()
+    latest = (
+        CheckIn.objects.unscoped(include_archived=True)
+        .filter(key_result=OuterRef("pk"))
+        .order_by("-checked_in_at", "-pk")
+    )
+    key_results = (
+        KeyResult.objects.unscoped(include_archived=True).filter(check_ins__isnull=False).distinct()
+    )
     key_results = key_results.annotate(
         latest_value=Subquery(latest.values("value")[:1]),
         latest_confidence=Subquery(latest.values("confidence")[:1]),
@@ -458,9 +479,9 @@ def test_key_results_have_weeks_of_history_ending_at_their_current_value(main, l
         assert not key_result.check_ins.filter(checked_in_at__gt=timezone.now()).exists()
     decreasing = KeyResult.objects.for_org(main).filter(target_value__lt=F("start_value"))
     assert decreasing.exists()
-    yes_no = KeyResult.objects.filter(metric_type=MetricType.YES_NO)
+    yes_no = KeyResult.objects.unscoped(include_archived=True).filter(metric_type=MetricType.YES_NO)
     assert not yes_no.exclude(start_value=0, target_value=1).exists()
-    assert not CheckIn.objects.filter(confidence__gt=10).exists()
+    assert not CheckIn.objects.unscoped(include_archived=True).filter(confidence__gt=10).exists()
 
 
 def test_task_dates_are_consistent(main):
@@ -493,7 +514,8 @@ def test_every_row_belongs_to_the_organization_of_what_it_points_to(seeded):
     for model, fields in links.items():
         for name in fields:
             crossing = (
-                model.objects.filter(**{f"{name}__isnull": False})
+                every_row(model)
+                .filter(**{f"{name}__isnull": False})
                 .exclude(organization=F(f"{name}__organization"))
                 .count()
             )
@@ -502,14 +524,22 @@ def test_every_row_belongs_to_the_organization_of_what_it_points_to(seeded):
     through = Project.objectives.through.objects
     assert not through.exclude(project__organization=F("objective__organization")).exists()
     # A check-in's author, a directory entry's user: members of that organization.
-    for person in Person.objects.filter(user__isnull=False):
-        assert Membership.objects.filter(
-            user=person.user, organization=person.organization
-        ).exists()
-    for check_in in CheckIn.objects.filter(author__isnull=False).select_related("key_result"):
-        assert Membership.objects.filter(
-            user_id=check_in.author_id, organization_id=check_in.organization_id
-        ).exists()
+    for person in Person.objects.unscoped(include_archived=True).filter(user__isnull=False):
+        assert (
+            Membership.objects.unscoped()
+            .filter(user=person.user, organization=person.organization)
+            .exists()
+        )
+    for check_in in (
+        CheckIn.objects.unscoped(include_archived=True)
+        .filter(author__isnull=False)
+        .select_related("key_result")
+    ):
+        assert (
+            Membership.objects.unscoped()
+            .filter(user_id=check_in.author_id, organization_id=check_in.organization_id)
+            .exists()
+        )
 
 
 ADMIN_PAGES = (
@@ -529,7 +559,7 @@ ADMIN_PAGES = (
 def test_admin_lists_and_forms_render_on_the_demo_data(main, admin_client):
     for app, name, model in ADMIN_PAGES:
         base = f"/admin/{app}/{name}/"
-        urls = [base, f"{base}add/", f"{base}{model.objects.first().pk}/change/"]
+        urls = [base, f"{base}add/", f"{base}{every_row(model).first().pk}/change/"]
         if model is not Organization:
             urls.append(f"{base}?organization__id__exact={main.pk}")
         for url in urls:

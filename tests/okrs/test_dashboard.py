@@ -54,7 +54,8 @@ def plan(org):
 
 def value_as_of(kr: KeyResult, moment: datetime.datetime) -> float:
     return (
-        KeyResult.objects.filter(pk=kr.pk)
+        KeyResult.objects.unscoped(include_archived=True)
+        .filter(pk=kr.pk)
         .annotate(value_then=rollups.key_result_value(moment))
         .get()
         .value_then

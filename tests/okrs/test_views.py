@@ -83,7 +83,7 @@ def test_htmx_check_in_updates_row_objective_and_pathway(owner_client, org, plan
     kr.refresh_from_db()
     assert kr.current_value == Decimal(30)
     assert kr.confidence == 6
-    check_in = CheckIn.objects.get(key_result=kr)
+    check_in = CheckIn.objects.unscoped(include_archived=True).get(key_result=kr)
     assert check_in.note == "New triage rota"
     assert check_in.organization_id == org.pk
 
@@ -115,7 +115,7 @@ def test_check_in_refuses_text_in_a_number_and_saves_nothing(owner_client, org, 
     assert "Enter a number." in page
     # Once, beside the field (it used to be printed twice by two identical validators).
     assert page.count("Ensure this value is less than or equal to 10.") == 1
-    assert CheckIn.objects.count() == 0
+    assert CheckIn.objects.unscoped(include_archived=True).count() == 0
     kr.refresh_from_db()
     assert kr.current_value == 0
 
@@ -126,7 +126,7 @@ def test_yes_no_check_in_takes_only_zero_or_one(owner_client, org, plan):
         url("check_in_create", org, key_result_id=kr.pk), {"value": "0.5"}, HTTP_HX_REQUEST="true"
     )
     assert "takes 1 (done) or 0 (not done)" in response.content.decode()
-    assert not CheckIn.objects.filter(key_result=kr).exists()
+    assert not CheckIn.objects.unscoped(include_archived=True).filter(key_result=kr).exists()
 
 
 def test_objective_page_lists_key_results_with_history(owner_client, org, plan):
@@ -142,7 +142,7 @@ def test_objective_page_lists_key_results_with_history(owner_client, org, plan):
 
 
 def test_empty_objective_says_it_has_no_progress(owner_client, org, plan):
-    empty = Objective.objects.get(title="No KRs yet")
+    empty = Objective.objects.unscoped(include_archived=True).get(title="No KRs yet")
     page = owner_client.get(url("objective_detail", org, objective_id=empty.pk)).content.decode()
     assert "No key results yet, so this objective has no progress." in page
 
@@ -326,7 +326,7 @@ def test_key_result_target_equal_to_start_is_refused(owner_client, org, plan):
     )
     assert response.status_code == 400
     assert "The target must differ from the start" in response.content.decode()
-    assert not KeyResult.objects.filter(title="Flat").exists()
+    assert not KeyResult.objects.unscoped(include_archived=True).filter(title="Flat").exists()
 
 
 def test_key_result_text_in_number_is_refused(owner_client, org, plan):
@@ -342,7 +342,7 @@ def test_key_result_text_in_number_is_refused(owner_client, org, plan):
     )
     assert response.status_code == 400
     assert 'id="id_start_value_error">Enter a number.' in response.content.decode()
-    assert not KeyResult.objects.filter(title="Typed").exists()
+    assert not KeyResult.objects.unscoped(include_archived=True).filter(title="Typed").exists()
 
 
 def test_new_key_result_starts_at_its_start_value(owner_client, org, plan):
@@ -358,7 +358,7 @@ def test_new_key_result_starts_at_its_start_value(owner_client, org, plan):
         },
     )
     assert response.status_code == 302
-    kr = KeyResult.objects.get(title="Churn")
+    kr = KeyResult.objects.unscoped(include_archived=True).get(title="Churn")
     assert kr.current_value == 8 and kr.organization == org
 
 
@@ -374,7 +374,7 @@ def test_project_end_before_start_is_refused(owner_client, org):
     )
     assert response.status_code == 400
     assert "The end date cannot be before the start date." in response.content.decode()
-    assert not Project.objects.filter(name="Backwards").exists()
+    assert not Project.objects.unscoped(include_archived=True).filter(name="Backwards").exists()
 
 
 def test_project_title_of_ten_thousand_characters_is_refused(owner_client, org):
@@ -383,7 +383,7 @@ def test_project_title_of_ten_thousand_characters_is_refused(owner_client, org):
     )
     assert response.status_code == 400
     assert "at most 200 characters (it has 10000)" in response.content.decode()
-    assert Project.objects.count() == 0
+    assert Project.objects.unscoped(include_archived=True).count() == 0
 
 
 def test_task_assignee_from_another_organization_is_refused(owner_client, org, other_org):
@@ -395,7 +395,7 @@ def test_task_assignee_from_another_organization_is_refused(owner_client, org, o
     )
     assert response.status_code == 400
     assert "Select a valid choice" in response.content.decode()
-    assert not Task.objects.filter(title="Sneaky").exists()
+    assert not Task.objects.unscoped(include_archived=True).filter(title="Sneaky").exists()
 
 
 def test_project_objective_from_another_organization_is_refused(owner_client, org, other_org):
@@ -405,7 +405,7 @@ def test_project_objective_from_another_organization_is_refused(owner_client, or
         {"name": "Linked", "status": "active", "objectives": [foreign.pk]},
     )
     assert response.status_code == 400
-    assert not Project.objects.filter(name="Linked").exists()
+    assert not Project.objects.unscoped(include_archived=True).filter(name="Linked").exists()
 
 
 def test_project_create_and_edit(owner_client, org, plan):
@@ -418,7 +418,7 @@ def test_project_create_and_edit(owner_client, org, plan):
             "objectives": [plan["objective"].pk],
         },
     )
-    project = Project.objects.get(name="Night clinics")
+    project = Project.objects.unscoped(include_archived=True).get(name="Night clinics")
     assert response.url == url("project_detail", org, project_id=project.pk)
     assert list(project.objectives.all()) == [plan["objective"]]
 
@@ -439,7 +439,7 @@ def test_project_service_refuses_another_organizations_objective(org, other_org)
     project = Project(organization=org, name="Cross-linked", status=ProjectStatus.ACTIVE)
     with pytest.raises(ValidationError):
         project_save(project=project, objectives=[ObjectiveFactory(organization=other_org)])
-    assert not Project.objects.filter(name="Cross-linked").exists()
+    assert not Project.objects.unscoped(include_archived=True).filter(name="Cross-linked").exists()
 
 
 def test_dashboard_at_risk_list_agrees_with_the_health_rule(owner_client, org):
@@ -520,13 +520,15 @@ def test_records_orphaned_by_the_sync_do_not_break_pages(client, org, member_of)
     me = PersonFactory(organization=org, user=user)
     cycle = CycleFactory(organization=org)
     orphan_objective = ObjectiveFactory(organization=org, cycle=cycle, title="Lost objective")
-    Objective.objects.filter(pk=orphan_objective.pk).update(pathway=None)
+    Objective.objects.unscoped(include_archived=True).filter(pk=orphan_objective.pk).update(
+        pathway=None
+    )
     orphan_kr = KeyResultFactory(organization=org, owner=me, title="Lost KR")
-    KeyResult.objects.filter(pk=orphan_kr.pk).update(objective=None)
+    KeyResult.objects.unscoped(include_archived=True).filter(pk=orphan_kr.pk).update(objective=None)
     orphan_task = TaskFactory(
         organization=org, assignee=me, title="Lost task", due_on=datetime.date(2020, 1, 1)
     )
-    Task.objects.filter(pk=orphan_task.pk).update(project=None)
+    Task.objects.unscoped(include_archived=True).filter(pk=orphan_task.pk).update(project=None)
     CheckIn.objects.create(organization=org, key_result=None, value=1)
 
     client.force_login(user)
@@ -548,5 +550,5 @@ def test_records_orphaned_by_the_sync_do_not_break_pages(client, org, member_of)
 def test_a_task_without_a_project_can_be_edited(owner_client, org):
     """Regression: the edit page of a synced task whose project link broke crashed (500)."""
     task = TaskFactory(organization=org, title="Orphan")
-    Task.objects.filter(pk=task.pk).update(project=None)
+    Task.objects.unscoped(include_archived=True).filter(pk=task.pk).update(project=None)
     assert owner_client.get(url("task_edit", org, task_id=task.pk)).status_code == 200

@@ -20,7 +20,10 @@ def test_owner_adds_a_member_by_email_with_messy_input(owner_client, org):
         {"identifier": "  Ravi@Example.ORG ", "role": "admin"},
     )
     assert response.status_code == 302
-    assert Membership.objects.get(organization=org, user__username="ravi").role == Role.ADMIN
+    assert (
+        Membership.objects.unscoped().get(organization=org, user__username="ravi").role
+        == Role.ADMIN
+    )
 
 
 def test_adding_an_unknown_user_or_a_member_twice_is_refused(owner_client, org, owner):
@@ -33,11 +36,11 @@ def test_adding_an_unknown_user_or_a_member_twice_is_refused(owner_client, org, 
         reverse("member_list", args=[org.slug]), {"identifier": "olivia", "role": "member"}
     )
     assert "olivia is already a member." in response.content.decode()
-    assert Membership.objects.filter(organization=org).count() == 1
+    assert Membership.objects.for_org(org).count() == 1
 
 
 def test_the_last_owner_cannot_be_demoted_or_removed(owner_client, org, owner):
-    membership = Membership.objects.get(user=owner, organization=org)
+    membership = Membership.objects.unscoped().get(user=owner, organization=org)
     response = owner_client.post(
         reverse("member_role", args=[org.slug, membership.pk]), {"role": "viewer"}, follow=True
     )
@@ -49,14 +52,14 @@ def test_the_last_owner_cannot_be_demoted_or_removed(owner_client, org, owner):
 
 def test_an_owner_can_step_down_when_another_owner_exists(owner_client, org, owner, member_of):
     member_of(org, Role.OWNER)
-    membership = Membership.objects.get(user=owner, organization=org)
+    membership = Membership.objects.unscoped().get(user=owner, organization=org)
     owner_client.post(reverse("member_role", args=[org.slug, membership.pk]), {"role": "admin"})
     membership.refresh_from_db()
     assert membership.role == Role.ADMIN
 
 
 def test_role_garbage_is_refused(owner_client, org, member_of):
-    target = Membership.objects.get(user=member_of(org, Role.MEMBER))
+    target = Membership.objects.unscoped().get(user=member_of(org, Role.MEMBER))
     response = owner_client.post(
         reverse("member_role", args=[org.slug, target.pk]), {"role": "superuser"}, follow=True
     )
@@ -85,7 +88,7 @@ def test_person_with_bad_email_is_refused(owner_client, org):
     )
     assert response.status_code == 400
     assert "Enter a valid email address." in response.content.decode()
-    assert not Person.objects.filter(name="Al").exists()
+    assert not Person.objects.unscoped(include_archived=True).filter(name="Al").exists()
 
 
 def test_service_checks_the_stored_role_not_the_instance(org, owner):
@@ -95,11 +98,11 @@ def test_service_checks_the_stored_role_not_the_instance(org, owner):
 
     from orgs.services import membership_change_role
 
-    membership = Membership.objects.get(user=owner, organization=org)
+    membership = Membership.objects.unscoped().get(user=owner, organization=org)
     membership.role = Role.VIEWER  # as ModelForm validation would leave it
     with pytest.raises(ValidationError):
         membership_change_role(membership=membership, role=Role.VIEWER)
-    assert Membership.objects.get(pk=membership.pk).role == Role.OWNER
+    assert Membership.objects.unscoped().get(pk=membership.pk).role == Role.OWNER
 
 
 def test_linking_a_person_to_an_account(owner_client, org, other_org, member_of):
@@ -132,7 +135,7 @@ def test_linking_a_person_to_an_account(owner_client, org, other_org, member_of)
 def test_removing_a_member_asks_first_and_keeps_their_work(owner_client, org, member_of):
     """Found in review: one click on "Remove" removed the member, with no way back."""
     member = member_of(org, Role.MEMBER, username="maya")
-    membership = Membership.objects.get(user=member, organization=org)
+    membership = Membership.objects.unscoped().get(user=member, organization=org)
     remove = reverse("member_remove", args=[org.slug, membership.pk])
     members_page = owner_client.get(reverse("member_list", args=[org.slug])).content.decode()
     assert f'href="{remove}"' in members_page  # a link to the question, not a POST
@@ -140,7 +143,7 @@ def test_removing_a_member_asks_first_and_keeps_their_work(owner_client, org, me
     question = owner_client.get(remove).content.decode()
     assert "Remove maya from Acme Health?" in question
     assert "Nothing they recorded is deleted" in question
-    assert Membership.objects.filter(pk=membership.pk).exists()  # asking removed nothing
+    assert Membership.objects.unscoped().filter(pk=membership.pk).exists()  # asking removed nothing
 
     owner_client.post(remove)
-    assert not Membership.objects.filter(pk=membership.pk).exists()
+    assert not Membership.objects.unscoped().filter(pk=membership.pk).exists()

@@ -19,7 +19,9 @@ def test_new_rows_get_their_keys_and_existing_rows_only_the_named_columns(org):
     project = ProjectFactory(organization=org)
     long_ago = timezone.now() - datetime.timedelta(days=400)
     existing = [TaskFactory(organization=org, project=project) for _ in range(2)]
-    Task.objects.filter(pk__in=[t.pk for t in existing]).update(created_at=long_ago)
+    Task.objects.unscoped(include_archived=True).filter(pk__in=[t.pk for t in existing]).update(
+        created_at=long_ago
+    )
     for task in existing:
         task.refresh_from_db()
         task.title = f"{task.title} (renamed)"
@@ -41,12 +43,12 @@ def test_new_rows_get_their_keys_and_existing_rows_only_the_named_columns(org):
     save_rows(Task, [*existing, *new], ["title"])
 
     assert all(task.pk is not None for task in new)
-    stored_new = Task.objects.in_bulk([task.pk for task in new])
+    stored_new = Task.objects.unscoped(include_archived=True).in_bulk([task.pk for task in new])
     assert [stored_new[task.pk].title for task in new] == ["New 0", "New 1", "New 2"]
     assert all(stored_new[task.pk].source_extra == extra for task in new)
     assert all(stored_new[task.pk].updated_at is not None for task in new)
     for task in existing:
-        stored = Task.objects.get(pk=task.pk)
+        stored = Task.objects.unscoped(include_archived=True).get(pk=task.pk)
         assert stored.title.endswith("(renamed)")
         assert stored.status == TaskStatus.TODO
         assert stored.created_at == long_ago
@@ -59,8 +61,12 @@ def test_two_writes_in_one_transaction_do_not_mix(org):
     with transaction.atomic():
         first.title = "First"
         save_rows(Task, [first], ["title"])
-        Task.objects.filter(pk=first.pk).update(title="Changed in between")
+        Task.objects.unscoped(include_archived=True).filter(pk=first.pk).update(
+            title="Changed in between"
+        )
         second.title = "Second"
         save_rows(Task, [second], ["title"])
-    assert Task.objects.get(pk=first.pk).title == "Changed in between"
-    assert Task.objects.get(pk=second.pk).title == "Second"
+    assert (
+        Task.objects.unscoped(include_archived=True).get(pk=first.pk).title == "Changed in between"
+    )
+    assert Task.objects.unscoped(include_archived=True).get(pk=second.pk).title == "Second"

@@ -76,7 +76,7 @@ def test_connect_refuses_a_missing_or_empty_token_variable(fake, org, monkeypatc
         monkeypatch.setenv(TOKEN_ENV, value)
     with pytest.raises(CommandError, match=f"{TOKEN_ENV} is (not set|empty)"):
         connect()
-    assert not Connection.objects.exists()
+    assert not Connection.objects.unscoped().exists()
 
 
 def test_connect_refuses_a_token_given_in_place_of_the_variable_without_echoing_it(fake, org):
@@ -96,7 +96,7 @@ def test_connect_reports_what_airtable_and_validation_refuse(fake, org, token_en
     with pytest.raises(CommandError, match="could not find") as error:
         run("airtable_connect", "--org", "acme", "--base", OTHER_BASE, "--token-env", TOKEN_ENV)
     assert TOKEN not in str(error.value)
-    assert not Connection.objects.exists()
+    assert not Connection.objects.unscoped().exists()
 
 
 def test_connecting_a_base_again_replaces_the_token_and_rereads_the_schema(
@@ -112,7 +112,7 @@ def test_connecting_a_base_again_replaces_the_token_and_rereads_the_schema(
     assert "task.due_on is mapped to field 'Due' (fldTDUE000000001), which is no longer" in out
     assert new_token not in out + err
     connection.refresh_from_db()
-    assert connection.token_last4 == "NEW1" and Connection.objects.count() == 1
+    assert connection.token_last4 == "NEW1" and Connection.objects.unscoped().count() == 1
     assert "fldTDUE000000001" not in json.dumps(connection.schema)
 
 
@@ -208,7 +208,7 @@ def test_mapping_of_an_org_without_connections_says_how_to_connect(org):
 
 def test_sync_prints_the_counts_and_a_line_per_table(connection):
     out, err = run("airtable_sync", "--org", "acme")
-    run_row = SyncRun.objects.get()
+    run_row = SyncRun.objects.unscoped().get()
     assert run_row.status == RunStatus.SUCCEEDED and run_row.kind == RunKind.FULL
     assert f"Full sync of Northwind plans ({BASE_ID}) succeeded. (No earlier successful" in out
     assert "incremental run" in err
@@ -251,7 +251,7 @@ def test_a_failed_run_exits_with_its_message(connection, fake):
     fake.revoke(TOKEN, BASE_ID)
     with pytest.raises(CommandError) as error:
         run("airtable_sync", "--org", "acme")
-    failed = SyncRun.objects.get()
+    failed = SyncRun.objects.unscoped().get()
     assert failed.status == RunStatus.FAILED and failed.error
     assert str(error.value) == failed.error
     assert "no access" in failed.error or "refused the token" in failed.error
@@ -261,7 +261,7 @@ def test_a_second_sync_while_one_is_queued_is_refused(connection):
     services.run_request(connection=connection, kind=RunKind.FULL)
     with pytest.raises(CommandError, match="already queued"):
         run("airtable_sync", "--org", "acme")
-    assert SyncRun.objects.count() == 1
+    assert SyncRun.objects.unscoped().count() == 1
 
 
 def test_sync_of_an_unknown_org_fails(db):

@@ -10,11 +10,11 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from okrs.models import KeyResult, Objective, Pathway, Project, ProjectStatus, Task, TaskStatus
-from orgs.models import Activity, ActivityTarget, Person
+from orgs.models import Activity, Person
 from sync import services
 from sync.airtable.client import READ_AHEAD_PAGES, RetryPolicy
 from sync.airtable.ratelimit import NoRateLimiter
-from sync.models import RunKind, RunStatus, SyncIssue
+from sync.models import SYNC_RUN_TARGET, RunKind, RunStatus, SyncIssue
 from tests.factories import OrganizationFactory, ProjectFactory
 from tests.sync.airtable_base import (
     BASE_ID,
@@ -218,7 +218,9 @@ def test_bad_values_do_not_fail_the_run_and_become_issues(connection, fake, org)
     # A link to a record that is gone (deleted between the pulls of two tables).
     tasks.update(fake.ids["tasks"][2], {"fldTASSIGNEE0001": ["recGONEGONEGONE01"]})
     run = sync(connection)
-    issues = {(i.kind, i.record_id, i.field_name) for i in SyncIssue.objects.filter(run=run)}
+    issues = {
+        (i.kind, i.record_id, i.field_name) for i in SyncIssue.objects.unscoped().filter(run=run)
+    }
     assert (SyncIssue.Kind.VALUE, fake.ids["tasks"][0], "Due") in issues
     assert (SyncIssue.Kind.VALUE, fake.ids["tasks"][1], "Status") in issues
     assert (SyncIssue.Kind.REQUIRED, fake.ids["projects"][0], "Project Name") in issues
@@ -235,9 +237,9 @@ def test_bad_values_do_not_fail_the_run_and_become_issues(connection, fake, org)
     # Unchanged records are not converted again, yet the next full run lists the same problems.
     def problems(of_run) -> set:
         return set(
-            SyncIssue.objects.filter(run=of_run).values_list(
-                "kind", "record_id", "field_id", "reason"
-            )
+            SyncIssue.objects.unscoped()
+            .filter(run=of_run)
+            .values_list("kind", "record_id", "field_id", "reason")
         )
 
     again = sync(connection)
@@ -251,13 +253,15 @@ def test_airtable_wins_and_the_overwritten_local_edit_is_recorded(connection, fa
     task.save()
     unchanged = sync(connection)
     assert unchanged.updated == 0  # Airtable did not change: the local edit stays
-    assert Task.objects.get(pk=task.pk).title == "Renamed in MissionOS"
+    assert (
+        Task.objects.unscoped(include_archived=True).get(pk=task.pk).title == "Renamed in MissionOS"
+    )
 
     fake.bases[BASE_ID].table(T_TASKS).update(task.source_record_id, {"fldTSTATUS000001": "Done"})
     run = sync(connection)
     task.refresh_from_db()
     assert task.title == "Task 1.0" and task.status == TaskStatus.DONE
-    overwrite = SyncIssue.objects.get(run=run, kind=SyncIssue.Kind.OVERWRITE)
+    overwrite = SyncIssue.objects.unscoped().get(run=run, kind=SyncIssue.Kind.OVERWRITE)
     assert "Renamed in MissionOS → Task 1.0" in overwrite.reason
 
 
@@ -269,7 +273,7 @@ def test_departed_people_keep_the_date_they_were_first_seen_gone(connection, fak
     sync(connection)
     jo.refresh_from_db()
     assert jo.departed_on == first.started_at.date()
-    assert SyncIssue.objects.filter(kind=SyncIssue.Kind.OVERWRITE).count() == 0
+    assert SyncIssue.objects.unscoped().filter(kind=SyncIssue.Kind.OVERWRITE).count() == 0
 
 
 def test_two_syncs_of_one_connection_at_once_are_refused(connection):
@@ -441,9 +445,9 @@ def test_links_that_did_not_resolve_are_reported_again_and_set_when_the_record_a
 
     def objective_link_issues(run) -> set:
         return set(
-            SyncIssue.objects.filter(
-                run=run, kind=SyncIssue.Kind.LINK, field_name="Objectives"
-            ).values_list("record_id", flat=True)
+            SyncIssue.objects.unscoped()
+            .filter(run=run, kind=SyncIssue.Kind.LINK, field_name="Objectives")
+            .values_list("record_id", flat=True)
         )
 
     assert project_id in objective_link_issues(sync(connection))
@@ -469,7 +473,7 @@ def test_a_sync_that_changed_something_shows_in_the_activity_feed(connection, fa
     assert (entry.verb, entry.subject, entry.target, entry.target_id) == (
         "synced",
         connection.name,
-        ActivityTarget.SYNC_RUN,
+        SYNC_RUN_TARGET,
         first.pk,
     )
     assert entry.detail == f"{first.created} created"

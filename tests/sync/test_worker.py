@@ -102,7 +102,9 @@ def test_killed_worker_then_next_run_completes_without_duplicates(worker_env, or
     try:
         execute_run.apply_async(args=[first.pk], queue=queue)
         wait_for(
-            lambda: SyncRun.objects.get(pk=first.pk).created >= 300, 60, "the run to be midway"
+            lambda: SyncRun.objects.unscoped().get(pk=first.pk).created >= 300,
+            60,
+            "the run to be midway",
         )
     finally:
         worker.send_signal(signal.SIGKILL)  # no clean shutdown: the process just dies
@@ -146,7 +148,7 @@ def test_a_worker_runs_a_queued_sync(worker_env, org):
     try:
         execute_run.apply_async(args=[run.pk], queue=queue)
         wait_for(
-            lambda: SyncRun.objects.get(pk=run.pk).status == RunStatus.SUCCEEDED,
+            lambda: SyncRun.objects.unscoped().get(pk=run.pk).status == RunStatus.SUCCEEDED,
             60,
             "the worker to finish",
         )
