@@ -16,7 +16,8 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from missionos import events, plan_cache
-from missionos.pages import form_page, plan_page
+from missionos.form_flow import form_page
+from missionos.page_cache import plan_page
 from okrs import history, selectors, services
 from okrs.dashboard_cards import DashboardCard, dashboard_card, dashboard_cards
 from okrs.forms import (

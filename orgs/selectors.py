@@ -20,7 +20,8 @@ def memberships_of(*, user: AbstractBaseUser) -> list[Membership]:
 
 def header_key(*, user: AbstractBaseUser, membership: Membership) -> tuple:
     """All that a page's header shows of its viewer (name, staff link, role, the organization
-    switcher): part of the key of a page cached for many viewers (missionos.pages.plan_page)."""
+    switcher): part of the key of a page cached for many viewers
+    (missionos.page_cache.plan_page)."""
     return (
         user.pk,
         user.get_username(),

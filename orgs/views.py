@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from missionos.pages import form_page
+from missionos.form_flow import form_page
 from orgs import selectors, services
 from orgs.forms import MemberAddForm, MemberRoleForm, PersonForm
 from orgs.models import Membership, Person, Role

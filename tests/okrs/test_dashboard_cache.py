@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from missionos.pages import CSRF_TOKEN_HOLE
+from missionos.page_cache import CSRF_TOKEN_HOLE
 from orgs.models import Role
 from sync.models import Connection, RunKind, RunStatus, SyncRun
 from tests.factories import PathwayFactory

@@ -1,48 +1,20 @@
-"""Page flows shared by the apps: the one create/edit flow every record form uses, and whole
-pages cached from an organization's plan."""
+"""Whole pages cached from an organization's plan: rendered once per plan version, viewer
+and variant, with a fresh CSRF token in each response."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from django import forms
-from django.contrib import messages
 from django.contrib.messages import get_messages
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.template.loader import render_to_string
 
 from missionos.plan_cache import plan_cached
 
 # Stands in for the CSRF token in a cached page; each response gets its own token in its place.
 CSRF_TOKEN_HOLE = "missionos-csrf-token-hole"
-
-
-def form_page(
-    request: HttpRequest,
-    *,
-    form: forms.BaseForm,
-    save: Callable[[forms.BaseForm], object],
-    success_url: Callable[[object], str],
-    title: str,
-    cancel_url: str,
-    saved_message: str,
-) -> HttpResponse:
-    """GET shows the form; a valid POST saves through `save` and redirects; an invalid one
-    re-renders with the errors beside their fields (status 400) and saves nothing."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = save(form)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, saved_message)
-            return redirect(success_url(saved))
-    status = 400 if request.method == "POST" else 200
-    context = {"form": form, "title": title, "cancel_url": cancel_url}
-    return render(request, "form_page.html", context, status=status)
 
 
 def plan_page(

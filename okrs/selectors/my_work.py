@@ -1,0 +1,69 @@
+"""“My work”: a user's tasks and key results across every organization they belong to."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Max
+from django.utils import timezone
+
+from okrs import rollups
+from okrs.models import (
+    KeyResult,
+    Task,
+    TaskStatus,
+)
+from okrs.selectors.plan import CHECK_IN_DUE_AFTER
+from orgs.models import Organization, Person
+from orgs.tenancy import live_q
+
+
+@dataclass
+class OrganizationWork:
+    organization: Organization
+    open_tasks: list[Task] = field(default_factory=list)
+    key_results: list[KeyResult] = field(default_factory=list)
+
+    @property
+    def check_ins_due(self) -> list[KeyResult]:
+        return [kr for kr in self.key_results if kr.check_in_due]
+
+
+def my_work(
+    *, user: AbstractBaseUser, now: datetime.datetime | None = None
+) -> list[OrganizationWork]:
+    """A user's open tasks and owned key results in every organization they belong to."""
+    now = now or timezone.now()
+    people = Person.objects.for_member(user).filter(user=user)
+    tasks = (
+        Task.objects.for_member(user)
+        .filter(live_q("project"), assignee__in=people)
+        .exclude(status=TaskStatus.DONE)
+        .select_related("project", "organization")
+        .order_by("organization__name", "due_on", "id")
+    )
+    key_results = (
+        KeyResult.objects.for_member(user)
+        .filter(live_q("objective"), owner__in=people)
+        .select_related("objective", "organization")
+        .annotate(
+            progress=rollups.key_result_progress(),
+            last_check_in=Max("check_ins__checked_in_at", filter=live_q("check_ins")),
+        )
+        .order_by("organization__name", "objective__title", "id")
+    )
+    groups: dict[int, OrganizationWork] = {}
+    for task in tasks:
+        groups.setdefault(
+            task.organization_id, OrganizationWork(task.organization)
+        ).open_tasks.append(task)
+    for key_result in key_results:
+        key_result.check_in_due = (
+            key_result.last_check_in is None or now - key_result.last_check_in > CHECK_IN_DUE_AFTER
+        )
+        groups.setdefault(
+            key_result.organization_id, OrganizationWork(key_result.organization)
+        ).key_results.append(key_result)
+    return sorted(groups.values(), key=lambda group: group.organization.name)
