@@ -7,7 +7,7 @@ sync (`services.run_request` + `services.run_execute`: the pyairtable client ove
 reconciler, link resolution, issues). So `make run` exercises the sync, and the demo's
 data-health findings are the sync's own.
 
-The base holds `demo.seed`'s plan for Northwind Health (`OrgBuilder.plan()`: the very people,
+The base holds demo.builder's plan for Northwind Health (`OrgBuilder.plan()`: the very people,
 pathways, objectives, key results, check-ins, projects and tasks the ORM would have saved),
 laid out the way an organization keeps them in Airtable, with the mess a real base has:
 
@@ -25,7 +25,7 @@ laid out the way an organization keeps them in Airtable, with the mess a real ba
   (skipped: a check-in needs a value; reported).
 - People who left: "Active" unticked and a "Left on" date, except one whose box is still ticked
   (nobody updated the row): "Left on" alone makes them departed.
-- And what `demo.seed` plans anyway: stale "active" initiatives, open action items held by
+- And what demo.builder plans anyway: stale "active" initiatives, open action items held by
   people who left, the same objective tracked twice, an objective without key results.
 
 Dates are relative to `today`, and the base is as of midnight: it is the same all day (a second
@@ -42,6 +42,9 @@ lastModifiedTime, left unmapped, so kept in `source_extra`); `after_sync()` copi
 
     uv run python -m devtools.fakeairtable --base devtools/fixtures/northwind-base.json \\
         --token patNorthwindDemo.missionos-demo-token --no-rate-limit
+
+devtools/ is imported only to build or serve the base (`_fakeairtable()`): the production image
+leaves it out, and there seed_demo stops with FakeAirtableMissing, which says so.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ import datetime
 import hashlib
 import json
 import random
+import string
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -57,6 +61,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from django.conf import settings
@@ -66,9 +71,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from demo import seed as demo
-from devtools.fakeairtable import FakeAirtable, is_empty, ms_to_iso, to_ms
-from devtools.fakeairtable.model import FORMAT_VERSION, ID_ALPHABET
+from demo.builder import OrgBuilder
+from demo.specs import NORTHWIND, USERS
 from okrs.models import CheckIn, MetricType, Project, ProjectStatus, TaskStatus
 from orgs.models import Organization, Person
 from sync import selectors, services
@@ -88,9 +92,33 @@ class DemoSyncError(Exception):
     """The demo base could not be loaded through the sync; the message says why."""
 
 
+class FakeAirtableMissing(DemoSyncError):
+    """devtools/ (the fake Airtable that serves the demo base) is not installed."""
+
+
+def _fakeairtable() -> ModuleType:
+    """devtools.fakeairtable: it serves the demo base and defines the fixture format the base is
+    written in. Imported here, when needed, because the production image leaves devtools/ out."""
+    try:
+        from devtools import fakeairtable
+    except ModuleNotFoundError as error:
+        if (error.name or "").partition(".")[0] != "devtools":
+            raise  # devtools is there but broken: that is a bug to see, not a missing tool
+        raise FakeAirtableMissing(
+            "seed_demo loads Northwind Health through the fake Airtable in devtools/, which this "
+            "installation leaves out (the production image does). Run it from a source "
+            "checkout: make run."
+        ) from error
+    return fakeairtable
+
+
 # --------------------------------------------------------------------------------------------
 # Ids: Airtable-shaped, derived from what a record is, so every build names it the same
 # --------------------------------------------------------------------------------------------
+
+
+# What Airtable ids are made of after their prefix (the fake's ID_ALPHABET too).
+ID_CHARS = string.ascii_letters + string.digits
 
 
 def airtable_id(prefix: str, key: str) -> str:
@@ -99,8 +127,8 @@ def airtable_id(prefix: str, key: str) -> str:
     number = int.from_bytes(hashlib.sha256(f"northwind-demo:{key}".encode()).digest(), "big")
     chars = []
     for _ in range(14):
-        number, digit = divmod(number, len(ID_ALPHABET))
-        chars.append(ID_ALPHABET[digit])
+        number, digit = divmod(number, len(ID_CHARS))
+        chars.append(ID_CHARS[digit])
     return prefix + "".join(chars)
 
 
@@ -322,8 +350,8 @@ def as_of(today: datetime.date) -> datetime.datetime:
     )
 
 
-def plan_northwind(today: datetime.date) -> demo.OrgBuilder:
-    """demo.seed's plan for Northwind Health as of `today` (no database access)."""
+def plan_northwind(today: datetime.date) -> OrgBuilder:
+    """demo.builder's plan for Northwind Health as of `today` (no database access)."""
     user_model = get_user_model()
     users = {
         spec.username: user_model(
@@ -332,19 +360,15 @@ def plan_northwind(today: datetime.date) -> demo.OrgBuilder:
             last_name=spec.last_name,
             email=spec.email,
         )
-        for spec in demo.USERS
+        for spec in USERS
     }
-    return demo.OrgBuilder(demo.NORTHWIND, users=users, today=today, now=as_of(today)).plan()
+    return OrgBuilder(NORTHWIND, users=users, today=today, now=as_of(today)).plan()
 
 
 def base_data(*, today: datetime.date | None = None) -> dict[str, Any]:
     """The whole base as a fake-Airtable fixture (see sync/fakeairtable/model.py)."""
     today = today or timezone.localdate()
     return _BaseWriter(plan_northwind(today), as_of(today)).data()
-
-
-def _iso(moment: datetime.datetime) -> str:
-    return ms_to_iso(to_ms(moment))
 
 
 def _day(day: datetime.date | None) -> str | None:
@@ -358,11 +382,12 @@ def _number(value: Decimal | None) -> int | float | None:
 
 
 class _BaseWriter:
-    def __init__(self, plan: demo.OrgBuilder, moment: datetime.datetime):
+    def __init__(self, plan: OrgBuilder, moment: datetime.datetime):
         self.plan = plan
         self.as_of = moment
-        # The mess has its own random stream: the plan comes out as demo.seed makes it.
-        self.rng = random.Random(f"{demo.NORTHWIND.seed}:airtable")
+        self.fixture = _fakeairtable()  # the format: empty values, timestamps, version
+        # The mess has its own random stream: the plan comes out as demo.builder makes it.
+        self.rng = random.Random(f"{NORTHWIND.seed}:airtable")
         self.records: dict[str, list[dict]] = {table: [] for table in SCHEMA}
         self.names = {table: {spec["name"] for spec in fields} for table, fields in SCHEMA.items()}
         self.ids: dict[int, str] = {}  # id(planned row) -> record id
@@ -382,15 +407,15 @@ class _BaseWriter:
         record_id = airtable_id("rec", f"{table}:{key}")
         record: dict[str, Any] = {
             "id": record_id,
-            "createdTime": _iso(created),
+            "createdTime": self.iso(created),
             "fields": {
                 field_id(table, name): value
                 for name, value in values.items()
-                if not is_empty(value)
+                if not self.fixture.is_empty(value)
             },
         }
         if modified is not None:
-            record["lastModifiedTime"] = _iso(modified)
+            record["lastModifiedTime"] = self.iso(modified)
         self.records[table].append(record)
         if row is not None:
             self.ids[id(row)] = record_id
@@ -421,12 +446,17 @@ class _BaseWriter:
                     "records": self.records[table],
                 }
             )
-        return {"format": FORMAT_VERSION, "id": BASE_ID, "name": BASE_NAME, "tables": tables}
+        version = self.fixture.model.FORMAT_VERSION
+        return {"format": version, "id": BASE_ID, "name": BASE_NAME, "tables": tables}
+
+    def iso(self, moment: datetime.datetime) -> str:
+        """A timestamp as Airtable writes it (milliseconds, UTC, "Z")."""
+        return self.fixture.ms_to_iso(self.fixture.to_ms(moment))
 
     # Tables -------------------------------------------------------------------------------
 
     def team(self) -> None:
-        assert STILL_TICKED in demo.NORTHWIND.departed
+        assert STILL_TICKED in NORTHWIND.departed
         joined = self.as_of - datetime.timedelta(days=400)
         for person in self.plan.people.values():
             name, email = person.name, person.email
@@ -475,7 +505,7 @@ class _BaseWriter:
 
     def objectives(self) -> None:
         people = list(self.plan.people.values())
-        # Parents first, so "Supports" can name them (as demo.seed saves them).
+        # Parents first, so "Supports" can name them (as demo.builder saves them).
         ordered = sorted(self.plan.objectives, key=lambda item: bool(item[1].parent))
         for objective, _spec, cycle, _ in ordered:
             previous_owner = None
@@ -501,7 +531,7 @@ class _BaseWriter:
         broken = self.rng.sample(range(len(items)), WEIGHT_ERRORS + WEIGHT_NANS)
         for index, (key_result, _spec, cycle, _pace) in enumerate(items):
             impact = self.rng.randint(1, 3)
-            effort, weight = impact, 1  # demo.seed weighs every key result 1
+            effort, weight = impact, 1  # demo.builder weighs every key result 1
             if index in broken[:WEIGHT_ERRORS]:
                 effort, weight = 0, {"error": "#ERROR!"}  # Mess: division by zero.
             elif index in broken:
@@ -535,11 +565,11 @@ class _BaseWriter:
             owner = key_result.owner
             self.add(
                 CHECK_INS,
-                f"{record}:{_iso(check_in.checked_in_at)}",
+                f"{record}:{self.iso(check_in.checked_in_at)}",
                 {
                     "Check-in": f"{key_result.title} · {check_in.checked_in_at.date()}",
                     "Key Result": [record],
-                    "Date": _iso(check_in.checked_in_at),
+                    "Date": self.iso(check_in.checked_in_at),
                     "Value": _number(check_in.value),
                     "Confidence": check_in.confidence,
                     "Comment": check_in.note,
@@ -575,7 +605,7 @@ class _BaseWriter:
                     "Start date": _day(project.starts_on),
                     "Target end": _day(project.ends_on),
                     "Budget": budget,
-                    "Last modified": _iso(project.last_activity_at),
+                    "Last modified": self.iso(project.last_activity_at),
                 },
                 created=project.created_at,
                 modified=project.last_activity_at,
@@ -603,7 +633,7 @@ class _BaseWriter:
                     "Assigned to": self.ref(task.assignee),
                     "Status": status,
                     "Due": _day(task.due_on),
-                    "Completed": _iso(task.completed_at) if task.completed_at else None,
+                    "Completed": self.iso(task.completed_at) if task.completed_at else None,
                 },
                 created=task.created_at,
                 modified=task.completed_at or task.created_at,
@@ -724,7 +754,8 @@ class DemoSync:
     issues: Counter = field(default_factory=Counter)  # category (ISSUE_KINDS) -> count
     examples: list[SyncIssue] = field(default_factory=list)  # one per category
 
-    def lines(self) -> list[str]:
+    def lines(self, *, site: str) -> list[str]:
+        """Report lines; `site` is the address the app is served at (for the run page)."""
         run = self.run
         organization = run.connection.organization
         pace = settings.AIRTABLE_REQUESTS_PER_SECOND  # how the sync paces a real base
@@ -749,7 +780,7 @@ class DemoSync:
                 where += f" {issue.field_name!r}"
             lines.append(f"      e.g. {where}: {issue.reason}")
         page = reverse("sync_run", kwargs={"org_slug": organization.slug, "run_id": run.pk})
-        lines.append(f"    the run and its issues: {demo.URL}{page}")
+        lines.append(f"    the run and its issues: {site}{page}")
         return lines
 
 
@@ -765,7 +796,7 @@ def sync_demo_base(
             f"{organization.name} was not loaded from the demo base (it predates the synced "
             "demo), so it cannot be re-synced: delete the database (db.sqlite3) and seed again."
         )
-    fake = FakeAirtable(rate_limit=None, seed=demo.NORTHWIND.seed)
+    fake = _fakeairtable().FakeAirtable(rate_limit=None, seed=NORTHWIND.seed)
     fake.load_base(base_data(today=today), tokens={TOKEN})
     started = time.perf_counter()
     with fake:

@@ -20,7 +20,8 @@ from django.test import override_settings
 from django.utils import timezone
 
 from demo import airtable_base as demo_base
-from demo.seed import DEMO_PASSWORD, MESS, URL
+from demo.builder import MESS
+from demo.seed import DEMO_PASSWORD, URL
 from devtools.fakeairtable import FakeAirtable
 from okrs.models import (
     CheckIn,

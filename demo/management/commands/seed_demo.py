@@ -1,7 +1,8 @@
 """`manage.py seed_demo`: load the demo organizations (idempotent) and print how to sign in.
 
 The main organization (Northwind Health) is loaded by a real sync of the bundled demo base
-against a fake Airtable started inside this command (see demo.airtable_base).
+against a fake Airtable started inside this command (see demo.airtable_base). That fake lives
+in devtools/, which the production image leaves out: there the command stops and says so.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from demo import seed as demo
+from demo import airtable_base
+from demo.seed import seed_demo
 
 
 class Command(BaseCommand):
@@ -20,7 +22,7 @@ class Command(BaseCommand):
         "Create the demo organizations (Northwind Health, loaded by syncing the bundled demo "
         "Airtable base through a fake Airtable in this process; Northwind Labs) and demo users. "
         "Safe to run again: existing demo organizations are left as they are (--resync syncs "
-        "Northwind Health again from today's base)."
+        "Northwind Health again from today's base). Needs devtools/ (a source checkout)."
     )
 
     def add_arguments(self, parser):
@@ -41,25 +43,29 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        from demo import airtable_base as demo_base
-
         if options["write_snapshot"] is not None:
-            path = demo_base.write_snapshot(options["write_snapshot"] or demo_base.SNAPSHOT_PATH)
-            shown = os.path.relpath(path)
-            path = path if shown.startswith("..") else shown
-            self.stdout.write(f"Wrote the demo base {demo_base.BASE_ID} to {path}. Serve it with")
-            self.stdout.write(
-                f"    uv run python -m devtools.fakeairtable --base {path} "
-                f"--token {demo_base.TOKEN} --no-rate-limit"
-            )
+            self.write_snapshot(options["write_snapshot"] or airtable_base.SNAPSHOT_PATH)
             return
         started = time.perf_counter()
         try:
             with transaction.atomic():
-                report = demo.seed_demo(resync=options["resync"])
-        except demo_base.DemoSyncError as error:
+                report = seed_demo(resync=options["resync"])
+        except airtable_base.DemoSyncError as error:
             raise CommandError(f"{error} Nothing was saved.") from error
         elapsed = time.perf_counter() - started
         for line in report.lines():
             self.stdout.write(line)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready in {elapsed:.1f}s."))
+
+    def write_snapshot(self, path) -> None:
+        try:
+            path = airtable_base.write_snapshot(path)
+        except airtable_base.FakeAirtableMissing as error:
+            raise CommandError(str(error)) from error
+        shown = os.path.relpath(path)
+        path = path if shown.startswith("..") else shown
+        self.stdout.write(f"Wrote the demo base {airtable_base.BASE_ID} to {path}. Serve it with")
+        self.stdout.write(
+            f"    uv run python -m devtools.fakeairtable --base {path} "
+            f"--token {airtable_base.TOKEN} --no-rate-limit"
+        )
