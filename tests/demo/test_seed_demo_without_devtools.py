@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from orgs.models import Membership, Organization, Person
+from tests.rows import every_row
 
 NEEDS_DEVTOOLS = (
     "seed_demo loads Northwind Health through the fake Airtable in devtools/, which this "
@@ -31,7 +32,7 @@ def without_devtools(monkeypatch):
 
 def nothing_saved() -> bool:
     return not any(
-        model.objects.exists() for model in (Organization, Membership, Person, get_user_model())
+        every_row(model).exists() for model in (Organization, Membership, Person, get_user_model())
     )
 
 
