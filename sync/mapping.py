@@ -16,13 +16,13 @@ Pure Python: no ORM, no network. The sync's services, commands and the mapping p
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cache, lru_cache
 from typing import Any
 
+from missionos.text import fold
 from sync.schema import COMPUTED_TYPES, BaseSchema, FieldSchema, TableSchema
 
 MAPPING_VERSION = 1
@@ -508,11 +508,6 @@ _NON_WORD = re.compile(r"[\W_]+")
 _LEADING_ORDINAL = re.compile(r"^\d{1,2} (?=[^\W\d_])")
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
 def _singular(word: str) -> str:
     if word in _IRREGULAR:
         return _IRREGULAR[word]
@@ -528,7 +523,7 @@ def _singular(word: str) -> str:
 @cache
 def normalize_name(text: str) -> str:
     """A table or field name for comparison: "Key Results" -> "key result", "KRs" -> "kr"."""
-    folded = _fold(text).replace("&", " and ").replace("#", " number ").replace("%", " percent ")
+    folded = fold(text).replace("&", " and ").replace("#", " number ").replace("%", " percent ")
     return " ".join(_singular(word) for word in _NON_WORD.sub(" ", folded).split())
 
 
@@ -539,7 +534,7 @@ def normalize_value(text: str) -> str:
     "  In-Progress " -> "in progress", "✅ Done" -> "done", "2. Not started" -> "not started".
     A value made only of symbols keeps them: "%" -> "%", "$" -> "$".
     """
-    folded = _fold(text)
+    folded = fold(text)
     words = " ".join(_NON_WORD.sub(" ", folded).split())
     if not words:
         return " ".join(folded.split())
