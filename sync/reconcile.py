@@ -36,7 +36,8 @@ from django.utils.dateparse import parse_datetime
 from okrs.models import CheckIn, Cycle, KeyResult, Objective, Pathway, Project, Task
 from orgs.models import Organization, OrgOwned, Person
 from sync.bulk import save_rows
-from sync.mapping import ENTITIES, Attr, Mapping
+from sync.mapping.catalogue import ENTITIES, Attr
+from sync.mapping.document import Mapping
 from sync.models import Connection, SyncIssue, SyncRun
 from sync.schema import BaseSchema, TableSchema
 from sync.values import NameRef, PersonRef, canonical_json, content_hash, convert

@@ -32,7 +32,10 @@ from sync.airtable.client import (
 )
 from sync.airtable.ratelimit import RateLimiter, shared_rate_limiter
 from sync.crypto import TokenUnreadable, decrypt_token, encrypt_token
-from sync.mapping import ENTITIES, Mapping, MappingError, check_mapping, propose_mapping
+from sync.mapping.catalogue import ENTITIES
+from sync.mapping.check import check_mapping
+from sync.mapping.document import Mapping, MappingError
+from sync.mapping.propose import propose_mapping
 from sync.models import Connection, RunKind, RunStatus, SyncRun
 from sync.reconcile import Reconciler
 from sync.schema import TableSchema, schema_from_api

@@ -11,21 +11,12 @@ from typing import Any
 
 import pytest
 
-from sync.mapping import (
-    ENTITIES,
-    LABEL_ATTRS,
-    EntityMapping,
-    Mapping,
-    MappingError,
-    candidate_fields,
-    check_mapping,
-    describe,
-    match_choice,
-    normalize_name,
-    normalize_value,
-    propose_mapping,
-    propose_value_map,
-)
+from sync.mapping.catalogue import ENTITIES, LABEL_ATTRS
+from sync.mapping.check import check_mapping
+from sync.mapping.describe import describe
+from sync.mapping.document import EntityMapping, Mapping, MappingError
+from sync.mapping.names import match_choice, normalize_name, normalize_value
+from sync.mapping.propose import candidate_fields, propose_mapping, propose_value_map
 from sync.schema import BaseSchema, FieldSchema, schema_from_api
 
 FIXTURES = Path(__file__).parent / "fixtures"
