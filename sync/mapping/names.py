@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from functools import cache, lru_cache
 
+import inflection
+
 from missionos.text import fold
 from sync.mapping.catalogue import Attr
 
-_IRREGULAR = {"people": "person", "children": "child", "criteria": "criterion", "staff": "staff"}
 NOISE_WORDS = frozenset(
     {
         "old",
@@ -43,23 +44,16 @@ _NON_WORD = re.compile(r"[\W_]+")
 _LEADING_ORDINAL = re.compile(r"^\d{1,2} (?=[^\W\d_])")
 
 
-def _singular(word: str) -> str:
-    if word in _IRREGULAR:
-        return _IRREGULAR[word]
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if word.endswith(("sses", "uses", "xes", "ches", "shes")):
-        return word[:-2]
-    if len(word) >= 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
-
-
 @cache
 def normalize_name(text: str) -> str:
-    """A table or field name for comparison: "Key Results" -> "key result", "KRs" -> "kr"."""
+    """A table or field name for comparison: "Key Results" -> "key result", "KRs" -> "kr".
+
+    Every word is made singular (`inflection`: "people" -> "person", "activities" ->
+    "activity"); names and the catalogue's synonyms go through the same rule, so a word the
+    rule gets wrong still compares equal to itself.
+    """
     folded = fold(text).replace("&", " and ").replace("#", " number ").replace("%", " percent ")
-    return " ".join(_singular(word) for word in _NON_WORD.sub(" ", folded).split())
+    return " ".join(inflection.singularize(word) for word in _NON_WORD.sub(" ", folded).split())
 
 
 @lru_cache(maxsize=8192)  # a sync asks again for every record's status
