@@ -12,7 +12,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    ValidationError,
+    create_model,
+    field_validator,
+)
+from pydantic_core import ErrorDetails
 
 from sync.mapping.catalogue import ENTITIES, Attr, attribute_rank, entity_rank
 from sync.mapping.names import normalize_value
@@ -73,134 +87,170 @@ class Mapping:
     @classmethod
     def from_dict(cls, data: object) -> Mapping:
         """Read a stored mapping, refusing anything malformed with every problem listed."""
-        errors: list[str] = []
-        if not isinstance(data, dict):
-            error = f"the mapping is a {type(data).__name__}, not an object"
-            raise MappingError(f"The stored mapping is invalid: {error}.", [error])
-        if "version" not in data:
-            errors.append('"version" is missing (expected 1)')
-        elif data["version"] != MAPPING_VERSION or isinstance(data["version"], bool):
-            errors.append(f'"version" is {data["version"]!r}; only {MAPPING_VERSION} is understood')
-        for key in sorted(set(data) - {"version", "entities"}, key=str):
-            errors.append(f"unknown key {key!r} at the top level")
-        raw_entities = data.get("entities")
-        entities: dict[str, EntityMapping] = {}
-        if not isinstance(raw_entities, dict):
-            errors.append('"entities" must be an object of entity -> table mapping')
-        else:
-            for entity, raw in raw_entities.items():
-                parsed = _entity_from_dict(entity, raw, errors)
-                if parsed is not None:
-                    entities[entity] = parsed
-        if errors:
-            listing = "; ".join(errors)
-            raise MappingError(f"The stored mapping is invalid: {listing}.", errors)
-        return cls(entities=entities)
+        try:
+            stored = _StoredMapping.model_validate(data)
+        except ValidationError as error:
+            problems = [_problem(detail) for detail in error.errors()]
+            listing = "; ".join(problems)
+            raise MappingError(f"The stored mapping is invalid: {listing}.", problems) from None
+        assert isinstance(data, dict)  # validated above
+        return cls(
+            entities={  # in the stored order
+                entity: getattr(stored.entities, entity).entity_mapping(entity)
+                for entity in data["entities"]
+            }
+        )
 
 
-_ENTITY_KEYS = frozenset({"table_id", "table_name", "fields", "value_maps", "field_names"})
+# --- The stored form, validated by pydantic -------------------------------------------------
+# One model per entity, generated from the catalogue, so an unknown attribute, a choice that is
+# not one of the attribute's values, or a value map on an attribute without values is refused
+# where it stands. Strict: JSON types are not coerced (5 is no table id, true is no version).
 
 
-def _entity_from_dict(entity: object, raw: object, errors: list[str]) -> EntityMapping | None:
-    if not isinstance(entity, str) or entity not in ENTITIES:
-        errors.append(f"unknown entity {entity!r} (known: {', '.join(ENTITIES)})")
-        return None
-    if not isinstance(raw, dict):
-        errors.append(f"{entity}: must be an object, not {type(raw).__name__}")
-        return None
-    before = len(errors)
-    attrs = ENTITIES[entity]
-    for key in sorted(set(raw) - _ENTITY_KEYS, key=str):
-        errors.append(f"{entity}: unknown key {key!r}")
-    table_id = raw.get("table_id")
-    if not (isinstance(table_id, str) and table_id.startswith("tbl")):
-        errors.append(f"{entity}.table_id must be a table id (tbl...), not {table_id!r}")
-    table_name = raw.get("table_name", "")
-    if not isinstance(table_name, str):
-        errors.append(f"{entity}.table_name must be text, not {table_name!r}")
+def _number_text(text: str) -> str:
+    try:
+        finite = Decimal(text).is_finite()
+    except InvalidOperation:
+        finite = False
+    if not finite:
+        raise ValueError("not a number")
+    return text
 
-    fields: dict[str, str] = {}
-    raw_fields = raw.get("fields")
-    if not isinstance(raw_fields, dict):
-        errors.append(f"{entity}.fields must be an object of attribute -> field id")
-    else:
-        for attr, field_id in raw_fields.items():
-            if attr not in attrs:
-                errors.append(f"{entity}.fields: unknown attribute {attr!r} ({_known(attrs)})")
-            elif not (isinstance(field_id, str) and field_id.startswith("fld")):
-                errors.append(
-                    f"{entity}.fields.{attr} must be a field id (fld...), not {field_id!r}"
-                )
-            else:
-                fields[attr] = field_id
 
-    field_names: dict[str, str] = {}
-    raw_names = raw.get("field_names", {})
-    if not isinstance(raw_names, dict):
-        errors.append(f"{entity}.field_names must be an object of attribute -> name")
-    else:
-        for attr, name in raw_names.items():
-            if attr not in attrs or not isinstance(name, str):
-                errors.append(f"{entity}.field_names: bad entry {attr!r}: {name!r}")
-            else:
-                field_names[attr] = name
+def _normalized_keys(value_map: dict[str, str]) -> dict[str, str]:
+    """Airtable values are looked up after `normalize_value`: "Done " and "done" are one."""
+    return {normalize_value(source): target for source, target in value_map.items()}
 
-    value_maps: dict[str, dict[str, str]] = {}
-    raw_maps = raw.get("value_maps", {})
-    if not isinstance(raw_maps, dict):
-        errors.append(f"{entity}.value_maps must be an object of attribute -> value map")
-    else:
-        for attr, value_map in raw_maps.items():
-            parsed = _value_map_from_dict(entity, attrs, attr, value_map, errors)
-            if parsed is not None:
-                value_maps[attr] = parsed
-    if len(errors) > before:
-        return None
-    return EntityMapping(
-        entity=entity,
-        table_id=str(table_id),
-        table_name=str(table_name),
-        fields=fields,
-        value_maps=value_maps,
-        field_names=field_names,
+
+TableId = Annotated[StrictStr, StringConstraints(pattern=r"^tbl")]
+FieldId = Annotated[StrictStr, StringConstraints(pattern=r"^fld")]
+NumberText = Annotated[StrictStr, AfterValidator(_number_text)]
+
+
+class _Stored(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class _StoredEntity(_Stored):
+    table_id: TableId
+    table_name: StrictStr = ""
+    fields: dict[str, FieldId]  # narrowed to the entity's attributes by `_entity_model`
+    field_names: dict[str, StrictStr] = Field(default_factory=dict)
+    value_maps: _Stored = Field(default_factory=_Stored)
+
+    def entity_mapping(self, entity: str) -> EntityMapping:
+        return EntityMapping(
+            entity=entity,
+            table_id=self.table_id,
+            table_name=self.table_name,
+            fields=dict(self.fields),
+            # Only the value maps the stored data has, even empty ones, as it had them.
+            value_maps=self.value_maps.model_dump(exclude_unset=True),
+            field_names=dict(self.field_names),
+        )
+
+
+def _value_map_type(attr: Attr) -> object:
+    # Literal[("a", "b")] is Literal["a", "b"]: the attribute's values, known at import time.
+    target = Literal[attr.choices] if attr.kind == "choice" else NumberText
+    return Annotated[dict[StrictStr, target], AfterValidator(_normalized_keys)]
+
+
+def _entity_model(entity: str, attrs: dict[str, Attr]) -> type[_StoredEntity]:
+    attr_name = Literal[tuple(attrs)]
+    value_maps = create_model(
+        f"StoredValueMaps_{entity}",
+        __base__=_Stored,
+        # A default of None is never validated: an absent map stays absent (exclude_unset).
+        **{name: (_value_map_type(attr), None) for name, attr in attrs.items() if attr.values},
+    )
+    return create_model(
+        f"StoredEntity_{entity}",
+        __base__=_StoredEntity,
+        fields=(dict[attr_name, FieldId], ...),
+        field_names=(dict[attr_name, StrictStr], Field(default_factory=dict)),
+        value_maps=(value_maps, Field(default_factory=value_maps)),
     )
 
 
-def _known(attrs: dict[str, Attr]) -> str:
-    return "known: " + ", ".join(attrs)
+_StoredEntities = create_model(
+    "StoredEntities",
+    __base__=_Stored,
+    **{entity: (_entity_model(entity, attrs), None) for entity, attrs in ENTITIES.items()},
+)
 
 
-def _value_map_from_dict(
-    entity: str, attrs: dict[str, Attr], attr: object, raw: object, errors: list[str]
-) -> dict[str, str] | None:
-    where = f"{entity}.value_maps.{attr}"
-    if not isinstance(attr, str) or attr not in attrs:
-        errors.append(f"{entity}.value_maps: unknown attribute {attr!r} ({_known(attrs)})")
-        return None
-    spec = attrs[attr]
-    if not spec.values:
-        errors.append(f"{where}: {entity}.{attr} takes no value map")
-        return None
-    if not isinstance(raw, dict):
-        errors.append(f"{where} must be an object of Airtable value -> MissionOS value")
-        return None
-    parsed: dict[str, str] = {}
-    for source, target in raw.items():
-        if not isinstance(source, str) or not isinstance(target, str):
-            errors.append(f"{where}: {source!r} -> {target!r} must map text to text")
-        elif spec.kind == "choice" and target not in spec.choices:
-            errors.append(
-                f"{where}: {source!r} -> {target!r} is not one of {', '.join(spec.choices)}"
-            )
-        elif spec.kind != "choice" and not _is_number(target):
-            errors.append(f"{where}: {source!r} -> {target!r} is not a number")
-        else:
-            parsed[normalize_value(source)] = target
-    return parsed
+class _StoredMapping(_Stored):
+    version: StrictInt
+    entities: _StoredEntities
+
+    @field_validator("version")
+    @classmethod
+    def _understood(cls, version: int) -> int:
+        if version != MAPPING_VERSION:
+            raise ValueError("unknown version")
+        return version
 
 
-def _is_number(text: str) -> bool:
-    try:
-        return Decimal(text).is_finite()
-    except InvalidOperation:
-        return False
+# What each part of an entity's stored form must be, for messages: (key, depth) -> words.
+_EXPECTED = {
+    ("table_id", 1): "a table id (tbl...)",
+    ("table_name", 1): "text",
+    ("fields", 1): "an object of attribute -> field id",
+    ("fields", 2): "a field id (fld...)",
+    ("field_names", 1): "an object of attribute -> name",
+    ("field_names", 2): "text",
+    ("value_maps", 1): "an object of attribute -> value map",
+    ("value_maps", 2): "an object of Airtable value -> MissionOS value",
+}
+
+
+def _problem(error: ErrorDetails) -> str:
+    """One pydantic error as a sentence naming where it is, in the stored mapping's words."""
+    loc, kind, given = error["loc"], error["type"], error["input"]
+    match loc:
+        case ():
+            return f"the mapping is a {type(given).__name__}, not an object"
+        case ("version",):
+            if kind == "missing":
+                return f'"version" is missing (expected {MAPPING_VERSION})'
+            return f'"version" is {given!r}; only {MAPPING_VERSION} is understood'
+        case ("entities",):
+            return '"entities" must be an object of entity -> table mapping'
+        case (key,):
+            return f"unknown key {key!r} at the top level"
+        case ("entities", entity):
+            if kind in ("extra_forbidden", "invalid_key"):
+                return f"unknown entity {entity!r} (known: {', '.join(ENTITIES)})"
+            return f"{entity}: must be an object, not {type(given).__name__}"
+        case ("entities", entity, key) if kind == "extra_forbidden":
+            return f"{entity}: unknown key {key!r}"
+        case ("entities", entity, "fields" | "field_names" as part, attr, "[key]"):
+            return f"{entity}.{part}: unknown attribute {attr!r} ({_known(entity)})"
+        case ("entities", entity, "value_maps", attr) if kind == "extra_forbidden":
+            if attr in ENTITIES[entity]:
+                return f"{entity}.value_maps.{attr}: {entity}.{attr} takes no value map"
+            return f"{entity}.value_maps: unknown attribute {attr!r} ({_known(entity)})"
+        case ("entities", entity, "value_maps", attr, source, *key):
+            where = f"{entity}.value_maps.{attr}"
+            if key:  # the Airtable value itself is no text
+                return f"{where}: {source!r} must map text to text"
+            if kind == "literal_error":
+                choices = ", ".join(ENTITIES[entity][attr].choices)
+                return f"{where}: {source!r} -> {given!r} is not one of {choices}"
+            if kind == "value_error":
+                return f"{where}: {source!r} -> {given!r} is not a number"
+            return f"{where}: {source!r} -> {given!r} must map text to text"
+        case ("entities", entity, part, *rest) if (part, 1 + len(rest)) in _EXPECTED:
+            where = ".".join(str(step) for step in ("entities", entity, part, *rest)[1:])
+            expected = _EXPECTED[part, 1 + len(rest)]
+            if kind == "missing":
+                return f"{where} is missing: it must be {expected}"
+            return f"{where} must be {expected}, not {given!r}"
+    where = ".".join(str(step) for step in loc)
+    return f"{where}: {error['msg']}"
+
+
+def _known(entity: str) -> str:
+    return "known: " + ", ".join(ENTITIES[entity])
