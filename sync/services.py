@@ -37,7 +37,7 @@ from sync.mapping.check import check_mapping
 from sync.mapping.document import Mapping, MappingError
 from sync.mapping.propose import propose_mapping
 from sync.models import Connection, RunKind, RunStatus, SyncRun
-from sync.reconcile import Reconciler
+from sync.reconcile.reconciler import Reconciler
 from sync.schema import TableSchema, schema_from_api
 from sync.selectors import connection_mapping
 

@@ -340,10 +340,11 @@ def test_a_link_to_a_person_never_lands_in_a_user_column(org):
     """Regression: check_in.author links to the people table, but CheckIn.author is a user;
     resolving it would have written a Person id into the user column."""
     from okrs.models import CheckIn
-    from sync.reconcile import ENTITY_MODELS, _points_at
+    from sync.reconcile.adapters import ENTITY_MODELS
+    from sync.reconcile.links import points_at
 
-    assert _points_at(ENTITY_MODELS["task"], "assignee", Person)
-    assert not _points_at(CheckIn, "author", Person)
+    assert points_at(ENTITY_MODELS["task"], "assignee", Person)
+    assert not points_at(CheckIn, "author", Person)
 
 
 def test_an_interrupted_foreground_run_is_closed_not_left_busy(connection):
