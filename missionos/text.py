@@ -1,7 +1,7 @@
 """Folding text for comparisons that ignore case and accents. Pure: no Django, no I/O.
 
-The one home of the rule: search (`okrs.search`) and the mapping's name and value matching
-(`sync.mapping.names`) fold with it, so "Équipe", "EQUIPE" and "equipe" are one word everywhere.
+The one home of the rule: search and the sync's matching of names and values fold with it, so
+"Équipe", "EQUIPE" and "equipe" are one word everywhere.
 """
 
 from __future__ import annotations
