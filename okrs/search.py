@@ -8,19 +8,18 @@ on SQLite and Postgres and testable without a database.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from difflib import SequenceMatcher
 from functools import lru_cache
+
+from missionos.text import fold
 
 _WORD = re.compile(r"[\w']+")
 
 
 def normalize(text: str) -> str:
     """Casefolded, accents stripped, whitespace collapsed."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(stripped.casefold().split())
+    return " ".join(fold(text).split())
 
 
 def words(text: str) -> list[str]:

@@ -6,14 +6,10 @@ from collections import defaultdict
 
 from django import forms
 
-from sync.mapping import (
-    ENTITIES,
-    EntityMapping,
-    Mapping,
-    candidate_fields,
-    normalize_value,
-    propose_value_map,
-)
+from sync.mapping.catalogue import ENTITIES
+from sync.mapping.document import EntityMapping, Mapping
+from sync.mapping.names import normalize_value
+from sync.mapping.propose import candidate_fields, propose_value_map
 from sync.schema import BaseSchema
 
 MINUTE_CHOICES = [

@@ -23,7 +23,7 @@ class Connection(OrgScoped):
     # Encrypted at rest (sync.crypto); only the last four characters are ever shown.
     token_encrypted = models.TextField(editable=False)
     token_last4 = models.CharField(max_length=4, editable=False)
-    # The mapping (sync.mapping.Mapping.to_dict()), keyed by table and field ids.
+    # The mapping (sync.mapping.document.Mapping.to_dict()), keyed by table and field ids.
     mapping = models.JSONField(default=dict, blank=True)
     # The base's schema as last read from the metadata API, for the mapping page.
     schema = models.JSONField(default=dict, blank=True, editable=False)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from orgs.models import Organization, OrgOwned
-from sync.mapping import Mapping
+from sync.mapping.document import Mapping
 from sync.models import Connection, SyncIssue, SyncRun
 
 RECENT_RUNS = 20

@@ -72,7 +72,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sync.mapping import Attr, match_choice, normalize_value
+from sync.mapping.catalogue import Attr
+from sync.mapping.names import match_choice, normalize_value
 from sync.schema import FieldSchema
 
 RECORD_ID = re.compile(r"rec[A-Za-z0-9]{14}")

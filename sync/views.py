@@ -14,7 +14,9 @@ from sync import selectors, services
 from sync.airtable.client import SyncError
 from sync.crypto import TokenUnreadable
 from sync.forms import ConnectionForm, MappingForm, ScheduleForm, TokenForm
-from sync.mapping import Mapping, MappingError, check_mapping, describe
+from sync.mapping.check import check_mapping
+from sync.mapping.describe import describe
+from sync.mapping.document import Mapping, MappingError
 from sync.models import Connection, RunKind, SyncRun
 from sync.schema import schema_from_api
 from sync.tasks import execute_run

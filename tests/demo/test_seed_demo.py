@@ -37,7 +37,7 @@ from okrs.models import (
 )
 from orgs.models import Membership, Organization, Person, Role
 from sync import services
-from sync.mapping import propose_mapping
+from sync.mapping.propose import propose_mapping
 from sync.models import Connection, RunKind, RunStatus, SyncIssue, SyncRun
 from sync.schema import schema_from_api
 from tests.rows import every_row

@@ -11,21 +11,12 @@ from typing import Any
 
 import pytest
 
-from sync.mapping import (
-    ENTITIES,
-    LABEL_ATTRS,
-    EntityMapping,
-    Mapping,
-    MappingError,
-    candidate_fields,
-    check_mapping,
-    describe,
-    match_choice,
-    normalize_name,
-    normalize_value,
-    propose_mapping,
-    propose_value_map,
-)
+from sync.mapping.catalogue import ENTITIES, LABEL_ATTRS
+from sync.mapping.check import check_mapping
+from sync.mapping.describe import describe
+from sync.mapping.document import EntityMapping, Mapping, MappingError
+from sync.mapping.names import match_choice, normalize_name, normalize_value
+from sync.mapping.propose import candidate_fields, propose_mapping, propose_value_map
 from sync.schema import BaseSchema, FieldSchema, schema_from_api
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -931,6 +922,21 @@ def test_from_dict_accepts_a_minimal_hand_written_mapping():
     assert task.value_maps == {"status": {"done": "done"}}  # keys normalized
 
 
+def test_from_dict_keeps_the_stored_order_and_empty_value_maps():
+    mapping = Mapping.from_dict(
+        {
+            "version": 1,
+            "entities": {
+                "task": {"table_id": "tblTasks", "fields": {}, "value_maps": {"status": {}}},
+                "person": {"table_id": "tblPeople", "fields": {}},
+            },
+        }
+    )
+    assert list(mapping.entities) == ["task", "person"]
+    assert mapping.entities["task"].value_maps == {"status": {}}
+    assert mapping.entities["person"].value_maps == {}
+
+
 @pytest.mark.parametrize(
     ("data", "fragment"),
     [
@@ -980,6 +986,46 @@ def test_from_dict_accepts_a_minimal_hand_written_mapping():
                 },
             },
             "task.title takes no value map",
+        ),
+        ({"version": True, "entities": {}}, '"version" is True; only 1 is understood'),
+        (
+            {"version": 1, "entities": {"task": {"fields": {}}}},
+            "task.table_id is missing: it must be a table id (tbl...)",
+        ),
+        (
+            {"version": 1, "entities": {"task": {"table_id": "tblX", "fields": {}, "x": 1}}},
+            "task: unknown key 'x'",
+        ),
+        (
+            {
+                "version": 1,
+                "entities": {
+                    "task": {"table_id": "tblX", "fields": {}, "field_names": {"title": 3}}
+                },
+            },
+            "task.field_names.title must be text, not 3",
+        ),
+        (
+            {
+                "version": 1,
+                "entities": {
+                    "task": {"table_id": "tblX", "fields": {}, "value_maps": {"status": None}}
+                },
+            },
+            "task.value_maps.status must be an object of Airtable value -> MissionOS value",
+        ),
+        (
+            {
+                "version": 1,
+                "entities": {
+                    "key_result": {
+                        "table_id": "tblX",
+                        "fields": {},
+                        "value_maps": {"confidence": {"High": "very"}},
+                    }
+                },
+            },
+            "key_result.value_maps.confidence: 'High' -> 'very' is not a number",
         ),
     ],
 )

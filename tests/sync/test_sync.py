@@ -15,6 +15,8 @@ from sync import services
 from sync.airtable.client import READ_AHEAD_PAGES, RetryPolicy
 from sync.airtable.ratelimit import NoRateLimiter
 from sync.models import SYNC_RUN_TARGET, RunKind, RunStatus, SyncIssue
+from sync.services import runs
+from sync.services.locks import connection_lock
 from tests.factories import OrganizationFactory, ProjectFactory
 from tests.sync.airtable_base import (
     BASE_ID,
@@ -331,7 +333,7 @@ def test_a_run_delivered_twice_is_left_to_the_worker_running_it(connection):
     """Regression: the second delivery of a task found the lock held and failed the run
     that the first delivery was still executing."""
     run = services.run_request(connection=connection, kind=RunKind.FULL)
-    with services._connection_lock(connection.pk):  # another worker is executing it
+    with connection_lock(connection.pk):  # another worker is executing it
         services.run_execute(run_id=run.pk, policy=FAST, limiter=NoRateLimiter())
     run.refresh_from_db()
     assert run.status == RunStatus.QUEUED and run.error == ""
@@ -344,10 +346,11 @@ def test_a_link_to_a_person_never_lands_in_a_user_column(org):
     """Regression: check_in.author links to the people table, but CheckIn.author is a user;
     resolving it would have written a Person id into the user column."""
     from okrs.models import CheckIn
-    from sync.reconcile import ENTITY_MODELS, _points_at
+    from sync.reconcile.adapters import ENTITY_MODELS
+    from sync.reconcile.links import points_at
 
-    assert _points_at(ENTITY_MODELS["task"], "assignee", Person)
-    assert not _points_at(CheckIn, "author", Person)
+    assert points_at(ENTITY_MODELS["task"], "assignee", Person)
+    assert not points_at(CheckIn, "author", Person)
 
 
 def test_an_interrupted_foreground_run_is_closed_not_left_busy(connection):
@@ -411,7 +414,7 @@ def test_a_collaborator_field_links_to_the_person_with_that_email(fake, org):
 def test_progress_is_saved_as_each_page_arrives(connection, fake, monkeypatch):
     """What the connection page's live bar polls: counts grow page by page, not at the end.
     (Pages from real Airtable come at most every 0.2 s, the interval between saves.)"""
-    monkeypatch.setattr(services, "PROGRESS_SAVE_SECONDS", 0)
+    monkeypatch.setattr(runs, "PROGRESS_SAVE_SECONDS", 0)
     fake.bases[BASE_ID].table(T_TASKS).create_many(
         [{"fldTNAME00000001": f"Extra {i}"} for i in range(250)]
     )

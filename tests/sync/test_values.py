@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from sync.mapping import ENTITIES, Attr, propose_mapping
+from sync.mapping.catalogue import ENTITIES, Attr
+from sync.mapping.propose import propose_mapping
 from sync.schema import FieldSchema, TableSchema, schema_from_api
 from sync.values import Converted, NameRef, PersonRef, content_hash, convert, parse_number
 

@@ -21,7 +21,7 @@ from sync import services
 from sync.airtable.client import RetryPolicy
 from sync.airtable.ratelimit import NoRateLimiter
 from sync.models import RunKind, RunStatus, SyncRun
-from sync.reconcile import ENTITY_MODELS
+from sync.reconcile.adapters import ENTITY_MODELS
 from sync.tasks import execute_run
 from tests.sync.airtable_base import BASE_ID, TOKEN, build_base
 

@@ -17,7 +17,9 @@ from sync import selectors, services
 from sync.airtable.client import SyncError
 from sync.crypto import TokenUnreadable
 from sync.management import error_lines, get_organization
-from sync.mapping import MappingError, check_mapping, describe
+from sync.mapping.check import check_mapping
+from sync.mapping.describe import describe
+from sync.mapping.document import MappingError
 from sync.models import Connection
 from sync.schema import schema_from_api
 

@@ -17,7 +17,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from sync import services
 from sync.management import error_lines, get_connection, get_organization
-from sync.mapping import Mapping, describe
+from sync.mapping.describe import describe
+from sync.mapping.document import Mapping
 from sync.schema import schema_from_api
 
 

@@ -1,42 +1,36 @@
-"""Writes for the Airtable sync: connecting a base, its mapping, requesting and running syncs.
+"""Writes for sync runs: requesting one, executing it to the end, recording how it ended.
 
-Views, Celery tasks and management commands all call these.
+A run is requested (queued) by a view, a schedule or a command, then executed by a worker:
+it reads the schema, checks the mapping, pulls the mapped tables linked-first while the
+Reconciler writes each page, resolves links, archives (complete full pulls only), and ends as
+succeeded or failed with a message that says what to fix.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 
-import redis
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from missionos import events
-from missionos.redis_clients import shared_redis
-from orgs.models import Organization
 from orgs.services import activity_record
-from sync.airtable.client import (
-    AirtableClient,
-    OffsetExpired,
-    RetryPolicy,
-    SyncError,
-    read_ahead,
-)
-from sync.airtable.ratelimit import RateLimiter, shared_rate_limiter
-from sync.crypto import TokenUnreadable, decrypt_token, encrypt_token
-from sync.mapping import ENTITIES, Mapping, MappingError, check_mapping, propose_mapping
+from sync.airtable.client import AirtableClient, OffsetExpired, RetryPolicy, SyncError, read_ahead
+from sync.airtable.ratelimit import RateLimiter
+from sync.crypto import TokenUnreadable
+from sync.mapping.catalogue import ENTITIES
+from sync.mapping.check import check_mapping
+from sync.mapping.document import MappingError
 from sync.models import Connection, RunKind, RunStatus, SyncRun
-from sync.reconcile import Reconciler
+from sync.reconcile.reconciler import Reconciler
 from sync.schema import TableSchema, schema_from_api
 from sync.selectors import connection_mapping
+from sync.services.connections import connection_client, connection_store_schema
+from sync.services.locks import SyncBusy, connection_lock, lock_is_held
 
 logger = logging.getLogger(__name__)
 
@@ -46,103 +40,6 @@ INCREMENTAL_OVERLAP = datetime.timedelta(minutes=5)
 OFFSET_RESTARTS = 3
 # How often a run saves its progress (what the connection page's bar shows) while pulling.
 PROGRESS_SAVE_SECONDS = 0.2
-# Under Airtable's 5/s, evenly spaced (see sync.airtable.ratelimit).
-REQUESTS_PER_SECOND = settings.AIRTABLE_REQUESTS_PER_SECOND
-
-
-class SyncBusy(Exception):
-    """Another sync of this connection is queued or running."""
-
-
-def _client(connection: Connection, **kwargs) -> AirtableClient:
-    return AirtableClient(
-        api_url=settings.AIRTABLE_API_URL,
-        token=decrypt_token(connection.token_encrypted),
-        base_id=connection.base_id,
-        limiter=kwargs.pop("limiter", None) or shared_rate_limiter(REQUESTS_PER_SECOND),
-        **kwargs,
-    )
-
-
-# -- connections and mapping --------------------------------------------------------------
-
-
-def connection_create(
-    *, organization: Organization, name: str, base_id: str, token: str
-) -> Connection:
-    """Save a connection with its token encrypted, read the base's schema and store the
-    proposed mapping. Raises ValidationError (bad input) or SyncError (Airtable refused)."""
-    token = token.strip()
-    if len(token) < 8:
-        raise ValidationError({"token": "That does not look like an Airtable token."})
-    connection = Connection(
-        organization=organization,
-        name=" ".join(name.split()) or base_id,
-        base_id=base_id.strip(),
-        token_encrypted=encrypt_token(token),
-        token_last4=token[-4:],
-    )
-    connection.full_clean()
-    schema = _read_schema(connection)
-    with transaction.atomic():
-        connection.save()
-        connection_store_schema(connection=connection, schema_payload=schema)
-        connection.mapping = propose_mapping(schema_from_api(schema)).to_dict()
-        connection.save(update_fields=["mapping"])
-        connection_schedule(connection=connection)
-    return connection
-
-
-def connection_set_token(*, connection: Connection, token: str) -> Connection:
-    """Replace the token once Airtable has accepted it: the base's schema is read with the new
-    token (and stored) first, so a mistyped token never replaces a working one. Raises
-    ValidationError (not a token) or SyncError (Airtable refused it, with what to fix)."""
-    token = token.strip()
-    if len(token) < 8:
-        raise ValidationError({"token": "That does not look like an Airtable token."})
-    candidate = Connection(base_id=connection.base_id, token_encrypted=encrypt_token(token))
-    schema = _read_schema(candidate)
-    connection.token_encrypted = candidate.token_encrypted
-    connection.token_last4 = token[-4:]
-    with transaction.atomic():
-        connection.save(update_fields=["token_encrypted", "token_last4"])
-        connection_store_schema(connection=connection, schema_payload=schema)
-    return connection
-
-
-def _read_schema(connection: Connection) -> dict:
-    return _client(connection).schema()
-
-
-def connection_store_schema(*, connection: Connection, schema_payload: dict) -> None:
-    connection.schema = schema_payload
-    connection.schema_read_at = timezone.now()
-    connection.save(update_fields=["schema", "schema_read_at"])
-
-
-def connection_refresh_schema(*, connection: Connection) -> list[str]:
-    """Read the schema again; return the mapping's problems against it (empty when fine)."""
-    connection_store_schema(connection=connection, schema_payload=_read_schema(connection))
-    mapping = connection_mapping(connection=connection)
-    return check_mapping(mapping, schema_from_api(connection.schema))
-
-
-def connection_set_mapping(*, connection: Connection, mapping_data: dict) -> Mapping:
-    """Replace the mapping (from the mapping page or an imported JSON file) after checking it
-    against the stored schema. Raises ValidationError listing every problem."""
-    try:
-        mapping = Mapping.from_dict(mapping_data)
-    except MappingError as error:
-        raise ValidationError(error.errors or [str(error)]) from error
-    problems = check_mapping(mapping, schema_from_api(connection.schema))
-    if problems:
-        raise ValidationError(problems)
-    connection.mapping = mapping.to_dict()
-    connection.save(update_fields=["mapping"])
-    return mapping
-
-
-# -- runs ---------------------------------------------------------------------------------
 
 
 def run_request(*, connection: Connection, kind: RunKind, requested_by=None) -> SyncRun:
@@ -172,7 +69,7 @@ def _fail_stale_runs(connection: Connection) -> None:
     """A run whose worker died (no progress for a while, lock gone) is closed as failed."""
     cutoff = timezone.now() - datetime.timedelta(seconds=settings.SYNC_STALE_AFTER_SECONDS)
     for run in connection.runs.filter(status=RunStatus.RUNNING, heartbeat_at__lt=cutoff):
-        if not _lock_is_held(connection.pk):
+        if not lock_is_held(connection.pk):
             run.status = RunStatus.FAILED
             run.finished_at = timezone.now()
             run.error = "The worker running this sync stopped; the next run picks up from here."
@@ -180,42 +77,6 @@ def _fail_stale_runs(connection: Connection) -> None:
 
 
 # One sync of a connection at a time, across every worker: a Redis lock when there is Redis,
-# else a lock in this process (the zero-setup mode runs a single process).
-_local_locks: dict[int, threading.Lock] = {}
-
-
-def _lock_is_held(connection_id: int) -> bool:
-    client = shared_redis()
-    if client is not None:
-        return bool(client.exists(f"missionos:sync-lock:{connection_id}"))
-    lock = _local_locks.get(connection_id)
-    return bool(lock and lock.locked())
-
-
-@contextmanager
-def _connection_lock(connection_id: int):
-    client = shared_redis()
-    if client is not None:
-        lock = client.lock(
-            f"missionos:sync-lock:{connection_id}", timeout=settings.SYNC_LOCK_TIMEOUT_SECONDS
-        )
-        if not lock.acquire(blocking=False):
-            raise SyncBusy("Another worker is syncing this connection right now.")
-        try:
-            yield lock.extend
-        finally:
-            try:
-                lock.release()
-            except redis.exceptions.LockError:
-                logger.warning("sync lock of connection %s had expired", connection_id)
-        return
-    lock = _local_locks.setdefault(connection_id, threading.Lock())
-    if not lock.acquire(blocking=False):
-        raise SyncBusy("Another sync of this connection is running in this process.")
-    try:
-        yield lambda _seconds, replace_ttl=True: None
-    finally:
-        lock.release()
 
 
 def run_execute(
@@ -234,7 +95,7 @@ def run_execute(
         return run  # already finished (e.g. a redelivered task)
     connection = run.connection
     try:
-        with _connection_lock(connection.pk) as extend_lock:
+        with connection_lock(connection.pk) as extend_lock:
             _execute(run, connection, policy, limiter, on_progress, extend_lock)
     except SyncBusy:
         # Another worker holds the connection: it is running this very run (a task delivered
@@ -264,7 +125,7 @@ def _execute(run, connection, policy, limiter, on_progress, extend_lock) -> None
         run.requests += 1
 
     try:
-        client = _client(connection, policy=policy, limiter=limiter, on_request=progress)
+        client = connection_client(connection, policy=policy, limiter=limiter, on_request=progress)
         schema_payload = client.schema()
         connection_store_schema(connection=connection, schema_payload=schema_payload)
         schema = schema_from_api(schema_payload)
@@ -396,81 +257,3 @@ def _finish(run: SyncRun, status: RunStatus, error: str = "") -> None:
             )
     events.publish(run.organization_id, events.SYNC)
     events.publish(run.organization_id, events.PLAN)
-
-
-# -- schedules ----------------------------------------------------------------------------
-
-DEFAULT_INCREMENTAL_MINUTES = 60
-DEFAULT_FULL_HOUR = 2  # 02:00 UTC, nightly
-
-
-def _schedule_name(connection: Connection, kind: RunKind) -> str:
-    return f"sync:{connection.pk}:{kind}"
-
-
-def connection_schedule(
-    *,
-    connection: Connection,
-    incremental_every_minutes: int | None = DEFAULT_INCREMENTAL_MINUTES,
-    full_at_hour: int | None = DEFAULT_FULL_HOUR,
-) -> None:
-    """Create or change the connection's two periodic syncs (None switches one off)."""
-    if incremental_every_minutes is not None and not 5 <= incremental_every_minutes <= 1440:
-        raise ValidationError(
-            {"incremental_every_minutes": "Choose between 5 minutes and 1,440 (a day)."}
-        )
-    if full_at_hour is not None and not 0 <= full_at_hour <= 23:
-        raise ValidationError({"full_at_hour": "Choose an hour from 0 to 23 (UTC)."})
-    with transaction.atomic():
-        for kind, enabled in (
-            (RunKind.INCREMENTAL, incremental_every_minutes is not None),
-            (RunKind.FULL, full_at_hour is not None),
-        ):
-            defaults = {
-                "task": "sync.scheduled_sync",
-                "kwargs": f'{{"connection_id": {connection.pk}, "kind": "{kind}"}}',
-                "enabled": enabled,
-                "interval": None,
-                "crontab": None,
-            }
-            if kind == RunKind.INCREMENTAL and enabled:
-                defaults["interval"], _ = IntervalSchedule.objects.get_or_create(
-                    every=incremental_every_minutes, period=IntervalSchedule.MINUTES
-                )
-            elif kind == RunKind.FULL and enabled:
-                defaults["crontab"], _ = CrontabSchedule.objects.get_or_create(
-                    minute="0",
-                    hour=str(full_at_hour),
-                    day_of_week="*",
-                    day_of_month="*",
-                    month_of_year="*",
-                    timezone="UTC",
-                )
-            existing = PeriodicTask.objects.filter(name=_schedule_name(connection, kind)).first()
-            if not enabled and existing is None:
-                continue
-            if not enabled:
-                existing.enabled = False
-                existing.save(update_fields=["enabled"])
-                continue
-            PeriodicTask.objects.update_or_create(
-                name=_schedule_name(connection, kind), defaults=defaults
-            )
-
-
-def connection_schedule_state(*, connection: Connection) -> dict:
-    """The connection's schedules as the connection page's form shows them."""
-    tasks = {
-        task.name: task
-        for task in PeriodicTask.objects.select_related("interval", "crontab").filter(
-            name__startswith=f"sync:{connection.pk}:"
-        )
-    }
-    incremental = tasks.get(_schedule_name(connection, RunKind.INCREMENTAL))
-    full = tasks.get(_schedule_name(connection, RunKind.FULL))
-    return {
-        "incremental_every_minutes": incremental.interval.every
-        if incremental and incremental.enabled and incremental.interval
-        else None,
-        "full_at_hour": int(full.crontab.hour) if full and full.enabled and full.crontab else None,
-    }

@@ -1,0 +1,166 @@
+"""What the reconciler needs to know of each entity: its model and the hooks where it differs.
+
+One adapter per entity, registered in `ADAPTERS` by entity name in catalogue order. The base
+class does what most entities need (nothing special); a subclass says only where its entity is
+different: values a row needs to exist, records that cannot be represented, values kept from
+the row an update replaces. Links are not per-entity code: the catalogue (`Attr.target`) and
+the model's foreign keys decide them (`sync.reconcile.links`).
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, ClassVar
+
+from okrs.models import CheckIn, Cycle, KeyResult, Objective, Pathway, Project, Task
+from orgs.models import OrgOwned, Person
+from sync.mapping.catalogue import LABEL_ATTRS
+from sync.mapping.document import EntityMapping
+from sync.models import SyncIssue
+
+if TYPE_CHECKING:
+    from sync.reconcile.records import Converted
+
+
+class EntityAdapter:
+    """One entity as the reconciler writes it. Subclasses set `entity` and `model`."""
+
+    entity: ClassVar[str]
+    model: ClassVar[type[OrgOwned]]
+    # Attributes read from Airtable that are not model fields: they decide other values.
+    virtual_attributes: ClassVar[frozenset[str]] = frozenset()
+    # Whether a reference to a record of this entity may name it by email as well as by name.
+    matched_by_email: ClassVar[bool] = False
+
+    @property
+    def label(self) -> str:
+        """The model field a record is named by, to match references by name."""
+        return LABEL_ATTRS[self.entity]
+
+    def complete(
+        self,
+        values: dict,
+        *,
+        item: Converted,
+        entity_mapping: EntityMapping,
+        created_time: datetime.datetime,
+        now: datetime.datetime,
+    ) -> None:
+        """Fill in what a row needs to exist, or mark the record `item.skip` (with an issue
+        saying why) when it cannot be represented at all. `values` are model field values."""
+
+    def before_update(self, row: OrgOwned, item: Converted) -> None:
+        """Adjust Airtable's values (`item.values`) against the row they are about to replace."""
+
+
+class PersonAdapter(EntityAdapter):
+    entity = "person"
+    model = Person
+    virtual_attributes = frozenset({"active", "status"})
+    matched_by_email = True
+
+    def complete(self, values, *, item, entity_mapping, created_time, now) -> None:
+        attributes = item.attributes
+        departed = attributes.get("status") == "departed" or (
+            "active" in entity_mapping.fields and not attributes.get("active")
+        )
+        if departed and not values.get("departed_on"):
+            # The base says they left but not when: the first run that noticed it dates it.
+            values["departed_on"] = now.date()
+
+    def before_update(self, row, item) -> None:
+        undated_departure = not item.attributes.get("departed_on")
+        if undated_departure and row.departed_on and item.values.get("departed_on"):
+            item.values["departed_on"] = row.departed_on  # dated when first noticed
+
+
+class CycleAdapter(EntityAdapter):
+    entity = "cycle"
+    model = Cycle
+
+    def complete(self, values, *, item, entity_mapping, created_time, now) -> None:
+        starts, ends = values.get("starts_on"), values.get("ends_on")
+        if not starts or not ends or ends <= starts:
+            item.skip = True
+            item.issues.append(
+                (
+                    SyncIssue.Kind.VALUE,
+                    entity_mapping.fields.get("ends_on", ""),
+                    "a cycle needs a start date and a later end date",
+                )
+            )
+
+
+class PathwayAdapter(EntityAdapter):
+    entity = "pathway"
+    model = Pathway
+
+
+class ObjectiveAdapter(EntityAdapter):
+    entity = "objective"
+    model = Objective
+
+
+class KeyResultAdapter(EntityAdapter):
+    entity = "key_result"
+    model = KeyResult
+
+    def complete(self, values, *, item, entity_mapping, created_time, now) -> None:
+        for name in ("start_value", "current_value", "target_value"):
+            if values.get(name) is None:
+                values[name] = Decimal(0)
+        if values.get("weight") is None:
+            values["weight"] = Decimal(1)
+        if values.get("metric_type") is None:
+            values.pop("metric_type", None)
+
+
+class CheckInAdapter(EntityAdapter):
+    entity = "check_in"
+    model = CheckIn
+
+    def complete(self, values, *, item, entity_mapping, created_time, now) -> None:
+        if values.get("value") is None:
+            item.skip = True
+        if not values.get("checked_in_at"):
+            values["checked_in_at"] = created_time
+
+
+class _StatusFromModelDefault(EntityAdapter):
+    """A record without a status leaves it to the model's default (for new rows)."""
+
+    def complete(self, values, *, item, entity_mapping, created_time, now) -> None:
+        if values.get("status") is None:
+            values.pop("status", None)
+
+
+class ProjectAdapter(_StatusFromModelDefault):
+    entity = "project"
+    model = Project
+
+
+class TaskAdapter(_StatusFromModelDefault):
+    entity = "task"
+    model = Task
+
+
+# Every entity of the catalogue, in its order (pulled linked-first).
+ADAPTERS: dict[str, EntityAdapter] = {
+    adapter.entity: adapter
+    for adapter in (
+        PersonAdapter(),
+        CycleAdapter(),
+        PathwayAdapter(),
+        ObjectiveAdapter(),
+        KeyResultAdapter(),
+        CheckInAdapter(),
+        ProjectAdapter(),
+        TaskAdapter(),
+    )
+}
+
+# The model of each entity.
+ENTITY_MODELS: dict[str, type[OrgOwned]] = {
+    entity: adapter.model for entity, adapter in ADAPTERS.items()
+}

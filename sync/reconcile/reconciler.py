@@ -1,0 +1,319 @@
+"""The Reconciler: writes one run's pulled pages into MissionOS, in bulk, page by page.
+
+Each page is one query to find the rows it already has, then one bulk write
+(`sync.bulk.save_rows`: COPY on Postgres) for new and changed records. A record whose raw
+content and mapping are unchanged (same digest) is neither converted nor written. What differs
+between entities is in their adapters (`sync.reconcile.adapters`); reading a record is
+`sync.reconcile.records`, links between rows `sync.reconcile.links`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from django.db import transaction
+from django.utils import timezone
+
+from orgs.models import Organization, OrgOwned
+from sync.bulk import save_rows
+from sync.mapping.document import Mapping
+from sync.models import Connection, SyncIssue, SyncRun
+from sync.reconcile.adapters import ADAPTERS, ENTITY_MODELS
+from sync.reconcile.links import Links
+from sync.reconcile.records import Converted, convert_record, record_issue
+from sync.schema import BaseSchema, TableSchema
+from sync.values import canonical_json, content_hash
+
+# Bump when converting a cell changes, so the next run converts every record again instead of
+# skipping those whose raw content is unchanged.
+CONVERSION_VERSION = 1
+# A table with this many rows written gets its planner statistics refreshed (Postgres).
+ANALYZE_AFTER_WRITES = 1000
+
+
+class Stored(NamedTuple):
+    """What a page needs to know of a row it already has."""
+
+    pk: int
+    source_hash: str
+    archived_at: datetime.datetime | None
+    issues: list | None  # problems found when it was last written, as [kind, field id, reason]
+
+
+@dataclass
+class Counts:
+    pulled: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    archived: int = 0
+    unarchived: int = 0
+    issues: int = 0
+
+
+@dataclass
+class Reconciler:
+    """Applies the pages of one run. Create one per run; call `apply_page` for every page and
+    `table_done` at the end of each table, then `resolve_links` for what is left, then
+    (complete full pulls only) `archive_unseen`."""
+
+    run: SyncRun
+    connection: Connection
+    schema: BaseSchema
+    mapping: Mapping
+    now: datetime.datetime = field(default_factory=timezone.now)
+    counts: Counts = field(default_factory=Counts)
+    # Record ids seen per table (for archiving).
+    seen: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    links: Links = field(init=False)
+    _had_rows: dict[str, bool] = field(default_factory=dict)
+    _digest_prefix: dict[str, str] = field(default_factory=dict)
+    _written: Counter[str] = field(default_factory=Counter)  # rows written per entity
+
+    def __post_init__(self) -> None:
+        self.links = Links(
+            run=self.run, organization=self.organization, schema=self.schema, mapping=self.mapping
+        )
+
+    @property
+    def organization(self) -> Organization:
+        return self.connection.organization
+
+    # -- writing a page --------------------------------------------------------------------
+
+    def apply_page(self, entity: str, table: TableSchema, records: list[dict]) -> None:
+        adapter = ADAPTERS[entity]
+        model = adapter.model
+        by_id = {record["id"]: record for record in records}  # the last copy wins if sent twice
+        existing = self._existing_rows(model, table, list(by_id))
+        self.seen[table.id].update(by_id)
+        self.counts.pulled += len(by_id)
+
+        converted: dict[str, tuple[Converted, str]] = {}
+        issues: list[SyncIssue] = []
+        for record_id, record in by_id.items():
+            digest = self.record_digest(entity, table, record)
+            stored = existing.get(record_id)
+            if stored and stored.source_hash == digest and stored.archived_at is None:
+                # Same record, same mapping: nothing to convert or write. Its problems are
+                # still problems of the base, so the run lists them again.
+                self.counts.unchanged += 1
+                self.links.remember(entity, record_id, stored.pk)
+                for kind, field_id, reason in stored.issues or ():
+                    issues.append(self._issue(table, record_id, kind, field_id, reason))
+                continue
+            item = convert_record(
+                adapter, self.mapping.entities[entity], table, record, now=self.now
+            )
+            for kind, field_id, reason in item.issues:
+                issues.append(self._issue(table, record_id, kind, field_id, reason))
+            if not item.skip:
+                converted[record_id] = (item, digest)
+
+        single_links = self.links.single(entity)
+        new_items = [
+            (item, digest) for rid, (item, digest) in converted.items() if rid not in existing
+        ]
+        linked = self.links.page_links(single_links, [item for item, _ in converted.values()])
+        to_create = []
+        for item, digest in new_items:
+            row = model(
+                organization=self.organization,
+                source_table=table.id,
+                source_record_id=item.record_id,
+                source_connection_id=self.connection.pk,
+                **item.values,
+            )
+            self._stamp(row, item, digest)
+            to_create.append((row, self.links.set_single(entity, row, item, single_links, linked)))
+        to_update = [
+            (existing[rid], item, digest)
+            for rid, (item, digest) in converted.items()
+            if rid in existing
+        ]
+        rows_to_update = self._prepare_updates(
+            entity, table, to_update, issues, single_links, linked
+        )
+        update_fields = sorted(
+            {name for item, _ in converted.values() for name in item.values}
+            | set(single_links)
+            | {"source_hash", "source_extra", "last_synced_at", "archived_at", "updated_at"}
+        )
+        with transaction.atomic():
+            save_rows(model, [row for row, _ in to_create + rows_to_update], update_fields)
+            if issues:
+                SyncIssue.objects.bulk_create(issues, batch_size=500)
+        for row, _ in to_create + rows_to_update:
+            self.links.remember(entity, row.source_record_id, row.pk)
+        self.counts.created += len(to_create)
+        self.counts.updated += len(rows_to_update)
+        self._written[entity] += len(to_create) + len(rows_to_update)
+        self.counts.issues += len(issues)
+        # Rows with many-to-many links or links still dangling get the pass after the pull.
+        self.links.unfinished[entity].update(
+            row.pk for row, complete in to_create + rows_to_update if not complete
+        )
+
+    def record_digest(self, entity: str, table: TableSchema, record: dict) -> str:
+        """Changes exactly when the Airtable record, or how it is read, does: the record's raw
+        cells plus the entity's mapping and its fields' types. Comparing it with the stored one
+        skips unchanged records before any conversion."""
+        prefix = self._digest_prefix.get(entity)
+        if prefix is None:
+            entity_mapping = self.mapping.entities[entity]
+            reading = {
+                "version": CONVERSION_VERSION,
+                "entity": entity,
+                "fields": entity_mapping.fields,
+                "value_maps": entity_mapping.value_maps,
+                "schema": {
+                    field_id: [schema_field.type, schema_field.options]
+                    for field_id in sorted(entity_mapping.fields.values())
+                    if (schema_field := table.field(field_id)) is not None
+                },
+            }
+            prefix = canonical_json(reading)
+            self._digest_prefix[entity] = prefix
+        raw = canonical_json([record.get("createdTime"), record.get("fields") or {}])
+        return hashlib.sha256(f"{prefix}|{raw}".encode()).hexdigest()
+
+    def _existing_rows(self, model, table: TableSchema, record_ids: list[str]) -> dict[str, Stored]:
+        """The rows this page already has, narrow: enough to tell unchanged records apart.
+
+        A table with no rows when the run started has only the rows this run wrote, so the
+        lookup is skipped for records not seen yet (the whole first sync of a table).
+        """
+        if table.id not in self._had_rows:
+            self._had_rows[table.id] = (
+                model.objects.for_org(self.organization, include_archived=True)
+                .filter(source_table=table.id)
+                .exists()
+            )
+        if not self._had_rows[table.id]:
+            record_ids = [rid for rid in record_ids if rid in self.seen[table.id]]
+            if not record_ids:
+                return {}
+        rows = (
+            model.objects.for_org(self.organization, include_archived=True)
+            .filter(source_table=table.id, source_record_id__in=record_ids)
+            .values_list(
+                "pk", "source_record_id", "source_hash", "archived_at", "source_extra__issues"
+            )
+        )
+        return {
+            record_id: Stored(pk, source_hash, archived_at, issues)
+            for pk, record_id, source_hash, archived_at, issues in rows
+        }
+
+    def _prepare_updates(self, entity, table, to_update, issues, single_links, linked) -> list:
+        """Full rows for the changed records only (one query), with Airtable's values applied
+        and any MissionOS edit they overwrite recorded."""
+        if not to_update:
+            return []
+        full = (
+            ENTITY_MODELS[entity]
+            .objects.for_org(self.organization, include_archived=True)
+            .in_bulk([stored.pk for stored, _, _ in to_update])
+        )
+        prepared = []
+        for stored, item, digest in to_update:
+            row = full[stored.pk]
+            ADAPTERS[entity].before_update(row, item)
+            local = self._local_edit(row, item)
+            if local:
+                issues.append(
+                    self._issue(table, row.source_record_id, SyncIssue.Kind.OVERWRITE, "", local)
+                )
+            if row.archived_at is not None:
+                self.counts.unarchived += 1
+            for name, value in item.values.items():
+                setattr(row, name, value)
+            row.archived_at = None
+            self._stamp(row, item, digest)
+            prepared.append((row, self.links.set_single(entity, row, item, single_links, linked)))
+        return prepared
+
+    def _stamp(self, row: OrgOwned, item: Converted, digest: str) -> None:
+        row.source_hash = digest
+        row.source_extra = {
+            "fields": item.extras,
+            "links": item.links,
+            # What the sync wrote, to notice a MissionOS edit before overwriting it.
+            "written": content_hash(item.values),
+        }
+        if item.issues:  # listed again by runs that find the record unchanged
+            row.source_extra["issues"] = [list(issue) for issue in item.issues]
+        row.last_synced_at = self.now
+        row.updated_at = self.now
+
+    def _local_edit(self, row: OrgOwned, item: Converted) -> str:
+        """If the row was edited in MissionOS since the last sync, say what is overwritten."""
+        written = (row.source_extra or {}).get("written")
+        current = {name: getattr(row, name) for name in item.values}
+        if not written or content_hash(current) == written:
+            return ""
+        replaced = [
+            f"{name} {current[name]!s} → {item.values[name]!s}"
+            for name in item.values
+            if content_hash({"v": current[name]}) != content_hash({"v": item.values[name]})
+        ]
+        return "edited in MissionOS since the last sync; Airtable's values replace it: " + (
+            "; ".join(replaced) or "(no field differs now)"
+        )
+
+    def _issue(self, table: TableSchema, record_id: str, kind: str, field_id: str, reason: str):
+        return record_issue(
+            organization=self.organization,
+            run=self.run,
+            table=table,
+            record_id=record_id,
+            kind=kind,
+            field_id=field_id,
+            reason=reason,
+        )
+
+    # -- after the pull --------------------------------------------------------------------
+
+    def table_done(self, entity: str) -> None:
+        """The entity's table has been pulled whole. Tables come linked-first, so its link
+        targets are usually complete too: resolve its links and refresh the planner's
+        statistics now, while the next tables download, rather than all after the last page."""
+        self.counts.issues += self.links.table_done(entity)
+        if self._written[entity] >= ANALYZE_AFTER_WRITES:
+            analyze(ENTITY_MODELS[entity])
+
+    def resolve_links(self) -> None:
+        """Point foreign keys and many-to-many links at the rows of the linked records, for
+        every entity whose links `table_done` could not resolve yet."""
+        self.counts.issues += self.links.resolve_all()
+
+    def archive_unseen(self) -> None:
+        """After a complete full pull only: archive rows whose records were not seen."""
+        for entity, entity_mapping in self.mapping.entities.items():
+            model = ENTITY_MODELS[entity]
+            seen = self.seen.get(entity_mapping.table_id, set())
+            live = model.objects.for_org(self.organization).filter(
+                source_connection_id=self.connection.pk,
+                source_table=entity_mapping.table_id,
+            )
+            rows = live.values_list("pk", "source_record_id").iterator(chunk_size=5000)
+            gone = [pk for pk, record_id in rows if record_id not in seen]
+            for start in range(0, len(gone), 1000):
+                self.counts.archived += live.filter(pk__in=gone[start : start + 1000]).update(
+                    archived_at=self.now
+                )
+
+
+def analyze(model: type[OrgOwned]) -> None:
+    """Refresh Postgres's planner statistics after a large load, so the next run's lookups by
+    record id use the index at once instead of waiting for autovacuum."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f'ANALYZE "{model._meta.db_table}"')

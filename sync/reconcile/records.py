@@ -1,0 +1,179 @@
+"""One pulled Airtable record read for its entity: cleaned attributes, model values, problems.
+
+`convert_record` never touches the database: it cleans every mapped cell (`sync.values`),
+notes what does not fit as issues, and turns attributes into the model field values a row is
+written with (the entity's adapter fills what a row needs, or skips what cannot be a row).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db import models
+from django.utils.dateparse import parse_datetime
+
+from orgs.models import Organization
+from sync.mapping.catalogue import ENTITIES
+from sync.mapping.document import EntityMapping
+from sync.models import SyncIssue, SyncRun
+from sync.reconcile.adapters import EntityAdapter
+from sync.schema import TableSchema
+from sync.values import NameRef, PersonRef, convert
+
+
+@dataclass
+class Converted:
+    record_id: str
+    attributes: dict  # attribute -> cleaned value: what Airtable says
+    values: dict  # model field -> value written
+    links: dict[str, list]  # link attribute -> record ids, or {"email"/"name"} references
+    extras: dict  # unmapped field id -> raw cell
+    issues: list[tuple[str, str, str]]  # (kind, field id, reason)
+    skip: bool = False
+
+
+def _link_entries(value: object) -> list:
+    """A converted link cell as JSON: record ids, or a reference matched by email or name."""
+    items = value if isinstance(value, list) else [] if value is None else [value]
+    entries: list = []
+    for item in items:
+        if isinstance(item, str):
+            entries.append(item)
+        elif isinstance(item, PersonRef):
+            entries.append({"email": (item.email or "").lower(), "name": item.name or ""})
+        elif isinstance(item, NameRef):
+            entries.append({"name": item.name})
+    return entries
+
+
+def convert_record(
+    adapter: EntityAdapter,
+    entity_mapping: EntityMapping,
+    table: TableSchema,
+    record: dict,
+    *,
+    now: datetime.datetime,
+) -> Converted:
+    attrs = ENTITIES[adapter.entity]
+    cells: dict = record.get("fields") or {}
+    mapped_field_ids = set(entity_mapping.fields.values())
+    converted = Converted(
+        record_id=record["id"],
+        attributes={},
+        values={},
+        links={},
+        extras={fid: cell for fid, cell in cells.items() if fid not in mapped_field_ids},
+        issues=[],
+    )
+    raw_values: dict[str, object] = {}
+    for attr_name, field_id in entity_mapping.fields.items():
+        attr = attrs.get(attr_name)
+        if attr is None:
+            continue
+        result = convert(
+            attr,
+            cells.get(field_id),
+            value_map=entity_mapping.value_maps.get(attr_name),
+            field=table.field(field_id),
+        )
+        if result.problem:
+            kind = SyncIssue.Kind.LINK if attr.kind == "link" else SyncIssue.Kind.VALUE
+            converted.issues.append((kind, field_id, result.problem))
+        if attr.kind == "link":
+            if entries := _link_entries(result.value):
+                converted.links[attr_name] = entries
+        else:
+            raw_values[attr_name] = result.value
+    for attr_name, attr in attrs.items():
+        if attr.required and attr.kind != "link" and raw_values.get(attr_name) in (None, ""):
+            field_id = entity_mapping.fields.get(attr_name, "")
+            converted.issues.append(
+                (SyncIssue.Kind.REQUIRED, field_id, f"{attr_name.replace('_', ' ')} is empty")
+            )
+        elif attr.required and attr.kind == "link" and attr_name not in converted.links:
+            field_id = entity_mapping.fields.get(attr_name, "")
+            converted.issues.append(
+                (
+                    SyncIssue.Kind.REQUIRED,
+                    field_id,
+                    f"no {attr.target.replace('_', ' ')} linked",
+                )
+            )
+    converted.attributes = raw_values
+    converted.values = _model_values(adapter, entity_mapping, record, converted, now=now)
+    return converted
+
+
+def _model_values(
+    adapter: EntityAdapter,
+    entity_mapping: EntityMapping,
+    record: dict,
+    converted: Converted,
+    *,
+    now: datetime.datetime,
+) -> dict:
+    """Attribute values -> model field values, with the defaults a record needs to exist."""
+    model = adapter.model
+    values = {
+        name: value
+        for name, value in converted.attributes.items()
+        if name not in adapter.virtual_attributes
+    }
+    created_time = parse_datetime(record.get("createdTime") or "") or now
+    adapter.complete(
+        values,
+        item=converted,
+        entity_mapping=entity_mapping,
+        created_time=created_time,
+        now=now,
+    )
+
+    for name in ("name", "title"):
+        if name in values and not values[name]:
+            values[name] = f"(untitled {record['id']})"
+    for name, value in list(values.items()):
+        model_field = model._meta.get_field(name)
+        max_length = getattr(model_field, "max_length", None)
+        if isinstance(value, str) and max_length and len(value) > max_length:
+            values[name] = value[: max_length - 1] + "…"
+            converted.issues.append(
+                (
+                    SyncIssue.Kind.VALUE,
+                    entity_mapping.fields.get(name, ""),
+                    f"{len(value)} characters, cut to {max_length}",
+                )
+            )
+        if value is None and not model_field.null:
+            values[name] = (
+                "" if isinstance(model_field, models.CharField | models.TextField) else None
+            )
+            if values[name] is None:
+                values.pop(name)
+    return values
+
+
+def record_issue(
+    *,
+    organization: Organization,
+    run: SyncRun,
+    table: TableSchema,
+    record_id: str,
+    kind: str,
+    field_id: str,
+    reason: str,
+) -> SyncIssue:
+    """A problem with one record (or one of its fields), as the run's data-health report lists
+    it: with the table's and field's names as the schema has them now."""
+    schema_field = table.field(field_id) if field_id else None
+    return SyncIssue(
+        organization=organization,
+        run=run,
+        kind=kind,
+        table_id=table.id,
+        table_name=table.name,
+        record_id=record_id,
+        field_id=field_id,
+        field_name=schema_field.name if schema_field else "",
+        reason=reason,
+    )

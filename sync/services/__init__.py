@@ -1,0 +1,35 @@
+"""Writes for the Airtable sync: connecting a base, its mapping, requesting and running syncs.
+
+Views, Celery tasks and management commands all call these, as `services.run_execute(...)`
+and so on: the names below are re-exported from the module that holds each.
+
+- `connections`: the connection, its token, its schema.
+- `mapping`: replacing a connection's mapping.
+- `runs`: requesting a run, executing it, how it ends.
+- `locks`: one sync of a connection at a time (`SyncBusy`).
+- `schedule`: a connection's periodic syncs.
+"""
+
+from sync.services.connections import (
+    connection_create,
+    connection_refresh_schema,
+    connection_set_token,
+    connection_store_schema,
+)
+from sync.services.locks import SyncBusy
+from sync.services.mapping import connection_set_mapping
+from sync.services.runs import run_execute, run_request
+from sync.services.schedule import connection_schedule, connection_schedule_state
+
+__all__ = [
+    "SyncBusy",
+    "connection_create",
+    "connection_refresh_schema",
+    "connection_schedule",
+    "connection_schedule_state",
+    "connection_set_mapping",
+    "connection_set_token",
+    "connection_store_schema",
+    "run_execute",
+    "run_request",
+]

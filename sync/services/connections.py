@@ -1,0 +1,97 @@
+"""Writes for connecting a base: the connection, its token, its schema as last read.
+
+Views and management commands call these; a new connection gets the proposed mapping and its
+default schedules at once.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from orgs.models import Organization
+from sync.airtable.client import AirtableClient
+from sync.airtable.ratelimit import shared_rate_limiter
+from sync.crypto import decrypt_token, encrypt_token
+from sync.mapping.check import check_mapping
+from sync.mapping.propose import propose_mapping
+from sync.models import Connection
+from sync.schema import schema_from_api
+from sync.selectors import connection_mapping
+from sync.services.schedule import connection_schedule
+
+# Under Airtable's 5/s, evenly spaced (see sync.airtable.ratelimit).
+REQUESTS_PER_SECOND = settings.AIRTABLE_REQUESTS_PER_SECOND
+
+
+def connection_client(connection: Connection, **kwargs) -> AirtableClient:
+    """The Airtable client for the connection's base, paced by the shared rate limiter."""
+    return AirtableClient(
+        api_url=settings.AIRTABLE_API_URL,
+        token=decrypt_token(connection.token_encrypted),
+        base_id=connection.base_id,
+        limiter=kwargs.pop("limiter", None) or shared_rate_limiter(REQUESTS_PER_SECOND),
+        **kwargs,
+    )
+
+
+def connection_create(
+    *, organization: Organization, name: str, base_id: str, token: str
+) -> Connection:
+    """Save a connection with its token encrypted, read the base's schema and store the
+    proposed mapping. Raises ValidationError (bad input) or SyncError (Airtable refused)."""
+    token = token.strip()
+    if len(token) < 8:
+        raise ValidationError({"token": "That does not look like an Airtable token."})
+    connection = Connection(
+        organization=organization,
+        name=" ".join(name.split()) or base_id,
+        base_id=base_id.strip(),
+        token_encrypted=encrypt_token(token),
+        token_last4=token[-4:],
+    )
+    connection.full_clean()
+    schema = _read_schema(connection)
+    with transaction.atomic():
+        connection.save()
+        connection_store_schema(connection=connection, schema_payload=schema)
+        connection.mapping = propose_mapping(schema_from_api(schema)).to_dict()
+        connection.save(update_fields=["mapping"])
+        connection_schedule(connection=connection)
+    return connection
+
+
+def connection_set_token(*, connection: Connection, token: str) -> Connection:
+    """Replace the token once Airtable has accepted it: the base's schema is read with the new
+    token (and stored) first, so a mistyped token never replaces a working one. Raises
+    ValidationError (not a token) or SyncError (Airtable refused it, with what to fix)."""
+    token = token.strip()
+    if len(token) < 8:
+        raise ValidationError({"token": "That does not look like an Airtable token."})
+    candidate = Connection(base_id=connection.base_id, token_encrypted=encrypt_token(token))
+    schema = _read_schema(candidate)
+    connection.token_encrypted = candidate.token_encrypted
+    connection.token_last4 = token[-4:]
+    with transaction.atomic():
+        connection.save(update_fields=["token_encrypted", "token_last4"])
+        connection_store_schema(connection=connection, schema_payload=schema)
+    return connection
+
+
+def _read_schema(connection: Connection) -> dict:
+    return connection_client(connection).schema()
+
+
+def connection_store_schema(*, connection: Connection, schema_payload: dict) -> None:
+    connection.schema = schema_payload
+    connection.schema_read_at = timezone.now()
+    connection.save(update_fields=["schema", "schema_read_at"])
+
+
+def connection_refresh_schema(*, connection: Connection) -> list[str]:
+    """Read the schema again; return the mapping's problems against it (empty when fine)."""
+    connection_store_schema(connection=connection, schema_payload=_read_schema(connection))
+    mapping = connection_mapping(connection=connection)
+    return check_mapping(mapping, schema_from_api(connection.schema))

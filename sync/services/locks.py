@@ -1,0 +1,62 @@
+"""One sync of a connection at a time, across every worker.
+
+A Redis lock when there is Redis, else a lock in this process (the zero-setup mode runs a
+single process).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from contextlib import contextmanager
+
+import redis
+from django.conf import settings
+
+from missionos.redis_clients import shared_redis
+
+logger = logging.getLogger(__name__)
+
+
+class SyncBusy(Exception):
+    """Another sync of this connection is queued or running."""
+
+
+_local_locks: dict[int, threading.Lock] = {}
+
+
+def lock_is_held(connection_id: int) -> bool:
+    """Whether some worker (or this process) is syncing the connection right now."""
+    client = shared_redis()
+    if client is not None:
+        return bool(client.exists(f"missionos:sync-lock:{connection_id}"))
+    lock = _local_locks.get(connection_id)
+    return bool(lock and lock.locked())
+
+
+@contextmanager
+def connection_lock(connection_id: int):
+    """Hold the connection's lock while a run executes, or raise SyncBusy at once. Yields
+    `extend(seconds, replace_ttl=True)`, which a long run calls to keep the Redis lock."""
+    client = shared_redis()
+    if client is not None:
+        lock = client.lock(
+            f"missionos:sync-lock:{connection_id}", timeout=settings.SYNC_LOCK_TIMEOUT_SECONDS
+        )
+        if not lock.acquire(blocking=False):
+            raise SyncBusy("Another worker is syncing this connection right now.")
+        try:
+            yield lock.extend
+        finally:
+            try:
+                lock.release()
+            except redis.exceptions.LockError:
+                logger.warning("sync lock of connection %s had expired", connection_id)
+        return
+    lock = _local_locks.setdefault(connection_id, threading.Lock())
+    if not lock.acquire(blocking=False):
+        raise SyncBusy("Another sync of this connection is running in this process.")
+    try:
+        yield lambda _seconds, replace_ttl=True: None
+    finally:
+        lock.release()
