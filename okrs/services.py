@@ -51,7 +51,10 @@ def check_in_create(
     author: AbstractBaseUser | None,
     checked_in_at: datetime.datetime | None = None,
 ) -> CheckIn:
-    """Record progress on a key result; its current value follows the latest check-in."""
+    """Record progress on a key result; its current value follows the latest check-in.
+
+    The check-in is validated by its model (`CheckIn.clean`): a ValidationError names the
+    field, e.g. a value other than 0 or 1 for a yes/no key result."""
     check_in = CheckIn(
         organization_id=key_result.organization_id,
         key_result=key_result,

@@ -1,6 +1,10 @@
-"""Check-ins, whichever way they are written: the service and the admin (as a superuser
-through Django's test client) keep one rule: a key result's current value follows its latest
-live check-in (`okrs.services.key_result_follow_latest_check_in`).
+"""Check-ins, whichever way they are written: the service, the admin (as a superuser through
+Django's test client) and the check-in form keep one rule each.
+
+- A key result's current value follows its latest live check-in
+  (`okrs.services.key_result_follow_latest_check_in`).
+- A yes/no key result's check-in is 0 or 1 (`KeyResult.validate_check_in_value`, run by
+  `CheckIn.clean`).
 """
 
 from __future__ import annotations
@@ -9,15 +13,18 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
 from okrs import rollups, services
-from okrs.models import CheckIn, KeyResult
+from okrs.forms import CheckInForm
+from okrs.models import CheckIn, KeyResult, MetricType
 from tests.factories import CheckInFactory, KeyResultFactory
 
 pytestmark = pytest.mark.django_db
 
+YES_NO_ERROR = "A yes/no key result takes 1 (done) or 0 (not done)."
 DAY_1 = datetime.datetime(2025, 10, 1, 9, 0, tzinfo=datetime.UTC)
 
 
@@ -177,3 +184,53 @@ def test_moving_a_check_in_to_another_key_result_in_the_admin_updates_both(
     admin_change(admin_client, latest, key_result=other, value=Decimal(30), at=on_day(2))
     assert current(key_result)[0] == dashboard_value(key_result) == 10
     assert current(other)[0] == dashboard_value(other) == 30
+
+
+# A yes/no key result's check-in is 0 or 1, on every path.
+
+
+@pytest.fixture
+def yes_no(org):
+    return KeyResultFactory(
+        organization=org, metric_type=MetricType.YES_NO, start_value=0, target_value=1
+    )
+
+
+def test_the_service_refuses_a_yes_no_value_other_than_0_or_1(yes_no):
+    with pytest.raises(ValidationError) as refused:
+        services.check_in_create(key_result=yes_no, value=Decimal(2), confidence=None, author=None)
+    assert refused.value.message_dict == {"value": [YES_NO_ERROR]}
+    assert not CheckIn.objects.unscoped(include_archived=True).filter(key_result=yes_no).exists()
+    services.check_in_create(key_result=yes_no, value=Decimal(1), confidence=None, author=None)
+    assert current(yes_no)[0] == 1
+
+
+def test_other_metrics_take_any_value(org):
+    key_result = KeyResultFactory(organization=org, metric_type=MetricType.NUMBER)
+    services.check_in_create(key_result=key_result, value=Decimal(2), confidence=None, author=None)
+    assert current(key_result)[0] == 2
+
+
+def test_the_admin_refuses_a_yes_no_value_other_than_0_or_1(yes_no, admin_client):
+    response = admin_client.post(
+        reverse("admin:okrs_checkin_add"), admin_form_data(yes_no, value="2", at=on_day(1))
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"value": [YES_NO_ERROR]}
+    assert YES_NO_ERROR in response.content.decode()
+    assert not CheckIn.objects.unscoped(include_archived=True).filter(key_result=yes_no).exists()
+    # Nor may an existing check-in be changed to it.
+    check_in = admin_add(admin_client, yes_no, value="1", at=on_day(1))
+    response = admin_client.post(
+        reverse("admin:okrs_checkin_change", args=[check_in.pk]),
+        admin_form_data(yes_no, value="2", at=on_day(1)),
+    )
+    assert response.context["adminform"].form.errors == {"value": [YES_NO_ERROR]}
+    check_in.refresh_from_db()
+    assert check_in.value == 1
+
+
+def test_the_check_in_form_shows_the_rule_beside_the_value(yes_no):
+    form = CheckInForm(data={"value": "2"}, key_result=yes_no)
+    assert form.errors == {"value": [YES_NO_ERROR]}
+    assert CheckInForm(data={"value": "0"}, key_result=yes_no).is_valid()
