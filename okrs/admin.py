@@ -221,9 +221,9 @@ class KeyResultAdmin(OrgOwnedAdmin):
         return queryset.annotate(last_check_in=Max("check_ins__checked_in_at"))
 
     def get_readonly_fields(self, request, obj=None):
-        """Once a key result has check-ins, its current value follows the latest one."""
+        """Once a key result has live check-ins, its current value follows the latest one."""
         readonly = tuple(super().get_readonly_fields(request, obj))
-        if obj is not None and obj.check_ins.exists():
+        if obj is not None and obj.check_ins.live().exists():
             readonly += ("current_value",)
         return readonly
 
@@ -232,16 +232,10 @@ class KeyResultAdmin(OrgOwnedAdmin):
         return obj.last_check_in
 
 
-def follow_latest_check_in(key_result_ids) -> None:
-    """Make each key result's current value and confidence those of its latest check-in."""
-    for key_result in KeyResult.objects.filter(pk__in=set(key_result_ids)):
-        latest = key_result.check_ins.order_by("-checked_in_at", "-pk").first()
-        if latest is None:
-            continue
-        key_result.current_value = latest.value
-        if latest.confidence is not None:
-            key_result.confidence = latest.confidence
-        key_result.save(update_fields=["current_value", "confidence", "updated_at"])
+def _follow_latest_check_ins(request, key_result_ids) -> None:
+    """After check-ins change here, their key results follow their latest (okrs.services)."""
+    for key_result in admin_rows(KeyResult, request.user).filter(pk__in=set(key_result_ids)):
+        services.key_result_follow_latest_check_in(key_result=key_result)
 
 
 @admin.register(CheckIn)
@@ -258,17 +252,17 @@ class CheckInAdmin(OrgOwnedAdmin):
             obj.author = request.user
         super().save_model(request, obj, form, change)
         previous = form.initial.get("key_result")
-        follow_latest_check_in([obj.key_result_id, *([previous] if previous else [])])
+        _follow_latest_check_ins(request, [obj.key_result_id, *([previous] if previous else [])])
 
     def delete_model(self, request, obj):
         key_result_id = obj.key_result_id
         super().delete_model(request, obj)
-        follow_latest_check_in([key_result_id])
+        _follow_latest_check_ins(request, [key_result_id])
 
     def delete_queryset(self, request, queryset):
         key_result_ids = list(queryset.values_list("key_result_id", flat=True))
         super().delete_queryset(request, queryset)
-        follow_latest_check_in(key_result_ids)
+        _follow_latest_check_ins(request, key_result_ids)
 
 
 class ProjectAdminForm(forms.ModelForm):

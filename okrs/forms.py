@@ -99,9 +99,9 @@ class CheckInForm(forms.Form):
             self.fields["value"].help_text = "1 when done, 0 when not."
 
     def clean_value(self):
+        # The model's rule, checked here too so that it shows beside the field.
         value = self.cleaned_data["value"]
-        if self.key_result.metric_type == MetricType.YES_NO and value not in (0, 1):
-            raise forms.ValidationError("A yes/no key result takes 1 (done) or 0 (not done).")
+        self.key_result.validate_check_in_value(value)
         return value
 
 

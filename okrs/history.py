@@ -12,8 +12,7 @@ A key result's value at a moment:
 - if it has no check-ins at all, its current value: there is no history to go on (typically a
   key result whose value is synced from Airtable without check-ins, or edited by hand).
 
-The `*_chart` functions at the end turn these series into `okrs.charts.LineChart`s for the
-objective, pathway and project pages (None when there is no history to draw).
+The charts drawn from these series are built in `okrs.charts.pages`.
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ from operator import itemgetter
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from okrs import charts, progress
+from okrs import progress
 from okrs.models import CheckIn, Cycle, KeyResult, Objective, Pathway, Project, Task
 from orgs.models import Organization
 
@@ -134,20 +133,29 @@ def _midnight(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
-def _cycle_start(cycle: Cycle | None) -> datetime.datetime | None:
+def cycle_start(cycle: Cycle | None) -> datetime.datetime | None:
+    """Where a cycle's series begins: the midnight that starts its first day."""
     return _midnight(cycle.starts_on) if cycle is not None else None
 
 
-def _objective_histories(
+def has_check_ins(objectives: Iterable[Sequence[KeyResultHistory]]) -> bool:
+    """Whether any key result of `objectives` has a live check-in: without one there is no
+    history, only today's value."""
+    return any(kr.check_ins for krs in objectives for kr in krs)
+
+
+def objective_histories(
     *, organization: Organization, objective: Objective
 ) -> list[KeyResultHistory]:
+    """The histories of the objective's live key results. Two queries."""
     key_results = KeyResult.objects.for_org(organization).filter(objective=objective)
     return _histories(organization=organization, key_results=key_results).get(objective.pk, [])
 
 
-def _pathway_histories(
+def pathway_histories(
     *, organization: Organization, pathway: Pathway, cycle: Cycle | None
 ) -> list[list[KeyResultHistory]]:
+    """The histories of the pathway's live key results, one list per objective. Two queries."""
     # The same objectives as the pathway's live figure (okrs.rollups.pathway_progress): live
     # ones, of the cycle when there is one. Objectives without key results have no progress
     # and are left out of the mean either way, so only key results need reading.
@@ -165,8 +173,8 @@ def objective_progress_series(
     """The objective's progress at its cycle's start (if known), at each check-in of any of its
     key results since, and now. Two queries (three if `objective.cycle` is not loaded)."""
     return progress_series(
-        [_objective_histories(organization=organization, objective=objective)],
-        start=_cycle_start(objective.cycle),
+        [objective_histories(organization=organization, objective=objective)],
+        start=cycle_start(objective.cycle),
         now=now or timezone.now(),
     )
 
@@ -181,8 +189,8 @@ def pathway_progress_series(
     """The pathway's progress (its objectives of `cycle`) at the cycle's start, at each
     check-in since and now. Two queries."""
     return progress_series(
-        _pathway_histories(organization=organization, pathway=pathway, cycle=cycle),
-        start=_cycle_start(cycle),
+        pathway_histories(organization=organization, pathway=pathway, cycle=cycle),
+        start=cycle_start(cycle),
         now=now or timezone.now(),
     )
 
@@ -232,113 +240,4 @@ def project_burnup(
     return BurnUp(
         scope=[(moment, float(bisect_right(created, moment))) for moment in ordered],
         done=[(moment, float(bisect_right(completed, moment))) for moment in ordered],
-    )
-
-
-# Charts for the pages: the series above in the viewer's local time, over a sensible range.
-# Each returns None when there is no history to draw, and the page shows an empty state.
-
-
-def _local(points: Sequence[Point]) -> list[tuple[datetime.datetime, float]]:
-    return [(timezone.localtime(moment), value) for moment, value in points]
-
-
-def _chart_range(
-    points: Sequence[Point],
-    *,
-    starts_on: datetime.date | None,
-    ends_on: datetime.date | None,
-    now: datetime.datetime,
-) -> tuple[datetime.date, datetime.date]:
-    """From the planned start (or the first point, if earlier) to the end of the planned last
-    day or of today, whichever is later: a running cycle shows the time left, a finished one
-    runs on to today. The end is the midnight after that day, so that "now" (late in the day)
-    and check-ins on the last day are inside the range."""
-    first = timezone.localdate(points[0][0])
-    last = timezone.localdate(points[-1][0])
-    today = timezone.localdate(now)
-    start = min(first, starts_on or first)
-    end = max(today, last, ends_on or today) + datetime.timedelta(days=1)
-    return start, end
-
-
-def _progress_chart(
-    points: list[Point], *, cycle: Cycle | None, title: str, now: datetime.datetime
-) -> charts.LineChart | None:
-    if not points:
-        return None
-    start, end = _chart_range(
-        points,
-        starts_on=cycle.starts_on if cycle else None,
-        ends_on=cycle.ends_on if cycle else None,
-        now=now,
-    )
-    return charts.line_chart(
-        [charts.Series("Progress", _local(points), key="progress")],
-        start=start,
-        end=end,
-        # The marker is at this moment, where the line's last point ("now") is drawn.
-        today=timezone.localtime(now),
-        title=title,
-    )
-
-
-def _has_check_ins(objectives: Iterable[Sequence[KeyResultHistory]]) -> bool:
-    return any(kr.check_ins for krs in objectives for kr in krs)
-
-
-def objective_progress_chart(
-    *, organization: Organization, objective: Objective, now: datetime.datetime | None = None
-) -> charts.LineChart | None:
-    """The objective's progress over its cycle; None before its first check-in (a flat line
-    at today's value would pretend to a history there is none of)."""
-    now = now or timezone.now()
-    histories = [_objective_histories(organization=organization, objective=objective)]
-    if not _has_check_ins(histories):
-        return None
-    points = progress_series(histories, start=_cycle_start(objective.cycle), now=now)
-    return _progress_chart(
-        points, cycle=objective.cycle, title="Objective progress over time", now=now
-    )
-
-
-def pathway_progress_chart(
-    *,
-    organization: Organization,
-    pathway: Pathway,
-    cycle: Cycle | None,
-    now: datetime.datetime | None = None,
-) -> charts.LineChart | None:
-    """The pathway's progress over the cycle; None before the first check-in."""
-    now = now or timezone.now()
-    histories = _pathway_histories(organization=organization, pathway=pathway, cycle=cycle)
-    if not _has_check_ins(histories):
-        return None
-    points = progress_series(histories, start=_cycle_start(cycle), now=now)
-    title = f"Pathway progress in {cycle.name}" if cycle else "Pathway progress over time"
-    return _progress_chart(points, cycle=cycle, title=title, now=now)
-
-
-def project_burnup_chart(
-    *, organization: Organization, project: Project, now: datetime.datetime | None = None
-) -> charts.LineChart | None:
-    """Tasks in scope and done over the project's time; None when it has no tasks."""
-    now = now or timezone.now()
-    burnup = project_burnup(organization=organization, project=project, now=now)
-    if burnup.is_empty:
-        return None
-    start, end = _chart_range(
-        burnup.scope, starts_on=project.starts_on, ends_on=project.ends_on, now=now
-    )
-    return charts.line_chart(
-        [
-            charts.Series("Tasks in scope", _local(burnup.scope), key="scope"),
-            charts.Series("Tasks done", _local(burnup.done), key="done"),
-        ],
-        start=start,
-        end=end,
-        y_max=max(value for _, value in burnup.scope),
-        y_format=charts.YFormat.COUNT,
-        today=timezone.localtime(now),
-        title="Burn-up: tasks in scope and done",
     )

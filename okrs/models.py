@@ -158,6 +158,15 @@ class KeyResult(OrgOwned):
                 {"target_value": "The target must differ from the start, or nothing can move."}
             )
 
+    def validate_check_in_value(self, value: Decimal) -> None:
+        """Refuse a check-in value that this key result's metric cannot take: a yes/no key
+        result is 1 (done) or 0 (not done). `CheckIn.clean` calls this, so the services and
+        the admin refuse it; the check-in form calls it to show the error beside its field."""
+        if self.metric_type == MetricType.YES_NO and value not in (0, 1):
+            raise ValidationError(
+                "A yes/no key result takes 1 (done) or 0 (not done).", code="yes_no_value"
+            )
+
 
 class CheckIn(OrgOwned):
     """One step of a key result's progress history."""
@@ -181,6 +190,15 @@ class CheckIn(OrgOwned):
 
     def __str__(self) -> str:
         return f"{self.key_result}: {self.value}"
+
+    def clean(self) -> None:
+        super().clean()
+        # No key result or no valid value: the field errors already say so.
+        if self.key_result_id is not None and self.value is not None:
+            try:
+                self.key_result.validate_check_in_value(self.value)
+            except ValidationError as error:
+                raise ValidationError({"value": error.error_list}) from None
 
 
 class ProjectStatus(models.TextChoices):

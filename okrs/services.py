@@ -51,7 +51,10 @@ def check_in_create(
     author: AbstractBaseUser | None,
     checked_in_at: datetime.datetime | None = None,
 ) -> CheckIn:
-    """Record progress on a key result; its current value follows the latest check-in."""
+    """Record progress on a key result; its current value follows the latest check-in.
+
+    The check-in is validated by its model (`CheckIn.clean`): a ValidationError names the
+    field, e.g. a value other than 0 or 1 for a yes/no key result."""
     check_in = CheckIn(
         organization_id=key_result.organization_id,
         key_result=key_result,
@@ -63,16 +66,33 @@ def check_in_create(
     )
     check_in.full_clean()
     check_in.save()
-    # The key result is already scoped; archived (deleted-in-Airtable) check-ins do not count.
-    latest = key_result.check_ins.live().latest()
-    key_result.current_value = latest.value
-    if latest.confidence is not None:
-        key_result.confidence = latest.confidence
-    key_result.save(update_fields=["current_value", "confidence", "updated_at"])
+    key_result_follow_latest_check_in(key_result=key_result)
     detail = f"{Decimal(check_in.value).normalize():f} {key_result.unit}".strip()
     activity_record(record=key_result, actor=author, verb="checked in on", detail=detail)
     events.publish(key_result.organization_id, events.PLAN)
     return check_in
+
+
+@transaction.atomic
+def key_result_follow_latest_check_in(*, key_result: KeyResult) -> KeyResult:
+    """Make the key result's current value, and its confidence when that check-in gives one,
+    those of its latest live check-in: after a check-in is recorded, edited, moved, archived or
+    deleted, whoever did it (this module, the admin).
+
+    "Latest" is by `checked_in_at`, ties to the later row: the order in which the dashboard
+    (`okrs.rollups.key_result_value`) and the charts (`okrs.history`) read history. Archived
+    (deleted-in-Airtable) check-ins do not count. With no live check-in left, the values stay
+    as they are: there is nothing to follow, and the admin lets them be edited by hand again.
+    """
+    # The key result is already scoped, and so are its check-ins (a related manager).
+    latest = key_result.check_ins.live().order_by("-checked_in_at", "-pk").first()
+    if latest is None:
+        return key_result
+    key_result.current_value = latest.value
+    if latest.confidence is not None:
+        key_result.confidence = latest.confidence
+    key_result.save(update_fields=["current_value", "confidence", "updated_at"])
+    return key_result
 
 
 @transaction.atomic

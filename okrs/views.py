@@ -18,7 +18,12 @@ from django.views.decorators.http import require_POST
 from missionos import events, plan_cache
 from missionos.form_flow import form_page
 from missionos.page_cache import plan_page
-from okrs import history, selectors, services
+from okrs import selectors, services
+from okrs.charts.pages import (
+    objective_progress_chart,
+    pathway_progress_chart,
+    project_burnup_chart,
+)
 from okrs.dashboard_cards import DashboardCard, dashboard_card, dashboard_cards
 from okrs.forms import (
     CheckInForm,
@@ -201,7 +206,7 @@ def pathway_detail(request: HttpRequest, org_slug: str, pathway_id: int) -> Http
     context = _found(
         lambda: selectors.pathway_page(organization=request.org, pathway_id=pathway_id)
     )
-    context["progress_chart"] = history.pathway_progress_chart(
+    context["progress_chart"] = pathway_progress_chart(
         organization=request.org, pathway=context["pathway"], cycle=context["cycle"]
     )
     provenance.attach_sources(organization=request.org, records=[context["pathway"]])
@@ -222,7 +227,7 @@ def _objective_context(request: HttpRequest, objective_id: int, **extra) -> dict
         organization=request.org, records=[objective, *objective.live_key_results]
     )
     # Also answered after a check-in, where the chart is swapped in out of band.
-    progress_chart = history.objective_progress_chart(organization=request.org, objective=objective)
+    progress_chart = objective_progress_chart(organization=request.org, objective=objective)
     return {
         "objective": objective,
         "can_check_in": can_check_in,
@@ -307,7 +312,7 @@ def _project_context(request: HttpRequest, project_id: int) -> dict:
     return {
         "project": project,
         # Also answered after a task moves, where the chart is swapped in out of band.
-        "burnup_chart": history.project_burnup_chart(organization=request.org, project=project),
+        "burnup_chart": project_burnup_chart(organization=request.org, project=project),
         "today": timezone.localdate(),
         "task_statuses": TaskStatus.choices,
         "can_move_tasks": request.membership.allows(Role.MEMBER),

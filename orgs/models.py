@@ -71,8 +71,13 @@ class Membership(UniquenessChecksUnscoped, models.Model):
     def role_enum(self) -> Role:
         return Role(self.role)
 
-    def allows(self, required: Role) -> bool:
-        return self.role_enum.allows(required)
+    def allows(self, action_or_role: str) -> bool:
+        """Whether this member may do an action of `orgs.permissions` ("edit_plan"), or has
+        at least a role (`Role.ADMIN`)."""
+        # Imported here: orgs.permissions builds on Role, defined above.
+        from orgs.permissions import least_role
+
+        return self.role_enum.allows(least_role(action_or_role))
 
 
 class OrgScoped(UniquenessChecksUnscoped, models.Model):

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from okrs.charts import date_label
+from okrs.charts.geometry import date_label
 from okrs.models import TaskStatus
 from tests.factories import (
     CheckInFactory,

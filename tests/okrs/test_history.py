@@ -1,4 +1,5 @@
-"""Progress and task history rebuilt from check-ins and task timestamps (okrs.history)."""
+"""Progress and task history rebuilt from check-ins and task timestamps (okrs.history), and
+the page charts drawn from it (okrs.charts.pages)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from okrs import history
+from okrs.charts import pages as chart_pages
 from okrs.history import KeyResultHistory
 from okrs.models import CheckIn, KeyResult, Objective, Task
 from tests.factories import (
@@ -171,7 +173,9 @@ def test_check_ins_before_the_cycle_count_from_its_start(org, cycle):
 def test_objective_without_key_results_has_no_series(org, cycle):
     objective = ObjectiveFactory(organization=org, cycle=cycle)
     assert history.objective_progress_series(organization=org, objective=objective, now=NOW) == []
-    assert history.objective_progress_chart(organization=org, objective=objective, now=NOW) is None
+    assert (
+        chart_pages.objective_progress_chart(organization=org, objective=objective, now=NOW) is None
+    )
 
 
 def test_objective_chart_needs_a_check_in(org, cycle):
@@ -182,9 +186,11 @@ def test_objective_chart_needs_a_check_in(org, cycle):
         (CYCLE_START, 0.4),
         (NOW, 0.4),
     ]
-    assert history.objective_progress_chart(organization=org, objective=objective, now=NOW) is None
+    assert (
+        chart_pages.objective_progress_chart(organization=org, objective=objective, now=NOW) is None
+    )
     CheckInFactory(organization=org, key_result=kr, value=40, checked_in_at=at(7))
-    chart = history.objective_progress_chart(organization=org, objective=objective, now=NOW)
+    chart = chart_pages.objective_progress_chart(organization=org, objective=objective, now=NOW)
     assert chart.summary == "Progress rose from 0% on 1 Oct to 40% on 20 Nov."
     assert chart.x_ticks[0].label == "6 Oct" and chart.x_ticks[-1].label == "29 Dec"
     # 1 Oct to the end of 31 Dec is 92 days; now is 50.5 days in.
@@ -222,12 +228,14 @@ def test_pathway_series_is_the_mean_of_its_objectives_in_the_cycle(org, cycle):
     assert history.pathway_progress_series(organization=org, pathway=pathway, cycle=None, now=NOW)[
         -1
     ] == (NOW, pytest.approx((0.6 + 0.5 + 1.0) / 3))
-    chart = history.pathway_progress_chart(organization=org, pathway=pathway, cycle=cycle, now=NOW)
+    chart = chart_pages.pathway_progress_chart(
+        organization=org, pathway=pathway, cycle=cycle, now=NOW
+    )
     assert chart.title == "Pathway progress in Q4"
     assert chart.summary == "Progress rose from 0% on 1 Oct to 55% on 20 Nov."
     empty = PathwayFactory(organization=org)
     assert (
-        history.pathway_progress_chart(organization=org, pathway=empty, cycle=cycle, now=NOW)
+        chart_pages.pathway_progress_chart(organization=org, pathway=empty, cycle=cycle, now=NOW)
         is None
     )
 
@@ -249,7 +257,7 @@ def test_burnup_counts_tasks_in_scope_and_done(org, other_org):
     assert burnup.scope == list(zip(moments, [0, 2, 3, 3, 4, 4, 4], strict=True))
     assert burnup.done == list(zip(moments, [0, 0, 0, 1, 2, 3, 3], strict=True))
 
-    chart = history.project_burnup_chart(organization=org, project=project, now=NOW)
+    chart = chart_pages.project_burnup_chart(organization=org, project=project, now=NOW)
     assert [series.label for series in chart.series] == ["Tasks in scope", "Tasks done"]
     assert [tick.label for tick in chart.y_ticks] == ["0", "1", "2", "3", "4"]
     assert chart.summary == (
@@ -262,7 +270,7 @@ def test_burnup_of_a_project_without_tasks_is_empty(org):
     project = ProjectFactory(organization=org)
     TaskFactory(organization=org, project=project, archived_at=NOW)
     assert history.project_burnup(organization=org, project=project, now=NOW).is_empty
-    assert history.project_burnup_chart(organization=org, project=project, now=NOW) is None
+    assert chart_pages.project_burnup_chart(organization=org, project=project, now=NOW) is None
 
 
 # Query counts: fixed, whatever the number of key results, check-ins and tasks.
@@ -309,8 +317,8 @@ def test_query_counts_do_not_grow_with_the_data(org, cycle, size, django_assert_
         points = history.objective_progress_series(organization=org, objective=objective)
     assert len(points) == 3 + size // 10  # the start, one per week of check-ins, now
     with django_assert_num_queries(2):
-        chart = history.pathway_progress_chart(organization=org, pathway=pathway, cycle=cycle)
+        chart = chart_pages.pathway_progress_chart(organization=org, pathway=pathway, cycle=cycle)
     assert not chart.is_empty
     with django_assert_num_queries(1):
-        burnup = history.project_burnup_chart(organization=org, project=project)
+        burnup = chart_pages.project_burnup_chart(organization=org, project=project)
     assert burnup.series[0].end_label == str(size * 4)

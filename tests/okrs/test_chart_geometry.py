@@ -1,4 +1,4 @@
-"""The geometry of the SVG line charts (okrs.charts): pure, no database."""
+"""The geometry of the SVG line charts (okrs.charts.geometry): pure, no database."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from okrs.charts import (
+from okrs.charts.geometry import (
     MARGIN_BOTTOM,
     MARGIN_TOP,
     MAX_X_TICKS,
