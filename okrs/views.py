@@ -47,8 +47,7 @@ from okrs.models import (
 from orgs import provenance
 from orgs import selectors as org_selectors
 from orgs import services as org_services
-from orgs.models import Role
-from orgs.permissions import require_role
+from orgs.permissions import Action, require_permission
 
 T = TypeVar("T")
 
@@ -217,7 +216,7 @@ def _objective_context(request: HttpRequest, objective_id: int, **extra) -> dict
     objective = _found(
         lambda: selectors.objective_page(organization=request.org, objective_id=objective_id)
     )
-    can_check_in = request.membership.allows(Role.MEMBER)
+    can_check_in = request.membership.allows(Action.CHECK_IN)
     forms_by_kr = extra.pop("check_in_forms", {})
     for key_result in objective.live_key_results:
         key_result.check_in_form = forms_by_kr.get(key_result.pk) or CheckInForm(
@@ -247,7 +246,7 @@ def objective_detail(request: HttpRequest, org_slug: str, objective_id: int) -> 
 
 
 @require_POST
-@require_role(Role.MEMBER)
+@require_permission(Action.CHECK_IN)
 def check_in_create(request: HttpRequest, org_slug: str, key_result_id: int) -> HttpResponse:
     """Record a check-in. With htmx, answer the key result's row plus out-of-band updates of
     the objective's and pathway's progress; without JavaScript, redirect back."""
@@ -315,7 +314,7 @@ def _project_context(request: HttpRequest, project_id: int) -> dict:
         "burnup_chart": project_burnup_chart(organization=request.org, project=project),
         "today": timezone.localdate(),
         "task_statuses": TaskStatus.choices,
-        "can_move_tasks": request.membership.allows(Role.MEMBER),
+        "can_move_tasks": request.membership.allows(Action.EDIT_TASKS),
     }
 
 
@@ -324,7 +323,7 @@ def project_detail(request: HttpRequest, org_slug: str, project_id: int) -> Http
 
 
 @require_POST
-@require_role(Role.MEMBER)
+@require_permission(Action.EDIT_TASKS)
 def task_status(request: HttpRequest, org_slug: str, task_id: int) -> HttpResponse:
     task = _org_get(request, Task, task_id)
     form = TaskStatusForm(request.POST)
@@ -351,7 +350,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
 # Create and edit pages: admins edit the plan; members add and edit tasks.
 
 
-@require_role(Role.ADMIN)
+@require_permission(Action.EDIT_PLAN)
 def cycle_create(request: HttpRequest, org_slug: str) -> HttpResponse:
     home = _org_url(request, "org_home")
     return form_page(
@@ -367,7 +366,7 @@ def cycle_create(request: HttpRequest, org_slug: str) -> HttpResponse:
     )
 
 
-@require_role(Role.ADMIN)
+@require_permission(Action.EDIT_PLAN)
 def pathway_edit(
     request: HttpRequest, org_slug: str, pathway_id: int | None = None
 ) -> HttpResponse:
@@ -387,7 +386,7 @@ def pathway_edit(
     )
 
 
-@require_role(Role.ADMIN)
+@require_permission(Action.EDIT_PLAN)
 def objective_edit(
     request: HttpRequest, org_slug: str, objective_id: int | None = None
 ) -> HttpResponse:
@@ -415,13 +414,13 @@ def objective_edit(
     )
 
 
-@require_role(Role.ADMIN)
+@require_permission(Action.EDIT_PLAN)
 def key_result_create(request: HttpRequest, org_slug: str, objective_id: int) -> HttpResponse:
     objective = _org_get(request, Objective, objective_id)
     return _key_result_form_page(request, KeyResult(objective=objective))
 
 
-@require_role(Role.ADMIN)
+@require_permission(Action.EDIT_PLAN)
 def key_result_edit(request: HttpRequest, org_slug: str, key_result_id: int) -> HttpResponse:
     key_result = get_object_or_404(
         KeyResult.objects.for_org(request.org).select_related("objective"), pk=key_result_id
@@ -451,7 +450,7 @@ def _key_result_form_page(request: HttpRequest, key_result: KeyResult):
     )
 
 
-@require_role(Role.ADMIN)
+@require_permission(Action.EDIT_PLAN)
 def project_edit(
     request: HttpRequest, org_slug: str, project_id: int | None = None
 ) -> HttpResponse:
@@ -477,13 +476,13 @@ def project_edit(
     )
 
 
-@require_role(Role.MEMBER)
+@require_permission(Action.EDIT_TASKS)
 def task_create(request: HttpRequest, org_slug: str, project_id: int) -> HttpResponse:
     project = _org_get(request, Project, project_id)
     return _task_form_page(request, Task(project=project))
 
 
-@require_role(Role.MEMBER)
+@require_permission(Action.EDIT_TASKS)
 def task_edit(request: HttpRequest, org_slug: str, task_id: int) -> HttpResponse:
     return _task_form_page(request, _org_get(request, Task, task_id))
 

@@ -18,8 +18,9 @@ class TargetKind:
     label: str
     url_name: str = ""  # the page it opens, with `org_slug` and `url_kwarg`; "" for nowhere
     url_kwarg: str = ""
-    # The least role (orgs.models.Role) that may follow the link; others see the line only.
-    required_role: str = "viewer"
+    # What a member must be allowed (an action or a role of orgs.roles) to follow the link;
+    # others see the line only.
+    required: str = "viewer"
     # Who to name when a line has no actor (an unattended sync run: "Airtable").
     unattended_actor: str = "Someone"
 

@@ -8,7 +8,8 @@ class OrgsConfig(AppConfig):
 
     def ready(self) -> None:
         from orgs.activity import TargetKind, register_target
-        from orgs.models import PERSON_TARGET, Organization, OrgScoped, Role
+        from orgs.models import PERSON_TARGET, Organization, OrgScoped
+        from orgs.roles import Action
 
         register_target(
             TargetKind(
@@ -16,7 +17,7 @@ class OrgsConfig(AppConfig):
                 "Person",
                 url_name="person_edit",
                 url_kwarg="person_id",
-                required_role=Role.ADMIN,
+                required=Action.MANAGE_PEOPLE,
             )
         )
 

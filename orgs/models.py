@@ -9,23 +9,8 @@ from django.db import models
 from django.utils import timezone
 
 from orgs.activity import target_choices
+from orgs.roles import Role, least_role
 from orgs.tenancy import MembershipQuerySet, OrgScopedQuerySet, UniquenessChecksUnscoped
-
-
-class Role(models.TextChoices):
-    """Membership roles; each includes every permission of the ones below it."""
-
-    VIEWER = "viewer", "Viewer"
-    MEMBER = "member", "Member"
-    ADMIN = "admin", "Admin"
-    OWNER = "owner", "Owner"
-
-    @property
-    def rank(self) -> int:
-        return list(Role).index(self)
-
-    def allows(self, required: Role) -> bool:
-        return self.rank >= Role(required).rank
 
 
 class Organization(models.Model):
@@ -74,9 +59,6 @@ class Membership(UniquenessChecksUnscoped, models.Model):
     def allows(self, action_or_role: str) -> bool:
         """Whether this member may do an action of `orgs.permissions` ("edit_plan"), or has
         at least a role (`Role.ADMIN`)."""
-        # Imported here: orgs.permissions builds on Role, defined above.
-        from orgs.permissions import least_role
-
         return self.role_enum.allows(least_role(action_or_role))
 
 

@@ -12,7 +12,7 @@ from missionos.form_flow import form_page
 from orgs import selectors, services
 from orgs.forms import MemberAddForm, MemberRoleForm, PersonForm
 from orgs.models import Membership, Person, Role
-from orgs.permissions import require_role
+from orgs.permissions import Action, require_permission
 
 
 @login_required
@@ -29,7 +29,7 @@ def people_list(request: HttpRequest, org_slug: str) -> HttpResponse:
     return render(request, "orgs/people.html", {"people": people})
 
 
-@require_role(Role.ADMIN)
+@require_permission(Action.MANAGE_PEOPLE)
 def person_edit(request: HttpRequest, org_slug: str, person_id: int | None = None) -> HttpResponse:
     person = (
         get_object_or_404(Person.objects.for_org(request.org), pk=person_id) if person_id else None
@@ -53,7 +53,7 @@ def _membership(request: HttpRequest, membership_id: int) -> Membership:
     )
 
 
-@require_role(Role.OWNER)
+@require_permission(Action.MANAGE_MEMBERS)
 def member_list(request: HttpRequest, org_slug: str) -> HttpResponse:
     add_form = MemberAddForm(request.POST or None)
     if request.method == "POST" and add_form.is_valid():
@@ -79,7 +79,7 @@ def member_list(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 
 @require_POST
-@require_role(Role.OWNER)
+@require_permission(Action.MANAGE_MEMBERS)
 def member_role(request: HttpRequest, org_slug: str, membership_id: int) -> HttpResponse:
     membership = _membership(request, membership_id)
     form = MemberRoleForm(request.POST)
@@ -96,7 +96,7 @@ def member_role(request: HttpRequest, org_slug: str, membership_id: int) -> Http
 
 
 @require_http_methods(["GET", "POST"])
-@require_role(Role.OWNER)
+@require_permission(Action.MANAGE_MEMBERS)
 def member_remove(request: HttpRequest, org_slug: str, membership_id: int) -> HttpResponse:
     """GET asks to confirm (what the person loses, what stays); POST removes."""
     membership = _membership(request, membership_id)

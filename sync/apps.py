@@ -8,8 +8,8 @@ class SyncConfig(AppConfig):
     def ready(self) -> None:
         from okrs.dashboard_cards import DashboardCard, register_card
         from orgs.activity import TargetKind, register_target
-        from orgs.models import Role
         from orgs.provenance import register_source_resolver
+        from orgs.roles import Action
         from sync import selectors
         from sync.models import SYNC_RUN_TARGET
 
@@ -19,7 +19,7 @@ class SyncConfig(AppConfig):
                 "Sync run",
                 url_name="sync_run",
                 url_kwarg="run_id",
-                required_role=Role.ADMIN,
+                required=Action.MANAGE_SYNC,
                 unattended_actor="Airtable",
             )
         )

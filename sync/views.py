@@ -8,8 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from orgs.models import Role
-from orgs.permissions import require_role
+from orgs.permissions import Action, require_permission
 from sync import selectors, services
 from sync.airtable.client import SyncError
 from sync.crypto import TokenUnreadable
@@ -26,7 +25,7 @@ def _connection(request: HttpRequest, connection_id: int) -> Connection:
     return get_object_or_404(Connection.objects.for_org(request.org), pk=connection_id)
 
 
-@require_role(Role.ADMIN)
+@require_permission(Action.MANAGE_SYNC)
 def connection_list(request: HttpRequest, org_slug: str) -> HttpResponse:
     form = ConnectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -60,14 +59,14 @@ def _connection_context(request: HttpRequest, connection: Connection, **extra) -
     }
 
 
-@require_role(Role.ADMIN)
+@require_permission(Action.MANAGE_SYNC)
 def connection_detail(request: HttpRequest, org_slug: str, connection_id: int) -> HttpResponse:
     connection = _connection(request, connection_id)
     return render(request, "sync/connection_detail.html", _connection_context(request, connection))
 
 
 @require_POST
-@require_role(Role.ADMIN)
+@require_permission(Action.MANAGE_SYNC)
 def sync_now(request: HttpRequest, org_slug: str, connection_id: int) -> HttpResponse:
     connection = _connection(request, connection_id)
     kind = RunKind.FULL if request.POST.get("kind") == RunKind.FULL else RunKind.INCREMENTAL
@@ -81,7 +80,7 @@ def sync_now(request: HttpRequest, org_slug: str, connection_id: int) -> HttpRes
     return redirect("sync_connection", org_slug=org_slug, connection_id=connection.pk)
 
 
-@require_role(Role.ADMIN)
+@require_permission(Action.MANAGE_SYNC)
 def run_progress(request: HttpRequest, org_slug: str, run_id: int) -> HttpResponse:
     """The live progress fragment; htmx polls it until the run ends."""
     run = get_object_or_404(SyncRun.objects.for_org(request.org), pk=run_id)
@@ -94,7 +93,7 @@ def run_progress(request: HttpRequest, org_slug: str, run_id: int) -> HttpRespon
 
 
 @require_POST
-@require_role(Role.ADMIN)
+@require_permission(Action.MANAGE_SYNC)
 def schedule_update(request: HttpRequest, org_slug: str, connection_id: int) -> HttpResponse:
     connection = _connection(request, connection_id)
     form = ScheduleForm(request.POST)
@@ -111,7 +110,7 @@ def schedule_update(request: HttpRequest, org_slug: str, connection_id: int) -> 
 
 
 @require_POST
-@require_role(Role.ADMIN)
+@require_permission(Action.MANAGE_SYNC)
 def token_update(request: HttpRequest, org_slug: str, connection_id: int) -> HttpResponse:
     connection = _connection(request, connection_id)
     form = TokenForm(request.POST)
@@ -129,7 +128,7 @@ def token_update(request: HttpRequest, org_slug: str, connection_id: int) -> Htt
     return render(request, "sync/connection_detail.html", context, status=400)
 
 
-@require_role(Role.ADMIN)
+@require_permission(Action.MANAGE_SYNC)
 def mapping_edit(request: HttpRequest, org_slug: str, connection_id: int) -> HttpResponse:
     connection = _connection(request, connection_id)
     if request.method == "POST" and "refresh_schema" in request.POST:
@@ -173,7 +172,7 @@ def mapping_edit(request: HttpRequest, org_slug: str, connection_id: int) -> Htt
     return render(request, "sync/mapping.html", context, status=400 if form.errors else 200)
 
 
-@require_role(Role.ADMIN)
+@require_permission(Action.MANAGE_SYNC)
 def run_detail(request: HttpRequest, org_slug: str, run_id: int) -> HttpResponse:
     run = get_object_or_404(
         SyncRun.objects.for_org(request.org).select_related("connection", "requested_by"),

@@ -19,7 +19,7 @@ def activity_link(entry: Activity, request: HttpRequest) -> str:
     kind = target_kind(entry.target)
     if kind is None or not kind.url_name or entry.target_id is None:
         return ""
-    if not request.membership.allows(kind.required_role):
+    if not request.membership.allows(kind.required):
         return ""
     url = reverse(
         kind.url_name, kwargs={"org_slug": request.org.slug, kind.url_kwarg: entry.target_id}

@@ -13,7 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from orgs.models import Membership, Role
-from orgs.permissions import LEAST_ROLE, Action, least_role
+from orgs.roles import LEAST_ROLE, Action, least_role
 from sync.models import Connection, RunKind, RunStatus, SyncRun
 from tests.factories import KeyResultFactory, PersonFactory, TaskFactory
 
