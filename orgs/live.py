@@ -6,7 +6,7 @@ for an event stream, hours, one thread per open dashboard. So `/o/<slug>/events/
 here: the same checks as every organization URL (session login, then membership by slug through
 `orgs.selectors.membership_for_slug`; a stranger gets 404, anonymous a login redirect) run once
 in a shared worker thread, which hands its database connection back, and then the stream holds
-nothing but a queue on the process's one Redis subscription (`orgs.events`).
+nothing but a queue on the process's one Redis subscription (`missionos.events`).
 """
 
 from __future__ import annotations

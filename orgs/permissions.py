@@ -34,8 +34,3 @@ def require_permission(action_or_role: Action | Role | str) -> Callable:
         return wrapped
 
     return decorator
-
-
-def require_role(role: Role) -> Callable:
-    """Allow the view only to members whose role is at least `role`."""
-    return require_permission(role)

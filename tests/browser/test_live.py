@@ -87,7 +87,7 @@ def log_in(page, server, username: str) -> None:
 
 def listening_streams(org) -> int:
     """How many streams of the organization the server has subscribed to its events. The
-    server runs in this process, so its hub (orgs.events: one Redis subscription per event
+    server runs in this process, so its hub (missionos.events: one Redis subscription per event
     loop) can be asked. The browser's `open` event comes with the response headers, which can
     be sent before the subscription is made: an event published in between would be lost."""
     try:

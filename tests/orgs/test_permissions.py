@@ -70,7 +70,7 @@ def test_least_role_of_actions_and_roles():
     assert least_role("edit_plan") == least_role(Action.EDIT_PLAN) == Role.ADMIN
     assert least_role("check_in") == Role.MEMBER
     assert least_role("manage_members") == Role.OWNER
-    # A role stands for itself, so `require_role(Role.ADMIN)` and `allows(Role.ADMIN)` work.
+    # A role stands for itself, so `require_permission(Role.ADMIN)` and `allows(Role.ADMIN)` work.
     assert least_role(Role.ADMIN) == least_role("admin") == Role.ADMIN
     assert set(LEAST_ROLE) == set(Action)
     with pytest.raises(ValueError, match="edit_plans"):
