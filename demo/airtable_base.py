@@ -31,10 +31,11 @@ laid out the way an organization keeps them in Airtable, with the mess a real ba
 Dates are relative to `today`, and the base is as of midnight: it is the same all day (a second
 sync the same day changes nothing) and always looks current.
 
-Project activity: `Project.last_activity_at` is not a synced attribute (`sync.mapping.catalogue.ENTITIES`
-has nothing for it). The base carries Airtable's own signal, a "Last modified" field (type
-lastModifiedTime, left unmapped, so kept in `source_extra`); `after_sync()` copies it into
-`last_activity_at`, which is what makes the stale initiatives stale.
+Project activity: `Project.last_activity_at` is not a synced attribute
+(`sync.mapping.catalogue.ENTITIES` has nothing for it). The base carries Airtable's own signal,
+a "Last modified" field (type lastModifiedTime, left unmapped, so kept in `source_extra`);
+`after_sync()` copies it into `last_activity_at`, which is what makes the stale initiatives
+stale.
 
 `write_snapshot()` writes the base as of today to `devtools/fixtures/northwind-base.json`
 (the fixture format of `devtools.fakeairtable.model`; `manage.py seed_demo
