@@ -480,7 +480,7 @@ def test_an_open_stream_holds_no_database_connection(asgi_server, asgi_page, nor
     log_in(ben, asgi_server, "ben")
     open_live_dashboard(ben, asgi_server, north["org"])
     wait_for_streams(north["org"], 1)
-    deadline = time.monotonic() + 3
+    deadline = time.monotonic() + 10  # generous: a busy machine closes them late
     while (held := server_connections() - before) and time.monotonic() < deadline:
         ben.wait_for_timeout(50)
     assert not held, f"connections still open while the dashboard streams: {held}"
