@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 
 from orgs.models import Role
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
@@ -18,6 +21,31 @@ def empty_cache():
 def fast_password_hashing(settings):
     # PBKDF2's deliberate slowness buys nothing in tests.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+class StoppedClock:
+    """What `django.utils.timezone.now()` answers while the `clock` fixture holds it."""
+
+    def __init__(self, now: datetime.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        """Move the clock on: `clock.advance(minutes=1)`."""
+        self.now += datetime.timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> StoppedClock:
+    """Stop Django's clock (`timezone.now()`, which `timezone.localtime()` and `localdate()`
+    read too) where it stands, so that a test's requests all fall in the same minute whatever
+    the wall clock does meanwhile; only `clock.advance(...)` moves it. For pages cached per
+    minute (the dashboard: okrs.views), whose second request is a cache hit only within one."""
+    stopped = StoppedClock(timezone.now())
+    monkeypatch.setattr(timezone, "now", stopped)
+    return stopped
 
 
 @pytest.fixture

@@ -50,6 +50,8 @@ class RetryPolicy:
     backoff_cap: float = 8.0
     rate_limit_wait: float = 30.0  # what Airtable asks after a 429
     rate_limit_retries: int = 4
+    # How the waits above are spent: a test passes its own to read them without waiting.
+    sleep: Callable[[float], None] = time.sleep
 
 
 def _error_type(response: requests.Response) -> str:
@@ -150,7 +152,7 @@ class AirtableClient:
                             f"Airtable kept refusing requests for {what} as over its rate limit."
                         ) from None
                     logger.warning("Airtable rate limit on %s; waiting", self.base_id)
-                    time.sleep(self.policy.rate_limit_wait)
+                    self.policy.sleep(self.policy.rate_limit_wait)
                     continue
                 if status == 422 and kind == "LIST_RECORDS_ITERATOR_NOT_AVAILABLE":
                     raise OffsetExpired(what) from None
@@ -169,7 +171,7 @@ class AirtableClient:
                 f"Airtable did not answer properly after {failures} tries ({reason})."
             ) from None
         delay = min(self.policy.backoff * 2 ** (failures - 1), self.policy.backoff_cap)
-        time.sleep(delay * random.uniform(0.5, 1.0))
+        self.policy.sleep(delay * random.uniform(0.5, 1.0))
         return failures
 
     def _explain(self, status: int, kind: str, what: str) -> str:

@@ -18,6 +18,9 @@ closer than the gap or six into a second.
 
 With Redis the recent sends live in Redis, shared by every process (one atomic script per
 reservation); without Redis, in this process.
+
+Both limiters read the time and sleep through functions they are given (the real ones by
+default), so a test can run them on a clock it moves itself and assert on exact send times.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import redis
@@ -39,10 +42,14 @@ from missionos.redis_clients import shared_redis
 JITTER_MARGIN = 0.015
 
 # KEYS[1]: reserved slots (sorted set, score = microseconds); KEYS[2]: actual sends (the same).
-# ARGV: allowed, window_us, gap_us, token. Returns the wait in microseconds.
+# ARGV: allowed, window_us, gap_us, token[, now_us: the time, when not Redis's own clock].
+# Returns the wait in microseconds.
 _RESERVE = """
-local now = redis.call('TIME')
-local now_us = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local now_us = tonumber(ARGV[5])
+if not now_us then
+  local now = redis.call('TIME')
+  now_us = tonumber(now[1]) * 1000000 + tonumber(now[2])
+end
 local allowed = tonumber(ARGV[1])
 local recent = redis.call('ZRANGE', KEYS[1], -allowed, -1, 'WITHSCORES')
 local count = #recent / 2
@@ -61,10 +68,13 @@ return slot - now_us
 
 # Once awake: may the request go now, given what has actually been sent? If so, record it
 # and return 0; if not (an earlier request went late), return how much longer to wait.
-# ARGV: allowed, hard_window_us, gap_us, token.
+# ARGV: allowed, hard_window_us, gap_us, token[, now_us].
 _SEND = """
-local now = redis.call('TIME')
-local now_us = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local now_us = tonumber(ARGV[5])
+if not now_us then
+  local now = redis.call('TIME')
+  now_us = tonumber(now[1]) * 1000000 + tonumber(now[2])
+end
 local allowed = tonumber(ARGV[1])
 local sent = redis.call('ZREVRANGE', KEYS[2], 0, allowed - 1, 'WITHSCORES')
 local earliest = now_us
@@ -118,8 +128,16 @@ class _Pace:
 
 
 class LocalRateLimiter:
-    def __init__(self, requests_per_second: float) -> None:
+    def __init__(
+        self,
+        requests_per_second: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.pace = _Pace(requests_per_second)
+        self._clock = clock
+        self._sleep = sleep
         # Per base: the latest reserved slots and the latest actual sends, oldest first.
         self._reserved: dict[str, deque[float]] = {}
         self._sent: dict[str, deque[float]] = {}
@@ -127,17 +145,17 @@ class LocalRateLimiter:
 
     def wait(self, base_id: str) -> float:
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             reserved = self._reserved.setdefault(base_id, deque(maxlen=self.pace.allowed))
             slot = self.pace.slot(now, reserved)
             reserved.append(slot)
         delay, waited = slot - now, 0.0
         while True:
             if delay > 0:
-                time.sleep(delay)
+                self._sleep(delay)
                 waited += delay
             with self._lock:
-                now = time.monotonic()
+                now = self._clock()
                 sent = self._sent.setdefault(base_id, deque(maxlen=self.pace.allowed))
                 delay = self.pace.earliest_send(now, sent) - now
                 if delay <= 0:
@@ -145,14 +163,26 @@ class LocalRateLimiter:
                     return waited
 
     def recent_sends(self, base_id: str) -> list[float]:
-        """When the latest requests to the base went out (monotonic seconds, oldest first)."""
+        """When the latest requests to the base went out (seconds on the limiter's clock,
+        oldest first)."""
         with self._lock:
             return list(self._sent.get(base_id, ()))
 
 
 class RedisRateLimiter:
-    def __init__(self, client: redis.Redis, requests_per_second: float) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        requests_per_second: float,
+        *,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """`clock`: None for Redis's own clock, the one every process shares (another clock
+        is for tests, whose limiters share it)."""
         pace = _Pace(requests_per_second)
+        self._clock = clock
+        self._sleep = sleep
         self._reserve_args = [pace.allowed, _us(pace.window), _us(pace.gap)]
         self._send_args = [pace.allowed, _us(pace.hard_window), _us(pace.gap)]
         self._client = client
@@ -162,19 +192,25 @@ class RedisRateLimiter:
     def wait(self, base_id: str) -> float:
         keys = self._keys(base_id)
         token = uuid.uuid4().hex
-        delay = int(self._reserve(keys=keys, args=[*self._reserve_args, token])) / 1_000_000
+        reserve_args = [*self._reserve_args, token, *self._now_us()]
+        delay = int(self._reserve(keys=keys, args=reserve_args)) / 1_000_000
         waited = 0.0
         while True:
             if delay > 0:
-                time.sleep(delay)
+                self._sleep(delay)
                 waited += delay
-            delay = int(self._send(keys=keys, args=[*self._send_args, token])) / 1_000_000
+            send_args = [*self._send_args, token, *self._now_us()]
+            delay = int(self._send(keys=keys, args=send_args)) / 1_000_000
             if delay <= 0:
                 return waited
 
+    def _now_us(self) -> list[int]:
+        """The time to pass the scripts: none when they read Redis's clock."""
+        return [] if self._clock is None else [round(self._clock() * 1_000_000)]
+
     def recent_sends(self, base_id: str) -> list[float]:
-        """When the latest requests to the base went out (Redis time in seconds, oldest
-        first), as every process sees them."""
+        """When the latest requests to the base went out (seconds on the limiter's clock,
+        Redis's by default; oldest first), as every process sees them."""
         sent = self._client.zrange(self._keys(base_id)[1], 0, -1, withscores=True)
         return [score / 1_000_000 for _, score in sent]
 

@@ -19,6 +19,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.test import override_settings
 from django.utils import timezone
 
+import devtools.fakeairtable
 from demo import airtable_base as demo_base
 from demo.builder import MESS
 from demo.seed import DEMO_PASSWORD, URL
@@ -396,21 +397,30 @@ def test_resync_the_same_day_changes_nothing(seeded, main):
     assert snapshot() == before
 
 
-def test_a_failed_sync_keeps_nothing(db, settings, monkeypatch):
+class AirtableOutOfCalls(FakeAirtable):
+    """The demo's fake Airtable in a workspace whose monthly API calls run out as the sync
+    starts: the schema is read (the base connects), then every request is refused with
+    Airtable's 429 PUBLIC_API_BILLING_LIMIT_EXCEEDED, which the sync does not retry."""
+
+    def handle(self, method, raw_path, headers, body):
+        if not raw_path.startswith("/v0/meta/"):
+            self.faults.billing_limit = True
+        return super().handle(method, raw_path, headers, body)
+
+
+@pytest.mark.parametrize("load", ["first load", "re-sync"])
+def test_a_failed_sync_keeps_nothing(request, db, settings, monkeypatch, load):
     """Whether the demo is there already (re-sync) or not (first load), a failed run fails the
     command and its transaction: nothing of that seed is kept."""
     settings.PASSWORD_HASHERS = FAST_HASHERS
-
-    def failing_run(*, run_id, **kwargs):
-        run = SyncRun.objects.unscoped().get(pk=run_id)
-        run.status, run.error = RunStatus.FAILED, "Airtable answered 503 six times."
-        run.save()
-        return run
-
-    monkeypatch.setattr(services, "run_execute", failing_run)
+    if load == "re-sync":
+        request.getfixturevalue("seeded")
+    # The command starts its own fake Airtable (devtools.fakeairtable): this one, with the fault.
+    monkeypatch.setattr(devtools.fakeairtable, "FakeAirtable", AirtableOutOfCalls)
     before = (snapshot(), Connection.objects.unscoped().count(), SyncRun.objects.unscoped().count())
     api_url = django_settings.AIRTABLE_API_URL
-    with pytest.raises(CommandError, match=r"503 six times\. Nothing was saved"):
+    failed = r"sync of the demo base failed: Airtable's monthly API call limit .* Nothing was saved"
+    with pytest.raises(CommandError, match=failed):
         run_seed("--resync")
     assert (
         snapshot(),

@@ -280,6 +280,7 @@ def test_the_dashboard_is_computed_once_per_plan_change(
     owner_client,
     org,
     plan,
+    clock,
     django_assert_num_queries,
     django_capture_on_commit_callbacks,
     session_queries,

@@ -1,14 +1,16 @@
 """Requests to one base are paced under Airtable's limit, across threads and (with Redis) across
 processes.
 
-The assertions read the send times the limiter recorded when it let each request go (its
-`recent_sends`), not the test's own clock after `wait()` returns: on a busy machine the test
-thread can be descheduled between the two, which would show gaps that never happened.
+The limiters run on a clock the test moves: time passes only when a limiter sleeps, so the send
+times they record (their `recent_sends`) are exact, and the assertions are about the schedule
+the limiter chose, never about how long this machine took. A busy machine is played by sleeps
+that overshoot.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import threading
 import time
@@ -20,22 +22,60 @@ import redis
 from sync.airtable import ratelimit
 from sync.airtable.ratelimit import LocalRateLimiter, RedisRateLimiter
 
-RATE = 20.0  # fast enough for a quick test; the spacing logic is the same at 4.85/s
+RATE = 20.0  # 20 sends per 1 s, 50 ms apart; the spacing logic is the same at 4.85/s
 FRACTIONAL_RATE = 9.5  # 10 sends per 1.053 s, 100 ms apart: 53 ms of slack in each window
 HARD_WINDOW = 1.0 + ratelimit.JITTER_MARGIN
+# Redis keeps times and durations in whole microseconds (rounded down): schedules are exact to
+# a few of them.
+MICROSECONDS = 1e-5
 needs_redis = pytest.mark.skipif(
     not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (CI sets it)"
 )
 
 
-def redis_limiter(rate: float) -> RedisRateLimiter:
-    return RedisRateLimiter(redis.Redis.from_url(os.environ["REDIS_URL"]), rate)
+class ManualClock:
+    """Seconds that pass only when someone sleeps on them; shared by threads. `late[n]` makes
+    the n-th sleep overshoot by that much, as on a busy machine."""
+
+    def __init__(self, start: float = 1_000.0) -> None:
+        self.start = self.now = start
+        self.late: dict[int, float] = {}
+        self.sleeps: list[float] = []
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.now += seconds + self.late.get(len(self.sleeps), 0.0)
+            self.sleeps.append(seconds)
+        time.sleep(0)  # give the other threads their turn, as a real sleep would
+
+    def elapsed(self) -> float:
+        return self.now - self.start
+
+
+def local_limiter(rate: float, clock: ManualClock) -> LocalRateLimiter:
+    return LocalRateLimiter(rate, clock=clock, sleep=clock.sleep)
+
+
+def redis_limiter(rate: float, clock: ManualClock) -> RedisRateLimiter:
+    """A limiter with its own Redis connection: one stands for each worker process."""
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    return RedisRateLimiter(client, rate, clock=clock, sleep=clock.sleep)
 
 
 LIMITERS = [
-    pytest.param(LocalRateLimiter, id="local"),
+    pytest.param(local_limiter, id="local"),
     pytest.param(redis_limiter, id="redis", marks=needs_redis),
 ]
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
 
 
 def new_base() -> str:
@@ -74,73 +114,96 @@ def min_span(times: list[float], sends: int) -> float:
     return min(b - a for a, b in zip(times, times[sends - 1 :], strict=False))
 
 
-def late_at(monkeypatch, index: int, late_by: float) -> None:
-    """Sleep number `index` overshoots, as on a busy machine; time itself stays real."""
-    real_sleep = time.sleep
-    calls = itertools.count()
-
-    def sleep(seconds: float) -> None:
-        real_sleep(seconds + (late_by if next(calls) == index else 0))
-
-    monkeypatch.setattr(ratelimit.time, "sleep", sleep)
+def on_time(rate: float, count: int, start: float) -> list[float]:
+    """When `count` requests go with nothing late (the module docstring's rules): `ceil(rate)`
+    of them `1 / ceil(rate)` apart, then the next as many `ceil(rate) / rate` after those."""
+    allowed = math.ceil(rate)
+    window, gap = allowed / rate, 1 / allowed
+    return [start + (k // allowed) * window + (k % allowed) * gap for k in range(count)]
 
 
-def test_local_limiter_spaces_requests_across_threads():
-    limiter = LocalRateLimiter(RATE)
+@pytest.mark.parametrize("make", LIMITERS)
+@pytest.mark.parametrize("rate", [RATE, FRACTIONAL_RATE])
+def test_requests_go_out_evenly_and_lose_no_time(clock, make, rate):
+    times = sequential_sends(make(rate, clock), new_base(), count=25)
+    assert times == pytest.approx(on_time(rate, 25, clock.start), abs=MICROSECONDS)
+
+
+@pytest.mark.parametrize("make", LIMITERS)
+def test_two_bases_are_paced_side_by_side(clock, make):
+    limiter = make(RATE, clock)
+    sends: dict[str, list[float]] = {new_base(): [], new_base(): []}
+    for _ in range(5):
+        for base_id, times in sends.items():
+            limiter.wait(base_id)
+            times.append(limiter.recent_sends(base_id)[-1])
+    for times in sends.values():
+        assert times == pytest.approx(on_time(RATE, 5, clock.start), abs=MICROSECONDS)
+    assert clock.elapsed() == pytest.approx(4 / RATE, abs=MICROSECONDS)  # not 9 gaps: in parallel
+
+
+def test_local_limiter_spaces_requests_across_threads(clock):
+    limiter = local_limiter(RATE, clock)
     base_id = new_base()
     fire([limiter] * 4, base_id, per_thread=5)
     times = limiter.recent_sends(base_id)
     assert len(times) == 20
-    assert min_gap(times) >= 1 / RATE  # evenly spaced, never a burst
-    assert times[-1] - times[0] == pytest.approx(19 / RATE, abs=0.05)
-
-
-def test_local_limiter_keeps_bases_apart():
-    limiter = LocalRateLimiter(RATE)
-    started = time.monotonic()
-    for _ in range(5):
-        limiter.wait("appAAAAAAAAAAAAAA")
-        limiter.wait("appBBBBBBBBBBBBBB")
-    assert time.monotonic() - started < 5 / RATE + 0.05  # two bases pace in parallel
+    assert min_gap(times) >= 1 / RATE - MICROSECONDS  # evenly spaced, never a burst
 
 
 @needs_redis
-def test_redis_limiter_is_shared_by_separate_clients():
+def test_redis_limiter_is_shared_by_separate_clients(clock):
     """Limiters with their own Redis connections stand for separate worker processes."""
-    limiters = [redis_limiter(RATE) for _ in range(3)]
+    limiters = [redis_limiter(RATE, clock) for _ in range(3)]
     base_id = new_base()
     fire(limiters, base_id, per_thread=6)
     times = limiters[0].recent_sends(base_id)
     assert len(times) == 18
-    assert min_gap(times) >= 1 / RATE
-    assert times[-1] - times[0] == pytest.approx(17 / RATE, abs=0.08)
+    assert min_gap(times) >= 1 / RATE - MICROSECONDS
+
+
+@needs_redis
+def test_the_redis_limiter_keeps_redis_time_by_default():
+    """Without a clock of its own, the time is Redis's, the one clock every process shares."""
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    limiter = RedisRateLimiter(client, RATE)
+    base_id = new_base()
+    limiter.wait(base_id)
+    seconds, microseconds = client.time()
+    redis_now = seconds + microseconds / 1_000_000
+    (sent,) = limiter.recent_sends(base_id)
+    assert redis_now - 60 < sent <= redis_now  # a reading of Redis's clock, not a test's
 
 
 @pytest.mark.parametrize("make", LIMITERS)
-def test_a_late_request_does_not_let_the_next_ones_catch_up(monkeypatch, make):
+def test_a_late_request_does_not_let_the_next_ones_catch_up(clock, make):
     """Found in the paced benchmark on a busy machine: after one late send the next requests
     went at their old slots, six landed within a second and Airtable locked the base out."""
-    late_at(monkeypatch, index=1, late_by=3 / RATE)
-    times = sequential_sends(make(RATE), new_base(), count=8)
-    assert min_gap(times) >= 1 / RATE
+    clock.late[1] = 3 / RATE  # the third request goes 150 ms late
+    times = sequential_sends(make(RATE, clock), new_base(), count=8)
+    assert times[2] - times[1] == pytest.approx(4 / RATE, abs=MICROSECONDS)
+    # The ones after it went a gap apart from it, not at their old slots.
+    assert times[2:] == pytest.approx([times[2] + k / RATE for k in range(6)], abs=MICROSECONDS)
+    assert min_gap(times) >= 1 / RATE - MICROSECONDS
 
 
 @pytest.mark.parametrize("make", LIMITERS)
-def test_requests_after_a_slightly_late_one_catch_up(monkeypatch, make):
+def test_requests_after_a_slightly_late_one_catch_up(clock, make):
     """The paced benchmark lost 0.6 s in 42 s when every few-millisecond-late send pushed all
     later ones back; the window's slack absorbs it instead."""
-    late_at(monkeypatch, index=1, late_by=0.045)
-    times = sequential_sends(make(FRACTIONAL_RATE), new_base(), count=13)
-    window = 10 / FRACTIONAL_RATE
-    # On time, send 12 goes at window + 2 gaps; pushed back it would be 45 ms later.
-    assert times[-1] - times[0] <= window + 0.2 + 0.03
+    clock.late[1] = 0.045  # the third request goes 45 ms late
+    times = sequential_sends(make(FRACTIONAL_RATE, clock), new_base(), count=13)
+    # Pushed back, send 12 would go 45 ms after its time (a window and two gaps after the
+    # first); it goes as soon as Airtable's second since the late send is over: 7 ms after.
+    assert on_time(FRACTIONAL_RATE, 13, clock.start)[-1] + 0.045 > times[2] + HARD_WINDOW
+    assert times[-1] == pytest.approx(times[2] + HARD_WINDOW, abs=MICROSECONDS)
     # The late send took its 45 ms out of the slack; never out of Airtable's one second.
-    assert min_span(times, 11) >= HARD_WINDOW
+    assert min_span(times, 11) >= HARD_WINDOW - MICROSECONDS
 
 
 @pytest.mark.parametrize("make", LIMITERS)
-def test_a_very_late_request_never_lets_eleven_sends_into_the_hard_window(monkeypatch, make):
-    late_at(monkeypatch, index=2, late_by=0.2)
-    times = sequential_sends(make(FRACTIONAL_RATE), new_base(), count=13)
-    assert min_span(times, 11) >= HARD_WINDOW
-    assert min_gap(times) >= 0.1
+def test_a_very_late_request_never_lets_eleven_sends_into_the_hard_window(clock, make):
+    clock.late[2] = 0.2
+    times = sequential_sends(make(FRACTIONAL_RATE, clock), new_base(), count=13)
+    assert min_span(times, 11) >= HARD_WINDOW - MICROSECONDS
+    assert min_gap(times) >= 0.1 - MICROSECONDS

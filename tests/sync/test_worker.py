@@ -83,11 +83,12 @@ def start_worker(env: dict, queue: str) -> subprocess.Popen:
     )
 
 
-def wait_for(predicate, timeout: float, what: str) -> None:
+def wait_for(predicate, timeout: float, what: str):
+    """Poll until `predicate()` gives something true, and return it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if predicate():
-            return
+        if found := predicate():
+            return found
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
 
@@ -118,10 +119,17 @@ def test_killed_worker_then_next_run_completes_without_duplicates(worker_env, or
         for model in ENTITY_MODELS.values()
     )
 
-    # Once its lock lapses and it has been silent long enough, the dead run is closed ...
+    # Once its lock lapses (SYNC_LOCK_TIMEOUT_SECONDS) and it has been silent long enough,
+    # the dead run is closed and the next one may start ...
     settings.SYNC_STALE_AFTER_SECONDS = 0
-    time.sleep(2.5)
-    second = services.run_request(connection=connection, kind=RunKind.FULL)
+
+    def next_run() -> SyncRun | None:
+        try:
+            return services.run_request(connection=connection, kind=RunKind.FULL)
+        except services.SyncBusy:  # the dead worker's lock has not lapsed yet
+            return None
+
+    second = wait_for(next_run, 30, "the dead run to be closed")
     first.refresh_from_db()
     assert first.status == RunStatus.FAILED and "worker running this sync stopped" in first.error
 

@@ -1,0 +1,757 @@
+"""Roles, enforced on the server: every URL of an organization × every kind of visitor.
+
+PAGES describes each URL pattern under /o/<org_slug>/ (found by walking the URLconf: a pattern
+added without an entry fails test_every_organization_url_is_described): for GET and for POST,
+the lowest role allowed and what an allowed request does. A page shows its own content (200);
+a write redirects and has changed the database as stated. Then each URL is requested by
+
+- an anonymous visitor: sent to log in;
+- a member of another organization only: 404;
+- each role below the lowest allowed: 403, with the role it needs;
+- each role from it up: the page, or the change;
+- the owner, with another organization's object in the URL: 404;
+
+and whatever was refused, and every page shown, left the database exactly as it was.
+
+The two organizations (one with a connection synced from the fake Airtable) are built once for
+the module, inside a transaction rolled back at its end; each visit runs in a savepoint of its
+own, rolled back after it, so every visitor finds the same data.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
+from django.db import connection as db_connection
+from django.db import transaction
+from django.test import Client, override_settings
+from django.urls import resolve, reverse
+
+from devtools.fakeairtable import FakeAirtable
+from okrs.models import CheckIn, Cycle, KeyResult, Objective, Pathway, Project, Task, TaskStatus
+from orgs.models import Membership, Organization, Person, Role
+from sync import services as sync_services
+from sync.airtable.client import RetryPolicy
+from sync.airtable.ratelimit import NoRateLimiter
+from sync.crypto import decrypt_token
+from sync.models import Connection, RunKind, RunStatus, SyncRun
+from tests.factories import (
+    KeyResultFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    PersonFactory,
+    TaskFactory,
+    UserFactory,
+)
+from tests.orgs.test_tenancy import org_patterns
+from tests.sync.airtable_base import BASE_ID, T_TASKS, TOKEN, build_base
+
+pytestmark = pytest.mark.django_db
+
+ROLES = [Role.VIEWER, Role.MEMBER, Role.ADMIN, Role.OWNER]
+SECOND_BASE_ID = "appSECONDBASE0001"
+NEW_TOKEN = "patReplacement.0123456789abcdefNEW1"
+# A field added in Airtable after the connection read the schema: reading it again finds it.
+NEW_FIELD = {"id": "fldTNEWFIELD0001", "name": "Effort", "type": "number"}
+FAST_POLICY = RetryPolicy(backoff=0.01)
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@dataclass
+class Tenant:
+    """One organization and one object of every kind its URLs name."""
+
+    organization: Organization
+    cycle: Cycle
+    pathway: Pathway
+    objective: Objective
+    key_result: KeyResult
+    project: Project
+    task: Task  # overdue, so that it shows on the overdue list
+    person: Person
+    colleague: Membership  # a viewer who is none of the visitors: whose role changes, who leaves
+    connection: Connection
+    run: SyncRun  # finished: a new one may be queued
+
+    @property
+    def url_ids(self) -> dict[str, int]:
+        """URL kwarg -> the id of this organization's object of that kind."""
+        return {
+            "pathway_id": self.pathway.pk,
+            "objective_id": self.objective.pk,
+            "key_result_id": self.key_result.pk,
+            "project_id": self.project.pk,
+            "task_id": self.task.pk,
+            "person_id": self.person.pk,
+            "membership_id": self.colleague.pk,
+            "connection_id": self.connection.pk,
+            "run_id": self.run.pk,
+        }
+
+
+@dataclass
+class World:
+    home: Tenant
+    away: Tenant
+    members: dict[Role, AbstractBaseUser]  # one user per role in `home`
+    stranger: AbstractBaseUser  # the owner of `away`, in nothing of `home`
+    newcomer: AbstractBaseUser  # a user in no organization, to be added to `home`
+    # The database as built: every visit starts from it.
+    state: dict = field(default_factory=dict, repr=False)
+
+
+def build_tenant(organization: Organization, *, sync: bool) -> Tenant:
+    yesterday = datetime.date.today() - datetime.timedelta(days=1)
+    key_result = KeyResultFactory(organization=organization)
+    task = TaskFactory(organization=organization, due_on=yesterday, status=TaskStatus.TODO)
+    connection = sync_services.connection_create(
+        organization=organization, name="Northwind plans", base_id=BASE_ID, token=TOKEN
+    )
+    run = sync_services.run_request(connection=connection, kind=RunKind.FULL)
+    if sync:  # a real run against the fake, so its pages have something to show
+        run = sync_services.run_execute(run_id=run.pk, policy=FAST_POLICY, limiter=NoRateLimiter())
+        assert run.status == RunStatus.SUCCEEDED, run.error
+    return Tenant(
+        organization=organization,
+        cycle=key_result.objective.cycle,
+        pathway=key_result.objective.pathway,
+        objective=key_result.objective,
+        key_result=key_result,
+        project=task.project,
+        task=task,
+        person=PersonFactory(organization=organization),
+        colleague=MembershipFactory(
+            organization=organization, role=Role.VIEWER, user=UserFactory(username="vera")
+        ),
+        connection=connection,
+        run=run,
+    )
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    with (
+        FakeAirtable(rate_limit=None, seed=3) as fake,
+        override_settings(AIRTABLE_API_URL=fake.url, PASSWORD_HASHERS=FAST_HASHERS),
+        django_db_blocker.unblock(),
+        transaction.atomic(),
+    ):
+        build_base(fake)
+        fake.grant(NEW_TOKEN, BASE_ID)
+        second = fake.add_base(SECOND_BASE_ID, "Second plans", tokens={TOKEN})
+        second.add_table(
+            "tblSECOND0000001",
+            "Tasks",
+            [{"id": "fldSNAME00000001", "name": "Name", "type": "singleLineText"}],
+        )
+        home = build_tenant(OrganizationFactory(name="Acme Health", slug="acme"), sync=True)
+        away = build_tenant(OrganizationFactory(name="Borealis Labs", slug="borealis"), sync=False)
+        fake.bases[BASE_ID].table(T_TASKS).add_field(**NEW_FIELD)
+        members = {}
+        for role in ROLES:
+            members[role] = UserFactory(username=f"{role}-of-acme")
+            Membership.objects.create(user=members[role], organization=home.organization, role=role)
+        stranger = UserFactory(username="owner-of-borealis")
+        Membership.objects.create(user=stranger, organization=away.organization, role=Role.OWNER)
+        built = World(
+            home=home,
+            away=away,
+            members=members,
+            stranger=stranger,
+            newcomer=UserFactory(username="newcomer"),
+        )
+        # Check the deferred foreign keys now, once, rather than again after every test.
+        db_connection.check_constraints()
+        built.state = database_state()
+        yield built
+        transaction.set_rollback(True)
+
+
+# -- what a request may change, and how to tell it changed nothing ---------------------------
+
+# What any visit writes besides its purpose: its session, the login time, and which
+# organization the member used last (orgs.middleware).
+VISIT_BOOKKEEPING = {
+    "django_session": None,
+    "auth_user": {"last_login"},
+    "orgs_membership": {"last_used_at"},
+}
+
+
+def database_state() -> dict[str, list[tuple]]:
+    """Every row of every table (but a visit's bookkeeping), read with plain SQL: a change
+    anywhere shows, whatever the models and their managers do."""
+    state = {}
+    with db_connection.cursor() as cursor:
+        for table in db_connection.introspection.table_names():
+            ignored = VISIT_BOOKKEEPING.get(table, set())
+            if ignored is None:
+                continue
+            cursor.execute(f"SELECT * FROM {db_connection.ops.quote_name(table)}")
+            columns = [column[0] for column in cursor.description]
+            kept = [i for i, column in enumerate(columns) if column not in ignored]
+            rows = [tuple(row[i] for i in kept) for row in cursor.fetchall()]
+            state[table] = sorted(rows, key=repr)
+    return state
+
+
+def changed_tables(before: dict, after: dict) -> list[str]:
+    return sorted(
+        table for table in before.keys() | after.keys() if before.get(table) != after.get(table)
+    )
+
+
+# -- the matrix ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shows:
+    """A page: roles from `role` up get `status` with every one of `texts(home)` in it."""
+
+    role: Role
+    texts: Callable[[Tenant], list[str]] = lambda home: []
+    status: int = 200
+
+
+@dataclass(frozen=True)
+class Changes:
+    """A write: roles from `role` up send `data` (over the form as its page shows it, when
+    `edits_form`) and are redirected to the page named `then`; `changed(home, world)` then
+    asserts what the request did."""
+
+    role: Role
+    data: Callable[[Tenant, World], dict]
+    then: str
+    changed: Callable[[Tenant, World], None]
+    edits_form: bool = False
+
+
+NOT_ALLOWED = "not allowed"  # the method is refused to everyone (405)
+
+Behaviour = Shows | tuple[Changes, ...] | str
+
+
+@dataclass(frozen=True)
+class Url:
+    get: Behaviour
+    post: Behaviour
+
+
+def read_page(role: Role, texts: Callable[[Tenant], list[str]]) -> Url:
+    """A page that only reads: a POST to it is answered as a GET and changes nothing."""
+    return Url(get=Shows(role, texts), post=Shows(role, texts))
+
+
+def form_page(role: Role, heading: Callable[[Tenant], str], *writes: Changes) -> Url:
+    """A create or edit page (missionos.pages.form_page): GET shows the form, POST saves."""
+    return Url(get=Shows(role, lambda home: [f"<h1>{heading(home)}</h1>"]), post=writes)
+
+
+def title(page: str, home: Tenant) -> str:
+    return f"<title>{page} · {home.organization.name} · MissionOS</title>"
+
+
+def exists(queryset, **lookups) -> None:
+    assert queryset.filter(**lookups).exists(), f"no {queryset.model.__name__} with {lookups}"
+
+
+def refreshed(instance):
+    """The row as the database has it now (a copy: the module's objects stay as built)."""
+    fresh = copy.deepcopy(instance)
+    fresh.refresh_from_db()
+    return fresh
+
+
+VIEWER, MEMBER, ADMIN, OWNER = Role.VIEWER, Role.MEMBER, Role.ADMIN, Role.OWNER
+
+PAGES: dict[str, Url] = {
+    # orgs/org_urls.py
+    "org_events": Url(
+        get=Shows(VIEWER, status=204), post=Shows(VIEWER, status=204)
+    ),  # streamed by ASGI
+    "people_list": read_page(VIEWER, lambda h: [title("People", h), h.person.name]),
+    "person_create": form_page(
+        ADMIN,
+        lambda h: "Add a person",
+        Changes(
+            ADMIN,
+            data=lambda h, w: {"name": "Dana Scully", "email": "dana@example.org"},
+            then="people_list",
+            changed=lambda h, w: exists(Person.objects.for_org(h.organization), name="Dana Scully"),
+        ),
+    ),
+    "person_edit": form_page(
+        ADMIN,
+        lambda h: f"Edit {h.person.name}",
+        Changes(
+            ADMIN,
+            data=lambda h, w: {"name": "Renamed person"},
+            edits_form=True,
+            then="people_list",
+            changed=lambda h, w: equal(refreshed(h.person).name, "Renamed person"),
+        ),
+    ),
+    "member_list": Url(
+        get=Shows(OWNER, lambda h: [title("Members", h), h.colleague.user.username]),
+        post=(
+            Changes(
+                OWNER,
+                data=lambda h, w: {"identifier": w.newcomer.username, "role": "member"},
+                then="member_list",
+                changed=lambda h, w: exists(
+                    Membership.objects.for_org(h.organization), user=w.newcomer, role="member"
+                ),
+            ),
+        ),
+    ),
+    "member_role": Url(
+        get=NOT_ALLOWED,
+        post=(
+            Changes(
+                OWNER,
+                data=lambda h, w: {"role": "admin"},
+                then="member_list",
+                changed=lambda h, w: equal(refreshed(h.colleague).role, Role.ADMIN),
+            ),
+        ),
+    ),
+    "member_remove": Url(
+        get=Shows(OWNER, lambda h: [f"<h1>Remove vera from {h.organization.name}?</h1>"]),
+        post=(
+            Changes(
+                OWNER,
+                data=lambda h, w: {},
+                then="member_list",
+                changed=lambda h, w: equal(
+                    Membership.objects.unscoped().filter(pk=h.colleague.pk).exists(), False
+                ),
+            ),
+        ),
+    ),
+    # okrs/urls.py
+    "org_home": read_page(VIEWER, lambda h: [title("Dashboard", h), h.pathway.name]),
+    "cycle_create": form_page(
+        ADMIN,
+        lambda h: "New cycle",
+        Changes(
+            ADMIN,
+            data=lambda h, w: {
+                "name": "Next quarter",
+                "starts_on": h.cycle.ends_on + datetime.timedelta(days=1),
+                "ends_on": h.cycle.ends_on + datetime.timedelta(days=91),
+            },
+            then="org_home",
+            changed=lambda h, w: exists(Cycle.objects.for_org(h.organization), name="Next quarter"),
+        ),
+    ),
+    "pathway_create": form_page(
+        ADMIN,
+        lambda h: "New pathway",
+        Changes(
+            ADMIN,
+            data=lambda h, w: {"name": "Reach", "position": "9"},
+            then="pathway_detail",
+            changed=lambda h, w: exists(Pathway.objects.for_org(h.organization), name="Reach"),
+        ),
+    ),
+    "pathway_detail": read_page(
+        VIEWER, lambda h: [f"<h1>{h.pathway.name}</h1>", h.objective.title]
+    ),
+    "pathway_edit": form_page(
+        ADMIN,
+        lambda h: f"Edit {h.pathway}",
+        Changes(
+            ADMIN,
+            data=lambda h, w: {"name": "Renamed pathway"},
+            edits_form=True,
+            then="pathway_detail",
+            changed=lambda h, w: equal(refreshed(h.pathway).name, "Renamed pathway"),
+        ),
+    ),
+    "objective_create": form_page(
+        ADMIN,
+        lambda h: "New objective",
+        Changes(
+            ADMIN,
+            data=lambda h, w: {
+                "title": "Open two clinics",
+                "pathway": h.pathway.pk,
+                "cycle": h.cycle.pk,
+            },
+            then="objective_detail",
+            changed=lambda h, w: exists(
+                Objective.objects.for_org(h.organization),
+                title="Open two clinics",
+                pathway=h.pathway,
+            ),
+        ),
+    ),
+    "objective_detail": read_page(
+        VIEWER, lambda h: [f"<h1>{h.objective.title}</h1>", h.key_result.title]
+    ),
+    "objective_edit": form_page(
+        ADMIN,
+        lambda h: f"Edit {h.objective}",
+        Changes(
+            ADMIN,
+            data=lambda h, w: {"title": "Renamed objective"},
+            edits_form=True,
+            then="objective_detail",
+            changed=lambda h, w: equal(refreshed(h.objective).title, "Renamed objective"),
+        ),
+    ),
+    "key_result_create": form_page(
+        ADMIN,
+        lambda h: f"New key result for {h.objective}",
+        Changes(
+            ADMIN,
+            data=lambda h, w: {
+                "title": "Clinics open",
+                "metric_type": "number",
+                "start_value": "0",
+                "target_value": "2",
+                "weight": "1",
+            },
+            then="objective_detail",
+            changed=lambda h, w: exists(
+                KeyResult.objects.for_org(h.organization),
+                title="Clinics open",
+                objective=h.objective,
+            ),
+        ),
+    ),
+    "key_result_edit": form_page(
+        ADMIN,
+        lambda h: f"Edit {h.key_result}",
+        Changes(
+            ADMIN,
+            data=lambda h, w: {"title": "Renamed key result"},
+            edits_form=True,
+            then="objective_detail",
+            changed=lambda h, w: equal(refreshed(h.key_result).title, "Renamed key result"),
+        ),
+    ),
+    "check_in_create": Url(
+        get=NOT_ALLOWED,
+        post=(
+            Changes(
+                MEMBER,
+                data=lambda h, w: {"value": "30"},
+                then="objective_detail",
+                changed=lambda h, w: checked_in(h.key_result, Decimal(30)),
+            ),
+        ),
+    ),
+    "project_list": read_page(VIEWER, lambda h: [title("Projects", h), h.project.name]),
+    "project_create": form_page(
+        ADMIN,
+        lambda h: "New project",
+        Changes(
+            ADMIN,
+            data=lambda h, w: {"name": "Night clinics", "status": "planned"},
+            then="project_detail",
+            changed=lambda h, w: exists(
+                Project.objects.for_org(h.organization), name="Night clinics"
+            ),
+        ),
+    ),
+    "project_detail": read_page(VIEWER, lambda h: [title(h.project.name, h), h.task.title]),
+    "project_edit": form_page(
+        ADMIN,
+        lambda h: f"Edit {h.project}",
+        Changes(
+            ADMIN,
+            data=lambda h, w: {"name": "Renamed project"},
+            edits_form=True,
+            then="project_detail",
+            changed=lambda h, w: equal(refreshed(h.project).name, "Renamed project"),
+        ),
+    ),
+    "task_create": form_page(
+        MEMBER,
+        lambda h: "New task",
+        Changes(
+            MEMBER,
+            data=lambda h, w: {"title": "Book the room", "status": "todo"},
+            then="project_detail",
+            changed=lambda h, w: exists(
+                Task.objects.for_org(h.organization), title="Book the room", project=h.project
+            ),
+        ),
+    ),
+    "overdue_task_list": read_page(VIEWER, lambda h: [title("Overdue tasks", h), h.task.title]),
+    "task_edit": form_page(
+        MEMBER,
+        lambda h: f"Edit {h.task}",
+        Changes(
+            MEMBER,
+            data=lambda h, w: {"title": "Renamed task"},
+            edits_form=True,
+            then="project_detail",
+            changed=lambda h, w: equal(refreshed(h.task).title, "Renamed task"),
+        ),
+    ),
+    "task_status": Url(
+        get=NOT_ALLOWED,
+        post=(
+            Changes(
+                MEMBER,
+                data=lambda h, w: {"status": "done"},
+                then="project_detail",
+                changed=lambda h, w: equal(refreshed(h.task).status, TaskStatus.DONE),
+            ),
+        ),
+    ),
+    # sync/urls.py
+    "sync_connections": Url(
+        get=Shows(ADMIN, lambda h: [title("Airtable sync", h), h.connection.name]),
+        post=(
+            Changes(
+                ADMIN,
+                data=lambda h, w: {
+                    "name": "Second plans",
+                    "base_id": SECOND_BASE_ID,
+                    "token": TOKEN,
+                },
+                then="sync_mapping",
+                changed=lambda h, w: exists(
+                    Connection.objects.for_org(h.organization), base_id=SECOND_BASE_ID
+                ),
+            ),
+        ),
+    ),
+    "sync_connection": read_page(
+        ADMIN, lambda h: [f"<h1>{h.connection.name}</h1>", f"token …{TOKEN[-4:]}"]
+    ),
+    "sync_now": Url(
+        get=NOT_ALLOWED,
+        post=(
+            Changes(
+                ADMIN,
+                data=lambda h, w: {"kind": "full"},
+                then="sync_connection",
+                changed=lambda h, w: exists(
+                    SyncRun.objects.for_org(h.organization).exclude(pk=h.run.pk),
+                    connection=h.connection,
+                    kind=RunKind.FULL,
+                    status=RunStatus.QUEUED,
+                ),
+            ),
+        ),
+    ),
+    "sync_schedule": Url(
+        get=NOT_ALLOWED,
+        post=(
+            Changes(
+                ADMIN,
+                data=lambda h, w: {"incremental_every_minutes": "15", "full_at_hour": ""},
+                then="sync_connection",
+                changed=lambda h, w: equal(
+                    sync_services.connection_schedule_state(connection=h.connection),
+                    {"incremental_every_minutes": 15, "full_at_hour": None},
+                ),
+            ),
+        ),
+    ),
+    "sync_token": Url(
+        get=NOT_ALLOWED,
+        post=(
+            Changes(
+                ADMIN,
+                data=lambda h, w: {"token": NEW_TOKEN},
+                then="sync_connection",
+                changed=lambda h, w: equal(
+                    decrypt_token(refreshed(h.connection).token_encrypted), NEW_TOKEN
+                ),
+            ),
+        ),
+    ),
+    "sync_mapping": Url(
+        get=Shows(ADMIN, lambda h: ["<h1>Mapping</h1>", "Save mapping"]),
+        post=(
+            Changes(  # save the mapping, the due date no longer synced
+                ADMIN,
+                data=lambda h, w: {"field__task__due_on": ""},
+                edits_form=True,
+                then="sync_mapping",
+                changed=lambda h, w: equal(
+                    "due_on" in refreshed(h.connection).mapping["entities"]["task"]["fields"],
+                    False,
+                ),
+            ),
+            Changes(  # read the schema again
+                ADMIN,
+                data=lambda h, w: {"refresh_schema": "1"},
+                then="sync_mapping",
+                changed=lambda h, w: equal(NEW_FIELD["id"] in stored_field_ids(h.connection), True),
+            ),
+        ),
+    ),
+    "sync_run": read_page(ADMIN, lambda h: ["<title>Sync run ·", "Full sync", "Succeeded"]),
+    "sync_run_progress": read_page(
+        ADMIN, lambda h: [f"{h.run.pulled} records pulled", "Full sync succeeded"]
+    ),
+}
+
+
+def equal(actual, expected) -> None:
+    assert actual == expected, f"{actual!r} != {expected!r}"
+
+
+def stored_field_ids(connection: Connection) -> set[str]:
+    """The fields of the base's schema as the connection last read it."""
+    schema = refreshed(connection).schema
+    return {field["id"] for table in schema["tables"] for field in table["fields"]}
+
+
+def checked_in(key_result: KeyResult, value: Decimal) -> None:
+    exists(CheckIn.objects.for_org(key_result.organization), key_result=key_result, value=value)
+    equal(refreshed(key_result).current_value, value)
+
+
+# -- visiting --------------------------------------------------------------------------------
+
+
+def url_of(name: str, *, slug: str, ids: dict[str, int]) -> str:
+    """The URL named `name` in the organization `slug`, naming the objects in `ids`."""
+    params = next(params for pattern, params in org_patterns() if pattern == name) - {"org_slug"}
+    unknown = params - set(ids)
+    assert not unknown, f"{name}: add the object {unknown} names to Tenant.url_ids"
+    return reverse(name, kwargs={"org_slug": slug, **{param: ids[param] for param in params}})
+
+
+def form_as_shown(url: str, user) -> dict:
+    """What the form on `url` sends when submitted untouched (as `user` sees it)."""
+    browser = Client()
+    browser.force_login(user)
+    form = browser.get(url).context["form"]
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is not None and value is not False:  # an unchecked box sends nothing
+            data[name] = value
+    return data
+
+
+class Visit:
+    """One request in a savepoint of its own, rolled back after it: whatever it did is undone
+    before the next visitor comes."""
+
+    def __init__(self, world: World, who: str, user, method: str, url: str, data: dict):
+        self.world, self.who, self.user = world, who, user
+        self.method, self.url, self.data = method, url, data
+
+    def __enter__(self) -> Visit:
+        self._savepoint = transaction.atomic()
+        self._savepoint.__enter__()
+        cache.clear()  # pages cached after another visitor's changes, since rolled back
+        browser = Client()
+        if self.user is not None:
+            browser.force_login(self.user)
+        self.response = getattr(browser, self.method)(self.url, self.data)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        transaction.set_rollback(True)
+        self._savepoint.__exit__(*exc)
+
+    def __str__(self) -> str:
+        return f"{self.method.upper()} {self.url} by {self.who}"
+
+    def answered(self, status: int) -> None:
+        got = self.response.status_code
+        assert got == status, f"{self}: {got}, not {status}"
+
+    def changed_nothing(self) -> None:
+        tables = changed_tables(self.world.state, database_state())
+        assert not tables, f"{self} changed {tables}"
+
+
+def behaviours(url: Url, method: str) -> tuple:
+    behaviour = url.get if method == "get" else url.post
+    return behaviour if isinstance(behaviour, tuple) else (behaviour,)
+
+
+def data_for(behaviour: Behaviour, home: Tenant, world: World, url: str) -> dict:
+    if not isinstance(behaviour, Changes):
+        return {}
+    data = behaviour.data(home, world)
+    if behaviour.edits_form:
+        data = {**form_as_shown(url, world.members[Role.OWNER]), **data}
+    return data
+
+
+def check_allowed(visit: Visit, behaviour: Shows | Changes, home: Tenant, world: World) -> None:
+    if isinstance(behaviour, Shows):
+        visit.answered(behaviour.status)
+        page = visit.response.content.decode()
+        if behaviour.status == 204:
+            assert page == "", f"{visit}: a body with its 204"
+        for text in behaviour.texts(home):
+            assert text in page, f"{visit}: {text!r} is not on the page"
+        visit.changed_nothing()
+        return
+    visit.answered(302)
+    then = resolve(visit.response.url.split("?")[0])
+    assert (then.url_name, then.kwargs["org_slug"]) == (behaviour.then, home.organization.slug), (
+        f"{visit}: redirected to {visit.response.url}, not to {behaviour.then}"
+    )
+    try:
+        behaviour.changed(home, world)
+    except AssertionError as error:
+        raise AssertionError(f"{visit} did not do its change: {error}") from None
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_who_may_do_what(world, name, method):
+    home, away = world.home, world.away
+    slug = home.organization.slug
+    url = url_of(name, slug=slug, ids=home.url_ids)
+    # The same page, naming the other organization's objects (pages that name none: no such).
+    foreign = url_of(name, slug=slug, ids=away.url_ids)
+    visitors = [
+        ("an anonymous visitor", None, None),
+        ("a member of another organization", world.stranger, None),
+        *((f"the {role.label.lower()}", world.members[role], role) for role in ROLES),
+    ]
+    for behaviour in behaviours(PAGES[name], method):
+        data = data_for(behaviour, home, world, url)
+        for who, user, role in visitors:
+            with Visit(world, who, user, method, url, data) as visit:
+                if user is None:
+                    visit.answered(302)
+                    assert visit.response.url.startswith(reverse("login")), visit
+                elif role is None:
+                    visit.answered(404)
+                elif behaviour == NOT_ALLOWED:
+                    visit.answered(405)
+                elif role.allows(behaviour.role):
+                    check_allowed(visit, behaviour, home, world)
+                    continue
+                else:
+                    visit.answered(403)
+                    needed = f"This needs the {behaviour.role.label.lower()} role."
+                    assert needed in visit.response.content.decode(), visit
+                visit.changed_nothing()
+        if foreign != url:
+            owner = world.members[Role.OWNER]
+            who = "the owner, naming another organization's object"
+            with Visit(world, who, owner, method, foreign, data) as visit:
+                visit.answered(405 if behaviour == NOT_ALLOWED else 404)
+                visit.changed_nothing()
+
+
+def test_every_organization_url_is_described():
+    """Nobody adds a page of an organization without saying who may do what on it."""
+    names = {name for name, _ in org_patterns()}
+    missing, stale = names - PAGES.keys(), PAGES.keys() - names
+    assert not missing, f"describe these URLs' roles in PAGES ({__name__}): {sorted(missing)}"
+    assert not stale, f"these PAGES entries name no URL any more: {sorted(stale)}"
