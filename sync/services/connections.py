@@ -22,17 +22,16 @@ from sync.schema import schema_from_api
 from sync.selectors import connection_mapping
 from sync.services.schedule import connection_schedule
 
-# Under Airtable's 5/s, evenly spaced (see sync.airtable.ratelimit).
-REQUESTS_PER_SECOND = settings.AIRTABLE_REQUESTS_PER_SECOND
-
 
 def connection_client(connection: Connection, **kwargs) -> AirtableClient:
-    """The Airtable client for the connection's base, paced by the shared rate limiter."""
+    """The Airtable client for the connection's base, paced by the rate limiter every worker
+    shares: under Airtable's 5/s per base, evenly spaced (sync.airtable.ratelimit)."""
     return AirtableClient(
         api_url=settings.AIRTABLE_API_URL,
         token=decrypt_token(connection.token_encrypted),
         base_id=connection.base_id,
-        limiter=kwargs.pop("limiter", None) or shared_rate_limiter(REQUESTS_PER_SECOND),
+        limiter=kwargs.pop("limiter", None)
+        or shared_rate_limiter(settings.AIRTABLE_REQUESTS_PER_SECOND),
         **kwargs,
     )
 

@@ -13,7 +13,6 @@ from django.core.management.base import CommandError
 from sync import services
 from sync.crypto import decrypt_token
 from sync.models import Connection, RunKind, RunStatus, SyncRun
-from sync.services import connections
 from tests.sync.airtable_base import BASE_ID, T_PROJECTS, T_TASKS, TOKEN
 
 pytestmark = pytest.mark.django_db
@@ -23,9 +22,9 @@ OTHER_BASE = "appSECONDBASE0001"
 
 
 @pytest.fixture(autouse=True)
-def fast_requests(monkeypatch):
+def fast_requests(settings):
     # The commands use run_execute's defaults: pace requests far faster than Airtable's 5/s.
-    monkeypatch.setattr(connections, "REQUESTS_PER_SECOND", 1_000_000.0)
+    settings.AIRTABLE_REQUESTS_PER_SECOND = 1_000_000.0
 
 
 @pytest.fixture
