@@ -1,12 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from okrs import views as okr_views
+from okrs.views import my_work
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("orgs.urls")),
-    path("my-work/", okr_views.my_work, name="my_work"),
+    path("my-work/", my_work.my_work, name="my_work"),
     path("o/<slug:org_slug>/", include("orgs.org_urls")),
     path("o/<slug:org_slug>/", include("okrs.urls")),
     path("o/<slug:org_slug>/sync/", include("sync.urls")),

@@ -2,34 +2,34 @@
 
 from django.urls import path
 
-from okrs import views
+from okrs.views import dashboard, editing, objectives, pathways, projects
 
 urlpatterns = [
-    path("", views.org_home, name="org_home"),
-    path("cycles/new/", views.cycle_create, name="cycle_create"),
-    path("pathways/new/", views.pathway_edit, name="pathway_create"),
-    path("pathways/<int:pathway_id>/", views.pathway_detail, name="pathway_detail"),
-    path("pathways/<int:pathway_id>/edit/", views.pathway_edit, name="pathway_edit"),
-    path("objectives/new/", views.objective_edit, name="objective_create"),
-    path("objectives/<int:objective_id>/", views.objective_detail, name="objective_detail"),
-    path("objectives/<int:objective_id>/edit/", views.objective_edit, name="objective_edit"),
+    path("", dashboard.org_home, name="org_home"),
+    path("cycles/new/", editing.cycle_create, name="cycle_create"),
+    path("pathways/new/", editing.pathway_edit, name="pathway_create"),
+    path("pathways/<int:pathway_id>/", pathways.pathway_detail, name="pathway_detail"),
+    path("pathways/<int:pathway_id>/edit/", editing.pathway_edit, name="pathway_edit"),
+    path("objectives/new/", editing.objective_edit, name="objective_create"),
+    path("objectives/<int:objective_id>/", objectives.objective_detail, name="objective_detail"),
+    path("objectives/<int:objective_id>/edit/", editing.objective_edit, name="objective_edit"),
     path(
         "objectives/<int:objective_id>/key-results/new/",
-        views.key_result_create,
+        editing.key_result_create,
         name="key_result_create",
     ),
-    path("key-results/<int:key_result_id>/edit/", views.key_result_edit, name="key_result_edit"),
+    path("key-results/<int:key_result_id>/edit/", editing.key_result_edit, name="key_result_edit"),
     path(
         "key-results/<int:key_result_id>/check-ins/",
-        views.check_in_create,
+        objectives.check_in_create,
         name="check_in_create",
     ),
-    path("projects/", views.project_list, name="project_list"),
-    path("projects/new/", views.project_edit, name="project_create"),
-    path("projects/<int:project_id>/", views.project_detail, name="project_detail"),
-    path("projects/<int:project_id>/edit/", views.project_edit, name="project_edit"),
-    path("projects/<int:project_id>/tasks/new/", views.task_create, name="task_create"),
-    path("tasks/overdue/", views.overdue_task_list, name="overdue_task_list"),
-    path("tasks/<int:task_id>/edit/", views.task_edit, name="task_edit"),
-    path("tasks/<int:task_id>/status/", views.task_status, name="task_status"),
+    path("projects/", projects.project_list, name="project_list"),
+    path("projects/new/", editing.project_edit, name="project_create"),
+    path("projects/<int:project_id>/", projects.project_detail, name="project_detail"),
+    path("projects/<int:project_id>/edit/", editing.project_edit, name="project_edit"),
+    path("projects/<int:project_id>/tasks/new/", editing.task_create, name="task_create"),
+    path("tasks/overdue/", projects.overdue_task_list, name="overdue_task_list"),
+    path("tasks/<int:task_id>/edit/", editing.task_edit, name="task_edit"),
+    path("tasks/<int:task_id>/status/", projects.task_status, name="task_status"),
 ]

@@ -4,8 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from missionos.form_flow import form_page
@@ -13,6 +12,7 @@ from orgs import selectors, services
 from orgs.forms import MemberAddForm, MemberRoleForm, PersonForm
 from orgs.models import Membership, Person, Role
 from orgs.permissions import Action, require_permission
+from orgs.shortcuts import org_object_or_404, org_url
 
 
 @login_required
@@ -31,10 +31,8 @@ def people_list(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @require_permission(Action.MANAGE_PEOPLE)
 def person_edit(request: HttpRequest, org_slug: str, person_id: int | None = None) -> HttpResponse:
-    person = (
-        get_object_or_404(Person.objects.for_org(request.org), pk=person_id) if person_id else None
-    )
-    people_url = reverse("people_list", kwargs={"org_slug": org_slug})
+    person = org_object_or_404(request, Person, pk=person_id) if person_id else None
+    people_url = org_url(request, "people_list")
     return form_page(
         request,
         form=PersonForm(request.POST or None, instance=person, organization=request.org),
@@ -47,10 +45,7 @@ def person_edit(request: HttpRequest, org_slug: str, person_id: int | None = Non
 
 
 def _membership(request: HttpRequest, membership_id: int) -> Membership:
-    return get_object_or_404(
-        Membership.objects.for_org(request.org).select_related("user"),
-        pk=membership_id,
-    )
+    return org_object_or_404(request, Membership.objects.select_related("user"), pk=membership_id)
 
 
 @require_permission(Action.MANAGE_MEMBERS)

@@ -4,11 +4,12 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from orgs.permissions import Action, require_permission
+from orgs.shortcuts import org_object_or_404
 from sync import selectors, services
 from sync.airtable.client import SyncError
 from sync.crypto import TokenUnreadable
@@ -22,7 +23,7 @@ from sync.tasks import execute_run
 
 
 def _connection(request: HttpRequest, connection_id: int) -> Connection:
-    return get_object_or_404(Connection.objects.for_org(request.org), pk=connection_id)
+    return org_object_or_404(request, Connection, pk=connection_id)
 
 
 @require_permission(Action.MANAGE_SYNC)
@@ -83,7 +84,7 @@ def sync_now(request: HttpRequest, org_slug: str, connection_id: int) -> HttpRes
 @require_permission(Action.MANAGE_SYNC)
 def run_progress(request: HttpRequest, org_slug: str, run_id: int) -> HttpResponse:
     """The live progress fragment; htmx polls it until the run ends."""
-    run = get_object_or_404(SyncRun.objects.for_org(request.org), pk=run_id)
+    run = org_object_or_404(request, SyncRun, pk=run_id)
     response = render(request, "sync/connection_detail.html#run-progress", {"run": run})
     if not run.is_active and request.htmx:
         # Tell htmx to stop polling and reload, so the finished run joins the list.
@@ -174,9 +175,8 @@ def mapping_edit(request: HttpRequest, org_slug: str, connection_id: int) -> Htt
 
 @require_permission(Action.MANAGE_SYNC)
 def run_detail(request: HttpRequest, org_slug: str, run_id: int) -> HttpResponse:
-    run = get_object_or_404(
-        SyncRun.objects.for_org(request.org).select_related("connection", "requested_by"),
-        pk=run_id,
+    run = org_object_or_404(
+        request, SyncRun.objects.select_related("connection", "requested_by"), pk=run_id
     )
     issues = Paginator(selectors.run_issues(organization=request.org, run=run), 100)
     return render(

@@ -38,7 +38,12 @@ def build_context() -> list[str]:
         check=True,
     ).stdout.splitlines()
     patterns = ignore_patterns()
-    return [path for path in tracked if not is_ignored(path, patterns)]
+    # As the working tree has them: a file deleted but not yet committed is not in the context.
+    return [
+        path
+        for path in tracked
+        if not is_ignored(path, patterns) and (PROJECT_ROOT / path).is_file()
+    ]
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,30 @@
+"""Reading the query parameters the pages share: ids and a past day to show the plan as of.
+Bad input is never an error page: an id that is not a number is no id, and a date that is not a
+date (or has not happened yet) is refused with a sentence the page shows."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+
+
+def int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def past_date(value: str | None) -> tuple[datetime.date | None, str]:
+    """A day to show the dashboard as of: (the day, "") or (None, why it was refused)."""
+    if not value:
+        return None, ""
+    try:
+        day = datetime.date.fromisoformat(value)
+    except ValueError:
+        return None, f"“{value[:40]}” is not a date (use YYYY-MM-DD); showing today instead."
+    today = timezone.localdate()
+    if day > today:
+        return None, f"{day:%-d %b %Y} has not happened yet; showing today instead."
+    return (day, "") if day < today else (None, "")  # today is the live dashboard

@@ -1,0 +1,24 @@
+"""A pathway's page: its objectives, projects and progress over time."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from okrs import selectors
+from okrs.charts.pages import (
+    pathway_progress_chart,
+)
+from orgs import provenance
+from orgs.shortcuts import found_or_404
+
+
+def pathway_detail(request: HttpRequest, org_slug: str, pathway_id: int) -> HttpResponse:
+    context = found_or_404(
+        lambda: selectors.pathway_page(organization=request.org, pathway_id=pathway_id)
+    )
+    context["progress_chart"] = pathway_progress_chart(
+        organization=request.org, pathway=context["pathway"], cycle=context["cycle"]
+    )
+    provenance.attach_sources(organization=request.org, records=[context["pathway"]])
+    return render(request, "okrs/pathway_detail.html", context)
