@@ -42,7 +42,8 @@ def clock(monkeypatch) -> StoppedClock:
     """Stop Django's clock (`timezone.now()`, which `timezone.localtime()` and `localdate()`
     read too) where it stands, so that a test's requests all fall in the same minute whatever
     the wall clock does meanwhile; only `clock.advance(...)` moves it. For pages cached per
-    minute (the dashboard: okrs.views), whose second request is a cache hit only within one."""
+    minute (the dashboard: okrs.views.dashboard), whose second request is a cache hit only
+    within one."""
     stopped = StoppedClock(timezone.now())
     monkeypatch.setattr(timezone, "now", stopped)
     return stopped

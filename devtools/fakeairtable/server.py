@@ -64,7 +64,7 @@ _SORT_RE = re.compile(r"sort\[(\d+)\]\[(field|direction)\]")
 
 
 class LoggedRequest(NamedTuple):
-    time: float  # time.monotonic() at arrival
+    time: float  # FakeAirtable.monotonic() at arrival
     method: str
     path: str  # without the query string, still URL-encoded
     base_id: str | None
@@ -435,8 +435,12 @@ class FakeAirtable(FakeAirtableModel):
         seed: int = 0,
         offset_ttl: float = 60.0,
         clock: Callable[[], float] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ):
+        """`clock` stamps records (see the model); `monotonic` measures the rate-limit window,
+        lockouts and pagination offsets' lifetime: a test can pass one it moves by hand."""
         super().__init__(seed=seed, clock=clock)
+        self.monotonic = monotonic
         self.rate_limit = rate_limit
         self.lockout_seconds = lockout_seconds
         self.offset_ttl = offset_ttl
@@ -522,7 +526,7 @@ class FakeAirtable(FakeAirtableModel):
 
     def locked_out(self, base_id: str) -> bool:
         with self._rate_lock:
-            return self._locked_until.get(base_id, 0.0) > time.monotonic()
+            return self._locked_until.get(base_id, 0.0) > self.monotonic()
 
     def _log(self, entry: LoggedRequest) -> None:
         with self._log_lock:
@@ -562,7 +566,7 @@ class FakeAirtable(FakeAirtableModel):
 
     def handle(self, method: str, raw_path: str, headers: Any, body: bytes) -> _Response:
         """Answer one request (the HTTP handler writes the result) and log it."""
-        now = time.monotonic()
+        now = self.monotonic()
         path, _, query = raw_path.partition("?")
         base_id: str | None = None
         try:
@@ -693,7 +697,7 @@ class FakeAirtable(FakeAirtableModel):
         return _json_response(200, payload)
 
     def _list_records(self, base: FakeBase, table_ref: str, opts: _ListOptions) -> _Response:
-        now = time.monotonic()
+        now = self.monotonic()
         with self.lock:
             table = self._table(base, table_ref)
             if opts.view is not None and opts.view not in ("Grid view", table.view_id):

@@ -357,8 +357,19 @@ def test_billing_limit(fake_table):
     client(fake).base(BASE).schema()
 
 
+class ManualClock:
+    """A monotonic clock the test moves: no request's timing depends on the machine's load."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_sixth_request_in_a_second_locks_the_base_out(make_fake):
-    fake, table = make_fake(rate_limit=5.0, lockout_seconds=0.5)
+    clock = ManualClock()
+    fake, table = make_fake(rate_limit=5.0, lockout_seconds=0.5, monotonic=clock)
     table.create({NAME: "A"})
     api = client(fake)
     api_table = api.table(BASE, TABLE)
@@ -379,20 +390,28 @@ def test_sixth_request_in_a_second_locks_the_base_out(make_fake):
         )
     assert fake.lockouts == 1
     assert client(fake, token="patOtherToken").base(OTHER_BASE).schema().tables == []  # unaffected
-    time.sleep(0.55)
+    clock.now += 0.49
+    with pytest.raises(requests.HTTPError):  # still locked out, and the window still full
+        api_table.all()
+    clock.now += 0.51
     assert len(api_table.all()) == 1
-    assert [r.status for r in fake.requests] == [200] * 5 + [429, 429, 200, 200]
+    assert [r.status for r in fake.requests] == [200] * 5 + [429, 429, 200, 429, 200]
 
 
 def test_requests_paced_at_4_8_per_second_never_trip_the_limit(make_fake):
-    fake, table = make_fake(rate_limit=5.0, lockout_seconds=30)
+    clock = ManualClock()
+    fake, table = make_fake(rate_limit=5.0, lockout_seconds=30, monotonic=clock)
     table.create({NAME: "A"})
     api_table = client(fake).table(BASE, TABLE)
-    start = time.monotonic()
-    for i in range(8):
-        time.sleep(max(0.0, start + i / 4.8 - time.monotonic()))
+    start = clock.now
+    for i in range(12):
+        clock.now = start + i / 4.8
         api_table.all()
     assert fake.lockouts == 0
+    clock.now = start + 11 / 4.8 + 0.1  # the sixth in a second (five in the last 0.94 s)
+    with pytest.raises(requests.HTTPError):
+        api_table.all()
+    assert fake.lockouts == 1
 
 
 # -- faults ------------------------------------------------------------------------------------

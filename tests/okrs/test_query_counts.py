@@ -90,7 +90,7 @@ def test_query_count_does_not_grow_with_data(viewer_client, page, django_assert_
 def test_a_cached_dashboard_costs_the_same_at_both_sizes(
     viewer_client, clock, django_assert_num_queries, session_queries
 ):
-    """What nearly every request gets: the page from the cache (okrs.views.org_home)."""
+    """What nearly every request gets: the page from the cache (okrs.views.dashboard.org_home)."""
     client, _ = viewer_client
     for slug in ("small", "large"):
         url = reverse("org_home", kwargs={"org_slug": slug})
