@@ -115,6 +115,10 @@ class ScopedQuerySet(models.QuerySet):
         self._require_scope()
         return super().iterator(*args, **kwargs)
 
+    def aiterator(self, *args, **kwargs):
+        self._require_scope()
+        return super().aiterator(*args, **kwargs)
+
     def count(self) -> int:
         if self._result_cache is None:
             self._require_scope()

@@ -57,6 +57,11 @@ def test_an_unscoped_query_raises(model, way):
         WAYS_TO_RUN[way](model.objects.filter(pk__gt=0))
 
 
+def test_an_unscoped_async_iteration_raises():
+    with pytest.raises(UnscopedQueryError):
+        Person.objects.all().aiterator()
+
+
 def test_the_error_says_where_the_query_ran():
     with pytest.raises(UnscopedQueryError, match=r"test_scoped_queries\.py:\d+"):
         Person.objects.count()
