@@ -135,11 +135,14 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            # django-redis keeps one connection pool per URL for the whole process: under ASGI
+            # django-redis keeps one connection pool per URL for the whole process (under ASGI
             # every request runs in a thread of its own, and Django's own backend opened
-            # connections per thread.
+            # connections per thread), and this factory one client per URL.
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "CONNECTION_FACTORY": "missionos.redis_clients.ProcessClientConnectionFactory"
+            },
         }
     }
     # Sessions are read from the cache and written through to the database: a page view

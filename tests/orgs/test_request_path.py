@@ -83,25 +83,26 @@ def test_only_stream_shaped_paths_are_resolved(org, settings):
 
 
 @needs_redis
-def test_every_thread_shares_one_redis_pool(settings):
+def test_every_thread_shares_one_redis_client(settings):
     """Django builds a cache backend per thread, and under ASGI each request has a thread of
-    its own: Django's own Redis backend opened connections per request. django-redis keeps one
-    pool per URL for the process."""
+    its own: Django's own Redis backend opened connections per request, and django-redis alone
+    builds a client (some 170 response callbacks) per request."""
     cache = caches["default"]
     if not isinstance(cache, RedisCache):
         pytest.skip("the cache is not Redis here")
-    pools = []
+    clients = []
 
     def use_the_cache() -> None:
-        caches["default"].set("shared-pool-probe", 1)
-        pools.append(caches["default"].client.get_client(write=True).connection_pool)
+        caches["default"].set("shared-client-probe", 1)
+        clients.append(caches["default"].client.get_client(write=True))
 
     threads = [threading.Thread(target=use_the_cache) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert len({id(pool) for pool in pools}) == 1
+    assert len({id(client) for client in clients}) == 1
+    assert clients[0] is cache.client.get_client(write=False)
     assert shared_redis() is shared_redis()  # events and locks: one client per process
 
 
