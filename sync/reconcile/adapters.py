@@ -32,6 +32,9 @@ class EntityAdapter:
     virtual_attributes: ClassVar[frozenset[str]] = frozenset()
     # Whether a reference to a record of this entity may name it by email as well as by name.
     matched_by_email: ClassVar[bool] = False
+    # The model's check constraints this adapter keeps (`keep_checks`, or `complete` where a
+    # record that breaks one cannot be a row): a test fails for a constraint nobody keeps.
+    checks_kept: ClassVar[frozenset[str]] = frozenset()
 
     @property
     def label(self) -> str:
@@ -52,6 +55,14 @@ class EntityAdapter:
 
     def before_update(self, row: OrgOwned, item: Converted) -> None:
         """Adjust Airtable's values (`item.values`) against the row they are about to replace."""
+
+    def keep_checks(
+        self, row: OrgOwned, item: Converted, entity_mapping: EntityMapping
+    ) -> list[tuple[str, str, str]]:
+        """Make the row (new, or stored with Airtable's values applied) meet its model's check
+        constraints by leaving empty the Airtable value that breaks one, in the row and in
+        `item.values`. -> the issues that says (kind, field id, reason)."""
+        return []
 
 
 class PersonAdapter(EntityAdapter):
@@ -78,6 +89,8 @@ class PersonAdapter(EntityAdapter):
 class CycleAdapter(EntityAdapter):
     entity = "cycle"
     model = Cycle
+    # Both dates are required, so a record that breaks the order cannot be a row at all.
+    checks_kept = frozenset({"cycle_ends_after_start"})
 
     def complete(self, values, *, item, entity_mapping, created_time, now) -> None:
         starts, ends = values.get("starts_on"), values.get("ends_on")
@@ -138,6 +151,20 @@ class _StatusFromModelDefault(EntityAdapter):
 class ProjectAdapter(_StatusFromModelDefault):
     entity = "project"
     model = Project
+    checks_kept = frozenset({"project_ends_after_start"})
+
+    def keep_checks(self, row, item, entity_mapping) -> list[tuple[str, str, str]]:
+        starts, ends = row.starts_on, row.ends_on
+        if starts is None or ends is None or ends >= starts:
+            return []
+        # Leave empty what Airtable says (the end when it says both): a date kept from
+        # MissionOS met the constraint before this record arrived.
+        cleared = "ends_on" if "ends_on" in item.values else "starts_on"
+        setattr(row, cleared, None)
+        item.values[cleared] = None
+        which = "end date" if cleared == "ends_on" else "start date"
+        reason = f"ends {ends:%-d %b %Y}, before it starts {starts:%-d %b %Y}; {which} left empty"
+        return [(SyncIssue.Kind.VALUE, entity_mapping.fields.get(cleared, ""), reason)]
 
 
 class TaskAdapter(_StatusFromModelDefault):

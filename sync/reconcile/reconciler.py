@@ -30,7 +30,7 @@ from sync.values import canonical_json, content_hash
 
 # Bump when converting a cell changes, so the next run converts every record again instead of
 # skipping those whose raw content is unchanged.
-CONVERSION_VERSION = 1
+CONVERSION_VERSION = 2  # 2: values fit their columns and check constraints; createdTime
 # A table with this many rows written gets its planner statistics refreshed (Postgres).
 ANALYZE_AFTER_WRITES = 1000
 
@@ -126,8 +126,10 @@ class Reconciler:
                 source_table=table.id,
                 source_record_id=item.record_id,
                 source_connection_id=self.connection.pk,
+                created_at=item.created_time,
                 **item.values,
             )
+            self._keep_checks(adapter, table, row, item, issues)
             self._stamp(row, item, digest)
             to_create.append((row, self.links.set_single(entity, row, item, single_links, linked)))
         to_update = [
@@ -142,6 +144,7 @@ class Reconciler:
             {name for item, _ in converted.values() for name in item.values}
             | set(single_links)
             | {"source_hash", "source_extra", "last_synced_at", "archived_at", "updated_at"}
+            | {"created_at"}
         )
         with transaction.atomic():
             save_rows(model, [row for row, _ in to_create + rows_to_update], update_fields)
@@ -232,10 +235,19 @@ class Reconciler:
                 self.counts.unarchived += 1
             for name, value in item.values.items():
                 setattr(row, name, value)
+            # Rows synced before createdTime was read took the moment of their first sync.
+            row.created_at = item.created_time
             row.archived_at = None
+            self._keep_checks(ADAPTERS[entity], table, row, item, issues)
             self._stamp(row, item, digest)
             prepared.append((row, self.links.set_single(entity, row, item, single_links, linked)))
         return prepared
+
+    def _keep_checks(self, adapter, table: TableSchema, row, item: Converted, issues) -> None:
+        entity_mapping = self.mapping.entities[adapter.entity]
+        for kind, field_id, reason in adapter.keep_checks(row, item, entity_mapping):
+            item.issues.append((kind, field_id, reason))
+            issues.append(self._issue(table, row.source_record_id, kind, field_id, reason))
 
     def _stamp(self, row: OrgOwned, item: Converted, digest: str) -> None:
         row.source_hash = digest

@@ -7,10 +7,14 @@ written with (the entity's adapter fills what a row needs, or skips what cannot 
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils.dateparse import parse_datetime
 
 from orgs.models import Organization
@@ -30,7 +34,31 @@ class Converted:
     links: dict[str, list]  # link attribute -> record ids, or {"email"/"name"} references
     extras: dict  # unmapped field id -> raw cell
     issues: list[tuple[str, str, str]]  # (kind, field id, reason)
+    # Airtable's createdTime (the moment of the sync when it has none): a new row's created_at.
+    created_time: datetime.datetime | None = None
     skip: bool = False
+
+
+def _without_nul(cells: dict) -> tuple[dict, list[str]]:
+    """The cells without NUL characters, which no Postgres text or JSON value can hold (a
+    record carrying one would fail every run), and the ids of the fields that had some."""
+    touched: list[str] = []
+
+    def clean(value: object) -> object:
+        if isinstance(value, str):
+            return value.replace("\x00", "")
+        if isinstance(value, list):
+            return [clean(item) for item in value]
+        if isinstance(value, dict):
+            return {clean(key): clean(item) for key, item in value.items()}
+        return value
+
+    cleaned = {}
+    for field_id, cell in cells.items():
+        cleaned[field_id] = clean(cell)
+        if cleaned[field_id] != cell:
+            touched.append(field_id)
+    return cleaned, touched
 
 
 def _link_entries(value: object) -> list:
@@ -56,7 +84,7 @@ def convert_record(
     now: datetime.datetime,
 ) -> Converted:
     attrs = ENTITIES[adapter.entity]
-    cells: dict = record.get("fields") or {}
+    cells, nul_fields = _without_nul(record.get("fields") or {})
     mapped_field_ids = set(entity_mapping.fields.values())
     converted = Converted(
         record_id=record["id"],
@@ -64,7 +92,10 @@ def convert_record(
         values={},
         links={},
         extras={fid: cell for fid, cell in cells.items() if fid not in mapped_field_ids},
-        issues=[],
+        issues=[
+            (SyncIssue.Kind.VALUE, field_id, "NUL characters (U+0000) removed")
+            for field_id in nul_fields
+        ],
     )
     raw_values: dict[str, object] = {}
     for attr_name, field_id in entity_mapping.fields.items():
@@ -121,6 +152,10 @@ def _model_values(
         if name not in adapter.virtual_attributes
     }
     created_time = parse_datetime(record.get("createdTime") or "") or now
+    if created_time > now:  # a clock ahead of ours: a row is never made in the future
+        created_time = now
+    converted.created_time = created_time
+    fit_field_limits(model, values, converted, entity_mapping)
     adapter.complete(
         values,
         item=converted,
@@ -134,16 +169,6 @@ def _model_values(
             values[name] = f"(untitled {record['id']})"
     for name, value in list(values.items()):
         model_field = model._meta.get_field(name)
-        max_length = getattr(model_field, "max_length", None)
-        if isinstance(value, str) and max_length and len(value) > max_length:
-            values[name] = value[: max_length - 1] + "…"
-            converted.issues.append(
-                (
-                    SyncIssue.Kind.VALUE,
-                    entity_mapping.fields.get(name, ""),
-                    f"{len(value)} characters, cut to {max_length}",
-                )
-            )
         if value is None and not model_field.null:
             values[name] = (
                 "" if isinstance(model_field, models.CharField | models.TextField) else None
@@ -151,6 +176,60 @@ def _model_values(
             if values[name] is None:
                 values.pop(name)
     return values
+
+
+def fit_field_limits(
+    model: type[models.Model], values: dict, converted: Converted, entity_mapping: EntityMapping
+) -> None:
+    """Make every value fit its column, so that no record can fail a run on the database's
+    limits: text longer than the column is cut (and said); a number is rounded to the column's
+    decimal places, and one the column cannot hold (too many digits, below or above the
+    field's range: a negative weight, a position past the integer's range) is left empty with
+    an issue, as is anything else the field's validators refuse."""
+    for name, value in list(values.items()):
+        if value is None:
+            continue
+        model_field = model._meta.get_field(name)
+        field_id = entity_mapping.fields.get(name, "")
+        original = value
+        max_length = getattr(model_field, "max_length", None)
+        if isinstance(value, str) and max_length and len(value) > max_length:
+            converted.issues.append(
+                (SyncIssue.Kind.VALUE, field_id, f"{len(value)} characters, cut to {max_length}")
+            )
+            values[name] = value = value[: max_length - 1] + "…"
+        if isinstance(model_field, models.DecimalField) and isinstance(value, Decimal):
+            places = Decimal(1).scaleb(-model_field.decimal_places)
+            # More digits than the context holds: the validators below refuse it.
+            with contextlib.suppress(InvalidOperation):
+                values[name] = value = value.quantize(places, rounding=ROUND_HALF_UP)
+        try:
+            model_field.run_validators(value)
+            _check_integer_range(model_field, value)
+        except ValidationError as refused:
+            values[name] = None
+            reason = " ".join(refused.messages).rstrip(".")
+            reason = reason[:1].lower() + reason[1:]  # "ensure this value is at most …"
+            shown = _shown(original)
+            converted.issues.append(
+                (SyncIssue.Kind.VALUE, field_id, f"{shown} does not fit: {reason}; left empty")
+            )
+
+
+def _check_integer_range(model_field: models.Field, value: object) -> None:
+    """The integer column's range as every database Django supports holds it (Postgres'
+    smallint: -32768..32767), whichever database this is: SQLite stores any integer, and a row
+    it takes must also fit where the product runs."""
+    if not isinstance(model_field, models.IntegerField) or not isinstance(value, int | Decimal):
+        return
+    low, high = BaseDatabaseOperations.integer_field_ranges[model_field.get_internal_type()]
+    if not low <= value <= high:
+        raise ValidationError(f"Ensure this value is between {low} and {high}")
+
+
+def _shown(value: object) -> str:
+    text = f"{value:f}" if isinstance(value, Decimal) else str(value)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def record_issue(
