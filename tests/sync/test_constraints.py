@@ -14,7 +14,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import CheckConstraint
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -187,6 +187,20 @@ def test_every_check_constraint_of_a_synced_model_is_kept_by_its_adapter():
         assert checks <= adapter.checks_kept, (
             f"{entity}: nobody keeps {checks - adapter.checks_kept}"
         )
+
+
+def test_no_unique_constraint_of_a_synced_model_rests_on_a_value_from_airtable():
+    """Uniques hold by construction: a record is one row per (organization, table, record id),
+    the last copy winning when a page repeats it; nothing else unique is written from a cell."""
+    provenance = {"organization", "source_table", "source_record_id"}
+    for entity, adapter in ADAPTERS.items():
+        synced = set(ENTITIES[entity]) - adapter.virtual_attributes
+        for constraint in adapter.model._meta.constraints:
+            if isinstance(constraint, models.UniqueConstraint):
+                from_airtable = (set(constraint.fields) - provenance) & synced
+                assert not from_airtable, f"{entity}: {constraint.name} on {from_airtable}"
+        for field in adapter.model._meta.fields:
+            assert not (field.unique and field.name in synced), f"{entity}.{field.name} unique"
 
 
 # -- any value at all -----------------------------------------------------------------------
