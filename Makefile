@@ -1,5 +1,6 @@
 # MissionOS developer commands. A fresh machine needs only Python 3.11+: uv is installed on first use.
 #   make run    install, migrate, load the demo organization, serve on http://127.0.0.1:8000
+#               (the web server, a Celery worker and beat, and the demo Airtable base: run_demo)
 #   make test   install, run the test suite (extra pytest arguments: make test PYTEST_ARGS="-k sync")
 
 PYTHON ?= python3
@@ -39,7 +40,7 @@ run: install
 	@echo ""
 	@echo "MissionOS: http://127.0.0.1:8000"
 	@echo ""
-	$(UV) run uvicorn missionos.asgi:application --host 127.0.0.1 --port 8000 --reload --timeout-graceful-shutdown 2
+	$(UV) run python manage.py run_demo --reload
 
 test: install
 	$(UV) run pytest $(PYTEST_ARGS)

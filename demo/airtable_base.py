@@ -841,6 +841,16 @@ def sync_demo_base(
     )
 
 
+def serve_demo_base(*, port: int = 0, today: datetime.date | None = None):
+    """Today's demo base on a fake Airtable on 127.0.0.1:`port` (0 picks one), with
+    Airtable's 5 requests/s limit, until `.stop()`: what the demo organization's connection
+    reaches while `manage.py run_demo` serves MissionOS. -> the started fake (`.url`)."""
+    fake = _fakeairtable().FakeAirtable(rate_limit=5.0, seed=NORTHWIND.seed)
+    fake.load_base(base_data(today=today), tokens={TOKEN})
+    fake.start(port=port)
+    return fake
+
+
 def after_sync(organization: Organization) -> None:
     """What the demo keeps beyond the synced attributes, once people are linked to accounts:
     each initiative's "Last modified" becomes its project's last activity, and check-ins are

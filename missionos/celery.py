@@ -5,5 +5,8 @@ from celery import Celery
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "missionos.settings")
 
 app = Celery("missionos")
+# The app of every thread, not only of the one that imported this: under ASGI a view runs in a
+# thread of its own, where `celery.current_app` would otherwise be a default app on amqp://.
+app.set_default()
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -160,11 +160,30 @@ AIRTABLE_REQUESTS_PER_SECOND = float(os.environ.get("AIRTABLE_REQUESTS_PER_SECON
 SYNC_LOCK_TIMEOUT_SECONDS = int(os.environ.get("SYNC_LOCK_TIMEOUT_SECONDS", "120"))
 SYNC_STALE_AFTER_SECONDS = int(os.environ.get("SYNC_STALE_AFTER_SECONDS", "600"))
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# The broker: Redis when there is one. `make run` (no Redis) sets CELERY_BROKER_URL to
+# `filesystem://`: kombu's transport on files under CELERY_FILESYSTEM_DIR, which needs no server
+# and answers control commands (a worker's ping). Without either, `memory://` (the tests).
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _queue_dir = Path(os.environ.get("CELERY_FILESYSTEM_DIR") or BASE_DIR / ".celery")
+    for _folder in ("messages", "processed", "control"):
+        (_queue_dir / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue_dir / "messages"),
+        "data_folder_out": str(_queue_dir / "messages"),
+        "processed_folder": str(_queue_dir / "processed"),
+        "control_folder": str(_queue_dir / "control"),
+        "store_processed": False,
+        # Look for new files this often (kombu's default is 1 s): a ping's answer must come
+        # back within WORKER_PING_SECONDS.
+        "polling_interval": 0.1,
+    }
+# How long "is a worker there?" (missionos.workers) waits for an answer, and keeps it.
+WORKER_PING_SECONDS = float(os.environ.get("WORKER_PING_SECONDS", "1.0"))
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from missionos.workers import workers_answering
 from orgs.permissions import Action, require_permission
 from orgs.shortcuts import org_object_or_404
 from sync import selectors, services
@@ -17,7 +18,7 @@ from sync.forms import ConnectionForm, MappingForm, ScheduleForm, TokenForm
 from sync.mapping.check import check_mapping
 from sync.mapping.describe import describe
 from sync.mapping.document import Mapping, MappingError
-from sync.models import Connection, RunKind, SyncRun
+from sync.models import Connection, RunKind, RunStatus, SyncRun
 from sync.schema import schema_from_api
 from sync.tasks import execute_run
 
@@ -45,14 +46,28 @@ def connection_list(request: HttpRequest, org_slug: str) -> HttpResponse:
     return render(request, "sync/connection_list.html", context, status=400 if form.errors else 200)
 
 
+NO_WORKER = (
+    "No worker is running to start it: it waits in the queue until one does. `make run` starts "
+    "one next to the web server; elsewhere run `celery -A missionos worker`."
+)
+
+
+def _run_context(run: SyncRun) -> dict:
+    """The live card of an active run; a queued one says when no worker is there to start it."""
+    waiting = run.status == RunStatus.QUEUED and not workers_answering()
+    return {"run": run, "no_worker": NO_WORKER if waiting else ""}
+
+
 def _connection_context(request: HttpRequest, connection: Connection, **extra) -> dict:
     runs = selectors.connection_runs(connection=connection)
+    active_run = next((run for run in runs if run.is_active), None)
     return {
         "connection": connection,
         # The active run has the live card above the table; it joins the table when it ends
         # (the card reloads the page), so the table never shows a stale "Queued".
         "runs": [run for run in runs if not run.is_active],
-        "active_run": next((run for run in runs if run.is_active), None),
+        "active_run": active_run,
+        "no_worker": _run_context(active_run)["no_worker"] if active_run else "",
         "schedule_form": extra.pop("schedule_form", None)
         or ScheduleForm(initial=services.connection_schedule_state(connection=connection)),
         "token_form": extra.pop("token_form", None) or TokenForm(),
@@ -76,8 +91,12 @@ def sync_now(request: HttpRequest, org_slug: str, connection_id: int) -> HttpRes
     except services.SyncBusy as busy:
         messages.error(request, str(busy))
     else:
+        answering = workers_answering()  # asked first: a worker busy with the run may not answer
         execute_run.delay_on_commit(run.pk)
-        messages.success(request, f"{run.get_kind_display()} sync queued.")
+        if answering:
+            messages.success(request, f"{run.get_kind_display()} sync queued.")
+        else:
+            messages.warning(request, f"{run.get_kind_display()} sync queued. {NO_WORKER}")
     return redirect("sync_connection", org_slug=org_slug, connection_id=connection.pk)
 
 
@@ -85,7 +104,7 @@ def sync_now(request: HttpRequest, org_slug: str, connection_id: int) -> HttpRes
 def run_progress(request: HttpRequest, org_slug: str, run_id: int) -> HttpResponse:
     """The live progress fragment; htmx polls it until the run ends."""
     run = org_object_or_404(request, SyncRun, pk=run_id)
-    response = render(request, "sync/connection_detail.html#run-progress", {"run": run})
+    response = render(request, "sync/connection_detail.html#run-progress", _run_context(run))
     if not run.is_active and request.htmx:
         # Tell htmx to stop polling and reload, so the finished run joins the list.
         response = HttpResponseStopPolling(response.content)

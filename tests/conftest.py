@@ -18,6 +18,13 @@ def empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def short_worker_pings(settings):
+    # Pages ask whether a worker is there (missionos.workers); with Redis and no worker each
+    # unanswered ping would wait its full second.
+    settings.WORKER_PING_SECONDS = 0.2
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # PBKDF2's deliberate slowness buys nothing in tests.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
