@@ -99,6 +99,17 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # `make run` writes from three processes (web, worker, beat): readers do not block the
+    # writer in WAL mode, a write transaction takes its lock up front (no deadlock between two
+    # that both read first), and one waits up to 20 s for another to finish.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Supabase's transaction pooler (port 6543) cannot hold a server-side cursor across
     # statements; set DB_TRANSACTION_POOLER=1 when DATABASE_URL points at it.

@@ -44,7 +44,7 @@ def test_sync_now_on_the_demo_runs_on_the_zero_setup_worker(tmp_path):
     server = subprocess.Popen(
         [sys.executable, "manage.py", "run_demo", "--port", str(web),
          "--airtable-port", str(airtable)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=(tmp_path / "server.log").open("w"),
     )  # fmt: skip
     site = f"http://127.0.0.1:{web}"
     browser = urllib.request.build_opener(
@@ -88,6 +88,9 @@ def test_sync_now_on_the_demo_runs_on_the_zero_setup_worker(tmp_path):
         )
         assert "Incremental sync queued." in page
         wait_for(lambda: runs()[-1][1] == "succeeded", 90, "the demo sync to succeed")
+    except Exception:
+        print((tmp_path / "server.log").read_text()[-6000:])  # what the server said, on failure
+        raise
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
