@@ -193,8 +193,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # back within WORKER_PING_SECONDS.
         "polling_interval": 0.1,
     }
-# How long "is a worker there?" (missionos.workers) waits for an answer, and keeps it.
-WORKER_PING_SECONDS = float(os.environ.get("WORKER_PING_SECONDS", "1.0"))
+# How long "is a worker there?" (missionos.workers) waits for an answer when none comes (a
+# loaded machine answers a ping over the filesystem broker in well over a second).
+WORKER_PING_SECONDS = float(os.environ.get("WORKER_PING_SECONDS", "3.0"))
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 

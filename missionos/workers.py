@@ -1,9 +1,9 @@
 """Whether a Celery worker is there to run queued work, for pages that queue some.
 
 Queueing never fails for want of a worker (the broker keeps the message), so a page that only
-said "queued" could wait forever in silence. Pages ask here and say so instead. A ping costs up
-to WORKER_PING_SECONDS; the answer is kept as long in the cache, so polling pages ask the
-workers once per period, not once per view.
+said "queued" could wait forever in silence. Pages ask here and say so instead. A ping returns
+with the first worker's answer, and waits WORKER_PING_SECONDS only when none comes; the answer
+is kept a while in the cache, so polling pages do not ask on every view.
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ def workers_answering() -> bool:
         return known
     seconds = settings.WORKER_PING_SECONDS
     try:
-        answering = bool(current_app.control.ping(timeout=seconds))
+        # The first answer is enough: a worker there answers at once, and only an absent one
+        # costs the whole wait.
+        answering = bool(current_app.control.ping(timeout=seconds, limit=1))
     except Exception:  # a broker that cannot broadcast (memory://) or is down: nobody heard
         logger.info("no answer to a worker ping", exc_info=True)
         answering = False
