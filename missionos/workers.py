@@ -18,11 +18,12 @@ logger = logging.getLogger(__name__)
 _CACHE_KEY = "missionos:workers-answering"
 
 
-def workers_answering() -> bool:
-    """True when at least one worker answered a ping (lately)."""
+def workers_answering(*, fresh: bool = False) -> bool:
+    """True when at least one worker answered a ping (lately; now, with `fresh`: before
+    queueing, where a "no" remembered from before a worker started would mislead)."""
     if settings.CELERY_BROKER_URL.startswith("memory://"):
         return False  # only this process could consume it, and it runs no worker
-    known = cache.get(_CACHE_KEY)
+    known = None if fresh else cache.get(_CACHE_KEY)
     if known is not None:
         return known
     seconds = settings.WORKER_PING_SECONDS

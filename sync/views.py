@@ -91,7 +91,7 @@ def sync_now(request: HttpRequest, org_slug: str, connection_id: int) -> HttpRes
     except services.SyncBusy as busy:
         messages.error(request, str(busy))
     else:
-        answering = workers_answering()  # asked first: a worker busy with the run may not answer
+        answering = workers_answering(fresh=True)  # before queueing: a busy worker may not answer
         execute_run.delay_on_commit(run.pk)
         if answering:
             messages.success(request, f"{run.get_kind_display()} sync queued.")
