@@ -13,6 +13,7 @@ organization's (`unscoped()`, on purpose).
 from __future__ import annotations
 
 from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
@@ -79,7 +80,7 @@ class TenantScopedAdmin:
 def _is_relation(model: type[models.Model], name: str) -> bool:
     try:
         return model._meta.get_field(name).is_relation
-    except Exception:  # a lookup path ("a__b") or a method: leave it as Django reads it
+    except FieldDoesNotExist:  # a lookup path ("a__b"): leave it as Django reads it
         return False
 
 

@@ -167,7 +167,7 @@ class OrgScopedQuerySet(ScopedQuerySet):
     """The one way to read organization-owned rows: `Model.objects.for_org(org)`."""
 
     def _live_unless(self, include_archived: bool) -> Self:
-        if include_archived or not _has_archive(self.model):
+        if include_archived or not hasattr(self.model, "archived_at"):
             return self
         return self.filter(archived_at__isnull=True)
 
@@ -189,10 +189,6 @@ class OrgScopedQuerySet(ScopedQuerySet):
     def unscoped(self, *, include_archived: bool = False) -> Self:
         """Every organization's rows, on purpose (the admin for superusers, maintenance)."""
         return self._scoped("unscoped")._live_unless(include_archived)
-
-
-def _has_archive(model: type[models.Model]) -> bool:
-    return any(field.name == "archived_at" for field in model._meta.concrete_fields)
 
 
 class MembershipQuerySet(ScopedQuerySet):
