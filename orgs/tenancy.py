@@ -169,7 +169,7 @@ class OrgScopedQuerySet(ScopedQuerySet):
     def _live_unless(self, include_archived: bool) -> Self:
         if include_archived or not hasattr(self.model, "archived_at"):
             return self
-        return self.filter(archived_at__isnull=True)
+        return self.filter(live_q())
 
     def live(self) -> Self:
         """Leave out rows the sync archived (for related managers: `objective.key_results`)."""

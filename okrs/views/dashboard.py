@@ -42,19 +42,18 @@ def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
         "view_query": urlencode(view_query),
     }
 
-    def card_parts(cards: list[DashboardCard]) -> dict[str, str]:
+    def card_part(card: DashboardCard) -> str:
+        # Each card with its own data: two cards never see each other's names.
         return _dashboard_parts(
             request,
             context,
-            {card.name: card.template for card in cards},
+            {card.name: card.template},
             variant=(as_of is None,),
-            data=lambda: {
-                key: value for card in cards for key, value in card.data(request.org).items()
-            },
-        )
+            data=lambda: card.data(request.org),
+        )[card.name]
 
     def cards_context() -> dict[str, list[str]]:
-        return {"cards": list(card_parts(dashboard_cards()).values())}
+        return {"cards": [card_part(card) for card in dashboard_cards()]}
 
     def plan_parts() -> dict[str, str]:
         return _dashboard_parts(
@@ -74,7 +73,7 @@ def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
     if fragment == "live":
         return HttpResponse(plan_parts()["live"])
     if fragment and (card := dashboard_card(fragment)):
-        return HttpResponse(card_parts([card])[card.name])
+        return HttpResponse(card_part(card))
     if as_of_problem:  # shown once, for a date typed by hand: not worth a cache entry
         return render(request, "okrs/home.html", {**context, **cards_context(), **plan_parts()})
     return plan_page(
