@@ -35,10 +35,7 @@ class ProcessClientConnectionFactory(ConnectionFactory):
     _lock = threading.Lock()
 
     def connect(self, url: str) -> redis.Redis:
-        client = self._clients.get(url)
-        if client is None:
-            with self._lock:
-                client = self._clients.get(url) or self._clients.setdefault(
-                    url, super().connect(url)
-                )
-        return client
+        with self._lock:  # once per cache backend, i.e. per request thread: never contended long
+            if url not in self._clients:
+                self._clients[url] = super().connect(url)
+            return self._clients[url]
