@@ -198,6 +198,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 WORKER_PING_SECONDS = float(os.environ.get("WORKER_PING_SECONDS", "3.0"))
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
+# Installed into the database by django-celery-beat's scheduler when beat starts.
+CELERY_BEAT_SCHEDULE = {
+    "sync:push-due": {"task": "sync.push_due", "schedule": 15.0},
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

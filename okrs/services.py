@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from missionos import events
 from okrs.models import CheckIn, KeyResult, Objective, Project, Task, TaskStatus
+from orgs.changes import record_written
 from orgs.services import activity_record
 
 
@@ -36,6 +37,7 @@ def project_save(
     project.save()
     if objectives is not None:
         project.objectives.set(objectives)
+    record_written(record=project, actor=actor)
     activity_record(record=project, actor=actor, verb="added" if created else "edited")
     events.publish(project.organization_id, events.PLAN)
     return project
@@ -66,7 +68,8 @@ def check_in_create(
     )
     check_in.full_clean()
     check_in.save()
-    key_result_follow_latest_check_in(key_result=key_result)
+    record_written(record=check_in, actor=author)
+    key_result_follow_latest_check_in(key_result=key_result, actor=author)
     detail = f"{Decimal(check_in.value).normalize():f} {key_result.unit}".strip()
     activity_record(record=key_result, actor=author, verb="checked in on", detail=detail)
     events.publish(key_result.organization_id, events.PLAN)
@@ -74,7 +77,9 @@ def check_in_create(
 
 
 @transaction.atomic
-def key_result_follow_latest_check_in(*, key_result: KeyResult) -> KeyResult:
+def key_result_follow_latest_check_in(
+    *, key_result: KeyResult, actor: AbstractBaseUser | None = None
+) -> KeyResult:
     """Make the key result's current value, and its confidence when that check-in gives one,
     those of its latest live check-in: after a check-in is recorded, edited, moved, archived or
     deleted, whoever did it (this module, the admin).
@@ -92,6 +97,7 @@ def key_result_follow_latest_check_in(*, key_result: KeyResult) -> KeyResult:
     if latest.confidence is not None:
         key_result.confidence = latest.confidence
     key_result.save(update_fields=["current_value", "confidence", "updated_at"])
+    record_written(record=key_result, actor=actor)
     return key_result
 
 
@@ -102,6 +108,7 @@ def task_save(*, task: Task, actor: AbstractBaseUser | None = None) -> Task:
     _stamp_completion(task)
     task.full_clean()
     task.save()
+    record_written(record=task, actor=actor)
     _touch_project(task)
     activity_record(record=task, actor=actor, verb="added" if created else "edited")
     events.publish(task.organization_id, events.PLAN)
@@ -116,6 +123,7 @@ def task_set_status(
     _stamp_completion(task)
     task.full_clean()
     task.save(update_fields=["status", "completed_at", "updated_at"])
+    record_written(record=task, actor=actor)
     _touch_project(task)
     activity_record(
         record=task, actor=actor, verb="moved", detail=f"to {task.get_status_display()}"

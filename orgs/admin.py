@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.core.exceptions import FieldDoesNotExist
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
 
-from orgs.models import Membership, Organization, OrgScoped, Person
+from orgs.changes import record_written
+from orgs.models import Membership, Organization, OrgOwned, OrgScoped, Person
 
 PROVENANCE_FIELDS = ("source_table", "source_record_id", "last_synced_at")
 TIMESTAMP_FIELDS = ("created_at", "updated_at")
@@ -100,6 +101,19 @@ class OrgOwnedAdmin(TenantScopedAdmin, admin.ModelAdmin):
     def annotate_changelist(self, queryset):
         """Counts for the list columns: only on the list page, not in autocomplete lookups."""
         return queryset
+
+    def save_model(self, request, obj, form, change):
+        # An edit here is a MissionOS edit like any other: it goes back to Airtable.
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            record_written(record=obj, actor=request.user)
+
+    def save_formset(self, request, form, formset, change):
+        with transaction.atomic():
+            super().save_formset(request, form, formset, change)
+            for instance in formset.new_objects + [obj for obj, _ in formset.changed_objects]:
+                if isinstance(instance, OrgOwned):
+                    record_written(record=instance, actor=request.user)
 
     def get_fieldsets(self, request, obj=None):
         """The editable fields first, then provenance and timestamps in a collapsed section."""

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from missionos import events
+from orgs.changes import record_written
 from orgs.models import Activity, Membership, Organization, OrgOwned, Person, Role
 
 
@@ -120,6 +121,7 @@ def record_save(*, record: OrgOwned, actor: AbstractBaseUser | None = None) -> O
     created = record.pk is None
     record.full_clean()
     record.save()
+    record_written(record=record, actor=actor)
     activity_record(record=record, actor=actor, verb="added" if created else "edited")
     events.publish(record.organization_id, events.PLAN)
     return record

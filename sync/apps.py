@@ -8,10 +8,12 @@ class SyncConfig(AppConfig):
     def ready(self) -> None:
         from okrs.dashboard_cards import DashboardCard, register_card
         from orgs.activity import TargetKind, register_target
+        from orgs.changes import register_change_listener
         from orgs.provenance import register_source_resolver
         from orgs.roles import Action
         from sync import selectors
         from sync.models import SYNC_RUN_TARGET
+        from sync.writeback.journal import queue_write
 
         register_target(
             TargetKind(
@@ -31,3 +33,4 @@ class SyncConfig(AppConfig):
             )
         )
         register_source_resolver(selectors.attach_sources)
+        register_change_listener(queue_write)

@@ -28,6 +28,14 @@ class Connection(OrgScoped):
     # The base's schema as last read from the metadata API, for the mapping page.
     schema = models.JSONField(default=dict, blank=True, editable=False)
     schema_read_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Write-back settings per table id: {"id_field": "fld…" (the MissionOS ID field creates
+    # are upserted on), "read_only": bool}. A table not listed is writable, without id field.
+    write_settings = models.JSONField(default=dict, blank=True)
+    # What the token may do, from Airtable's whoami (empty: not known yet).
+    token_scopes = models.JSONField(default=list, blank=True, editable=False)
+    # Why writes cannot be made at all right now (a token without write scope, a read-only
+    # base), said on the connection page; cleared by the next write that succeeds.
+    write_blocked = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -129,3 +137,94 @@ class SyncIssue(OrgScoped):
 
     def __str__(self) -> str:
         return f"{self.table_name} {self.record_id} {self.field_name}: {self.reason}"
+
+
+class PendingWrite(OrgScoped):
+    """A row MissionOS changed (or made) that Airtable has not been told of: the write-back's
+    transactional outbox. Queued in the same transaction as the change (sync.writeback.journal),
+    so a rolled-back change queues nothing; removed in the transaction that records the write
+    as done, so a worker that dies mid-push leaves it queued. One entry per row: changes made
+    while it waits are folded in (the push sends the row's values as they are then)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Saving to Airtable"
+        FAILED = "failed", "Not saved"
+        WAITING = "waiting", "Waiting for a linked record"
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="writes")
+    entity = models.CharField(max_length=20)
+    row_id = models.BigIntegerField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    # Bumped by every change folded in: the push removes the entry only if no change came
+    # while it was writing.
+    version = models.PositiveIntegerField(default=1)
+    changed_by = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    queued_at = models.DateTimeField(default=timezone.now)
+    changed_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # Why Airtable refused it (shown on the record's page and the connection page).
+    reason = models.TextField(blank=True)
+    # A create sent whose answer was lost: the retry must find the record, not make another.
+    create_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["queued_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "row_id"], name="one_pending_write_per_row")
+        ]
+        indexes = [models.Index(fields=["connection", "state", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.row_id} → Airtable ({self.state})"
+
+
+class SyncConflict(OrgScoped):
+    """A field changed both in MissionOS and in Airtable since they last agreed. Neither side
+    is overwritten until a person chooses (sync.services.conflict_resolve)."""
+
+    class Resolution(models.TextChoices):
+        MISSIONOS = "missionos", "Kept MissionOS's value"
+        AIRTABLE = "airtable", "Took Airtable's value"
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="conflicts")
+    entity = models.CharField(max_length=20)
+    row_id = models.BigIntegerField()
+    attribute = models.CharField(max_length=40)
+    field_id = models.CharField(max_length=32, blank=True)
+    field_name = models.CharField(max_length=200, blank=True)
+    # Both sides as values (JSON: the model value, the raw cell) and as shown to a person.
+    missionos_value = models.JSONField(null=True, blank=True)
+    missionos_shown = models.TextField(blank=True)
+    missionos_by = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    missionos_at = models.DateTimeField(null=True, blank=True)
+    airtable_cell = models.JSONField(null=True, blank=True)
+    airtable_shown = models.TextField(blank=True)
+    airtable_seen_at = models.DateTimeField(default=timezone.now)
+    detected_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=10, choices=Resolution.choices, blank=True)
+    resolved_by = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-detected_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entity", "row_id", "attribute"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="one_open_conflict_per_field",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"conflict on {self.entity} {self.row_id} {self.attribute}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None

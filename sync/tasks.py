@@ -32,3 +32,20 @@ def scheduled_sync(connection_id: int, kind: str) -> None:
         logger.info("scheduled %s sync skipped: %s", kind, busy)
         return
     services.run_execute(run_id=run.pk)
+
+
+@shared_task(name="sync.push_connection", acks_late=True)
+def push_connection(connection_id: int) -> None:
+    """Write a connection's queued MissionOS changes to Airtable."""
+    # The outbox names the connection; the connection says whose it is.
+    connection = Connection.objects.unscoped().filter(pk=connection_id).first()
+    if connection is not None:
+        services.push_connection(connection=connection)
+
+
+@shared_task(name="sync.push_due")
+def push_due() -> None:
+    """Beat: drain every connection with writes due (retries after back-off, and entries
+    whose first push request was lost with a worker)."""
+    for connection_id in services.connections_with_due_writes():
+        push_connection.delay(connection_id)

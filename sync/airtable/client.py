@@ -23,7 +23,7 @@ from typing import TypeVar
 
 import requests
 from pyairtable import Api
-from pyairtable.formulas import DATETIME_PARSE, IS_AFTER, LAST_MODIFIED_TIME
+from pyairtable.formulas import DATETIME_PARSE, EQ, IS_AFTER, LAST_MODIFIED_TIME, OR, RECORD_ID
 
 from sync.airtable.ratelimit import RateLimiter
 
@@ -39,6 +39,22 @@ class SyncError(Exception):
     """A failure that stops the run; its message says what to fix."""
 
 
+class WriteRefused(SyncError):
+    """Airtable answered a write with an error that trying again will not fix (4xx): the
+    status and error type say which (a bad value, a deleted record, a missing scope)."""
+
+    def __init__(self, message: str, *, status: int, kind: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.kind = kind
+        self.detail = detail  # Airtable's own message, naming the field where it does
+
+
+class WriteUnsure(SyncError):
+    """A write was sent but no answer came back (time-out, dropped connection, broken JSON,
+    a 5xx): it may have been applied. Sending it again could make a second record."""
+
+
 class OffsetExpired(Exception):
     """Airtable forgot the listing's offset: the table must be listed again from the start."""
 
@@ -52,6 +68,18 @@ class RetryPolicy:
     rate_limit_retries: int = 4
     # How the waits above are spent: a test passes its own to read them without waiting.
     sleep: Callable[[float], None] = time.sleep
+
+
+def _error_message(response: requests.Response) -> str:
+    """Airtable's own words about an error, when it gives any."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return error["message"]
+    return ""
 
 
 def _error_type(response: requests.Response) -> str:
@@ -129,7 +157,91 @@ class AirtableClient:
                 return
             options = {**options, "offset": offset}
 
-    def _request(self, method: str, url, *, what: str, **kwargs):
+    def records_by_id(self, table_id: str, record_ids: list[str]) -> list[dict]:
+        """The records with these ids (every field, keyed by field id): a few requests for a
+        handful of records instead of a table scan. Ids Airtable no longer has are absent."""
+        found: list[dict] = []
+        for start in range(0, len(record_ids), PAGE_SIZE):
+            chunk = record_ids[start : start + PAGE_SIZE]
+            formula = str(OR(*(EQ(RECORD_ID(), record_id) for record_id in chunk)))
+            table = self.api.table(self.base_id, table_id)
+            options: dict = {"page_size": PAGE_SIZE, "use_field_ids": True, "formula": formula}
+            while True:
+                page = self._request(
+                    "GET",
+                    table.urls.records,
+                    fallback=("POST", table.urls.records_post),
+                    options=options,
+                    what=f"records of table {table_id}",
+                )
+                found.extend(page.get("records") or [])
+                if not page.get("offset"):
+                    break
+                options = {**options, "offset": page["offset"]}
+        return found
+
+    def pages_matching(self, table_id: str, formula: str) -> list[dict]:
+        """The first page of records matching a formula (every field, keyed by field id)."""
+        table = self.api.table(self.base_id, table_id)
+        options = {"page_size": PAGE_SIZE, "use_field_ids": True, "formula": formula}
+        page = self._request(
+            "GET",
+            table.urls.records,
+            fallback=("POST", table.urls.records_post),
+            options=options,
+            what=f"records of table {table_id}",
+        )
+        return list(page.get("records") or [])
+
+    def write_records(
+        self, method: str, table_id: str, body: dict, *, resend_when_unsure: bool
+    ) -> dict:
+        """Send one write (POST create, PATCH update or upsert) of up to 10 records.
+
+        `resend_when_unsure`: whether a write whose answer was lost may be sent again (an
+        update, or an upsert merged on the MissionOS ID field: the same request twice gives
+        the same records). When not, a lost answer raises WriteUnsure. A 4xx raises
+        WriteRefused."""
+        table = self.api.table(self.base_id, table_id)
+        body = {**body, "returnFieldsByFieldId": True}
+        return self._request(
+            method,
+            table.urls.records,
+            json=body,
+            what=f"a write to table {table_id}",
+            write=True,
+            resend_when_unsure=resend_when_unsure,
+        )
+
+    def create_field(self, table_id: str, name: str, field_type: str = "singleLineText") -> dict:
+        """Add a field to a table (metadata API; the token needs schema.bases:write)."""
+        url = self.api.build_url(f"meta/bases/{self.base_id}/tables/{table_id}/fields")
+        return self._request(
+            "POST",
+            url,
+            json={"name": name, "type": field_type},
+            what=f"a new field in table {table_id}",
+            write=True,
+            resend_when_unsure=False,
+        )
+
+    def token_scopes(self) -> list[str] | None:
+        """The token's scopes from Airtable's whoami (None when it does not say)."""
+        url = self.api.build_url("meta/whoami")
+        answer = self._request("GET", url, what="the token's scopes")
+        scopes = answer.get("scopes") if isinstance(answer, dict) else None
+        return [str(scope) for scope in scopes] if isinstance(scopes, list) else None
+
+    def _request(
+        self,
+        method: str,
+        url,
+        *,
+        what: str,
+        write: bool = False,
+        resend_when_unsure: bool = True,
+        **kwargs,
+    ):
         failures = rate_limited = 0
         while True:
             self.limiter.wait(self.base_id)
@@ -157,11 +269,22 @@ class AirtableClient:
                 if status == 422 and kind == "LIST_RECORDS_ITERATOR_NOT_AVAILABLE":
                     raise OffsetExpired(what) from None
                 if status >= 500:
+                    if not resend_when_unsure:
+                        raise WriteUnsure(f"{what}: HTTP {status}") from None
                     failures = self._backoff(failures, f"{what}: HTTP {status}")
                     continue
+                if write:
+                    raise WriteRefused(
+                        self._explain(status, kind, what),
+                        status=status,
+                        kind=kind,
+                        detail=_error_message(response),
+                    ) from None
                 raise SyncError(self._explain(status, kind, what)) from None
             except (requests.RequestException, ValueError) as error:
                 # Dropped connections (incl. a body cut short), time-outs, truncated JSON.
+                if not resend_when_unsure:
+                    raise WriteUnsure(f"{what}: {type(error).__name__}") from None
                 failures = self._backoff(failures, f"{what}: {type(error).__name__}")
 
     def _backoff(self, failures: int, reason: str) -> int:

@@ -191,3 +191,11 @@ ADAPTERS: dict[str, EntityAdapter] = {
 ENTITY_MODELS: dict[str, type[OrgOwned]] = {
     entity: adapter.model for entity, adapter in ADAPTERS.items()
 }
+
+
+def model_entity(model: type[OrgOwned]) -> str | None:
+    """The entity a model holds (None for models the sync does not fill)."""
+    for entity, entity_model in ENTITY_MODELS.items():
+        if entity_model is model:
+            return entity
+    return None

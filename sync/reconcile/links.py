@@ -106,6 +106,8 @@ class Links:
         a link still unresolved (missing, by name, several) or a many-to-many link to set."""
         complete = True
         for name, attr in links.items():
+            if name in item.keep_links:
+                continue
             entries = item.links.get(name, [])
             found = next(
                 (

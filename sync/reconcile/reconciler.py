@@ -22,15 +22,25 @@ from orgs.models import Organization, OrgOwned
 from sync.bulk import save_rows
 from sync.mapping.document import Mapping
 from sync.models import Connection, SyncIssue, SyncRun
-from sync.reconcile.adapters import ADAPTERS, ENTITY_MODELS
+from sync.reconcile.adapters import ADAPTERS, ENTITY_MODELS, model_entity
 from sync.reconcile.links import Links
 from sync.reconcile.records import Converted, convert_record, record_issue
 from sync.schema import BaseSchema, TableSchema
 from sync.values import canonical_json, content_hash
+from sync.writeback.conflicts import conflict_found, conflicts_save
+from sync.writeback.journal import pending_rows, queue_rows
+from sync.writeback.state import (
+    BASE,
+    BASE_LINKS,
+    base_links_of,
+    base_of,
+    value_attributes,
+    value_key,
+)
 
 # Bump when converting a cell changes, so the next run converts every record again instead of
 # skipping those whose raw content is unchanged.
-CONVERSION_VERSION = 2  # 2: values fit their columns and check constraints; createdTime
+CONVERSION_VERSION = 3  # 2: values fit their columns, check constraints; createdTime. 3: bases
 # A table with this many rows written gets its planner statistics refreshed (Postgres).
 ANALYZE_AFTER_WRITES = 1000
 
@@ -73,6 +83,10 @@ class Reconciler:
     _had_rows: dict[str, bool] = field(default_factory=dict)
     _digest_prefix: dict[str, str] = field(default_factory=dict)
     _written: Counter[str] = field(default_factory=Counter)  # rows written per entity
+    # Conflicts found (saved with the page) and rows that keep MissionOS values to write back.
+    conflicts: list = field(default_factory=list)
+    queue_push: set[tuple[str, int]] = field(default_factory=set)
+    _raw_cells: dict[str, dict] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.links = Links(
@@ -93,6 +107,7 @@ class Reconciler:
         self.seen[table.id].update(by_id)
         self.counts.pulled += len(by_id)
 
+        self._raw_cells = {rid: record.get("fields") or {} for rid, record in by_id.items()}
         converted: dict[str, tuple[Converted, str]] = {}
         issues: list[SyncIssue] = []
         for record_id, record in by_id.items():
@@ -150,6 +165,13 @@ class Reconciler:
             save_rows(model, [row for row, _ in to_create + rows_to_update], update_fields)
             if issues:
                 SyncIssue.objects.bulk_create(issues, batch_size=500)
+            if self.conflicts:
+                conflicts_save(self.conflicts)
+                self.conflicts = []
+            if self.queue_push:
+                queue_rows(self.connection, self.queue_push)
+                self.queue_push = set()
+        self._raw_cells = {}
         for row, _ in to_create + rows_to_update:
             self.links.remember(entity, row.source_record_id, row.pk)
         self.counts.created += len(to_create)
@@ -222,15 +244,25 @@ class Reconciler:
             .objects.for_org(self.organization, include_archived=True)
             .in_bulk([stored.pk for stored, _, _ in to_update])
         )
+        pending = pending_rows(self.organization, entity, [stored.pk for stored, _, _ in to_update])
         prepared = []
         for stored, item, digest in to_update:
             row = full[stored.pk]
+            if row.last_synced_at and row.last_synced_at > self.now:
+                # Written back to Airtable (or brought by the change feed) after this run
+                # read its page: the row is fresher than the page. The next run reads it.
+                continue
             ADAPTERS[entity].before_update(row, item)
-            local = self._local_edit(row, item)
-            if local:
-                issues.append(
-                    self._issue(table, row.source_record_id, SyncIssue.Kind.OVERWRITE, "", local)
-                )
+            airtable_keys = self._merge(entity, table, row, item, pending)
+            if airtable_keys is None:
+                local = self._local_edit(row, item)
+                if local:
+                    issues.append(
+                        self._issue(
+                            table, row.source_record_id, SyncIssue.Kind.OVERWRITE, "", local
+                        )
+                    )
+                airtable_keys = {}
             if row.archived_at is not None:
                 self.counts.unarchived += 1
             for name, value in item.values.items():
@@ -239,9 +271,54 @@ class Reconciler:
             row.created_at = item.created_time
             row.archived_at = None
             self._keep_checks(ADAPTERS[entity], table, row, item, issues)
-            self._stamp(row, item, digest)
+            self._stamp(row, item, digest, airtable_keys)
             prepared.append((row, self.links.set_single(entity, row, item, single_links, linked)))
         return prepared
+
+    def _merge(self, entity, table, row, item: Converted, pending: set[int]) -> dict | None:
+        """Three-way merge of Airtable's values into a row that has a base (sync.writeback).
+        A value changed only in MissionOS is kept (and goes to Airtable); one changed only in
+        Airtable is taken; one changed on both sides to different values is kept as it is
+        here and raised as a conflict. -> the keys of Airtable's values for the attributes
+        kept, which stay the row's base; None for a row with no base (synced before bases)."""
+        base = base_of(row)
+        if not base:
+            return None
+        kept: dict[str, str] = {}
+        entity_mapping = self.mapping.entities[entity]
+        for name, value in list(item.values.items()):
+            if name not in base:
+                continue
+            local = getattr(row, name)
+            local_key = value_key(local)
+            if local_key == base[name]:
+                continue  # not changed here: Airtable's value, changed or not, is taken
+            airtable_key = value_key(value)
+            if airtable_key not in (base[name], local_key):
+                field_id = entity_mapping.fields.get(name, "")
+                cell = (self._raw_cells or {}).get(row.source_record_id, {}).get(field_id)
+                self.conflicts.append(
+                    conflict_found(
+                        connection=self.connection,
+                        entity=entity,
+                        row=row,
+                        attribute=name,
+                        field=table.field(field_id),
+                        local=local,
+                        airtable_value=value,
+                        airtable_cell=cell,
+                    )
+                )
+            kept[name] = airtable_key
+            item.values[name] = local
+        if row.pk in pending:
+            base_links = base_links_of(row)
+            for name in item.links.keys() | base_links.keys():
+                if item.links.get(name, []) == base_links.get(name, []):
+                    item.keep_links.add(name)  # unchanged in Airtable: the row's link stands
+        if kept or row.pk in pending:
+            self.queue_push.add((entity, row.pk))
+        return kept
 
     def _keep_checks(self, adapter, table: TableSchema, row, item: Converted, issues) -> None:
         entity_mapping = self.mapping.entities[adapter.entity]
@@ -249,13 +326,28 @@ class Reconciler:
             item.issues.append((kind, field_id, reason))
             issues.append(self._issue(table, row.source_record_id, kind, field_id, reason))
 
-    def _stamp(self, row: OrgOwned, item: Converted, digest: str) -> None:
+    def _stamp(
+        self, row: OrgOwned, item: Converted, digest: str, airtable_keys: dict | None = None
+    ) -> None:
+        model = type(row)
+        entity = model_entity(model)
+        mapped = self.mapping.entities[entity].fields
+        previous_links = base_links_of(row) if row.pk else {}
         row.source_hash = digest
         row.source_extra = {
             "fields": item.extras,
             "links": item.links,
             # What the sync wrote, to notice a MissionOS edit before overwriting it.
             "written": content_hash(item.values),
+            # What Airtable has, attribute by attribute: the write-back's base.
+            BASE: {
+                name: (airtable_keys or {}).get(name) or value_key(getattr(row, name))
+                for name in value_attributes(entity, mapped, model)
+            },
+            BASE_LINKS: {
+                name: previous_links.get(name, []) if name in item.keep_links else entries
+                for name, entries in item.links.items()
+            },
         }
         if item.issues:  # listed again by runs that find the record unchanged
             row.source_extra["issues"] = [list(issue) for issue in item.issues]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -37,6 +37,8 @@ class Converted:
     # Airtable's createdTime (the moment of the sync when it has none): a new row's created_at.
     created_time: datetime.datetime | None = None
     skip: bool = False
+    # Link attributes whose MissionOS value is kept (changed here, not yet in Airtable).
+    keep_links: set[str] = field(default_factory=set)
 
 
 def _without_nul(cells: dict) -> tuple[dict, list[str]]:

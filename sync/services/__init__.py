@@ -8,6 +8,7 @@ and so on: the names below are re-exported from the module that holds each.
 - `runs`: requesting a run, executing it, how it ends.
 - `locks`: one sync of a connection at a time (`SyncBusy`).
 - `schedule`: a connection's periodic syncs.
+- `push`: the write-back to Airtable, conflicts, write settings.
 """
 
 from sync.services.connections import (
@@ -18,18 +19,32 @@ from sync.services.connections import (
 )
 from sync.services.locks import SyncBusy
 from sync.services.mapping import connection_set_mapping
+from sync.services.push import (
+    conflict_resolve,
+    connection_add_id_fields,
+    connection_set_read_only,
+    connections_with_due_writes,
+    push_connection,
+    push_requeue,
+)
 from sync.services.runs import run_execute, run_request
 from sync.services.schedule import connection_schedule, connection_schedule_state
 
 __all__ = [
     "SyncBusy",
+    "conflict_resolve",
+    "connection_add_id_fields",
     "connection_create",
     "connection_refresh_schema",
     "connection_schedule",
     "connection_schedule_state",
     "connection_set_mapping",
+    "connection_set_read_only",
     "connection_set_token",
     "connection_store_schema",
+    "connections_with_due_writes",
+    "push_connection",
+    "push_requeue",
     "run_execute",
     "run_request",
 ]

@@ -60,3 +60,32 @@ def connection_lock(connection_id: int):
         yield lambda _seconds, replace_ttl=True: None
     finally:
         lock.release()
+
+
+_local_push_locks: dict[int, threading.Lock] = {}
+
+
+@contextmanager
+def push_lock(connection_id: int, timeout: float = 300.0):
+    """One push (write-back drain) of a connection at a time; separate from the sync's lock,
+    so a person's edit is written while a full sync runs. Raises SyncBusy at once if held."""
+    client = shared_redis()
+    if client is not None:
+        lock = client.lock(f"missionos:push-lock:{connection_id}", timeout=timeout)
+        if not lock.acquire(blocking=False):
+            raise SyncBusy("Another worker is writing this connection's changes to Airtable.")
+        try:
+            yield
+        finally:
+            try:
+                lock.release()
+            except redis.exceptions.LockError:
+                logger.warning("push lock of connection %s had expired", connection_id)
+        return
+    lock = _local_push_locks.setdefault(connection_id, threading.Lock())
+    if not lock.acquire(blocking=False):
+        raise SyncBusy("Another push of this connection is running in this process.")
+    try:
+        yield
+    finally:
+        lock.release()

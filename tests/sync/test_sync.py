@@ -14,7 +14,7 @@ from orgs.models import Activity, Person
 from sync import services
 from sync.airtable.client import READ_AHEAD_PAGES, RetryPolicy
 from sync.airtable.ratelimit import NoRateLimiter
-from sync.models import SYNC_RUN_TARGET, RunKind, RunStatus, SyncIssue
+from sync.models import SYNC_RUN_TARGET, PendingWrite, RunKind, RunStatus, SyncConflict, SyncIssue
 from sync.services import runs
 from sync.services.locks import connection_lock
 from tests.factories import OrganizationFactory, ProjectFactory
@@ -248,7 +248,10 @@ def test_bad_values_do_not_fail_the_run_and_become_issues(connection, fake, org)
     assert again.updated == 0 and problems(again) == problems(run)
 
 
-def test_airtable_wins_and_the_overwritten_local_edit_is_recorded(connection, fake, org):
+def test_different_fields_changed_on_each_side_both_survive(connection, fake, org):
+    """A title renamed here (a save outside the services, so nothing is pushed yet) and a
+    status changed in Airtable: the merge keeps both, records no overwrite, and queues the
+    title for Airtable."""
     sync(connection)
     task = Task.objects.for_org(org).get(title="Task 1.0")
     task.title = "Renamed in MissionOS"
@@ -262,9 +265,46 @@ def test_airtable_wins_and_the_overwritten_local_edit_is_recorded(connection, fa
     fake.bases[BASE_ID].table(T_TASKS).update(task.source_record_id, {"fldTSTATUS000001": "Done"})
     run = sync(connection)
     task.refresh_from_db()
-    assert task.title == "Task 1.0" and task.status == TaskStatus.DONE
-    overwrite = SyncIssue.objects.unscoped().get(run=run, kind=SyncIssue.Kind.OVERWRITE)
-    assert "Renamed in MissionOS → Task 1.0" in overwrite.reason
+    assert task.title == "Renamed in MissionOS" and task.status == TaskStatus.DONE
+    assert not SyncIssue.objects.unscoped().filter(run=run, kind=SyncIssue.Kind.OVERWRITE)
+    assert PendingWrite.objects.for_org(org).filter(entity="task", row_id=task.pk).exists()
+    assert not SyncConflict.objects.for_org(org).exists()
+
+
+def test_the_same_field_changed_on_both_sides_is_a_conflict_and_neither_wins(connection, fake, org):
+    sync(connection)
+    task = Task.objects.for_org(org).get(title="Task 1.0")
+    task.title = "Renamed in MissionOS"
+    task.save()
+    fake.bases[BASE_ID].table(T_TASKS).update(
+        task.source_record_id, {"fldTNAME00000001": "Renamed in Airtable"}
+    )
+    sync(connection)
+    task.refresh_from_db()
+    assert task.title == "Renamed in MissionOS"
+    conflict = SyncConflict.objects.for_org(org).get(entity="task", row_id=task.pk)
+    assert (conflict.attribute, conflict.missionos_shown, conflict.airtable_shown) == (
+        "title",
+        "Renamed in MissionOS",
+        "Renamed in Airtable",
+    )
+    # Found again by the next run: still one conflict, still MissionOS's value here.
+    fake.bases[BASE_ID].table(T_TASKS).update(
+        task.source_record_id, {"fldTNAME00000001": "Renamed again in Airtable"}
+    )
+    sync(connection)
+    task.refresh_from_db()
+    assert task.title == "Renamed in MissionOS"
+    conflict = SyncConflict.objects.for_org(org).get(entity="task", row_id=task.pk)
+    assert conflict.airtable_shown == "Renamed again in Airtable"
+
+    services.conflict_resolve(conflict=conflict, keep=SyncConflict.Resolution.AIRTABLE)
+    task.refresh_from_db()
+    assert task.title == "Renamed again in Airtable"
+    sync(connection)
+    task.refresh_from_db()
+    assert task.title == "Renamed again in Airtable"
+    assert not SyncConflict.objects.for_org(org).filter(resolved_at=None).exists()
 
 
 def test_departed_people_keep_the_date_they_were_first_seen_gone(connection, fake, org):

@@ -1,0 +1,189 @@
+"""Writes for the write-back: draining a connection's outbox into Airtable, resolving
+conflicts, and the connection's write settings (read-only tables, the MissionOS ID field)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from missionos import events
+from sync.airtable.client import AirtableClient, SyncError
+from sync.crypto import TokenUnreadable
+from sync.mapping.catalogue import ENTITIES
+from sync.mapping.document import MappingError
+from sync.models import Connection, PendingWrite, SyncConflict
+from sync.reconcile.adapters import ENTITY_MODELS
+from sync.schema import schema_from_api
+from sync.selectors import connection_mapping
+from sync.services.connections import connection_client
+from sync.services.locks import SyncBusy, push_lock
+from sync.values import convert
+from sync.writeback.journal import request_push
+from sync.writeback.push import MISSIONOS_ID_FIELD, Push, PushReport
+from sync.writeback.state import stamp_base, value_key
+
+logger = logging.getLogger(__name__)
+
+
+def push_connection(
+    *, connection: Connection, client: AirtableClient | None = None, **client_kwargs
+) -> PushReport | None:
+    """Write the connection's queued changes to Airtable. None when another worker is doing
+    it already (it drains whatever is queued, this change included)."""
+    report = PushReport()
+
+    def counted() -> None:
+        report.requests += 1
+
+    try:
+        with push_lock(connection.pk):
+            connection.refresh_from_db()
+            try:
+                mapping = connection_mapping(connection=connection)
+                client = client or connection_client(
+                    connection, on_request=counted, **client_kwargs
+                )
+            except (MappingError, TokenUnreadable) as error:
+                PendingWrite.objects.for_org(connection.organization_id).filter(
+                    connection=connection, state=PendingWrite.State.PENDING
+                ).update(state=PendingWrite.State.FAILED, reason=str(error))
+                return report
+            if client.on_request is not counted:
+                previous = client.on_request
+
+                def both() -> None:
+                    counted()
+                    previous()
+
+                client.on_request = both
+            push = Push(
+                connection=connection,
+                client=client,
+                schema=schema_from_api(connection.schema),
+                mapping=mapping,
+                report=report,
+            )
+            push.run()
+    except SyncBusy:
+        return None
+    events.publish(connection.organization_id, events.SYNC)
+    events.publish(connection.organization_id, events.PLAN)
+    return report
+
+
+def connections_with_due_writes() -> list[int]:
+    """Connections (of every organization: beat serves them all) with a write due now."""
+    return list(
+        PendingWrite.objects.unscoped()
+        .filter(state=PendingWrite.State.PENDING, next_attempt_at__lte=timezone.now())
+        .values_list("connection_id", flat=True)
+        .distinct()
+    )
+
+
+def push_requeue(*, connection: Connection) -> int:
+    """Try failed and waiting writes again now (after the token, the mapping or a setting
+    was fixed). -> how many."""
+    count = (
+        PendingWrite.objects.for_org(connection.organization_id)
+        .filter(connection=connection)
+        .exclude(state=PendingWrite.State.PENDING, next_attempt_at__lte=timezone.now())
+        .update(state=PendingWrite.State.PENDING, next_attempt_at=timezone.now())
+    )
+    request_push(connection.pk)
+    return count
+
+
+@transaction.atomic
+def conflict_resolve(
+    *, conflict: SyncConflict, keep: str, actor: AbstractBaseUser | None = None
+) -> SyncConflict:
+    """End a conflict: keep MissionOS's value (written to Airtable) or take Airtable's."""
+    if keep not in SyncConflict.Resolution.values:
+        raise ValidationError("Choose which value to keep.")
+    conflict = (
+        SyncConflict.objects.for_org(conflict.organization_id)
+        .select_for_update()
+        .select_related("connection")
+        .get(pk=conflict.pk)
+    )
+    if not conflict.is_open:
+        return conflict
+    model = ENTITY_MODELS[conflict.entity]
+    row = model.objects.for_org(conflict.organization_id, include_archived=True).get(
+        pk=conflict.row_id
+    )
+    mapping = connection_mapping(connection=conflict.connection)
+    entity_mapping = mapping.entities.get(conflict.entity)
+    schema = schema_from_api(conflict.connection.schema)
+    table = schema.table(entity_mapping.table_id) if entity_mapping else None
+    attr = ENTITIES[conflict.entity][conflict.attribute]
+    airtable_value = convert(
+        attr,
+        conflict.airtable_cell,
+        value_map=entity_mapping.value_maps.get(conflict.attribute) if entity_mapping else None,
+        field=table.field(conflict.field_id) if table else None,
+    ).value
+    if keep == SyncConflict.Resolution.AIRTABLE:
+        setattr(row, conflict.attribute, airtable_value)
+        stamp_base(row, {conflict.attribute: value_key(getattr(row, conflict.attribute))}, {})
+        row.save(update_fields=[conflict.attribute, "source_extra", "updated_at"])
+    else:
+        # Airtable's value becomes the base, so MissionOS's differs from it: it is written.
+        stamp_base(row, {conflict.attribute: value_key(airtable_value)}, {})
+        row.save(update_fields=["source_extra"])
+        from sync.writeback.journal import queue_write
+
+        queue_write(record=row, actor=actor)
+    conflict.resolved_at = timezone.now()
+    conflict.resolution = keep
+    conflict.resolved_by = actor if actor is not None and actor.is_authenticated else None
+    conflict.save(update_fields=["resolved_at", "resolution", "resolved_by"])
+    events.publish(conflict.organization_id, events.PLAN)
+    return conflict
+
+
+def connection_set_read_only(*, connection: Connection, table_id: str, read_only: bool) -> None:
+    """Keep a table read-only (MissionOS edits stay here) or let writes through again."""
+    settings = dict(connection.write_settings or {})
+    settings[table_id] = {**settings.get(table_id, {}), "read_only": read_only}
+    connection.write_settings = settings
+    connection.save(update_fields=["write_settings"])
+    if not read_only:
+        push_requeue(connection=connection)
+
+
+def connection_add_id_fields(*, connection: Connection) -> list[str]:
+    """Add a "MissionOS ID" text field to each mapped, writable table that lacks one (the
+    token needs schema.bases:write), so creates are upserts that cannot duplicate.
+    -> the names of the tables given one. Raises SyncError when Airtable refuses."""
+    mapping = connection_mapping(connection=connection)
+    schema = schema_from_api(connection.schema)
+    client = connection_client(connection)
+    settings = dict(connection.write_settings or {})
+    added = []
+    for entity_mapping in mapping.entities.values():
+        table = schema.table(entity_mapping.table_id)
+        if table is None or settings.get(table.id, {}).get("read_only"):
+            continue
+        existing = table.field_named(MISSIONOS_ID_FIELD)
+        if existing is None:
+            created = client.create_field(table.id, MISSIONOS_ID_FIELD)
+            field_id = created.get("id") if isinstance(created, dict) else None
+            if not field_id:
+                raise SyncError(f"Airtable did not say which field it added to {table.name}.")
+            added.append(table.name)
+        else:
+            field_id = existing.id
+        settings[table.id] = {**settings.get(table.id, {}), "id_field": field_id}
+    connection.write_settings = settings
+    connection.save(update_fields=["write_settings"])
+    if added:
+        from sync.services.connections import connection_refresh_schema
+
+        connection_refresh_schema(connection=connection)
+    return added
