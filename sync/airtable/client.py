@@ -39,6 +39,16 @@ class SyncError(Exception):
     """A failure that stops the run; its message says what to fix."""
 
 
+class AirtableRefused(SyncError):
+    """Airtable refused a request for good (4xx, not a rate limit): `status` and `kind` (the
+    error type) let a caller tell a missing scope (403) or a vanished webhook (404) apart."""
+
+    def __init__(self, message: str, *, status: int, kind: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.kind = kind
+
+
 class OffsetExpired(Exception):
     """Airtable forgot the listing's offset: the table must be listed again from the start."""
 
@@ -129,6 +139,11 @@ class AirtableClient:
                 return
             options = {**options, "offset": offset}
 
+    def request(self, method: str, url, *, what: str, **kwargs):
+        """One request through the base's rate limiter and this client's retry policy, for
+        the other Airtable endpoints a sync uses (webhooks: sync.airtable.webhooks)."""
+        return self._request(method, url, what=what, **kwargs)
+
     def _request(self, method: str, url, *, what: str, **kwargs):
         failures = rate_limited = 0
         while True:
@@ -159,7 +174,9 @@ class AirtableClient:
                 if status >= 500:
                     failures = self._backoff(failures, f"{what}: HTTP {status}")
                     continue
-                raise SyncError(self._explain(status, kind, what)) from None
+                raise AirtableRefused(
+                    self._explain(status, kind, what), status=status, kind=kind
+                ) from None
             except (requests.RequestException, ValueError) as error:
                 # Dropped connections (incl. a body cut short), time-outs, truncated JSON.
                 failures = self._backoff(failures, f"{what}: {type(error).__name__}")

@@ -8,6 +8,7 @@ and so on: the names below are re-exported from the module that holds each.
 - `runs`: requesting a run, executing it, how it ends.
 - `locks`: one sync of a connection at a time (`SyncBusy`).
 - `schedule`: a connection's periodic syncs.
+- `feed`: the change feed (Airtable's webhooks): edits within seconds.
 """
 
 from sync.services.connections import (
@@ -16,12 +17,22 @@ from sync.services.connections import (
     connection_set_token,
     connection_store_schema,
 )
+from sync.services.feed import (
+    FeedOutcome,
+    feed_check_due,
+    feed_ensure,
+    feed_ensure_after_commit,
+    feed_notification,
+    feed_poll,
+    feed_poll_due,
+)
 from sync.services.locks import SyncBusy
 from sync.services.mapping import connection_set_mapping
 from sync.services.runs import run_execute, run_request
 from sync.services.schedule import connection_schedule, connection_schedule_state
 
 __all__ = [
+    "FeedOutcome",
     "SyncBusy",
     "connection_create",
     "connection_refresh_schema",
@@ -30,6 +41,12 @@ __all__ = [
     "connection_set_mapping",
     "connection_set_token",
     "connection_store_schema",
+    "feed_check_due",
+    "feed_ensure",
+    "feed_ensure_after_commit",
+    "feed_notification",
+    "feed_poll",
+    "feed_poll_due",
     "run_execute",
     "run_request",
 ]
