@@ -54,6 +54,8 @@ def setup_django() -> str:
     os.environ["DEBUG"] = "0"
     os.environ.setdefault("SECRET_KEY", "bench-change-feed-throwaway-key-not-for-production")
     os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+    # Airtable reaches production through its TLS proxy; here the pings come over plain HTTP.
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "missionos.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ["AIRTABLE_FEED_POLL_SECONDS"] = str(POLL_SECONDS)
@@ -137,7 +139,10 @@ def measure_edits(fake, org, log: EventLog, label: str, spread: float) -> list[f
         tasks.update(record_id, {"fldTNAME00000001": title})
         done = log.wait_after(edited, "plan", EDIT_TIMEOUT)
         if done is None:
-            raise SystemExit(f"{label}: edit {number} did not arrive within {EDIT_TIMEOUT} s")
+            results = [h.last_notification_result for h in fake.webhooks.for_base(BASE_ID)]
+            raise SystemExit(
+                f"{label}: edit {number} did not arrive within {EDIT_TIMEOUT} s (pings: {results})"
+            )
         row = Task.objects.for_org(org).get(source_record_id=record_id)
         if row.title != title:
             raise SystemExit(f"{label}: the row says {row.title!r}, not {title!r}")

@@ -188,7 +188,7 @@ def merge_payloads(payloads: Iterable[WebhookPayload], changes: FeedChanges | No
     """Fold payloads, oldest first, into the record ids and fields that changed per table. A
     record destroyed after it changed is only destroyed; ids are all that is kept, since the
     records are fetched again through the REST API (the payloads' cell format differs)."""
-    changes = changes or FeedChanges()
+    changes = FeedChanges() if changes is None else changes
     for payload in payloads:
         changes.payloads += 1
         if payload.error:

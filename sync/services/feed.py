@@ -318,7 +318,7 @@ def _poll_once(connection, policy, limiter, now, outcome: FeedOutcome, extend) -
                     outcome.batches.append(run.pk)
                     if run.status != RunStatus.SUCCEEDED:
                         return  # cursor kept: the next poll tries these payloads again
-                feed.last_change_at = now
+                    feed.last_change_at = now
             feed.cursor = cursor
             feed.last_poll_at = now
             feed.save(update_fields=["cursor", "last_poll_at", "last_change_at"])
@@ -489,9 +489,11 @@ def feed_notification(*, body: bytes, mac_header: str) -> int | None:
         return None
     # Airtable's ping names a webhook, not an organization: the hook's id finds the feed, and
     # its secret (below) proves the ping came from Airtable. Hence unscoped.
+    # Any state: a genuine ping is answered as such (refusing it would lead Airtable to stop
+    # pinging); the poll it queues does nothing for a feed that is not active.
     feed = (
         ChangeFeed.objects.unscoped()
-        .filter(webhook_id=webhook_id, state=FeedState.ACTIVE)
+        .filter(webhook_id=webhook_id)
         .only("connection_id", "mac_secret_encrypted")
         .first()
     )
