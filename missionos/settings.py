@@ -203,6 +203,25 @@ CELERY_BEAT_SCHEDULE = {
     "sync:push-due": {"task": "sync.push_due", "schedule": 15.0},
 }
 
+# The change feed (sync.services.feed): Airtable's webhooks report edits within seconds.
+# With AIRTABLE_WEBHOOK_URL (this deployment's public base URL, e.g. https://okr.example.org)
+# Airtable pings /sync/airtable/notify/ after each change; without it the feed is polled, one
+# request per base every AIRTABLE_FEED_POLL_SECONDS, which works behind a firewall. Pinged
+# feeds are polled too, every AIRTABLE_FEED_BACKUP_POLL_SECONDS, in case pings stop.
+AIRTABLE_WEBHOOK_URL = os.environ.get("AIRTABLE_WEBHOOK_URL", "").rstrip("/")
+AIRTABLE_FEED_POLL_SECONDS = float(os.environ.get("AIRTABLE_FEED_POLL_SECONDS", "5"))
+AIRTABLE_FEED_BACKUP_POLL_SECONDS = float(os.environ.get("AIRTABLE_FEED_BACKUP_POLL_SECONDS", "60"))
+# django-celery-beat's DatabaseScheduler installs these next to the per-connection schedules.
+CELERY_BEAT_SCHEDULE = {
+    "sync:feed-poll": {
+        "task": "sync.feed_poll_all",
+        "schedule": AIRTABLE_FEED_POLL_SECONDS,
+        # A tick not picked up before the next one is worthless: the next one polls anyway.
+        "options": {"expires": AIRTABLE_FEED_POLL_SECONDS},
+    },
+    "sync:feed-check": {"task": "sync.feed_check_all", "schedule": 24 * 3600.0},
+}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

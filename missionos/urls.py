@@ -10,4 +10,6 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("orgs.org_urls")),
     path("o/<slug:org_slug>/", include("okrs.urls")),
     path("o/<slug:org_slug>/sync/", include("sync.urls")),
+    # Airtable's webhook pings: outside any organization (the hook's id says whose).
+    path("sync/airtable/", include("sync.notify_urls")),
 ]

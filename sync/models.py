@@ -54,6 +54,9 @@ class Connection(OrgScoped):
 class RunKind(models.TextChoices):
     INCREMENTAL = "incremental", "Incremental"
     FULL = "full", "Full"
+    # A batch of the change feed (Airtable's webhooks): records changed in Airtable, applied
+    # within seconds. Runs beside full and incremental ones, never blocking them.
+    CHANGES = "changes", "Live changes"
 
 
 class RunStatus(models.TextChoices):
@@ -228,3 +231,47 @@ class SyncConflict(OrgScoped):
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
+
+
+class FeedState(models.TextChoices):
+    OFF = "off", "Off"  # nothing mapped yet, or not set up
+    ACTIVE = "active", "Active"
+    NO_PERMISSION = "no_permission", "No permission"
+    FAILED = "failed", "Failed"
+
+
+class ChangeFeed(OrgScoped):
+    """A connection's change feed: the Airtable webhook that reports changes to its base, and
+    how far its payloads have been applied (sync.services.feed)."""
+
+    connection = models.OneToOneField(
+        Connection, on_delete=models.CASCADE, related_name="change_feed"
+    )
+    state = models.CharField(max_length=16, choices=FeedState.choices, default=FeedState.OFF)
+    message = models.TextField(blank=True)  # why it is not active, in words for the page
+    webhook_id = models.CharField(max_length=32, blank=True, db_index=True)
+    # Encrypted at rest like the token (sync.crypto): it verifies the pings' MAC.
+    mac_secret_encrypted = models.TextField(blank=True, editable=False)
+    notification_url = models.URLField(max_length=500, blank=True)  # empty: polled
+    # The first payload not applied yet; saved only once a batch is applied (at least once).
+    cursor = models.PositiveIntegerField(default=1)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(null=True, blank=True)  # of the current webhook
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    last_poll_at = models.DateTimeField(null=True, blank=True)
+    last_change_at = models.DateTimeField(null=True, blank=True)  # last batch applied
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["webhook_id"],
+                condition=~models.Q(webhook_id=""),
+                name="unique_change_feed_webhook",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Change feed of {self.connection_id} ({self.state})"
+
+    def __repr__(self) -> str:  # never the secret
+        return f"<ChangeFeed {self.pk} {self.webhook_id or '-'} {self.state}>"

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 
 from orgs.models import Organization, OrgOwned
 from sync.mapping.document import Mapping
-from sync.models import Connection, SyncIssue, SyncRun
+from sync.models import ChangeFeed, Connection, RunKind, SyncIssue, SyncRun
 
 RECENT_RUNS = 20
 
@@ -20,7 +20,20 @@ def connections(*, organization: Organization) -> QuerySet[Connection]:
 
 
 def connection_runs(*, connection: Connection) -> list[SyncRun]:
-    return list(connection.runs.select_related("requested_by")[:RECENT_RUNS])
+    """Full and incremental runs; the change feed's batches are listed apart (feed_batches)."""
+    runs = connection.runs.exclude(kind=RunKind.CHANGES).select_related("requested_by")
+    return list(runs[:RECENT_RUNS])
+
+
+def feed_batches(*, connection: Connection, limit: int = 5) -> list[SyncRun]:
+    """The change feed's latest batches (one SyncRun each), for the connection page."""
+    return list(connection.runs.filter(kind=RunKind.CHANGES)[:limit])
+
+
+def connection_feed(*, connection: Connection) -> ChangeFeed | None:
+    return (
+        ChangeFeed.objects.for_org(connection.organization_id).filter(connection=connection).first()
+    )
 
 
 def run_issues(*, organization: Organization, run: SyncRun) -> QuerySet[SyncIssue]:
@@ -36,9 +49,11 @@ def connection_mapping(*, connection: Connection) -> Mapping:
 
 
 def latest_run(*, organization: Organization) -> SyncRun | None:
-    """The organization's most recent sync run (of any connection), for the dashboard."""
+    """The organization's most recent full or incremental run (of any connection), for the
+    dashboard; change-feed batches are a few records each and would hide the last real run."""
     return (
         SyncRun.objects.for_org(organization)
+        .exclude(kind=RunKind.CHANGES)
         .select_related("connection")
         .order_by("-queued_at", "-pk")
         .first()

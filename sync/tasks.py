@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
 from sync import services
 from sync.models import Connection, RunKind
@@ -49,3 +50,41 @@ def push_due() -> None:
     whose first push request was lost with a worker)."""
     for connection_id in services.connections_with_due_writes():
         push_connection.delay(connection_id)
+
+
+# -- the change feed (sync.services.feed) -------------------------------------------------
+
+
+@shared_task(name="sync.feed_poll", acks_late=True)
+def feed_poll(connection_id: int) -> None:
+    """Apply what the connection's webhook collected (from the beat, or a ping)."""
+    outcome = services.feed_poll(connection_id=connection_id)
+    if outcome.gap_run_id is not None:
+        execute_run.delay_on_commit(outcome.gap_run_id)
+
+
+@shared_task(name="sync.feed_poll_all")
+def feed_poll_all() -> None:
+    """The beat's tick (AIRTABLE_FEED_POLL_SECONDS): one poll task per active feed. A poll
+    not started by the next tick is dropped: that tick queues its own."""
+    for connection_id in services.feed_poll_due():
+        feed_poll.apply_async((connection_id,), expires=settings.AIRTABLE_FEED_POLL_SECONDS)
+
+
+@shared_task(name="sync.feed_check", acks_late=True)
+def feed_check(connection_id: int) -> None:
+    """Refresh the connection's webhook, or replace it if it expired or was disabled."""
+    # The beat knows only the connection's id: the connection says whose it is.
+    connection = Connection.objects.unscoped().filter(pk=connection_id).first()
+    if connection is None:
+        return
+    outcome = services.feed_ensure(connection=connection)
+    if outcome.gap_run_id is not None:
+        execute_run.delay_on_commit(outcome.gap_run_id)
+
+
+@shared_task(name="sync.feed_check_all")
+def feed_check_all() -> None:
+    """Daily: every feed is checked (hooks expire after 7 days unless refreshed)."""
+    for connection_id in services.feed_check_due():
+        feed_check.delay(connection_id)

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
@@ -20,7 +21,7 @@ from sync.mapping.describe import describe
 from sync.mapping.document import Mapping, MappingError
 from sync.models import Connection, RunKind, RunStatus, SyncRun
 from sync.schema import schema_from_api
-from sync.tasks import execute_run
+from sync.tasks import execute_run, feed_poll
 
 
 def _connection(request: HttpRequest, connection_id: int) -> Connection:
@@ -60,6 +61,7 @@ def _run_context(run: SyncRun) -> dict:
 
 def _connection_context(request: HttpRequest, connection: Connection, **extra) -> dict:
     runs = selectors.connection_runs(connection=connection)
+    feed = selectors.connection_feed(connection=connection)
     active_run = next((run for run in runs if run.is_active), None)
     return {
         "connection": connection,
@@ -71,6 +73,8 @@ def _connection_context(request: HttpRequest, connection: Connection, **extra) -
         "schedule_form": extra.pop("schedule_form", None)
         or ScheduleForm(initial=services.connection_schedule_state(connection=connection)),
         "token_form": extra.pop("token_form", None) or TokenForm(),
+        "feed": feed,
+        "feed_batches": selectors.feed_batches(connection=connection) if feed else [],
         **extra,
     }
 
@@ -203,3 +207,18 @@ def run_detail(request: HttpRequest, org_slug: str, run_id: int) -> HttpResponse
         "sync/run_detail.html",
         {"run": run, "issues": issues.get_page(request.GET.get("page"))},
     )
+
+
+@csrf_exempt  # Airtable cannot send a CSRF token; the hook's MAC authenticates the ping
+@require_POST
+def feed_notify(request: HttpRequest) -> HttpResponse:
+    """Airtable's ping after a change: checked against the hook's MAC secret, answered at once
+    (Airtable waits a few seconds at most), the payloads fetched by a worker. A bad or missing
+    MAC gets 401 and nothing is queued. No login: Airtable has none."""
+    connection_id = services.feed_notification(
+        body=request.body, mac_header=request.headers.get("X-Airtable-Content-MAC", "")
+    )
+    if connection_id is None:
+        return HttpResponse(status=401)
+    feed_poll.delay(connection_id)
+    return HttpResponse(status=204)

@@ -16,7 +16,7 @@ import random
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -30,6 +30,7 @@ from sync.airtable.ratelimit import RateLimiter
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
+OFFSET_RESTARTS = 3
 
 READ_AHEAD_PAGES = 8
 T = TypeVar("T")
@@ -39,15 +40,21 @@ class SyncError(Exception):
     """A failure that stops the run; its message says what to fix."""
 
 
-class WriteRefused(SyncError):
-    """Airtable answered a write with an error that trying again will not fix (4xx): the
-    status and error type say which (a bad value, a deleted record, a missing scope)."""
+class AirtableRefused(SyncError):
+    """Airtable refused a request for good (4xx, not a rate limit): `status` and `kind` (the
+    error type) let a caller tell a missing scope (403) or a vanished webhook (404) apart;
+    `detail` is Airtable's own message, naming the field where it does."""
 
     def __init__(self, message: str, *, status: int, kind: str, detail: str = "") -> None:
         super().__init__(message)
         self.status = status
         self.kind = kind
-        self.detail = detail  # Airtable's own message, naming the field where it does
+        self.detail = detail
+
+
+class WriteRefused(AirtableRefused):
+    """A write refused (a bad value, a deleted record, a missing scope): trying again as it
+    stands will not help."""
 
 
 class WriteUnsure(SyncError):
@@ -157,28 +164,41 @@ class AirtableClient:
                 return
             options = {**options, "offset": offset}
 
-    def records_by_id(self, table_id: str, record_ids: list[str]) -> list[dict]:
-        """The records with these ids (every field, keyed by field id): a few requests for a
-        handful of records instead of a table scan. Ids Airtable no longer has are absent."""
+    def records_by_id(self, table_id: str, record_ids: Iterable[str]) -> list[dict]:
+        """The records with these ids, as the pull reads them (keyed by field id, every
+        field): one `OR(RECORD_ID()=…)` formula per 100 ids, not a table scan. Records
+        Airtable no longer has are simply absent."""
+        ids = sorted(set(record_ids))
         found: list[dict] = []
-        for start in range(0, len(record_ids), PAGE_SIZE):
-            chunk = record_ids[start : start + PAGE_SIZE]
+        for start in range(0, len(ids), PAGE_SIZE):
+            chunk = ids[start : start + PAGE_SIZE]
             formula = str(OR(*(EQ(RECORD_ID(), record_id) for record_id in chunk)))
-            table = self.api.table(self.base_id, table_id)
-            options: dict = {"page_size": PAGE_SIZE, "use_field_ids": True, "formula": formula}
-            while True:
-                page = self._request(
-                    "GET",
-                    table.urls.records,
-                    fallback=("POST", table.urls.records_post),
-                    options=options,
-                    what=f"records of table {table_id}",
-                )
-                found.extend(page.get("records") or [])
-                if not page.get("offset"):
-                    break
-                options = {**options, "offset": page["offset"]}
+            found.extend(self._matching(table_id, formula))
         return found
+
+    def _matching(self, table_id: str, formula: str) -> list[dict]:
+        table = self.api.table(self.base_id, table_id)
+        for _attempt in range(OFFSET_RESTARTS):
+            options: dict = {"page_size": PAGE_SIZE, "use_field_ids": True, "formula": formula}
+            records: list[dict] = []
+            try:
+                while True:
+                    page = self._request(
+                        "GET",
+                        table.urls.records,
+                        fallback=("POST", table.urls.records_post),
+                        options=options,
+                        what=f"table {table_id}",
+                    )
+                    if not isinstance(page, dict) or not isinstance(page.get("records"), list):
+                        raise SyncError(f"Airtable sent an unexpected answer for table {table_id}.")
+                    records.extend(page["records"])
+                    if not page.get("offset"):
+                        return records
+                    options = {**options, "offset": page["offset"]}
+            except OffsetExpired:
+                continue  # a short listing: list it again
+        raise SyncError(f"Airtable kept dropping the listing of {table_id}; try again later.")
 
     def pages_matching(self, table_id: str, formula: str) -> list[dict]:
         """The first page of records matching a formula (every field, keyed by field id)."""
@@ -232,6 +252,11 @@ class AirtableClient:
         scopes = answer.get("scopes") if isinstance(answer, dict) else None
         return [str(scope) for scope in scopes] if isinstance(scopes, list) else None
 
+    def request(self, method: str, url, *, what: str, **kwargs):
+        """One request through the base's rate limiter and this client's retry policy, for
+        the other Airtable endpoints a sync uses (webhooks: sync.airtable.webhooks)."""
+        return self._request(method, url, what=what, **kwargs)
+
     def _request(
         self,
         method: str,
@@ -273,14 +298,13 @@ class AirtableClient:
                         raise WriteUnsure(f"{what}: HTTP {status}") from None
                     failures = self._backoff(failures, f"{what}: HTTP {status}")
                     continue
-                if write:
-                    raise WriteRefused(
-                        self._explain(status, kind, what),
-                        status=status,
-                        kind=kind,
-                        detail=_error_message(response),
-                    ) from None
-                raise SyncError(self._explain(status, kind, what)) from None
+                refused = WriteRefused if write else AirtableRefused
+                raise refused(
+                    self._explain(status, kind, what),
+                    status=status,
+                    kind=kind,
+                    detail=_error_message(response),
+                ) from None
             except (requests.RequestException, ValueError) as error:
                 # Dropped connections (incl. a body cut short), time-outs, truncated JSON.
                 if not resend_when_unsure:

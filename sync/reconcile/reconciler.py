@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -410,6 +411,20 @@ class Reconciler:
                 self.counts.archived += live.filter(pk__in=gone[start : start + 1000]).update(
                     archived_at=self.now
                 )
+
+    def archive_records(self, entity: str, record_ids: Iterable[str]) -> None:
+        """Archive the rows of records Airtable reports deleted (the change feed), as a
+        complete full pull would archive them for not being seen."""
+        model = ENTITY_MODELS[entity]
+        live = model.objects.for_org(self.organization).filter(
+            source_connection_id=self.connection.pk,
+            source_table=self.mapping.entities[entity].table_id,
+        )
+        ids = sorted(set(record_ids))
+        for start in range(0, len(ids), 1000):
+            self.counts.archived += live.filter(
+                source_record_id__in=ids[start : start + 1000]
+            ).update(archived_at=self.now)
 
 
 def analyze(model: type[OrgOwned]) -> None:

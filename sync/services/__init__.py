@@ -9,6 +9,7 @@ and so on: the names below are re-exported from the module that holds each.
 - `locks`: one sync of a connection at a time (`SyncBusy`).
 - `schedule`: a connection's periodic syncs.
 - `push`: the write-back to Airtable, conflicts, write settings.
+- `feed`: the change feed (Airtable's webhooks): edits within seconds.
 """
 
 from sync.services.connections import (
@@ -16,6 +17,15 @@ from sync.services.connections import (
     connection_refresh_schema,
     connection_set_token,
     connection_store_schema,
+)
+from sync.services.feed import (
+    FeedOutcome,
+    feed_check_due,
+    feed_ensure,
+    feed_ensure_after_commit,
+    feed_notification,
+    feed_poll,
+    feed_poll_due,
 )
 from sync.services.locks import SyncBusy
 from sync.services.mapping import connection_set_mapping
@@ -31,6 +41,7 @@ from sync.services.runs import run_execute, run_request
 from sync.services.schedule import connection_schedule, connection_schedule_state
 
 __all__ = [
+    "FeedOutcome",
     "SyncBusy",
     "conflict_resolve",
     "connection_add_id_fields",
@@ -43,6 +54,12 @@ __all__ = [
     "connection_set_token",
     "connection_store_schema",
     "connections_with_due_writes",
+    "feed_check_due",
+    "feed_ensure",
+    "feed_ensure_after_commit",
+    "feed_notification",
+    "feed_poll",
+    "feed_poll_due",
     "push_connection",
     "push_requeue",
     "run_execute",

@@ -59,6 +59,7 @@ def connection_create(
         connection.mapping = propose_mapping(schema_from_api(schema)).to_dict()
         connection.save(update_fields=["mapping"])
         connection_schedule(connection=connection)
+        _feed_after_commit(connection)
     return connection
 
 
@@ -76,7 +77,15 @@ def connection_set_token(*, connection: Connection, token: str) -> Connection:
     with transaction.atomic():
         connection.save(update_fields=["token_encrypted", "token_last4"])
         connection_store_schema(connection=connection, schema_payload=schema)
+        _feed_after_commit(connection)  # the new token may have (or lack) webhook:manage
     return connection
+
+
+def _feed_after_commit(connection: Connection) -> None:
+    # Imported here: the feed service builds on this module's client.
+    from sync.services.feed import feed_ensure_after_commit
+
+    feed_ensure_after_commit(connection=connection)
 
 
 def _read_schema(connection: Connection) -> dict:

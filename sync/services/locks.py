@@ -89,3 +89,54 @@ def push_lock(connection_id: int, timeout: float = 300.0):
         yield
     finally:
         lock.release()
+
+
+# The change feed's own lock: one poll of a connection's payloads at a time, so two polls never
+# apply the same payloads twice; never the run lock above, so a batch of live changes neither
+# waits for nor holds up a full or incremental run. A poll that finds it taken leaves a note
+# for the holder to poll once more before letting go: a ping that arrives while a batch is
+# being applied is not left for the next scheduled poll.
+_local_feed_locks: dict[int, threading.Lock] = {}
+_local_feed_again: set[int] = set()
+
+
+@contextmanager
+def feed_lock(connection_id: int):
+    """Yield `(acquired, extend)`; when not acquired, the holder is told to poll again."""
+    client = shared_redis()
+    if client is not None:
+        lock = client.lock(
+            f"missionos:feed-lock:{connection_id}", timeout=settings.SYNC_LOCK_TIMEOUT_SECONDS
+        )
+        if not lock.acquire(blocking=False):
+            client.set(f"missionos:feed-again:{connection_id}", 1, ex=60)
+            yield False, None
+            return
+        try:
+            yield True, lock.extend
+        finally:
+            try:
+                lock.release()
+            except redis.exceptions.LockError:
+                logger.warning("feed lock of connection %s had expired", connection_id)
+        return
+    lock = _local_feed_locks.setdefault(connection_id, threading.Lock())
+    if not lock.acquire(blocking=False):
+        _local_feed_again.add(connection_id)
+        yield False, None
+        return
+    try:
+        yield True, lambda _seconds, replace_ttl=True: None
+    finally:
+        lock.release()
+
+
+def feed_poll_again(connection_id: int) -> bool:
+    """Whether a poll came while the lock was held (and forget it): poll once more."""
+    client = shared_redis()
+    if client is not None:
+        return bool(client.getdel(f"missionos:feed-again:{connection_id}"))
+    if connection_id in _local_feed_again:
+        _local_feed_again.discard(connection_id)
+        return True
+    return False

@@ -8,6 +8,7 @@ from sync.mapping.check import check_mapping
 from sync.mapping.document import Mapping, MappingError
 from sync.models import Connection
 from sync.schema import schema_from_api
+from sync.services.feed import feed_ensure_after_commit
 
 
 def connection_set_mapping(*, connection: Connection, mapping_data: dict) -> Mapping:
@@ -22,4 +23,7 @@ def connection_set_mapping(*, connection: Connection, mapping_data: dict) -> Map
         raise ValidationError(problems)
     connection.mapping = mapping.to_dict()
     connection.save(update_fields=["mapping"])
+    # The webhook follows the mapping (none while nothing is mapped), and a feed stopped by
+    # mapping drift resumes from its cursor.
+    feed_ensure_after_commit(connection=connection)
     return mapping

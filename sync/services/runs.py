@@ -49,7 +49,12 @@ def run_request(*, connection: Connection, kind: RunKind, requested_by=None) -> 
             pk=connection.pk
         )
         _fail_stale_runs(connection)
-        active = connection.runs.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).first()
+        # Change-feed batches run beside full and incremental runs (their own lock, feed.py).
+        active = (
+            connection.runs.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING])
+            .exclude(kind=RunKind.CHANGES)
+            .first()
+        )
         if active is not None:
             raise SyncBusy(
                 f"A {active.get_kind_display().lower()} sync of {connection.name} is already "
@@ -68,7 +73,10 @@ def run_request(*, connection: Connection, kind: RunKind, requested_by=None) -> 
 def _fail_stale_runs(connection: Connection) -> None:
     """A run whose worker died (no progress for a while, lock gone) is closed as failed."""
     cutoff = timezone.now() - datetime.timedelta(seconds=settings.SYNC_STALE_AFTER_SECONDS)
-    for run in connection.runs.filter(status=RunStatus.RUNNING, heartbeat_at__lt=cutoff):
+    stale = connection.runs.filter(status=RunStatus.RUNNING, heartbeat_at__lt=cutoff).exclude(
+        kind=RunKind.CHANGES  # closed by the change feed under its own lock (feed.py)
+    )
+    for run in stale:
         if not lock_is_held(connection.pk):
             run.status = RunStatus.FAILED
             run.finished_at = timezone.now()
@@ -112,6 +120,8 @@ def _execute(run, connection, policy, limiter, on_progress, extend_lock) -> None
         previous = (
             connection.runs.filter(status=RunStatus.SUCCEEDED)
             .exclude(pk=run.pk)
+            # A change-feed batch fetched only the records it was told of: not a start point.
+            .exclude(kind=RunKind.CHANGES)
             .order_by("-started_at")
             .first()
         )

@@ -28,7 +28,8 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 # Pages outside any organization. Anything org-owned must live under /o/<org_slug>/.
-ORGANIZATION_FREE_PAGES = {"home", "login", "logout", "my_work", "health"}
+# sync_feed_notify: Airtable's webhook pings, authenticated by the hook's MAC, not a login.
+ORGANIZATION_FREE_PAGES = {"home", "login", "logout", "my_work", "health", "sync_feed_notify"}
 
 
 def walk(resolvers=None, prefix=""):
