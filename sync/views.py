@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
@@ -19,7 +21,7 @@ from sync.forms import ConnectionForm, MappingForm, ScheduleForm, TokenForm
 from sync.mapping.check import check_mapping
 from sync.mapping.describe import describe
 from sync.mapping.document import Mapping, MappingError
-from sync.models import Connection, RunKind, RunStatus, SyncRun
+from sync.models import Connection, RunKind, RunStatus, SyncConflict, SyncRun
 from sync.schema import schema_from_api
 from sync.tasks import execute_run, feed_poll
 
@@ -73,6 +75,8 @@ def _connection_context(request: HttpRequest, connection: Connection, **extra) -
         "schedule_form": extra.pop("schedule_form", None)
         or ScheduleForm(initial=services.connection_schedule_state(connection=connection)),
         "token_form": extra.pop("token_form", None) or TokenForm(),
+        "write_queue": selectors.connection_write_queue(connection=connection),
+        "write_tables": _write_tables(connection),
         "feed": feed,
         "feed_batches": selectors.feed_batches(connection=connection) if feed else [],
         **extra,
@@ -146,6 +150,7 @@ def token_update(request: HttpRequest, org_slug: str, connection_id: int) -> Htt
         except SyncError as error:  # Airtable refused it: the old token stays
             form.add_error("token", f"Not replaced: {error}")
         else:
+            services.push_requeue(connection=connection)  # writes it could not make
             messages.success(request, f"Token replaced (…{connection.token_last4}).")
             return redirect("sync_connection", org_slug=org_slug, connection_id=connection.pk)
     context = _connection_context(request, connection, token_form=form)
@@ -222,3 +227,88 @@ def feed_notify(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=401)
     feed_poll.delay(connection_id)
     return HttpResponse(status=204)
+
+
+def _write_tables(connection: Connection) -> list[dict]:
+    """The mapped tables with their write-back settings, for the connection page."""
+    try:
+        mapping = selectors.connection_mapping(connection=connection)
+    except MappingError:
+        return []
+    schema = schema_from_api(connection.schema)
+    settings = connection.write_settings or {}
+    tables = []
+    for entity, entity_mapping in mapping.entities.items():
+        table = schema.table(entity_mapping.table_id)
+        setting = settings.get(entity_mapping.table_id, {})
+        id_field = table.field(setting.get("id_field", "")) if table else None
+        tables.append(
+            {
+                "entity": entity.replace("_", " "),
+                "table_id": entity_mapping.table_id,
+                "name": table.name if table else entity_mapping.table_name,
+                "read_only": bool(setting.get("read_only")),
+                "id_field": id_field.name if id_field else "",
+            }
+        )
+    return tables
+
+
+@require_POST
+@require_permission(Action.MANAGE_SYNC)
+def writes_update(request: HttpRequest, org_slug: str, connection_id: int) -> HttpResponse:
+    """The write-back settings: a table read-only or writable, the MissionOS ID fields,
+    failed writes tried again."""
+    connection = _connection(request, connection_id)
+    action = request.POST.get("action")
+    if action in ("read_only", "writable"):
+        table_id = request.POST.get("table_id", "")
+        if table_id not in {table["table_id"] for table in _write_tables(connection)}:
+            messages.error(request, "That table is not mapped on this connection.")
+        else:
+            services.connection_set_read_only(
+                connection=connection, table_id=table_id, read_only=action == "read_only"
+            )
+            messages.success(request, "Write-back setting saved.")
+    elif action == "id_fields":
+        try:
+            added = services.connection_add_id_fields(connection=connection)
+        except (SyncError, TokenUnreadable, MappingError) as error:
+            messages.error(request, f"No field was added: {error}")
+        else:
+            messages.success(
+                request,
+                f"Added a MissionOS ID field to {', '.join(added)}."
+                if added
+                else "Every writable table has its MissionOS ID field.",
+            )
+    elif action == "retry":
+        count = services.push_requeue(connection=connection)
+        messages.success(request, f"{count} write(s) will be tried again now.")
+    else:
+        messages.error(request, "Unknown action.")
+    return redirect("sync_connection", org_slug=org_slug, connection_id=connection.pk)
+
+
+@require_POST
+@require_permission(Action.EDIT_TASKS)
+def conflict_resolve(request: HttpRequest, org_slug: str, conflict_id: int) -> HttpResponse:
+    """Keep MissionOS's value or take Airtable's. Tasks: whoever may edit tasks; the rest of
+    the plan: whoever may edit the plan."""
+    conflict = org_object_or_404(request, SyncConflict, pk=conflict_id)
+    needed = Action.EDIT_TASKS if conflict.entity == "task" else Action.EDIT_PLAN
+    if not request.membership.allows(needed):
+        raise PermissionDenied
+    try:
+        services.conflict_resolve(
+            conflict=conflict, keep=request.POST.get("keep", ""), actor=request.user
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        side = "MissionOS's" if request.POST.get("keep") == "missionos" else "Airtable's"
+        messages.success(request, f"{conflict.field_name}: kept {side} value.")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("org_home", kwargs={"org_slug": org_slug})
+    return redirect(target)

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from orgs.models import Organization
-from sync.airtable.client import AirtableClient
+from sync.airtable.client import AirtableClient, SyncError
 from sync.airtable.ratelimit import shared_rate_limiter
 from sync.crypto import decrypt_token, encrypt_token
 from sync.mapping.check import check_mapping
@@ -53,6 +53,7 @@ def connection_create(
     )
     connection.full_clean()
     schema = _read_schema(connection)
+    connection.token_scopes = _read_scopes(connection)
     with transaction.atomic():
         connection.save()
         connection_store_schema(connection=connection, schema_payload=schema)
@@ -74,8 +75,12 @@ def connection_set_token(*, connection: Connection, token: str) -> Connection:
     schema = _read_schema(candidate)
     connection.token_encrypted = candidate.token_encrypted
     connection.token_last4 = token[-4:]
+    connection.token_scopes = _read_scopes(candidate)
+    connection.write_blocked = ""  # the new token is tried at the next write
     with transaction.atomic():
-        connection.save(update_fields=["token_encrypted", "token_last4"])
+        connection.save(
+            update_fields=["token_encrypted", "token_last4", "token_scopes", "write_blocked"]
+        )
         connection_store_schema(connection=connection, schema_payload=schema)
         _feed_after_commit(connection)  # the new token may have (or lack) webhook:manage
     return connection
@@ -86,6 +91,15 @@ def _feed_after_commit(connection: Connection) -> None:
     from sync.services.feed import feed_ensure_after_commit
 
     feed_ensure_after_commit(connection=connection)
+
+
+def _read_scopes(connection: Connection) -> list[str]:
+    """The token's scopes, as Airtable's whoami lists them; [] when it does not say (older
+    tokens), and then a write learns it from Airtable's answer."""
+    try:
+        return connection_client(connection).token_scopes() or []
+    except SyncError:
+        return []
 
 
 def _read_schema(connection: Connection) -> dict:

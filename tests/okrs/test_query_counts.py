@@ -59,10 +59,12 @@ PAGES = {
     "project list": ("project_list", lambda o: {}, {}, 6),
     "project search": ("project_list", lambda o: {}, {"q": "projct 1"}, 6),
     # +2 each for the progress chart (key results, their check-ins: okrs.history).
-    "objective": ("objective_detail", lambda o: {"objective_id": o["objective"].pk}, {}, 10),
-    "pathway": ("pathway_detail", lambda o: {"pathway_id": o["pathway"].pk}, {}, 9),
+    # Record pages +2 for the write-back state of their records (queued writes and open
+    # conflicts: sync.selectors.attach_sources), whatever their number.
+    "objective": ("objective_detail", lambda o: {"objective_id": o["objective"].pk}, {}, 12),
+    "pathway": ("pathway_detail", lambda o: {"pathway_id": o["pathway"].pk}, {}, 11),
     # +1 for the burn-up (its tasks' timestamps).
-    "project": ("project_detail", lambda o: {"project_id": o["project"].pk}, {}, 6),
+    "project": ("project_detail", lambda o: {"project_id": o["project"].pk}, {}, 8),
 }
 
 

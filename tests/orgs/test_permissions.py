@@ -45,6 +45,8 @@ VIEW_ACTIONS = {
     "sync_mapping": Action.MANAGE_SYNC,
     "sync_run": Action.MANAGE_SYNC,
     "sync_run_progress": Action.MANAGE_SYNC,
+    "sync_writes": Action.MANAGE_SYNC,
+    "sync_conflict_resolve": Action.EDIT_TASKS,
 }
 
 

@@ -41,7 +41,7 @@ from sync import services as sync_services
 from sync.airtable.client import RetryPolicy
 from sync.airtable.ratelimit import NoRateLimiter
 from sync.crypto import decrypt_token
-from sync.models import Connection, RunKind, RunStatus, SyncRun
+from sync.models import Connection, RunKind, RunStatus, SyncConflict, SyncRun
 from tests.factories import (
     KeyResultFactory,
     MembershipFactory,
@@ -79,6 +79,7 @@ class Tenant:
     colleague: Membership  # a viewer who is none of the visitors: whose role changes, who leaves
     connection: Connection
     run: SyncRun  # finished: a new one may be queued
+    conflict: SyncConflict  # on the task's title: changed here and in Airtable
 
     @property
     def url_ids(self) -> dict[str, int]:
@@ -93,6 +94,7 @@ class Tenant:
             "membership_id": self.colleague.pk,
             "connection_id": self.connection.pk,
             "run_id": self.run.pk,
+            "conflict_id": self.conflict.pk,
         }
 
 
@@ -132,6 +134,17 @@ def build_tenant(organization: Organization, *, sync: bool) -> Tenant:
         ),
         connection=connection,
         run=run,
+        conflict=SyncConflict.objects.create(
+            organization=organization,
+            connection=connection,
+            entity="task",
+            row_id=task.pk,
+            attribute="title",
+            missionos_value=task.title,
+            missionos_shown=task.title,
+            airtable_cell="Retitled in Airtable",
+            airtable_shown="Retitled in Airtable",
+        ),
     )
 
 
@@ -591,6 +604,33 @@ PAGES: dict[str, Url] = {
                 data=lambda h, w: {"refresh_schema": "1"},
                 then="sync_mapping",
                 changed=lambda h, w: equal(NEW_FIELD["id"] in stored_field_ids(h.connection), True),
+            ),
+        ),
+    ),
+    "sync_writes": Url(
+        get=NOT_ALLOWED,
+        post=(
+            Changes(
+                ADMIN,
+                data=lambda h, w: {"action": "read_only", "table_id": T_TASKS},
+                then="sync_connection",
+                changed=lambda h, w: equal(
+                    refreshed(h.connection).write_settings[T_TASKS]["read_only"], True
+                ),
+            ),
+        ),
+    ),
+    "sync_conflict_resolve": Url(
+        get=NOT_ALLOWED,
+        post=(
+            Changes(
+                MEMBER,
+                data=lambda h, w: {"keep": "airtable"},
+                then="org_home",
+                changed=lambda h, w: equal(
+                    (refreshed(h.task).title, refreshed(h.conflict).resolution),
+                    ("Retitled in Airtable", "airtable"),
+                ),
             ),
         ),
     ),

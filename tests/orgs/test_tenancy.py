@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from okrs.models import CheckIn
 from orgs.models import Membership, Role
 from sync.crypto import encrypt_token
-from sync.models import Connection, SyncRun
+from sync.models import Connection, SyncConflict, SyncRun
 from tests.factories import (
     CheckInFactory,
     CycleFactory,
@@ -62,7 +62,15 @@ def build_objects(organization) -> dict[str, int]:
         token_last4="oken",
     )
     run = SyncRun.objects.create(organization=organization, connection=connection, kind="full")
+    conflict = SyncConflict.objects.create(
+        organization=organization,
+        connection=connection,
+        entity="task",
+        row_id=task.pk,
+        attribute="title",
+    )
     return {
+        "conflict_id": conflict.pk,
         "connection_id": connection.pk,
         "run_id": run.pk,
         "pathway_id": objective.pathway_id,
