@@ -30,7 +30,11 @@ logger = logging.getLogger(__name__)
 
 
 def push_connection(
-    *, connection: Connection, client: AirtableClient | None = None, **client_kwargs
+    *,
+    connection: Connection,
+    client: AirtableClient | None = None,
+    on_progress=None,
+    **client_kwargs,
 ) -> PushReport | None:
     """Write the connection's queued changes to Airtable. None when another worker is doing
     it already (it drains whatever is queued, this change included)."""
@@ -66,6 +70,7 @@ def push_connection(
                 schema=schema_from_api(connection.schema),
                 mapping=mapping,
                 report=report,
+                on_progress=on_progress,
             )
             push.run()
     except SyncBusy:

@@ -116,6 +116,7 @@ class Push:
     mapping: Mapping
     now: Callable[[], datetime.datetime] = timezone.now
     report: PushReport = field(default_factory=PushReport)
+    on_progress: Callable[[PushReport], None] | None = None
 
     @property
     def organization_id(self) -> int:
@@ -488,6 +489,8 @@ class Push:
                 self.report.created += 1
             else:
                 self.report.written += 1
+        if self.on_progress:
+            self.on_progress(self.report)
 
     # -- outcomes --------------------------------------------------------------------------
 
