@@ -39,7 +39,22 @@ Fixture format (``FakeBase.to_dict()`` / ``FakeAirtableModel.load_base()``), JSO
 
 Record ``fields`` are keyed by field id; a hand-written fixture may use field names instead
 (a key that is not a field id of the table is looked up as a name). Tokens are not part of a
-fixture: pass them to ``load_base(..., tokens=...)``.
+fixture: pass them to ``load_base(..., tokens=...)``. A base may carry ``"permissionLevel"``
+("create" when absent, or "edit", "comment", "read").
+
+Tokens and permissions: a token has scopes (``ALL_SCOPES`` unless ``add_token(token,
+scopes=...)`` or ``set_token_scopes`` says otherwise) and access to the bases whose ``tokens``
+hold it; a base has a ``permission_level`` (what the token's user may do there: "create" may
+change records and fields, "edit" records only, "comment" and "read" nothing).
+
+Transactions: every change to records, fields or a table's name happens inside a transaction
+(``with model.transaction(source="client"):``; each public method opens one of its own when
+none is open, so one ``table.update()`` is one transaction). When the outermost one ends, each
+base it touched gets the next ``transaction_number``, and ``change_listener.committed()`` (the
+webhooks, see webhooks.py) learns what changed: records created, changed (previous and current
+values of the cells that really changed), destroyed; fields created, changed, destroyed; the
+table's name. Changes are only itemised for bases the listener is ``watching()``, so bulk
+loads stay fast.
 """
 
 from __future__ import annotations
@@ -51,13 +66,26 @@ import random
 import string
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 ID_ALPHABET = string.ascii_letters + string.digits
 FORMAT_VERSION = 1
+ALL_SCOPES = frozenset(
+    {
+        "data.records:read",
+        "data.records:write",
+        "schema.bases:read",
+        "schema.bases:write",
+        "webhook:manage",
+    }
+)
+PERMISSION_LEVELS = ("read", "comment", "edit", "create")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -109,6 +137,142 @@ def random_id(rng: random.Random, prefix: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# Transactions and what they changed
+
+
+@dataclass
+class TableChanges:
+    """What one transaction did to one table (ids only; values are read when it commits)."""
+
+    created_records: dict[str, None] = dataclass_field(default_factory=dict)  # an ordered set
+    # record id -> field id -> [previous, current]
+    changed_records: dict[str, dict[str, list[Any]]] = dataclass_field(default_factory=dict)
+    destroyed_record_ids: list[str] = dataclass_field(default_factory=list)
+    created_fields: dict[str, None] = dataclass_field(default_factory=dict)
+    # field id -> "name"/"type" -> [previous, current]
+    changed_fields: dict[str, dict[str, list[Any]]] = dataclass_field(default_factory=dict)
+    destroyed_field_ids: list[str] = dataclass_field(default_factory=list)
+    metadata: dict[str, list[Any]] = dataclass_field(
+        default_factory=dict
+    )  # "name" -> [previous, current]
+
+    def record_created(self, record_id: str) -> None:
+        self.created_records[record_id] = None
+
+    def record_changed(self, record_id: str, field_id: str, previous: Any, current: Any) -> None:
+        if record_id in self.created_records:
+            return  # reported as created, with its values at the end of the transaction
+        cells = self.changed_records.setdefault(record_id, {})
+        if field_id in cells:
+            cells[field_id][1] = current
+        else:
+            cells[field_id] = [previous, current]
+
+    def record_destroyed(self, record_id: str) -> None:
+        if self.created_records.pop(record_id, 0) is None:
+            return  # created and destroyed in one transaction: nothing to tell
+        self.changed_records.pop(record_id, None)
+        self.destroyed_record_ids.append(record_id)
+
+    def field_created(self, field_id: str) -> None:
+        self.created_fields[field_id] = None
+
+    def field_changed(self, field_id: str, key: str, previous: Any, current: Any) -> None:
+        if field_id in self.created_fields:
+            return
+        entry = self.changed_fields.setdefault(field_id, {})
+        if key in entry:
+            entry[key][1] = current
+        else:
+            entry[key] = [previous, current]
+
+    def field_destroyed(self, field_id: str) -> None:
+        if self.created_fields.pop(field_id, 0) is None:
+            return
+        self.changed_fields.pop(field_id, None)
+        self.destroyed_field_ids.append(field_id)
+        for cells in self.changed_records.values():
+            cells.pop(field_id, None)
+
+    def table_changed(self, key: str, previous: Any, current: Any) -> None:
+        if key in self.metadata:
+            self.metadata[key][1] = current
+        else:
+            self.metadata[key] = [previous, current]
+
+    def settle(self) -> None:
+        """Drop cells and attributes that ended where they began (an edit undone, a no-op)."""
+        for record_id, cells in list(self.changed_records.items()):
+            for field_id, (previous, current) in list(cells.items()):
+                if previous == current:
+                    del cells[field_id]
+            if not cells:
+                del self.changed_records[record_id]
+        for field_id, entry in list(self.changed_fields.items()):
+            for key, (previous, current) in list(entry.items()):
+                if previous == current:
+                    del entry[key]
+            if not entry:
+                del self.changed_fields[field_id]
+        for key, (previous, current) in list(self.metadata.items()):
+            if previous == current:
+                del self.metadata[key]
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.created_records
+            or self.changed_records
+            or self.destroyed_record_ids
+            or self.created_fields
+            or self.changed_fields
+            or self.destroyed_field_ids
+            or self.metadata
+        )
+
+
+@dataclass
+class Transaction:
+    """An open transaction: who makes it and what it has changed so far."""
+
+    source: str  # webhook actionMetadata.source: "client" (a person, the model), "publicApi"
+    source_metadata: dict[str, Any]
+    touched: dict[str, None] = dataclass_field(default_factory=dict)  # base ids, in order
+    changes: dict[str, dict[str, TableChanges]] = dataclass_field(
+        default_factory=dict
+    )  # base -> table
+
+
+@dataclass
+class Commit:
+    """One committed transaction on one base, as the change listener receives it."""
+
+    base: FakeBase
+    source: str
+    source_metadata: dict[str, Any]
+    timestamp_ms: int
+    transaction_number: int
+    tables: dict[str, TableChanges]  # table id -> changes (none empty)
+
+
+class ChangeListener(Protocol):
+    def watching(self, base_id: str) -> bool: ...
+
+    def committed(self, commit: Commit) -> None: ...
+
+
+def person_metadata() -> dict[str, Any]:
+    """sourceMetadata for changes made "in Airtable's UI" (the model, the control API)."""
+    return {
+        "user": {
+            "id": "usrFakePerson0001",
+            "email": "person@example.com",
+            "name": "A person",
+            "permissionLevel": "create",
+        }
+    }
+
+
+# ---------------------------------------------------------------------------------------------
 # Records, tables, bases
 
 
@@ -153,6 +317,31 @@ class FakeRecord:
         return f"<FakeRecord {self.id} {self.fields!r}>"
 
 
+def render_record(
+    record: FakeRecord,
+    names: Mapping[str, str],
+    by_id: bool = False,
+    selected: set[str] | None = None,
+    comment_count: bool = False,
+) -> dict[str, Any]:
+    """The REST API's record: ``{id, createdTime, fields}``, fields keyed by name (or id)."""
+    fields = {}
+    for fid, value in record.fields.items():
+        if selected is not None and fid not in selected:
+            continue
+        name = names.get(fid)
+        if name is not None:
+            fields[fid if by_id else name] = value
+    out: dict[str, Any] = {
+        "id": record.id,
+        "createdTime": ms_to_iso(record.created),
+        "fields": fields,
+    }
+    if comment_count:
+        out["commentCount"] = 0
+    return out
+
+
 def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if not is_empty(v)}
 
@@ -188,6 +377,10 @@ class FakeTable:
     def _lock(self) -> threading.RLock:
         return self.base.store.lock
 
+    def _changes(self) -> TableChanges | None:
+        """Where the open transaction notes changes to this table (None: nobody watches)."""
+        return self.base.store._table_changes(self.base.id, self.id)
+
     def __repr__(self) -> str:
         return f"<FakeTable {self.id} {self._name!r} ({len(self._records)} records)>"
 
@@ -199,10 +392,12 @@ class FakeTable:
 
     @name.setter
     def name(self, new_name: str) -> None:
-        with self._lock:
+        with self.base.store.transaction():
             for other in self.base.tables:
                 if other is not self and other.name == new_name:
                     raise ValueError(f"base {self.base.id} already has a table named {new_name!r}")
+            if (changes := self._changes()) is not None:
+                changes.table_changed("name", self._name, new_name)
             self._name = new_name
 
     # -- fields -------------------------------------------------------------------------------
@@ -270,23 +465,40 @@ class FakeTable:
             spec = {"id": id, "name": name, "type": type, "options": options}
             if description:
                 spec["description"] = description
-        with self._lock:
-            return self._add_field_dict(spec)
+        with self.base.store.transaction():
+            field_id = self._add_field_dict(spec)
+            if (changes := self._changes()) is not None:
+                changes.field_created(field_id)
+            return field_id
 
     def rename_field(self, field_id: str, new_name: str) -> None:
-        with self._lock:
+        with self.base.store.transaction():
             field = self._fields[field_id]
             other = self.field_by_name(new_name)
             if other is not None and other is not field:
                 raise ValueError(f"table {self._name!r} already has a field named {new_name!r}")
+            if (changes := self._changes()) is not None:
+                changes.field_changed(field_id, "name", field["name"], new_name)
             field["name"] = new_name
+
+    def set_field_options(self, field_id: str, options: Mapping[str, Any] | None) -> None:
+        """Replace a field's options (e.g. its select choices)."""
+        with self.base.store.transaction():
+            field = self._fields[field_id]
+            if options is None:
+                field.pop("options", None)
+            else:
+                field["options"] = json.loads(json.dumps(options))
+            self.base.store._table_changes(self.base.id, self.id)  # touched: a new number
 
     def remove_field(self, field_id: str) -> None:
         """Delete a field and its values (the primary field cannot be deleted)."""
-        with self._lock:
+        with self.base.store.transaction():
             if field_id == self.primary_field_id:
                 raise ValueError("the primary field cannot be removed")
             del self._fields[field_id]
+            if (changes := self._changes()) is not None:
+                changes.field_destroyed(field_id)
             for record in self._records.values():
                 record.fields.pop(field_id, None)
                 if record.field_modified is not None:
@@ -330,7 +542,7 @@ class FakeTable:
     ) -> str:
         """Create one record (values keyed by field id). -> its id."""
         fields_by_id = fields_by_id or {}
-        with self._lock:
+        with self.base.store.transaction():
             self._check_keys(fields_by_id)
             if record_id is None:
                 record_id = self._new_record_id()
@@ -340,6 +552,8 @@ class FakeTable:
             record = FakeRecord(record_id, created, _clean(fields_by_id), self._rng.getrandbits(62))
             self._records[record_id] = record
             self._order_cache = None
+            if (changes := self._changes()) is not None:
+                changes.record_created(record_id)
             return record_id
 
     def create_many(
@@ -348,7 +562,8 @@ class FakeTable:
         created_time: str | dt.datetime | float | None = None,
     ) -> list[str]:
         """Bulk create (values keyed by field id), fast enough for 100k rows. -> ids."""
-        with self._lock:
+        with self.base.store.transaction():
+            changes = self._changes()
             created = self.base.store.now_ms() if created_time is None else to_ms(created_time)
             known = self._fields.keys()
             records = self._records
@@ -367,6 +582,9 @@ class FakeTable:
                 records[record_id] = FakeRecord(record_id, created, values, getrandbits(62))
                 ids.append(record_id)
             self._order_cache = None
+            if changes is not None:
+                for record_id in ids:
+                    changes.record_created(record_id)
             return ids
 
     def update(
@@ -377,30 +595,51 @@ class FakeTable:
     ) -> None:
         """Merge values into a record (PATCH semantics; an empty value clears the cell) and
         move its last-modified time to now (or ``modified_time``)."""
-        with self._lock:
+        with self.base.store.transaction():
             record = self._records[record_id]
             self._check_keys(fields_by_id)
+            changes = self._changes()
             when = self.base.store.now_ms() if modified_time is None else to_ms(modified_time)
             if record.field_modified is None:
                 record.field_modified = dict.fromkeys(record.fields, record.created)
             for key, value in fields_by_id.items():
+                previous = record.fields.get(key)
                 if is_empty(value):
                     record.fields.pop(key, None)
+                    value = None
                 else:
                     record.fields[key] = value
                 record.field_modified[key] = when
+                if changes is not None:
+                    changes.record_changed(record_id, key, previous, value)
             record.modified = when
+
+    def replace(
+        self,
+        record_id: str,
+        fields_by_id: Mapping[str, Any],
+        modified_time: str | dt.datetime | float | None = None,
+    ) -> None:
+        """PUT semantics: the values given, and every other cell cleared."""
+        with self.base.store.transaction():
+            record = self._records[record_id]
+            self._check_keys(fields_by_id)
+            cleared = {k: None for k in record.fields if k not in fields_by_id}
+            self.update(record_id, {**cleared, **fields_by_id}, modified_time)
 
     def delete(self, record_id: str) -> None:
         """Delete a record; like Airtable, links to it disappear from linking cells."""
         self.delete_many([record_id])
 
     def delete_many(self, record_ids: Iterable[str]) -> None:
-        with self._lock:
+        with self.base.store.transaction():
+            changes = self._changes()
             gone = set()
             for record_id in record_ids:
                 del self._records[record_id]
                 gone.add(record_id)
+                if changes is not None:
+                    changes.record_destroyed(record_id)
             self._order_cache = None
             self.base._unlink(self.id, gone)
 
@@ -441,12 +680,22 @@ class FakeTable:
 
 
 class FakeBase:
-    def __init__(self, store: FakeAirtableModel, base_id: str, name: str, tokens: Iterable[str]):
+    def __init__(
+        self,
+        store: FakeAirtableModel,
+        base_id: str,
+        name: str,
+        tokens: Iterable[str],
+        permission_level: str = "create",
+    ):
+        if permission_level not in PERMISSION_LEVELS:
+            raise ValueError(f"permission level must be among {PERMISSION_LEVELS}")
         self.store = store
         self.id = base_id
         self.name = name
         self.tokens: set[str] = set(tokens)
-        self.permission_level = "create"
+        self.permission_level = permission_level
+        self.transaction_number = 0  # webhook payloads' baseTransactionNumber
         self._tables: dict[str, FakeTable] = {}
 
     def __repr__(self) -> str:
@@ -504,6 +753,7 @@ class FakeBase:
             ]
             if not link_fields:
                 continue
+            changes = table._changes()
             for record in table._records.values():
                 for fid in link_fields:
                     links = record.fields.get(fid)
@@ -513,6 +763,8 @@ class FakeBase:
                             record.fields[fid] = kept
                         else:
                             del record.fields[fid]
+                        if changes is not None:  # the linking cell changed: hooks hear of it
+                            changes.record_changed(record.id, fid, links, kept or None)
 
     def schema_dict(self, include_visible_field_ids: bool = False) -> dict[str, Any]:
         """``GET /v0/meta/bases/{baseId}/tables``."""
@@ -522,12 +774,11 @@ class FakeBase:
     def to_dict(self, include_records: bool = True) -> dict[str, Any]:
         """The fixture format described in this module's docstring."""
         with self.store.lock:
-            return {
-                "format": FORMAT_VERSION,
-                "id": self.id,
-                "name": self.name,
-                "tables": [t.to_dict(include_records) for t in self.tables],
-            }
+            out: dict[str, Any] = {"format": FORMAT_VERSION, "id": self.id, "name": self.name}
+            if self.permission_level != "create":
+                out["permissionLevel"] = self.permission_level
+            out["tables"] = [t.to_dict(include_records) for t in self.tables]
+            return out
 
     def dump(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n")
@@ -542,15 +793,24 @@ class FakeAirtableModel:
         self.lock = threading.RLock()
         self.bases: dict[str, FakeBase] = {}
         self.extra_tokens: set[str] = set()
+        self.token_scopes: dict[str, frozenset[str]] = {}  # absent: ALL_SCOPES
+        self.change_listener: ChangeListener | None = None
+        self._transaction: Transaction | None = None
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)
 
-    def add_base(self, base_id: str, name: str, tokens: Iterable[str] = ()) -> FakeBase:
+    def add_base(
+        self,
+        base_id: str,
+        name: str,
+        tokens: Iterable[str] = (),
+        permission_level: str = "create",
+    ) -> FakeBase:
         with self.lock:
             if base_id in self.bases:
                 raise ValueError(f"base {base_id} already exists")
-            base = FakeBase(self, base_id, name, tokens)
+            base = FakeBase(self, base_id, name, tokens, permission_level)
             self.bases[base_id] = base
             return base
 
@@ -558,10 +818,84 @@ class FakeAirtableModel:
         with self.lock:
             del self.bases[base_id]
 
-    def add_token(self, token: str) -> None:
-        """A valid token with access to no base (yet): requests with it get 403, not 401."""
+    def add_token(self, token: str, scopes: Iterable[str] | None = None) -> None:
+        """A valid token with access to no base (yet): requests with it get 403, not 401.
+        ``scopes`` (default: all of ``ALL_SCOPES``) applies wherever the token is used."""
         with self.lock:
             self.extra_tokens.add(token)
+            if scopes is not None:
+                self.set_token_scopes(token, scopes)
+
+    def set_token_scopes(self, token: str, scopes: Iterable[str] | None) -> None:
+        """What the token may do (None: everything), on every base it has access to."""
+        with self.lock:
+            if scopes is None:
+                self.token_scopes.pop(token, None)
+                return
+            scopes = frozenset(scopes)
+            if not scopes <= ALL_SCOPES:
+                raise ValueError(f"unknown scopes {sorted(scopes - ALL_SCOPES)}")
+            self.token_scopes[token] = scopes
+
+    def scopes_of(self, token: str) -> frozenset[str]:
+        with self.lock:
+            return self.token_scopes.get(token, ALL_SCOPES)
+
+    # -- transactions -------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(
+        self, source: str = "client", source_metadata: Mapping[str, Any] | None = None
+    ) -> Iterator[Transaction]:
+        """Group changes into one transaction (one webhook payload per base). Nested calls
+        join the open one (its source wins). Holds the model lock throughout, so no other
+        thread's change can slip into it."""
+        with self.lock:
+            if self._transaction is not None:
+                yield self._transaction
+                return
+            metadata = person_metadata() if source_metadata is None else dict(source_metadata)
+            transaction = Transaction(source, metadata)
+            self._transaction = transaction
+            try:
+                yield transaction
+            finally:
+                self._transaction = None
+                self._commit(transaction)
+
+    def _table_changes(self, base_id: str, table_id: str) -> TableChanges | None:
+        transaction = self._transaction
+        if transaction is None:
+            raise RuntimeError("a change outside a transaction")
+        transaction.touched[base_id] = None
+        listener = self.change_listener
+        if listener is None or not listener.watching(base_id):
+            return None
+        return transaction.changes.setdefault(base_id, {}).setdefault(table_id, TableChanges())
+
+    def _commit(self, transaction: Transaction) -> None:
+        now = self.now_ms()
+        for base_id in transaction.touched:
+            base = self.bases.get(base_id)
+            if base is None:
+                continue
+            base.transaction_number += 1
+            tables = {}
+            for table_id, changes in transaction.changes.get(base_id, {}).items():
+                changes.settle()
+                if changes and table_id in base._tables:
+                    tables[table_id] = changes
+            if tables and self.change_listener is not None:
+                self.change_listener.committed(
+                    Commit(
+                        base,
+                        transaction.source,
+                        transaction.source_metadata,
+                        now,
+                        base.transaction_number,
+                        tables,
+                    )
+                )
 
     def grant(self, token: str, base_id: str) -> None:
         with self.lock:
@@ -587,8 +921,13 @@ class FakeAirtableModel:
         version = data.get("format", FORMAT_VERSION)
         if version != FORMAT_VERSION:
             raise ValueError(f"unknown fixture format {version!r}")
-        with self.lock:
-            base = self.add_base(data["id"], data.get("name") or data["id"], tokens)
+        with self.transaction(source="system"):
+            base = self.add_base(
+                data["id"],
+                data.get("name") or data["id"],
+                tokens,
+                permission_level=data.get("permissionLevel", "create"),
+            )
             for spec in data.get("tables", []):
                 table = base.add_table(
                     spec["id"],

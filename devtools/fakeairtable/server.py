@@ -8,16 +8,30 @@
     with fake:                      # or fake.start() / fake.stop()
         api = pyairtable.Api("patXXX", endpoint_url=fake.url)
 
-Routes (everything else: 404 ``{"error": "NOT_FOUND"}``; writes are not implemented):
+Routes (everything else: 404 ``{"error": "NOT_FOUND"}``), with the scope each needs:
 
-- ``GET /v0/meta/whoami``, ``GET /v0/meta/bases``, ``GET /v0/meta/bases/{baseId}/tables``
-- ``GET /v0/{baseId}/{tableIdOrName}`` and ``POST /v0/{baseId}/{tableIdOrName}/listRecords``
-- ``GET /v0/{baseId}/{tableIdOrName}/{recordId}``
+- ``GET /v0/meta/whoami`` (none), ``GET /v0/meta/bases`` and ``GET
+  /v0/meta/bases/{baseId}/tables`` (schema.bases:read)
+- ``GET /v0/{baseId}/{tableIdOrName}``, ``POST /v0/{baseId}/{tableIdOrName}/listRecords``,
+  ``GET /v0/{baseId}/{tableIdOrName}/{recordId}`` (data.records:read)
+- writes (data.records:write; the base's permission level "edit" or "create"), see writes.py:
+  ``POST /v0/{baseId}/{table}`` (create), ``PATCH``/``PUT /v0/{baseId}/{table}`` (update,
+  replace, ``performUpsert``), ``PATCH``/``PUT``/``DELETE /v0/{baseId}/{table}/{recordId}``,
+  ``DELETE /v0/{baseId}/{table}?records[]=…``
+- ``POST /v0/meta/bases/{baseId}/tables/{table}/fields`` (schema.bases:write; level "create")
+- webhooks (webhook:manage, and data.records:read / schema.bases:read for the data types a
+  new hook watches), see webhooks.py: ``GET``/``POST /v0/bases/{baseId}/webhooks``, ``DELETE
+  …/webhooks/{id}``, ``GET …/webhooks/{id}/payloads?cursor=&limit=``, ``POST
+  …/webhooks/{id}/refresh``, ``POST …/webhooks/{id}/enableNotifications`` ``{"enable"}``
+- the control API under ``/_control/`` (below)
 
-Order of checks: route (404), token (401), billing-limit switch (429), base access (403), rate
-limit (429), injected fault (record listings only), then the request itself (403 for a missing
-table, 422 for bad parameters). Requests refused before the base check do not count against
-a base's rate limit; every request after it does (metadata included).
+Order of checks: route (404), token (401), billing-limit switch (429), base access (403), the
+route's scope and the base's permission level (403), rate limit (429), injected fault (record
+listings, writes, webhook calls; see ``Faults``), then the request itself (403 for a missing
+table, 404 for a missing record or hook, 422 for bad parameters or values). Requests refused
+before the rate-limit check do not count against a base's limit; every request after it does
+(metadata, writes and webhook calls included). An API write is one transaction (source
+"publicApi"): one webhook payload per hook, however many records it touched.
 """
 
 from __future__ import annotations
@@ -38,22 +52,28 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
 
+from . import writes
+from .errors import (
+    MSG_AUTH,
+    MSG_BILLING,
+    MSG_PARAMS,
+    MSG_PERMISSIONS,
+    MSG_RATE,
+    ApiError,
+    bad_request,
+    permission_denied,
+)
 from .formula import FormulaError, compile_formula
-from .model import FakeAirtableModel, FakeBase, FakeRecord, FakeTable, ms_to_iso, random_id
+from .model import FakeAirtableModel, FakeBase, FakeTable, random_id, render_record
+from .webhooks import MAX_PAYLOADS_PER_PAGE, FakeWebhook, WebhookHub
 
+# Faults that strike before the request is handled (a write is not applied).
 FAULT_KINDS = ("429", "500", "502", "503", "timeout", "broken_json", "drop")
+# Faults that strike after a write was applied; on a read they are their "before" twin.
+AFTER_FAULT_KINDS = ("timeout_after", "broken_json_after", "drop_after", "500_after")
+ALL_FAULT_KINDS = FAULT_KINDS + AFTER_FAULT_KINDS
 
-MSG_AUTH = "Authentication required"
-MSG_PERMISSIONS = (
-    "Invalid permissions, or the requested model was not found. Check that both your user and "
-    "your token have the required permissions, and that the model names and/or ids are correct."
-)
-MSG_RATE = "Rate limit exceeded. Please try again later"
-MSG_BILLING = (
-    "There are no more API calls available for this billing period. Please upgrade your plan "
-    "or wait for the next billing period."
-)
-MSG_PARAMS = "Invalid request: parameter validation failed. Check your request data."
+__all__ = ["MSG_AUTH", "MSG_BILLING", "MSG_PARAMS", "MSG_PERMISSIONS", "MSG_RATE"]
 HTML_502 = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
     b"<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"
@@ -77,21 +97,10 @@ class _Response:
     body: bytes
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
-    action: str | None = None  # "timeout", "broken_json", "drop"
+    action: str | None = None  # "timeout", "broken_json", "drop", "hang"
 
 
-class _ApiError(Exception):
-    def __init__(self, status: int, error_type: str, message: str | None = None):
-        super().__init__(error_type)
-        self.status = status
-        self.error_type = error_type
-        self.message = message
-
-    def response(self) -> _Response:
-        error: dict[str, Any] = {"type": self.error_type}
-        if self.message is not None:
-            error["message"] = self.message
-        return _json_response(self.status, {"error": error})
+_ApiError = ApiError
 
 
 def _json_response(status: int, payload: Any, **headers: str) -> _Response:
@@ -110,13 +119,23 @@ def _not_found() -> _Response:
 class Faults:
     """Injected trouble, all off by default and deterministic for a given seed.
 
-    - ``configure(rate=0.2, kinds=(...))``: that fraction of record-list requests gets a fault
-      drawn from ``kinds`` (FAULT_KINDS). "429" alternates the documented error shape and the
-      ``{"errors": [...]}`` list shape; every other "503" carries ``Retry-After: 1``; "502" is an
-      HTML page from a gateway; "timeout" answers normally after ``timeout_seconds``;
-      "broken_json" is a 200 whose JSON body is cut in half; "drop" sends the headers and half
-      the body, then closes the socket.
-    - ``inject_next(*kinds)``: the next record-list requests get these faults, in order.
+    - ``configure(rate=0.2, kinds=(...))``: that fraction of the requests faults strike (record
+      listings, record and field writes, webhook calls; not the schema, single-record reads or
+      whoami) gets a fault drawn from ``kinds`` (default FAULT_KINDS; any of ALL_FAULT_KINDS).
+      "429" alternates the documented error shape and the ``{"errors": [...]}`` list shape;
+      every other "503" carries ``Retry-After: 1``; "502" is an HTML page from a gateway;
+      "timeout" answers normally after ``timeout_seconds``; "broken_json" is a 200 whose JSON
+      body is cut in half; "drop" sends the headers and half the body, then closes the socket.
+    - These FAULT_KINDS strike *before* the request is handled: a write is not applied (a
+      "timeout" then holds the connection ``timeout_seconds`` and closes it unanswered, and
+      "broken_json"/"drop" cut a placeholder body: the client cannot tell).
+    - AFTER_FAULT_KINDS strike *after* a write was applied (records, fields, webhook create /
+      refresh / delete / enableNotifications): "timeout_after" holds the real answer past the
+      client's read timeout, "broken_json_after" and "drop_after" cut it, "500_after" replaces
+      it with a 500. The random ``rate`` draws them only when ``kinds`` names them; on a read
+      (listings, webhook lists and payloads) an after-kind is its before twin ("500_after" is
+      "500"), since nothing was changed. A write refused (4xx) answers its refusal.
+    - ``inject_next(*kinds)``: the next struck requests get these faults, in order.
     - ``expire_offsets()``: the next request carrying a (well-formed) offset gets 422
       LIST_RECORDS_ITERATOR_NOT_AVAILABLE, and that iterator is gone.
     - ``billing_limit = True``: every authenticated request gets 429
@@ -145,9 +164,9 @@ class Faults:
         with self._lock:
             if kinds is not None:
                 kinds = tuple(kinds)
-                unknown = set(kinds) - set(FAULT_KINDS)
+                unknown = set(kinds) - set(ALL_FAULT_KINDS)
                 if unknown or not kinds:
-                    raise ValueError(f"fault kinds must be among {FAULT_KINDS}, got {kinds}")
+                    raise ValueError(f"fault kinds must be among {ALL_FAULT_KINDS}, got {kinds}")
                 self.kinds = kinds
             if rate is not None:
                 if not 0.0 <= rate <= 1.0:
@@ -157,7 +176,7 @@ class Faults:
                 self.timeout_seconds = timeout_seconds
 
     def inject_next(self, *kinds: str) -> None:
-        unknown = set(kinds) - set(FAULT_KINDS)
+        unknown = set(kinds) - set(ALL_FAULT_KINDS)
         if unknown:
             raise ValueError(f"unknown fault kinds {unknown}")
         with self._lock:
@@ -259,8 +278,7 @@ _GET_SCALARS = {
 _POST_KEYS = _GET_SCALARS | {"sort", "fields", "recordMetadata"}
 
 
-def _bad_request(message: str = MSG_PARAMS) -> _ApiError:
-    return _ApiError(422, "INVALID_REQUEST_UNKNOWN", message)
+_bad_request = bad_request
 
 
 def _int_param(value: Any, name: str, low: int, high: int | None = None) -> int:
@@ -396,28 +414,73 @@ def _sort_key(value: Any) -> tuple:
     return (2, str(value).lower())
 
 
-def _render(
-    record: FakeRecord,
-    names: dict[str, str],
-    by_id: bool,
-    selected: set[str] | None,
-    comment_count: bool,
-) -> dict[str, Any]:
-    fields = {}
-    for fid, value in record.fields.items():
-        if selected is not None and fid not in selected:
-            continue
-        name = names.get(fid)
-        if name is not None:
-            fields[fid if by_id else name] = value
-    out: dict[str, Any] = {
-        "id": record.id,
-        "createdTime": ms_to_iso(record.created),
-        "fields": fields,
+_render = render_record
+
+_READ, _WRITE = "data.records:read", "data.records:write"
+_SCHEMA_READ, _SCHEMA_WRITE = "schema.bases:read", "schema.bases:write"
+_HOOKS = "webhook:manage"
+_ANY_LEVEL = ("read", "comment", "edit", "create")
+_EDIT = ("edit", "create")
+# route kind -> (the scope it needs, the base permission levels that may do it)
+_NEEDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "schema": (_SCHEMA_READ, _ANY_LEVEL),
+    "record": (_READ, _ANY_LEVEL),
+    "list": (_READ, _ANY_LEVEL),
+    "list_post": (_READ, _ANY_LEVEL),
+    "create": (_WRITE, _EDIT),
+    "update": (_WRITE, _EDIT),
+    "replace": (_WRITE, _EDIT),
+    "update_one": (_WRITE, _EDIT),
+    "replace_one": (_WRITE, _EDIT),
+    "delete": (_WRITE, _EDIT),
+    "delete_one": (_WRITE, _EDIT),
+    "create_field": (_SCHEMA_WRITE, ("create",)),
+    "hooks": (_HOOKS, _ANY_LEVEL),
+    "hook_create": (_HOOKS, _ANY_LEVEL),
+    "hook_payloads": (_HOOKS, _ANY_LEVEL),
+    "hook_refresh": (_HOOKS, _ANY_LEVEL),
+    "hook_delete": (_HOOKS, _ANY_LEVEL),
+    "hook_enable": (_HOOKS, _ANY_LEVEL),
+}
+# Requests that change something: "after" faults strike them once the change is made.
+_APPLIES = frozenset(
+    {
+        "create",
+        "update",
+        "replace",
+        "update_one",
+        "replace_one",
+        "delete",
+        "delete_one",
+        "create_field",
+        "hook_create",
+        "hook_refresh",
+        "hook_delete",
+        "hook_enable",
     }
-    if comment_count:
-        out["commentCount"] = 0
-    return out
+)
+
+
+def _json_body(body: bytes) -> Any:
+    try:
+        return json.loads(body or b"{}")
+    except ValueError:
+        raise _bad_request("Invalid request: the body is not valid JSON") from None
+
+
+def _no_query(query: str, allowed: tuple[str, ...] = ()) -> None:
+    for key, _value in urllib.parse.parse_qsl(query, keep_blank_values=True):
+        if key not in allowed:
+            raise _bad_request()
+
+
+def _record_ids(query: str) -> list[str]:
+    """``records[]=rec…&records[]=rec…`` of a DELETE."""
+    return [
+        value
+        for key, value in urllib.parse.parse_qsl(query, keep_blank_values=True)
+        if key in ("records[]", "records")
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -458,6 +521,8 @@ class FakeAirtable(FakeAirtableModel):
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self.url: str | None = None
+        self.webhooks = WebhookHub(self, seed)
+        self.change_listener = self.webhooks  # every committed change may become a payload
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -481,6 +546,7 @@ class FakeAirtable(FakeAirtableModel):
         if self._server is None:
             return
         self._stopping.set()  # wakes "timeout" faults still sleeping
+        self.webhooks.close()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -496,6 +562,22 @@ class FakeAirtable(FakeAirtableModel):
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    # -- webhooks -----------------------------------------------------------------------------
+
+    def webhook(self, hook_id: str) -> FakeWebhook:
+        return self.webhooks.hooks[hook_id]
+
+    def expire_webhook(self, hook_id: str) -> None:
+        """The hook's 7 days end now (see webhooks.py)."""
+        self.webhooks.expire(hook_id)
+
+    def disable_webhook(self, hook_id: str) -> None:
+        self.webhooks.disable(hook_id)
+
+    def wait_for_notifications(self, timeout: float = 10.0) -> bool:
+        """Wait until every webhook ping queued so far was sent. -> False on timeout."""
+        return self.webhooks.wait_for_notifications(timeout)
 
     # -- observability ------------------------------------------------------------------------
 
@@ -569,20 +651,25 @@ class FakeAirtable(FakeAirtableModel):
         now = self.monotonic()
         path, _, query = raw_path.partition("?")
         base_id: str | None = None
+        control = path == "/_control" or path.startswith("/_control/")
         try:
-            route = self._route(method, path)
-            if route is None:
-                response = _not_found()
+            if control:
+                response = self._control(method, path, query, body)
             else:
-                kind, base_id, args = route
-                response = self._dispatch(kind, base_id, args, headers, query, body, now)
+                route = self._route(method, path)
+                if route is None:
+                    response = _not_found()
+                else:
+                    kind, base_id, args = route
+                    response = self._dispatch(kind, base_id, args, headers, query, body, now)
         except _ApiError as error:
-            response = error.response()
+            response = _json_response(error.status, error.body())
         except Exception as error:  # a bug in the fake: say so loudly rather than hang up
             traceback.print_exc()
             message = f"fake Airtable failed: {error!r}"
             response = _json_response(500, {"error": {"type": "SERVER_ERROR", "message": message}})
-        self._log(LoggedRequest(now, method, path, base_id, response.status))
+        if not control:  # the control API is no Airtable traffic
+            self._log(LoggedRequest(now, method, path, base_id, response.status))
         return response
 
     @staticmethod
@@ -593,22 +680,53 @@ class FakeAirtable(FakeAirtableModel):
         parts = [urllib.parse.unquote(p) for p in raw[2:]]
         if any(p == "" for p in parts):
             return None
+        n = len(parts)
         if parts[0] == "meta":
-            if method != "GET":
-                return None
-            if parts == ["meta", "whoami"]:
+            if method == "GET" and parts == ["meta", "whoami"]:
                 return ("whoami", None, [])
-            if parts == ["meta", "bases"]:
+            if method == "GET" and parts == ["meta", "bases"]:
                 return ("bases", None, [])
-            if len(parts) == 4 and parts[1] == "bases" and parts[3] == "tables":
+            if method == "GET" and n == 4 and parts[1] == "bases" and parts[3] == "tables":
                 return ("schema", parts[2], [])
+            if (
+                method == "POST"
+                and n == 6
+                and (parts[1], parts[3], parts[5]) == ("bases", "tables", "fields")
+            ):
+                return ("create_field", parts[2], [parts[4]])
             return None
-        if method == "GET" and len(parts) == 2:
-            return ("list", parts[0], [parts[1]])
-        if method == "POST" and len(parts) == 3 and parts[2] == "listRecords":
-            return ("list_post", parts[0], [parts[1]])
-        if method == "GET" and len(parts) == 3:
-            return ("record", parts[0], [parts[1], parts[2]])
+        if parts[0] == "bases" and n >= 3 and parts[2] == "webhooks":
+            base_id = parts[1]
+            if n == 3:
+                kind = {"GET": "hooks", "POST": "hook_create"}.get(method)
+                return (kind, base_id, []) if kind else None
+            action = (method, parts[4] if n == 5 else None)
+            kind = {
+                ("DELETE", None): "hook_delete",
+                ("GET", "payloads"): "hook_payloads",
+                ("POST", "refresh"): "hook_refresh",
+                ("POST", "enableNotifications"): "hook_enable",
+            }.get(action)
+            return (kind, base_id, [parts[3]]) if kind and n in (4, 5) else None
+        if n == 2:
+            kind = {
+                "GET": "list",
+                "POST": "create",
+                "PATCH": "update",
+                "PUT": "replace",
+                "DELETE": "delete",
+            }.get(method)
+            return (kind, parts[0], [parts[1]]) if kind else None
+        if n == 3:
+            if method == "POST":
+                return ("list_post", parts[0], [parts[1]]) if parts[2] == "listRecords" else None
+            kind = {
+                "GET": "record",
+                "PATCH": "update_one",
+                "PUT": "replace_one",
+                "DELETE": "delete_one",
+            }.get(method)
+            return (kind, parts[0], [parts[1], parts[2]]) if kind else None
         return None
 
     def _dispatch(
@@ -626,10 +744,13 @@ class FakeAirtable(FakeAirtableModel):
             raise _ApiError(401, "AUTHENTICATION_REQUIRED", MSG_AUTH)
         if self.faults.billing_limit:
             raise _ApiError(429, "PUBLIC_API_BILLING_LIMIT_EXCEEDED", MSG_BILLING)
+        scopes = self.scopes_of(token)
         if kind == "whoami":
             rng = random.Random(f"user/{token}")
-            return _json_response(200, {"id": random_id(rng, "usr"), "scopes": []})
+            return _json_response(200, {"id": random_id(rng, "usr"), "scopes": sorted(scopes)})
         if kind == "bases":
+            if "schema.bases:read" not in scopes:
+                raise permission_denied()
             with self.lock:
                 bases = [
                     {"id": b.id, "name": b.name, "permissionLevel": b.permission_level}
@@ -642,7 +763,10 @@ class FakeAirtable(FakeAirtableModel):
         with self.lock:
             base = self.bases.get(base_id)
             if base is None or token not in base.tokens:
-                raise _ApiError(403, "INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND", MSG_PERMISSIONS)
+                raise permission_denied()
+            scope, levels = _NEEDS[kind]
+            if scope not in scopes or base.permission_level not in levels:
+                raise permission_denied()
         if not self._admit(base_id, now):
             raise _ApiError(429, "RATE_LIMIT_REACHED", MSG_RATE)
 
@@ -652,13 +776,172 @@ class FakeAirtable(FakeAirtableModel):
         if kind == "record":
             return self._get_record(base, args[0], args[1], query)
 
+        def answer() -> _Response:
+            return self._answer(kind, base, args, query, body, token, scopes)
+
         fault = self.faults._pick()
-        if fault is not None and (replaced := self.faults._error_response(fault)) is not None:
+        if fault is None:
+            return answer()
+        twin = fault.removesuffix("_after")
+        if fault.endswith("_after") and kind in _APPLIES:  # apply, then fail to say so
+            response = answer()
+            replaced = self.faults._error_response(twin)
+            if replaced is not None:
+                return replaced
+            response.action = twin
+            return response
+        if (replaced := self.faults._error_response(twin)) is not None:
             return replaced
-        opts = _options_from_query(query) if kind == "list" else _options_from_body(body, query)
-        response = self._list_records(base, args[0], opts)
-        response.action = fault
+        if kind in _APPLIES:  # a transport fault before Airtable saw the write
+            response = _json_response(200, {"error": {"type": "NOT_APPLIED"}})
+            response.action = "hang" if twin == "timeout" else twin
+            return response
+        response = answer()
+        response.action = twin
         return response
+
+    def _answer(
+        self,
+        kind: str,
+        base: FakeBase,
+        args: list[str],
+        query: str,
+        body: bytes,
+        token: str,
+        scopes: frozenset[str],
+    ) -> _Response:
+        """The request itself, once it passed auth, the rate limit and the faults."""
+        if kind in ("list", "list_post"):
+            opts = _options_from_query(query) if kind == "list" else _options_from_body(body, query)
+            return self._list_records(base, args[0], opts)
+        if kind.startswith("hook"):
+            return self._webhook_call(kind, base, args, query, body, scopes)
+        _no_query(query, allowed=("records[]", "records") if kind == "delete" else ())
+        with self.transaction("publicApi", self._api_user(token, base)):
+            table = self._table(base, args[0])
+            if kind == "create_field":
+                payload = writes.create_field(table, _json_body(body))
+            elif kind == "create":
+                payload = writes.create_records(table, _json_body(body))
+            elif kind in ("update", "replace"):
+                payload = writes.update_records(table, _json_body(body), replace=kind == "replace")
+            elif kind in ("update_one", "replace_one"):
+                payload = writes.update_record(
+                    table, args[1], _json_body(body), replace=kind == "replace_one"
+                )
+            elif kind == "delete":
+                payload = writes.delete_records(table, _record_ids(query))
+            else:  # delete_one
+                payload = writes.delete_record(table, args[1])
+        return _json_response(200, payload)
+
+    @staticmethod
+    def _api_user(token: str, base: FakeBase) -> dict[str, Any]:
+        """sourceMetadata of an API write: the token's user."""
+        rng = random.Random(f"user/{token}")
+        user = {"id": random_id(rng, "usr"), "permissionLevel": base.permission_level}
+        return {"user": user}
+
+    def _webhook_call(
+        self,
+        kind: str,
+        base: FakeBase,
+        args: list[str],
+        query: str,
+        body: bytes,
+        scopes: frozenset[str],
+    ) -> _Response:
+        hub = self.webhooks
+        if kind == "hooks":
+            _no_query(query)
+            return _json_response(200, hub.list_hooks(base.id))
+        if kind == "hook_payloads":
+            cursor, limit = 1, MAX_PAYLOADS_PER_PAGE
+            for key, value in urllib.parse.parse_qsl(query, keep_blank_values=True):
+                if key == "cursor":
+                    cursor = _int_param(value, "cursor", 1)
+                elif key == "limit":
+                    limit = _int_param(value, "limit", 1, MAX_PAYLOADS_PER_PAGE)
+                else:
+                    raise _bad_request()
+            return _json_response(200, hub.list_payloads(base.id, args[0], cursor, limit))
+        _no_query(query)
+        if kind == "hook_create":
+            _hook, payload = hub.create(base.id, _json_body(body), scopes=scopes)
+        elif kind == "hook_refresh":
+            payload = hub.refresh(base.id, args[0])
+        elif kind == "hook_delete":
+            payload = hub.delete(base.id, args[0])
+        else:  # hook_enable
+            payload = hub.enable_notifications(base.id, args[0], _json_body(body))
+        return _json_response(200, payload)
+
+    # -- the control API ----------------------------------------------------------------------
+
+    def _control(self, method: str, path: str, query: str, body: bytes) -> _Response:
+        """``/_control/…`` (see the module docstring): no auth, no rate limit, no faults."""
+        parts = [urllib.parse.unquote(p) for p in path.split("/")[2:] if p != ""]
+        n = len(parts)
+        if method == "GET" and parts == ["bases"]:
+            with self.lock:
+                bases = [
+                    {
+                        "id": b.id,
+                        "name": b.name,
+                        "permissionLevel": b.permission_level,
+                        "tables": [
+                            {"id": t.id, "name": t.name, "records": len(t)} for t in b.tables
+                        ],
+                        "webhooks": self.webhooks.list_hooks(b.id)["webhooks"],
+                    }
+                    for b in self.bases.values()
+                ]
+            return _json_response(200, {"bases": bases})
+        if n == 3 and parts[0] == "webhooks" and method == "POST":
+            return self._control_hook(parts[1], parts[2])
+        if n not in (2, 3):
+            return _not_found()
+        with self.lock:
+            base = self.bases.get(parts[0])
+            table = base.find_table(parts[1]) if base is not None else None
+            if table is None:
+                raise _ApiError(404, "NOT_FOUND", f"No table {parts[1]!r} in base {parts[0]!r}")
+            if n == 2 and method == "GET":
+                by_id = False
+                for key, value in urllib.parse.parse_qsl(query):
+                    if key != "returnFieldsByFieldId":
+                        raise _bad_request()
+                    by_id = _bool_param(value)
+                names = table.field_names()
+                records = [render_record(r, names, by_id) for r in table.records.values()]
+                return _json_response(200, {"records": records})
+        with self.transaction("client"):  # a person editing in Airtable
+            if n == 2 and method == "POST":
+                payload = writes.create_records(table, _json_body(body))
+            elif n == 2 and method == "PATCH":
+                payload = writes.update_records(table, _json_body(body), replace=False)
+            elif n == 2 and method == "DELETE":
+                payload = writes.delete_records(table, _record_ids(query))
+            elif n == 3 and method == "PATCH":
+                payload = writes.update_record(table, parts[2], _json_body(body), replace=False)
+            elif n == 3 and method == "DELETE":
+                payload = writes.delete_record(table, parts[2])
+            else:
+                return _not_found()
+        return _json_response(200, payload)
+
+    def _control_hook(self, hook_id: str, action: str) -> _Response:
+        with self.lock:
+            if hook_id not in self.webhooks.hooks:
+                raise _ApiError(404, "NOT_FOUND", f"Could not find webhook {hook_id}")
+            if action == "expire":
+                self.webhooks.expire(hook_id)
+            elif action == "disable":
+                self.webhooks.disable(hook_id)
+            else:
+                return _not_found()
+            hook = self.webhooks.hooks[hook_id]
+            return _json_response(200, hook.to_api(self.now_ms()))
 
     @staticmethod
     def _token(headers: Any) -> str | None:
@@ -836,6 +1119,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _write(self, response: _Response, fake: FakeAirtable) -> None:
         body = response.body
+        if response.action == "hang":  # hold, then hang up without an answer
+            fake._stopping.wait(fake.faults.timeout_seconds)
+            self.close_connection = True
+            return
         if response.action == "timeout" and fake._stopping.wait(fake.faults.timeout_seconds):
             self.close_connection = True
             return
