@@ -79,6 +79,8 @@ def to_cell(
         return _link_cell(attr, value, field)
     cell = _cell(attr, value, field, value_map, previous)
     back = convert(attr, cell, value_map=value_map, field=field).value
+    if isinstance(value, datetime.datetime):  # Airtable keeps milliseconds
+        value = value.replace(microsecond=value.microsecond // 1000 * 1000)
     if not _same(back, value):
         raise NotWritable(
             f"{_shown(value)} would be stored in {field.name} as {_shown(cell)}, "

@@ -432,6 +432,7 @@ class Push:
                 found = self._find_created(table, plan)
                 if found is not None:
                     self._done(plan, found)
+                    self.report.acknowledged += 1
                     continue
             fresh.append(plan)
         for start in range(0, len(fresh), BATCH):

@@ -93,7 +93,7 @@ def test_a_task_moved_to_done_reaches_airtable_and_comes_back_as_ours(fake, sync
     assert report.written == 1 and report.failed == 0
     assert airtable(fake, T_TASKS, task.source_record_id)["fldTSTATUS000001"] == "Done"
     # One read (to see whether Airtable changed the field too) and one PATCH.
-    assert [entry.method for entry in fake.log if entry.base_id] == ["GET", "PATCH"]
+    assert [entry.method for entry in fake.requests if entry.base_id] == ["GET", "PATCH"]
     assert queued(org) == []
 
     run = sync(synced)
@@ -155,9 +155,7 @@ def test_a_check_in_becomes_a_record_and_moves_the_key_results_current_value(
     assert queued(org) == [] and not SyncConflict.objects.for_org(org).exists()
 
 
-def test_a_task_made_in_missionos_is_created_once_even_when_the_answer_is_lost(
-    fake, synced, org
-):
+def test_a_task_made_in_missionos_is_created_once_even_when_the_answer_is_lost(fake, synced, org):
     services.connection_add_id_fields(connection=synced)
     synced.refresh_from_db()
     assert synced.write_settings[T_TASKS]["id_field"]
@@ -187,7 +185,9 @@ def test_without_an_id_field_a_lost_create_is_looked_up_not_sent_twice(fake, syn
     fake.faults.inject_next("broken_json_after")
     first = push(synced)
     assert first.created == 0 and first.retrying == 1
-    PendingWrite.objects.for_org(org).update(next_attempt_at=datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC))
+    PendingWrite.objects.for_org(org).update(
+        next_attempt_at=datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+    )
     second = push(synced)
     assert second.created == 0 and second.acknowledged == 1, queued(org)
     assert len(fake.bases[BASE_ID].table(T_TASKS)) == before + 1
@@ -262,20 +262,24 @@ def test_a_value_the_base_cannot_hold_is_not_saved_and_says_why(fake, synced, or
     okrs_services.project_save(project=project)
     report = push(synced)
     assert report.failed == 1
-    [(entity, state, reason)] = queued(org)
+    [(_entity, state, reason)] = queued(org)
     assert state == "failed" and "no option of Status means 'abandoned'" in reason
     assert airtable(fake, T_PROJECTS, project.source_record_id)["fldJSTATUS000001"] != "abandoned"
 
 
 def test_airtable_refusing_a_write_keeps_it_queued_with_the_reason(fake, synced, org):
-    task = Task.objects.for_org(org).first()
-    task.due_on = datetime.date(2027, 3, 1)
+    task = Task.objects.for_org(org).exclude(assignee=None).first()
+    person = Person.objects.for_org(org).exclude(pk=task.assignee_id).exclude(source_record_id=None)
+    person = person.first()
+    fake.bases[BASE_ID].table("tblPEOPLE0000001").delete(person.source_record_id)
+    task.assignee = person  # deleted in Airtable since the last sync
     okrs_services.task_save(task=task)
-    fake.bases[BASE_ID].table(T_TASKS).remove_field("fldTDUE000000001")  # deleted in Airtable
+    before = airtable(fake, T_TASKS, task.source_record_id)
     report = push(synced)
-    assert report.failed == 1
+    assert report.failed == 1 and report.written == 0
     [(_, state, reason)] = queued(org)
-    assert state == "failed" and "UNKNOWN_FIELD_NAME" in reason or "Unknown field" in reason
+    assert state == "failed" and reason.startswith("Airtable refused it:"), reason
+    assert airtable(fake, T_TASKS, task.source_record_id) == before
 
 
 def test_a_token_without_write_scope_writes_nothing_and_says_so(fake, synced, org):
@@ -299,7 +303,7 @@ def test_a_read_only_table_writes_nothing_and_says_why(fake, synced, org):
     fake.reset_log()
     push(synced)
     assert airtable(fake, T_TASKS, task.source_record_id) == before
-    assert not [entry for entry in fake.log if entry.method != "GET"]
+    assert not [entry for entry in fake.requests if entry.method != "GET"]
     [(_, state, reason)] = queued(org)
     assert state == "failed" and "read-only" in reason
     services.connection_set_read_only(connection=synced, table_id=T_TASKS, read_only=False)
@@ -331,12 +335,28 @@ def test_mixed_faults_leave_airtable_and_postgres_identical_without_duplicates(f
     project = Project.objects.for_org(org).exclude(source_record_id=None).first()
     for index, task in enumerate(tasks):
         okrs_services.task_set_status(
-            task=task, status=[TaskStatus.DONE, TaskStatus.BLOCKED, TaskStatus.IN_PROGRESS][index % 3]
+            task=task,
+            status=[TaskStatus.DONE, TaskStatus.BLOCKED, TaskStatus.IN_PROGRESS][index % 3],
         )
     for index in range(12):
         okrs_services.task_save(task=Task(organization=org, project=project, title=f"New {index}"))
     before = len(fake.bases[BASE_ID].table(T_TASKS))
-    fake.faults.configure(rate=0.2, kinds=["429", "500", "502", "timeout", "broken_json", "drop", "timeout_after", "broken_json_after", "drop_after", "500_after"], timeout_seconds=2.5)
+    fake.faults.configure(
+        rate=0.2,
+        kinds=[
+            "429",
+            "500",
+            "502",
+            "timeout",
+            "broken_json",
+            "drop",
+            "timeout_after",
+            "broken_json_after",
+            "drop_after",
+            "500_after",
+        ],
+        timeout_seconds=2.5,
+    )
     for _attempt in range(30):
         PendingWrite.objects.for_org(org).update(
             next_attempt_at=datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
@@ -357,7 +377,7 @@ def test_mixed_faults_leave_airtable_and_postgres_identical_without_duplicates(f
 
 
 def test_airtable_push_command_drains_and_fails_when_something_is_left(fake, synced, org, capsys):
-    task = Task.objects.for_org(org).first()
+    task = Task.objects.for_org(org).filter(status=TaskStatus.TODO).first()
     okrs_services.task_set_status(task=task, status=TaskStatus.DONE)
     call_command("airtable_push", "--org", org.slug)
     assert "1 updated" in capsys.readouterr().out
