@@ -2,8 +2,12 @@
 
     uv run python -m devtools.fakeairtable --port 8765 --base demo.json --token patDEMO
 
-Each token gets access to every base loaded; --no-rate-limit lifts the 5 requests/s limit.
+Each token gets access to every base loaded, with every scope (reads, writes, schema,
+webhooks) unless --scopes says otherwise; --no-rate-limit lifts the 5 requests/s limit.
 Point a client at it: ``pyairtable.Api("patDEMO", endpoint_url="http://127.0.0.1:8765")``.
+Writes and webhooks work as on Airtable (webhook expiry on the wall clock); edit records as a
+person would through the control API (``curl localhost:8765/_control/bases``; routes and
+examples in server.py).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import signal
 import sys
 import threading
 
+from .model import ALL_SCOPES, PERMISSION_LEVELS
 from .server import FakeAirtable
 
 
@@ -29,6 +34,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-rate-limit", action="store_true", help="no 5 requests/s limit")
     parser.add_argument("--lockout-seconds", type=float, default=30.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--scopes",
+        help="comma-separated token scopes (default: all of " + ", ".join(sorted(ALL_SCOPES)) + ")",
+    )
+    parser.add_argument(
+        "--permission-level",
+        choices=PERMISSION_LEVELS,
+        help="each base's permission level (default: the fixture's, else create)",
+    )
     args = parser.parse_args(argv)
 
     fake = FakeAirtable(
@@ -36,12 +50,18 @@ def main(argv: list[str] | None = None) -> int:
         lockout_seconds=args.lockout_seconds,
         seed=args.seed,
     )
+    if args.scopes is not None:
+        for token in args.token:
+            fake.set_token_scopes(token, [s.strip() for s in args.scopes.split(",") if s.strip()])
     for path in args.base:
         base = fake.load_base(path, tokens=args.token)
+        if args.permission_level:
+            base.permission_level = args.permission_level
         counts = ", ".join(f"{t.name} ({len(t)})" for t in base.tables)
         print(f"{base.id} {base.name!r}: {counts}", flush=True)
     url = fake.start(port=args.port, host=args.host)
     print(f"fake Airtable at {url} (Ctrl-C stops)", flush=True)
+    print(f"control API: curl {url}/_control/bases", flush=True)
 
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())

@@ -32,6 +32,30 @@ table, 404 for a missing record or hook, 422 for bad parameters or values). Requ
 before the rate-limit check do not count against a base's limit; every request after it does
 (metadata, writes and webhook calls included). An API write is one transaction (source
 "publicApi"): one webhook payload per hook, however many records it touched.
+
+Control API, for people and demos: a loopback tool with no token, no rate limit, no faults,
+not counted in ``requests``. A change through it is a person editing in Airtable's UI: webhook
+source "client", so hooks collect it and ping. Bodies, values and refusals are the API's
+(writes.py: ≤ 10 records a request, fields by name or id, 422 for a bad value); an unknown
+base or table is 404. With ``python -m devtools.fakeairtable`` on port 8765::
+
+    curl -s localhost:8765/_control/bases        # bases, tables (record counts), webhooks
+    curl -s localhost:8765/_control/appXXXXXXXXXXXXXX/Objectives       # every record
+    curl -s 'localhost:8765/_control/appXXXXXXXXXXXXXX/Objectives?returnFieldsByFieldId=true'
+    curl -s -X POST localhost:8765/_control/appXXXXXXXXXXXXXX/Objectives \
+         -H 'Content-Type: application/json' -d '{"fields": {"Name": "Grow", "Score": 3}}'
+    curl -s -X POST localhost:8765/_control/appXXXXXXXXXXXXXX/Objectives \
+         -d '{"records": [{"fields": {"Name": "A"}}, {"fields": {"Name": "B"}}]}'
+    curl -s -X PATCH localhost:8765/_control/appXXXXXXXXXXXXXX/Objectives/recXXXXXXXXXXXXXX \
+         -d '{"fields": {"Status": "Done"}}'                           # merges
+    curl -s -X PATCH localhost:8765/_control/appXXXXXXXXXXXXXX/Objectives \
+         -d '{"records": [{"id": "recXXXXXXXXXXXXXX", "fields": {"Score": 4}}]}'
+    curl -s -X DELETE localhost:8765/_control/appXXXXXXXXXXXXXX/Objectives/recXXXXXXXXXXXXXX
+    curl -sg -X DELETE 'localhost:8765/_control/appXXXXXXXXXXXXXX/Objectives?records[]=recA…'
+    curl -s -X POST localhost:8765/_control/webhooks/achXXXXXXXXXXXXXX/expire   # or /disable
+
+(``-g`` stops curl reading ``[]`` as a pattern; ``"typecast": true`` in a body adds select
+options as the API's does.)
 """
 
 from __future__ import annotations

@@ -378,7 +378,7 @@ def update_records(table: FakeTable, body: Any, *, replace: bool) -> dict[str, A
     rows = _record_list(body)
     merge_on = _merge_fields(table, body["performUpsert"]) if "performUpsert" in body else None
     new = _NewChoices()
-    # (record id or None for a create, values); planned creates can be matched by later rows
+    # [record id, or None for a create; values]: a planned create can match a later row
     plan: list[list[Any]] = []
     planned_by_key: dict[tuple, int] = {}
     for row in rows:
@@ -391,7 +391,7 @@ def update_records(table: FakeTable, body: Any, *, replace: bool) -> dict[str, A
         if record_id is not None:
             if not isinstance(record_id, str) or record_id not in table._records:
                 raise record_not_found(str(record_id))
-            plan.append([record_id, values, False])
+            plan.append([record_id, values])
             continue
         if merge_on is None:
             raise ApiError(
@@ -422,14 +422,14 @@ def update_records(table: FakeTable, body: Any, *, replace: bool) -> dict[str, A
                 "on; at most one may",
             )
         if matches:
-            plan.append([matches[0], values, True])
+            plan.append([matches[0], values])
         else:
             planned_by_key[key] = len(plan)
-            plan.append([None, values, True])
+            plan.append([None, values])
 
     new.apply(table)
     created, updated, order = [], [], []
-    for record_id, values, _upsert in plan:
+    for record_id, values in plan:
         if record_id is None:
             record_id = table.create(values)
             created.append(record_id)

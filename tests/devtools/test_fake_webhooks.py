@@ -6,9 +6,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -25,23 +23,15 @@ from tests.devtools.write_base import (
     TABLE,
     TOKEN,
     ManualClock,
+    Receiver,
     client,
     error_of,
+    payloads,
+    spec,
 )
 
 DAY = 24 * 3600.0
 ALL_DATA = {"options": {"filters": {"dataTypes": ["tableData", "tableFields", "tableMetadata"]}}}
-
-
-def spec(*data_types: str, includes: dict | None = None, **filters) -> dict:
-    options: dict = {"filters": {"dataTypes": list(data_types), **filters}}
-    if includes is not None:
-        options["includes"] = includes
-    return {"options": options}
-
-
-def payloads(fake, hook_id: str, cursor: int = 1) -> list[WebhookPayload]:
-    return list(client(fake).base(BASE).webhook(hook_id).payloads(cursor=cursor))
 
 
 def changed_tables(payload: WebhookPayload) -> dict:
@@ -320,39 +310,6 @@ def test_expire_and_disable_now(fake_table):
 
 
 # -- notifications -------------------------------------------------------------------------------
-
-
-class Receiver:
-    """A tiny HTTP server on 127.0.0.1 that records the pings it gets."""
-
-    def __init__(self, status: int = 200) -> None:
-        self.status = status
-        self.pings: list[tuple[str, str]] = []  # (body, X-Airtable-Content-MAC)
-        self.release = threading.Event()
-        self.release.set()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"])).decode()
-                receiver.pings.append((body, self.headers["X-Airtable-Content-MAC"]))
-                receiver.release.wait(10)
-                self.send_response(receiver.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/airtable"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pyairtable
+from pyairtable.models import WebhookPayload
 
 from devtools.fakeairtable import FakeAirtable, FakeTable
 
@@ -81,3 +85,47 @@ def client(fake: FakeAirtable, token: str = TOKEN, **kwargs) -> pyairtable.Api:
 def error_of(excinfo) -> tuple[int, dict]:
     response = excinfo.value.response
     return response.status_code, response.json()
+
+
+def spec(*data_types: str, includes: dict | None = None, **filters) -> dict:
+    options: dict = {"filters": {"dataTypes": list(data_types), **filters}}
+    if includes is not None:
+        options["includes"] = includes
+    return {"options": options}
+
+
+def payloads(fake, hook_id: str, cursor: int = 1) -> list[WebhookPayload]:
+    return list(client(fake).base(BASE).webhook(hook_id).payloads(cursor=cursor))
+
+
+class Receiver:
+    """A tiny HTTP server on 127.0.0.1 that records the pings it gets."""
+
+    def __init__(self, status: int = 200) -> None:
+        self.status = status
+        self.pings: list[tuple[str, str]] = []  # (body, X-Airtable-Content-MAC)
+        self.release = threading.Event()
+        self.release.set()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+                receiver.pings.append((body, self.headers["X-Airtable-Content-MAC"]))
+                receiver.release.wait(10)
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/airtable"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
