@@ -198,10 +198,6 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 WORKER_PING_SECONDS = float(os.environ.get("WORKER_PING_SECONDS", "3.0"))
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
-# Installed into the database by django-celery-beat's scheduler when beat starts.
-CELERY_BEAT_SCHEDULE = {
-    "sync:push-due": {"task": "sync.push_due", "schedule": 15.0},
-}
 
 # The change feed (sync.services.feed): Airtable's webhooks report edits within seconds.
 # With AIRTABLE_WEBHOOK_URL (this deployment's public base URL, e.g. https://okr.example.org)
@@ -220,6 +216,8 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": AIRTABLE_FEED_POLL_SECONDS},
     },
     "sync:feed-check": {"task": "sync.feed_check_all", "schedule": 24 * 3600.0},
+    # Write-back retries after a back-off, and writes whose push request died with a worker.
+    "sync:push-due": {"task": "sync.push_due", "schedule": 15.0},
 }
 
 AUTH_PASSWORD_VALIDATORS = [
