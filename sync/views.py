@@ -76,6 +76,9 @@ def _connection_context(request: HttpRequest, connection: Connection, **extra) -
         or ScheduleForm(initial=services.connection_schedule_state(connection=connection)),
         "token_form": extra.pop("token_form", None) or TokenForm(),
         "write_queue": selectors.connection_write_queue(connection=connection),
+        # Known from Airtable's whoami at connect or token change; empty when it did not say.
+        "lacks_write_scope": bool(connection.token_scopes)
+        and "data.records:write" not in connection.token_scopes,
         "write_tables": _write_tables(connection),
         "feed": feed,
         "feed_batches": selectors.feed_batches(connection=connection) if feed else [],

@@ -66,16 +66,19 @@ _local_push_locks: dict[int, threading.Lock] = {}
 
 
 @contextmanager
-def push_lock(connection_id: int, timeout: float = 300.0):
+def push_lock(connection_id: int):
     """One push (write-back drain) of a connection at a time; separate from the sync's lock,
-    so a person's edit is written while a full sync runs. Raises SyncBusy at once if held."""
+    so a person's edit is written while a full sync runs. Raises SyncBusy at once if held.
+    Yields `keep()`, which the push calls after each request: the Redis lock lapses
+    SYNC_LOCK_TIMEOUT_SECONDS after the last one, so a killed worker's push is taken over."""
     client = shared_redis()
     if client is not None:
+        timeout = settings.SYNC_LOCK_TIMEOUT_SECONDS
         lock = client.lock(f"missionos:push-lock:{connection_id}", timeout=timeout)
         if not lock.acquire(blocking=False):
             raise SyncBusy("Another worker is writing this connection's changes to Airtable.")
         try:
-            yield
+            yield lambda: lock.extend(timeout, replace_ttl=True)
         finally:
             try:
                 lock.release()
@@ -86,7 +89,7 @@ def push_lock(connection_id: int, timeout: float = 300.0):
     if not lock.acquire(blocking=False):
         raise SyncBusy("Another push of this connection is running in this process.")
     try:
-        yield
+        yield lambda: None
     finally:
         lock.release()
 

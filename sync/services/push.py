@@ -39,31 +39,25 @@ def push_connection(
     """Write the connection's queued changes to Airtable. None when another worker is doing
     it already (it drains whatever is queued, this change included)."""
     report = PushReport()
-
-    def counted() -> None:
-        report.requests += 1
-
     try:
-        with push_lock(connection.pk):
+        with push_lock(connection.pk) as keep_lock:
             connection.refresh_from_db()
             try:
                 mapping = connection_mapping(connection=connection)
-                client = client or connection_client(
-                    connection, on_request=counted, **client_kwargs
-                )
+                client = client or connection_client(connection, **client_kwargs)
             except (MappingError, TokenUnreadable) as error:
                 PendingWrite.objects.for_org(connection.organization_id).filter(
                     connection=connection, state=PendingWrite.State.PENDING
                 ).update(state=PendingWrite.State.FAILED, reason=str(error))
                 return report
-            if client.on_request is not counted:
-                previous = client.on_request
+            previous = client.on_request
 
-                def both() -> None:
-                    counted()
-                    previous()
+            def each_request() -> None:
+                keep_lock()  # the push is alive: a dead worker's lock lapses, this one not
+                report.requests += 1
+                previous()
 
-                client.on_request = both
+            client.on_request = each_request
             push = Push(
                 connection=connection,
                 client=client,

@@ -16,14 +16,16 @@ import pytest
 from django.db import connection as db_connection
 
 from devtools.fakeairtable import FakeAirtable
-from okrs.models import Task
+from okrs import services as okrs_services
+from okrs.models import Task, TaskStatus
 from sync import services
 from sync.airtable.client import RetryPolicy
 from sync.airtable.ratelimit import NoRateLimiter
-from sync.models import RunKind, RunStatus, SyncRun
+from sync.models import PendingWrite, RunKind, RunStatus, SyncRun
 from sync.reconcile.adapters import ENTITY_MODELS
 from sync.tasks import execute_run
-from tests.sync.airtable_base import BASE_ID, TOKEN, build_base
+from sync.tasks import push_connection as push_task
+from tests.sync.airtable_base import BASE_ID, T_TASKS, TOKEN, build_base
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [
@@ -164,3 +166,53 @@ def test_a_worker_runs_a_queued_sync(worker_env, org):
         worker.terminate()
         worker.wait(10)
     assert Task.objects.for_org(org).count() == len(ids["tasks"])
+
+
+def test_a_worker_killed_mid_push_loses_no_change_and_makes_no_duplicate(worker_env, org, settings):
+    """A real worker pushing 300 changes and 20 new tasks is SIGKILLed after its first writes
+    land; the next push (what the beat's push_due hands the next worker) writes the rest:
+    every change in Airtable, every new task once."""
+    fake, _ids, queue, env = worker_env
+    settings.SYNC_LOCK_TIMEOUT_SECONDS = 2
+    connection = services.connection_create(
+        organization=org, name="Northwind", base_id=BASE_ID, token=TOKEN
+    )
+    run = services.run_request(connection=connection, kind=RunKind.FULL)
+    services.run_execute(run_id=run.pk, policy=RetryPolicy(backoff=0.01), limiter=NoRateLimiter())
+    services.connection_add_id_fields(connection=connection)
+    tasks = list(Task.objects.for_org(org).order_by("pk")[:300])
+    for task in tasks:
+        okrs_services.task_set_status(task=task, status=TaskStatus.BLOCKED)
+    project = tasks[0].project
+    for index in range(20):
+        okrs_services.task_save(task=Task(organization=org, project=project, title=f"New {index}"))
+    table = fake.bases[BASE_ID].table(T_TASKS)
+    before = len(table)
+
+    def written() -> int:
+        return sum(1 for r in fake.requests if r.method == "PATCH" and r.status == 200)
+
+    worker = start_worker(env, queue)
+    try:
+        push_task.apply_async(args=[connection.pk], queue=queue)
+        wait_for(lambda: written() >= 5, 60, "the push to be midway")
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+    left = PendingWrite.objects.for_org(org).count()
+    assert 0 < left < 320  # midway: some written, the rest still queued
+
+    def next_push():
+        return services.push_connection(
+            connection=connection, policy=RetryPolicy(backoff=0.01), limiter=NoRateLimiter()
+        )
+
+    wait_for(next_push, 30, "the dead worker's push lock to lapse")
+    assert not PendingWrite.objects.for_org(org).exists()
+    assert len(table) == before + 20
+    names = [record.fields.get("fldTNAME00000001") for record in table.records.values()]
+    assert sorted(n for n in names if n and n.startswith("New ")) == sorted(
+        f"New {i}" for i in range(20)
+    )
+    for task in tasks:
+        assert table.get(task.source_record_id).fields["fldTSTATUS000001"] == "Blocked"
