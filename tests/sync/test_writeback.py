@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
+from django.urls import reverse
 
 from okrs import services as okrs_services
 from okrs.models import CheckIn, KeyResult, Project, ProjectStatus, Task, TaskStatus
@@ -387,3 +388,44 @@ def test_airtable_push_command_drains_and_fails_when_something_is_left(fake, syn
     with pytest.raises(CommandError, match="1 change"):
         call_command("airtable_push", "--org", org.slug)
     assert "no option of Status" in capsys.readouterr().out
+
+
+def test_the_record_page_says_not_saved_and_shows_a_conflict_to_resolve(
+    fake, synced, org, owner_client
+):
+    project = Project.objects.for_org(org).exclude(source_record_id=None).first()
+    project.status = ProjectStatus.ABANDONED  # no such option in the base
+    project.name = "Renamed here"
+    okrs_services.project_save(project=project)
+    fake.bases[BASE_ID].table(T_PROJECTS).update(
+        project.source_record_id, {"fldJNAME00000001": "Renamed there"}
+    )
+    push(synced)
+    page = owner_client.get(
+        reverse("project_detail", kwargs={"org_slug": org.slug, "project_id": project.pk})
+    )
+    html = page.content.decode()
+    assert 'data-write-state="conflict"' in html
+    assert "Renamed here" in html and "Renamed there" in html
+    assert "Keep MissionOS&#x27;s" in html or "Keep MissionOS's" in html
+
+    conflict = SyncConflict.objects.for_org(org).get()
+    answer = owner_client.post(
+        reverse("sync_conflict_resolve", kwargs={"org_slug": org.slug, "conflict_id": conflict.pk}),
+        {"keep": "missionos", "next": page.request["PATH_INFO"]},
+    )
+    assert answer.status_code == 302 and answer["Location"] == page.request["PATH_INFO"]
+    html = owner_client.get(answer["Location"]).content.decode()
+    assert 'data-write-state="saving"' in html  # queued again, to write MissionOS's name
+    push(synced)
+    assert airtable(fake, T_PROJECTS, project.source_record_id)["fldJNAME00000001"] == (
+        "Renamed here"
+    )
+    html = owner_client.get(answer["Location"]).content.decode()
+    assert 'data-write-state="failed"' in html and "no option of Status" in html
+
+    # The connection page counts what is queued and why.
+    page = owner_client.get(
+        reverse("sync_connection", kwargs={"org_slug": org.slug, "connection_id": synced.pk})
+    )
+    assert "1</strong> change queued" in page.content.decode()
