@@ -50,6 +50,7 @@ leaves it out, and there seed_demo stops with FakeAirtableMissing, which says so
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import json
@@ -785,42 +786,57 @@ class DemoSync:
         return lines
 
 
+@contextmanager
+def seeding_base(*, today: datetime.date | None = None) -> Iterator[Any]:
+    """The demo base on an in-process fake Airtable (no rate limit), with the sync's client
+    pointed at it, for the duration: wrap the seed's whole transaction in it. Connecting a base
+    sets up its change feed once the transaction commits (`services.connection_create`); inside
+    this, that reaches the fake, not api.airtable.com with the demo token. -> the fake."""
+    fake = _fakeairtable().FakeAirtable(rate_limit=None, seed=NORTHWIND.seed)
+    fake.load_base(base_data(today=today), tokens={TOKEN})
+    with fake, _airtable_api_url(fake.url or ""):
+        yield fake
+
+
 def sync_demo_base(
-    organization: Organization, *, today: datetime.date | None = None, existing: bool = False
+    organization: Organization,
+    *,
+    today: datetime.date | None = None,
+    existing: bool = False,
+    served=None,
 ) -> DemoSync:
-    """Serve the demo base on an in-process fake Airtable, connect it (once) and run a full
-    sync into `organization`. `existing`: the organization was there before (a re-sync), so it
-    must already be connected to the demo base. Raises DemoSyncError when the run fails."""
+    """Connect the demo base (once) and run a full sync into `organization`, on `served` (a
+    fake from `seeding_base()`, already the client's address) or else on an in-process fake of
+    its own. `existing`: the organization was there before (a re-sync), so it must already be
+    connected to the demo base. Raises DemoSyncError when the run fails."""
     connection = Connection.objects.for_org(organization).filter(base_id=BASE_ID).first()
     if existing and connection is None:
         raise DemoSyncError(
             f"{organization.name} was not loaded from the demo base (it predates the synced "
             "demo), so it cannot be re-synced: delete the database (db.sqlite3) and seed again."
         )
-    fake = _fakeairtable().FakeAirtable(rate_limit=None, seed=NORTHWIND.seed)
-    fake.load_base(base_data(today=today), tokens={TOKEN})
     started = time.perf_counter()
-    with fake:
+    with contextlib.ExitStack() as stack:
+        fake = served or stack.enter_context(seeding_base(today=today))
         url = fake.url or ""
-        with _airtable_api_url(url):
-            connected = connection is None
-            if connection is None:
-                try:
-                    connection = services.connection_create(
-                        organization=organization,
-                        name=CONNECTION_NAME,
-                        base_id=BASE_ID,
-                        token=TOKEN,
-                    )
-                except (ValidationError, SyncError) as error:
-                    raise DemoSyncError(f"Connecting the demo base failed: {error}") from error
-                # The fake stops with this command: no schedule may try to reach it later.
-                services.connection_schedule(
-                    connection=connection, incremental_every_minutes=None, full_at_hour=None
+        connected = connection is None
+        if connection is None:
+            try:
+                connection = services.connection_create(
+                    organization=organization,
+                    name=CONNECTION_NAME,
+                    base_id=BASE_ID,
+                    token=TOKEN,
                 )
-            run = services.run_request(connection=connection, kind=RunKind.FULL)
-            # The fake has no rate limit: pacing requests for Airtable's would only wait.
-            run = services.run_execute(run_id=run.pk, limiter=NoRateLimiter())
+            except (ValidationError, SyncError) as error:
+                raise DemoSyncError(f"Connecting the demo base failed: {error}") from error
+            # The fake stops with this command: no schedule may try to reach it later.
+            services.connection_schedule(
+                connection=connection, incremental_every_minutes=None, full_at_hour=None
+            )
+        run = services.run_request(connection=connection, kind=RunKind.FULL)
+        # The fake has no rate limit: pacing requests for Airtable's would only wait.
+        run = services.run_execute(run_id=run.pk, limiter=NoRateLimiter())
     seconds = time.perf_counter() - started
     if run.status != RunStatus.SUCCEEDED:
         raise DemoSyncError(f"The sync of the demo base failed: {run.error}")
@@ -845,10 +861,37 @@ def serve_demo_base(*, port: int = 0, today: datetime.date | None = None):
     """Today's demo base on a fake Airtable on 127.0.0.1:`port` (0 picks one), with
     Airtable's 5 requests/s limit, until `.stop()`: what the demo organization's connection
     reaches while `manage.py run_demo` serves MissionOS. -> the started fake (`.url`)."""
-    fake = _fakeairtable().FakeAirtable(rate_limit=5.0, seed=NORTHWIND.seed)
+    # A seed of its own on each start: the records and webhooks it makes get ids no earlier
+    # run_demo's fake gave (the database keeps those), and its base's ids are the fixture's.
+    fake = _fakeairtable().FakeAirtable(rate_limit=5.0, seed=time.time_ns())
     fake.load_base(base_data(today=today), tokens={TOKEN})
     fake.start(port=port)
     return fake
+
+
+@dataclass
+class DemoFeed:
+    connection: Connection
+    state: str
+    message: str
+
+
+def feeds_connect(url: str) -> list[DemoFeed]:
+    """Give each connection to the demo base a change feed on the fake at `url` (the one
+    run_demo just started): the webhook any earlier fake held is unknown to this one, so the
+    feed makes a new one (and, when it had one, an incremental run for the gap, run here).
+    Before the worker and beat start, so their first poll finds the feed active."""
+    feeds = []
+    with _airtable_api_url(url):
+        # Every organization connected to the demo base (the demo's main one, or a copy).
+        for connection in Connection.objects.unscoped().filter(base_id=BASE_ID):
+            outcome = services.feed_ensure(connection=connection)
+            if outcome.gap_run_id is not None:
+                # Paced: this fake keeps Airtable's limit (5/s, 30 s lockout past it).
+                services.run_execute(run_id=outcome.gap_run_id)
+            feed = outcome.feed
+            feeds.append(DemoFeed(connection, feed.get_state_display(), feed.message))
+    return feeds
 
 
 def after_sync(organization: Organization) -> None:

@@ -113,12 +113,14 @@ def seed_demo(
     today: datetime.date | None = None,
     now: datetime.datetime | None = None,
     resync: bool = False,
+    served=None,
 ) -> SeedReport:
     """Create the demo organizations that do not exist yet, and make sure of the demo users.
 
     The main organization is loaded by syncing its demo base (demo.airtable_base); with `resync`,
     an existing one is synced again from today's base. Call inside `transaction.atomic()`:
-    a failed sync raises (demo.airtable_base.DemoSyncError) and nothing is kept.
+    a failed sync raises (demo.airtable_base.DemoSyncError) and nothing is kept. `served`: the
+    fake of `airtable_base.seeding_base()` around that transaction (else the sync serves its own).
     """
     now = now or timezone.now()
     today = today or timezone.localdate(now)
@@ -131,7 +133,9 @@ def seed_demo(
         if spec is NORTHWIND and (created or resync):
             if created:
                 organization = Organization.objects.create(name=spec.name, slug=spec.slug)
-            synced = airtable_base.sync_demo_base(organization, today=today, existing=not created)
+            synced = airtable_base.sync_demo_base(
+                organization, today=today, existing=not created, served=served
+            )
         elif created:
             organization = OrgBuilder(spec, users=users, today=today, now=now).build()
         elif spec is NORTHWIND:

@@ -1,6 +1,11 @@
 import os
 
 from celery import Celery
+from kombu.transport import TRANSPORT_ALIASES
+
+# `filesystem://` (make run's broker) with whole message files: kombu's own lets a worker
+# read a message before it is written, and die of it (missionos/kombu_filesystem.py).
+TRANSPORT_ALIASES["filesystem"] = "missionos.kombu_filesystem:Transport"
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "missionos.settings")
 

@@ -216,7 +216,10 @@ def _replace_hook(connection, feed, webhooks: WebhookClient, now, outcome: FeedO
     feed.created_at = feed.refreshed_at = now
     feed.state, feed.message = FeedState.ACTIVE, ""
     feed.save()
-    if old_id:
+    # The new hook can carry the old one's id where ids repeat (a restarted fake Airtable,
+    # seeded as before, whose base forgot the old hook): deleting "the old one" would then
+    # delete the new one.
+    if old_id and old_id != created.id:
         # Already gone, or it expires by itself (a base holds 10 hooks).
         with contextlib.suppress(SyncError):
             webhooks.delete(old_id)

@@ -6,7 +6,10 @@ Three processes next to each other, and the demo base in this one:
   filesystem://`, files under `.celery/`): no Redis, and the worker still answers pings, so
   the pages know it is there;
 - the demo organization's Airtable base, served by the fake Airtable (devtools/) at
-  AIRTABLE_API_URL for the web server and the worker: "Sync now" on the demo works.
+  AIRTABLE_API_URL for the web server and the worker: "Sync now" on the demo works, check-ins
+  made here are written to it, and edits made to it (its control API, /_control/: a person in
+  Airtable) reach open dashboards through the change feed, whose webhook is made anew on this
+  fake before the worker and beat start (`airtable_base.feeds_connect`).
 
 Ctrl-C (or SIGTERM) stops them all; so does any of them ending on its own.
 """
@@ -48,6 +51,11 @@ class Command(BaseCommand):
                 f"The fake Airtable cannot listen on port {options['airtable_port']} ({error}): "
                 "pass --airtable-port."
             ) from error
+        # The feed's webhook lived on an earlier fake (seed_demo's, or the last run_demo's):
+        # this one makes it anew, so edits in the demo base reach open dashboards.
+        for feed in airtable_base.feeds_connect(fake.url):
+            note = f": {feed.message}" if feed.message else ""
+            self.stdout.write(f"Change feed of {feed.connection.name}: {feed.state}{note}")
         env = {
             **os.environ,
             "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "filesystem://"),

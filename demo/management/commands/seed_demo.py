@@ -48,8 +48,10 @@ class Command(BaseCommand):
             return
         started = time.perf_counter()
         try:
-            with transaction.atomic():
-                report = seed_demo(resync=options["resync"])
+            # The demo base outlives the transaction: what connecting it does on commit (its
+            # change feed's webhook) reaches the fake, not api.airtable.com.
+            with airtable_base.seeding_base() as served, transaction.atomic():
+                report = seed_demo(resync=options["resync"], served=served)
         except airtable_base.DemoSyncError as error:
             raise CommandError(f"{error} Nothing was saved.") from error
         elapsed = time.perf_counter() - started
