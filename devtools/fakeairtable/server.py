@@ -414,6 +414,27 @@ def _options_from_body(body: bytes, query: str) -> _ListOptions:
     return _options(scalars, sort, fields, metadata)
 
 
+_RECORD_ID_CLAUSE = re.compile(r"\s*RECORD_ID\(\)\s*=\s*'(rec[A-Za-z0-9]{14})'\s*")
+
+
+def _record_ids_asked(formula: str | None) -> set[str] | None:
+    """The ids of a formula that only lists records by id (`OR(RECORD_ID()='rec…', …)`, or
+    one such clause); None for any other formula."""
+    if formula is None:
+        return None
+    text = formula.strip()
+    if text.startswith("OR(") and text.endswith(")"):
+        text = text[3:-1]
+    clauses = text.split(",")
+    ids = set()
+    for clause in clauses:
+        match = _RECORD_ID_CLAUSE.fullmatch(clause)
+        if match is None:
+            return None
+        ids.add(match.group(1))
+    return ids
+
+
 def _resolve_field(table: FakeTable, id_or_name: str) -> str:
     """A field name (first) or id -> field id; 422 UNKNOWN_FIELD_NAME otherwise."""
     found = table.field_by_name(id_or_name)
@@ -1042,7 +1063,12 @@ class FakeAirtable(FakeAirtableModel):
 
     def _begin(self, table: FakeTable, opts: _ListOptions, now: float) -> _Iterator:
         records = table.ordered_records()
-        if opts.formula is not None:
+        wanted = _record_ids_asked(opts.formula)
+        if wanted is not None:
+            # `OR(RECORD_ID()='rec…', …)`: what Airtable answers by its index, looked up by id
+            # here too instead of evaluating 100 clauses on every record (seconds on 20k).
+            records = [r for r in records if r.id in wanted]
+        elif opts.formula is not None:
             try:
                 predicate = compile_formula(opts.formula, table)
             except FormulaError as error:

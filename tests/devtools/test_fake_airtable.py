@@ -506,3 +506,28 @@ def test_fixture_round_trip_and_cli(fake_table, tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=5)
+
+
+def test_listing_by_record_ids_answers_as_the_general_formula_does():
+    """The fake looks `OR(RECORD_ID()='rec…', …)` up by id (fast on a big table); the answer
+    must be the one the formula engine gives."""
+    from pyairtable import Api
+
+    fake = FakeAirtable(rate_limit=None, seed=1)
+    base = fake.add_base("appIDSLOOKUP00001", "Ids", tokens={"patIDS.lookup"})
+    table = base.add_table(
+        "tblIDS0000000001",
+        "T",
+        [{"id": "fldNAME000000001", "name": "Name", "type": "singleLineText"}],
+    )
+    ids = [table.create({"fldNAME000000001": f"r{i}"}) for i in range(30)]
+    with fake:
+        api = Api("patIDS.lookup", endpoint_url=fake.url)
+        remote = api.table("appIDSLOOKUP00001", "tblIDS0000000001")
+        asked = [*ids[3:9], "recMISSING0000000"]
+        fast = f"OR({', '.join(f'RECORD_ID()={i!r}' for i in asked)})"
+        general = f"OR({', '.join(f'RECORD_ID()={i!r}' for i in asked)}, 1=0)"
+        assert sorted(r["id"] for r in remote.all(formula=fast)) == sorted(ids[3:9])
+        assert sorted(r["id"] for r in remote.all(formula=fast)) == sorted(
+            r["id"] for r in remote.all(formula=general)
+        )
