@@ -9,6 +9,7 @@ TOKEN = "patNorthwind.0123456789abcdefXYZ9"
 
 T_PEOPLE, T_PATHWAYS, T_OBJECTIVES = "tblPEOPLE0000001", "tblPATHWAYS00001", "tblOBJECTIVES001"
 T_KRS, T_PROJECTS, T_TASKS = "tblKEYRESULTS001", "tblPROJECTS00001", "tblTASKS00000001"
+T_UPDATES = "tblUPDATES000001"
 
 
 def link(field_id: str, name: str, table_id: str) -> dict:
@@ -167,3 +168,19 @@ def build_base(fake: FakeAirtable, *, projects: int = 6, tasks_per_project: int 
         for t in range(tasks_per_project)
     ]
     return ids
+
+
+def add_check_ins_table(fake: FakeAirtable) -> None:
+    """A check-ins table ("KR Updates"), empty: add it before connecting, so the mapping
+    proposes it and check-ins made in MissionOS become its records."""
+    fake.bases[BASE_ID].add_table(
+        T_UPDATES,
+        "KR Updates",
+        [
+            {"id": "fldUNAME00000001", "name": "Update", "type": "singleLineText"},
+            link("fldUKR0000000001", "Key Result", T_KRS),
+            {"id": "fldUVALUE0000001", "name": "Value", "type": "number"},
+            {"id": "fldUNOTE00000001", "name": "Note", "type": "multilineText"},
+            {"id": "fldUDATE00000001", "name": "Date", "type": "dateTime"},
+        ],
+    )

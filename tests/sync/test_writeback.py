@@ -21,34 +21,24 @@ from sync import services
 from sync.airtable.client import RetryPolicy
 from sync.airtable.ratelimit import NoRateLimiter
 from sync.models import PendingWrite, RunKind, RunStatus, SyncConflict, SyncIssue
-from tests.sync.airtable_base import BASE_ID, T_KRS, T_PROJECTS, T_TASKS, TOKEN
+from tests.sync.airtable_base import (
+    BASE_ID,
+    T_KRS,
+    T_PROJECTS,
+    T_TASKS,
+    T_UPDATES,
+    TOKEN,
+    add_check_ins_table,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 FAST = RetryPolicy(backoff=0.001, backoff_cap=0.002, rate_limit_wait=0.0, sleep=lambda s: None)
-T_UPDATES = "tblUPDATES000001"
 
 
 @pytest.fixture
 def checkins_table(fake):
-    """A check-ins table, before the connection is made, so the mapping proposes it."""
-    base = fake.bases[BASE_ID]
-    base.add_table(
-        T_UPDATES,
-        "KR Updates",
-        [
-            {"id": "fldUNAME00000001", "name": "Update", "type": "singleLineText"},
-            {
-                "id": "fldUKR0000000001",
-                "name": "Key Result",
-                "type": "multipleRecordLinks",
-                "options": {"linkedTableId": T_KRS},
-            },
-            {"id": "fldUVALUE0000001", "name": "Value", "type": "number"},
-            {"id": "fldUNOTE00000001", "name": "Note", "type": "multilineText"},
-            {"id": "fldUDATE00000001", "name": "Date", "type": "dateTime"},
-        ],
-    )
+    add_check_ins_table(fake)
 
 
 @pytest.fixture
