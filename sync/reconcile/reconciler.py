@@ -28,13 +28,14 @@ from sync.reconcile.links import Links
 from sync.reconcile.records import Converted, convert_record, record_issue
 from sync.schema import BaseSchema, TableSchema
 from sync.values import canonical_json, content_hash
-from sync.writeback.conflicts import conflict_found, conflicts_save
-from sync.writeback.journal import pending_rows, queue_rows
+from sync.writeback.conflicts import conflict_found, conflicts_save, link_conflict_found
+from sync.writeback.journal import HeldRows, queue_rows, rows_held
 from sync.writeback.state import (
     BASE,
     BASE_LINKS,
     base_links_of,
     base_of,
+    same_entries,
     value_attributes,
     value_key,
 )
@@ -245,7 +246,8 @@ class Reconciler:
             .objects.for_org(self.organization, include_archived=True)
             .in_bulk([stored.pk for stored, _, _ in to_update])
         )
-        pending = pending_rows(self.organization, entity, [stored.pk for stored, _, _ in to_update])
+        held = rows_held(self.organization, entity, list(full))
+        local_links = self._local_links(entity, held)
         prepared = []
         for stored, item, digest in to_update:
             row = full[stored.pk]
@@ -254,7 +256,7 @@ class Reconciler:
                 # read its page: the row is fresher than the page. The next run reads it.
                 continue
             ADAPTERS[entity].before_update(row, item)
-            airtable_keys = self._merge(entity, table, row, item, pending)
+            airtable_keys = self._merge(entity, table, row, item, held, local_links)
             if airtable_keys is None:
                 local = self._local_edit(row, item)
                 if local:
@@ -276,7 +278,9 @@ class Reconciler:
             prepared.append((row, self.links.set_single(entity, row, item, single_links, linked)))
         return prepared
 
-    def _merge(self, entity, table, row, item: Converted, pending: set[int]) -> dict | None:
+    def _merge(
+        self, entity, table, row, item: Converted, held: HeldRows, local_links: dict
+    ) -> dict | None:
         """Three-way merge of Airtable's values into a row that has a base (sync.writeback).
         A value changed only in MissionOS is kept (and goes to Airtable); one changed only in
         Airtable is taken; one changed on both sides to different values is kept as it is
@@ -312,14 +316,72 @@ class Reconciler:
                 )
             kept[name] = airtable_key
             item.values[name] = local
-        if row.pk in pending:
-            base_links = base_links_of(row)
-            for name in item.links.keys() | base_links.keys():
-                if item.links.get(name, []) == base_links.get(name, []):
-                    item.keep_links.add(name)  # unchanged in Airtable: the row's link stands
-        if kept or row.pk in pending:
+        self._merge_links(entity, table, row, item, held, local_links.get(row.pk, {}))
+        if kept or row.pk in held.pending:
             self.queue_push.add((entity, row.pk))
         return kept
+
+    def _merge_links(
+        self, entity, table, row, item: Converted, held: HeldRows, local_links: dict
+    ) -> None:
+        """Links, merged like values once MissionOS has a side to weigh (a write waiting, a
+        conflict open): a link Airtable did not change stands as the row has it; one changed
+        on both sides to different records is a conflict, and the row's link stands until a
+        person resolves it. Other rows take Airtable's links: theirs were not edited here."""
+        open_here = held.conflicts.get(row.pk, set())
+        if row.pk not in held.pending and not open_here:
+            return
+        base_links = base_links_of(row)
+        field_ids = self.mapping.entities[entity].fields
+        for name in item.links.keys() | base_links.keys():
+            there, base = item.links.get(name, []), base_links.get(name, [])
+            if row.pk in held.pending and same_entries(there, base):
+                item.keep_links.add(name)  # unchanged in Airtable: the row's link stands
+                continue
+            local = local_links.get(name)
+            if name not in open_here and (
+                local is None or same_entries(local, base) or same_entries(local, there)
+            ):
+                continue  # not changed here (or not known), or both agree: Airtable's stands
+            item.keep_links.add(name)
+            if name in open_here and same_entries(there, base):
+                continue  # the open conflict already shows Airtable's side
+            self.conflicts.append(
+                link_conflict_found(
+                    connection=self.connection,
+                    entity=entity,
+                    row=row,
+                    attribute=name,
+                    field=table.field(field_ids.get(name, "")),
+                    local_entries=local or [],
+                    airtable_entries=there,
+                )
+            )
+
+    def _local_links(self, entity: str, held: HeldRows) -> dict[int, dict[str, list | None]]:
+        """row id -> link name -> the record ids the row links to here, for the rows `_merge`
+        weighs (one query per link). None where a linked row is not in Airtable yet."""
+        row_ids = held.pending | held.conflicts.keys()
+        links = self.links.mapped(entity)
+        if not row_ids or not links:
+            return {}
+        model = ENTITY_MODELS[entity]
+        found: dict[int, dict[str, list | None]] = defaultdict(dict)
+        for name in links:
+            rows = (
+                model.objects.for_org(self.organization, include_archived=True)
+                .filter(pk__in=row_ids)
+                .values_list("pk", name, f"{name}__source_record_id")
+            )
+            for pk, target_pk, record_id in rows:
+                entries = found[pk].setdefault(name, [])
+                if target_pk is None or entries is None:
+                    continue
+                if record_id:
+                    entries.append(record_id)
+                else:
+                    found[pk][name] = None
+        return found
 
     def _keep_checks(self, adapter, table: TableSchema, row, item: Converted, issues) -> None:
         entity_mapping = self.mapping.entities[adapter.entity]

@@ -22,7 +22,7 @@ from sync.selectors import connection_mapping
 from sync.services.connections import connection_client
 from sync.services.locks import SyncBusy, push_lock
 from sync.values import convert
-from sync.writeback.journal import request_push
+from sync.writeback.journal import queue_write, request_push
 from sync.writeback.push import MISSIONOS_ID_FIELD, Push, PushReport
 from sync.writeback.state import stamp_base, value_key
 
@@ -121,6 +121,19 @@ def conflict_resolve(
     schema = schema_from_api(conflict.connection.schema)
     table = schema.table(entity_mapping.table_id) if entity_mapping else None
     attr = ENTITIES[conflict.entity][conflict.attribute]
+    if attr.kind == "link":
+        _resolve_link(conflict, row, attr, keep, actor)
+    else:
+        _resolve_value(conflict, row, attr, keep, actor, entity_mapping, table)
+    conflict.resolved_at = timezone.now()
+    conflict.resolution = keep
+    conflict.resolved_by = actor if actor is not None and actor.is_authenticated else None
+    conflict.save(update_fields=["resolved_at", "resolution", "resolved_by"])
+    events.publish(conflict.organization_id, events.PLAN)
+    return conflict
+
+
+def _resolve_value(conflict, row, attr, keep, actor, entity_mapping, table) -> None:
     airtable_value = convert(
         attr,
         conflict.airtable_cell,
@@ -135,15 +148,32 @@ def conflict_resolve(
         # Airtable's value becomes the base, so MissionOS's differs from it: it is written.
         stamp_base(row, {conflict.attribute: value_key(airtable_value)}, {})
         row.save(update_fields=["source_extra"])
-        from sync.writeback.journal import queue_write
-
         queue_write(record=row, actor=actor)
-    conflict.resolved_at = timezone.now()
-    conflict.resolution = keep
-    conflict.resolved_by = actor if actor is not None and actor.is_authenticated else None
-    conflict.save(update_fields=["resolved_at", "resolution", "resolved_by"])
-    events.publish(conflict.organization_id, events.PLAN)
-    return conflict
+
+
+def _resolve_link(conflict, row, attr, keep, actor) -> None:
+    """A link: Airtable's side is the record ids the pull read; taking it points the row at
+    their rows (a record not synced yet is linked once a pull brings it)."""
+    entries = [entry for entry in conflict.airtable_cell or [] if isinstance(entry, str)]
+    stamp_base(row, {}, {conflict.attribute: entries})
+    if keep == SyncConflict.Resolution.AIRTABLE:
+        target = ENTITY_MODELS[attr.target]
+        targets = list(
+            target.objects.for_org(conflict.organization_id, include_archived=True).filter(
+                source_record_id__in=entries
+            )
+        )
+        if attr.many:
+            getattr(row, conflict.attribute).set(targets)
+            row.save(update_fields=["source_extra", "updated_at"])
+        else:
+            by_record = {t.source_record_id: t for t in targets}
+            setattr(row, conflict.attribute, next(map(by_record.get, entries), None))
+            row.save(update_fields=[conflict.attribute, "source_extra", "updated_at"])
+    else:
+        # Airtable's link becomes the base, so the row's differs from it: it is written.
+        row.save(update_fields=["source_extra"])
+        queue_write(record=row, actor=actor)
 
 
 def connection_set_read_only(*, connection: Connection, table_id: str, read_only: bool) -> None:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from orgs.models import OrgOwned
+from sync.mapping.catalogue import ENTITIES
 from sync.models import Connection, PendingWrite, SyncConflict
 from sync.schema import FieldSchema
 
@@ -69,6 +70,59 @@ def conflict_found(
         airtable_shown=shown(airtable_value),
         airtable_seen_at=timezone.now(),
     )
+
+
+def link_conflict_found(
+    *,
+    connection: Connection,
+    entity: str,
+    row: OrgOwned,
+    attribute: str,
+    field: FieldSchema | None,
+    local_entries: list,
+    airtable_entries: list,
+) -> SyncConflict:
+    """A link (a task's assignee, a project's objectives) changed on both sides: both shown by
+    the names of the records they point at. Airtable's side is kept as the pull's entries
+    (record ids), which is what taking it sets."""
+    conflict = conflict_found(
+        connection=connection,
+        entity=entity,
+        row=row,
+        attribute=attribute,
+        field=field,
+        local=None,
+        airtable_value=None,
+        airtable_cell=airtable_entries,
+    )
+    names = _linked_names(row.organization_id, entity, attribute, local_entries + airtable_entries)
+    conflict.missionos_value = local_entries
+    conflict.missionos_shown = _names_shown(local_entries, names)
+    conflict.airtable_shown = _names_shown(airtable_entries, names)
+    return conflict
+
+
+def _linked_names(organization_id: int, entity: str, attribute: str, entries: list) -> dict:
+    from sync.reconcile.adapters import ENTITY_MODELS  # adapters import the okrs models
+
+    record_ids = {entry for entry in entries if isinstance(entry, str)}
+    if not record_ids:
+        return {}
+    target = ENTITY_MODELS[ENTITIES[entity][attribute].target]
+    rows = target.objects.for_org(organization_id, include_archived=True).filter(
+        source_record_id__in=record_ids
+    )
+    return {row.source_record_id: str(row) for row in rows}
+
+
+def _names_shown(entries: list, names: dict) -> str:
+    shown_names = []
+    for entry in entries:
+        if isinstance(entry, dict):
+            shown_names.append(entry.get("name") or entry.get("email") or "?")
+        else:
+            shown_names.append(names.get(entry) or f"a record not synced yet ({entry})")
+    return ", ".join(shown_names) if shown_names else "(empty)"
 
 
 def conflicts_save(conflicts: list[SyncConflict]) -> None:

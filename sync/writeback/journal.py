@@ -10,14 +10,15 @@ once the transaction commits.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import CharField, F, Value
 from django.utils import timezone
 
 from orgs.models import Organization, OrgOwned
 from sync.mapping.document import Mapping, MappingError
-from sync.models import Connection, PendingWrite
+from sync.models import Connection, PendingWrite, SyncConflict
 from sync.reconcile.adapters import model_entity
 
 # For a row made in MissionOS: the link whose record's base it belongs in (task -> project).
@@ -121,12 +122,34 @@ def request_push(connection_id: int) -> None:
     transaction.on_commit(send)
 
 
-def pending_rows(organization: Organization, entity: str, row_ids: list[int]) -> set[int]:
-    """Which of these rows have a write to Airtable waiting (one query)."""
+@dataclass(frozen=True)
+class HeldRows:
+    """Rows of a page whose MissionOS side a pull must weigh before taking Airtable's."""
+
+    pending: set[int]  # a write to Airtable waits
+    conflicts: dict[int, set[str]]  # row id -> attributes with an open conflict
+
+
+def rows_held(organization: Organization, entity: str, row_ids: list[int]) -> HeldRows:
+    """Which of these rows have a write waiting or a conflict open (one query)."""
+    held = HeldRows(pending=set(), conflicts={})
     if not row_ids:
-        return set()
-    return set(
+        return held
+    writes = (
         PendingWrite.objects.for_org(organization)
         .filter(entity=entity, row_id__in=row_ids)
-        .values_list("row_id", flat=True)
+        .order_by()
+        .values_list("row_id", Value("", output_field=CharField()))
     )
+    conflicts = (
+        SyncConflict.objects.for_org(organization)
+        .filter(entity=entity, row_id__in=row_ids, resolved_at=None)
+        .order_by()
+        .values_list("row_id", "attribute")
+    )
+    for row_id, attribute in writes.union(conflicts, all=True):
+        if attribute:
+            held.conflicts.setdefault(row_id, set()).add(attribute)
+        else:
+            held.pending.add(row_id)
+    return held

@@ -41,12 +41,18 @@ from sync.reconcile.links import points_at
 from sync.reconcile.records import convert_record
 from sync.schema import BaseSchema, TableSchema
 from sync.values import NameRef, PersonRef
-from sync.writeback.conflicts import conflict_found, conflicts_save, open_conflict_attributes
+from sync.writeback.conflicts import (
+    conflict_found,
+    conflicts_save,
+    link_conflict_found,
+    open_conflict_attributes,
+)
 from sync.writeback.outbound import NotWritable, to_cell, writable
 from sync.writeback.state import (
     base_links_of,
     base_of,
     changed_here,
+    same_entries,
     stamp_base,
     value_attributes,
     value_key,
@@ -350,15 +356,26 @@ class Push:
                 continue
             if creating and not entries:
                 continue
-            if not creating and _same_entries(entries, base_links.get(name, [])):
+            if not creating and same_entries(entries, base_links.get(name, [])):
                 continue
             if airtable is not None and not creating:
                 there = airtable.links.get(name, [])
-                if _same_entries(there, entries):
+                if same_entries(there, entries):
                     plan.links[name] = entries
                     continue
-                if not _same_entries(there, base_links.get(name, [])):
-                    continue  # changed in Airtable too: the pull takes Airtable's link
+                if not same_entries(there, base_links.get(name, [])):
+                    plan.conflicts.append(  # changed in Airtable too, to other records
+                        link_conflict_found(
+                            connection=self.connection,
+                            entity=entity,
+                            row=row,
+                            attribute=name,
+                            field=schema_field,
+                            local_entries=entries,
+                            airtable_entries=there,
+                        )
+                    )
+                    continue
             try:
                 plan.fields[schema_field.id] = to_cell(attr, values, field=schema_field)
             except NotWritable as refused:
@@ -602,22 +619,3 @@ def _is(record: dict, plan: _Plan) -> bool:
     if "id" in record:
         return record["id"] == plan.record_id
     return record.get("fields") is plan.fields
-
-
-def _entry_key(entry: object) -> object:
-    if isinstance(entry, dict):
-        return (
-            ("email", entry.get("email", "").lower())
-            if entry.get("email")
-            else (
-                "name",
-                (entry.get("name") or "").casefold(),
-            )
-        )
-    return entry
-
-
-def _same_entries(left: list, right: list) -> bool:
-    return sorted(map(str, map(_entry_key, left or []))) == sorted(
-        map(str, map(_entry_key, right or []))
-    )

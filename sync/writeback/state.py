@@ -62,3 +62,19 @@ def changed_here(row: OrgOwned, attribute: str) -> bool:
     if attribute not in base:
         return True
     return value_key(getattr(row, attribute)) != base[attribute]
+
+
+def _entry_key(entry: object) -> object:
+    if isinstance(entry, dict):
+        if entry.get("email"):
+            return ("email", entry["email"].lower())
+        return ("name", (entry.get("name") or "").casefold())
+    return entry
+
+
+def same_entries(left: list | None, right: list | None) -> bool:
+    """Whether two lists of link entries (record ids, or references by email or name) name
+    the same records, in any order."""
+    return sorted(map(str, map(_entry_key, left or []))) == sorted(
+        map(str, map(_entry_key, right or []))
+    )

@@ -380,6 +380,93 @@ def test_airtable_push_command_drains_and_fails_when_something_is_left(fake, syn
     assert "no option of Status" in capsys.readouterr().out
 
 
+def reassign_on_both_sides(fake, org):
+    """A task reassigned in MissionOS to Sam, and in Airtable to Maya."""
+    task = Task.objects.for_org(org).exclude(assignee=None).exclude(assignee__name="Sam Lee")
+    task = task.exclude(assignee__name="Maya Okafor").first()
+    sam = Person.objects.for_org(org).get(name="Sam Lee")
+    maya = Person.objects.for_org(org).get(name="Maya Okafor")
+    task.assignee = sam
+    okrs_services.task_save(task=task)
+    fake.bases[BASE_ID].table(T_TASKS).update(
+        task.source_record_id, {"fldTASSIGNEE0001": [maya.source_record_id]}
+    )
+    return task, sam, maya
+
+
+@pytest.mark.parametrize("found_by", ["pull", "push"])
+def test_a_link_changed_on_both_sides_is_a_conflict_resolved_either_way(
+    fake, synced, org, found_by
+):
+    """The assignee is a link: changed in MissionOS and, to someone else, in Airtable, neither
+    side wins silently, whether the next pull or the push sees Airtable's change first."""
+    task, sam, maya = reassign_on_both_sides(fake, org)
+    if found_by == "pull":
+        sync(synced)
+    report = push(synced)
+    assert report.written == 0
+    conflict = SyncConflict.objects.for_org(org).get(resolved_at=None)
+    assert (conflict.attribute, conflict.field_name) == ("assignee", "Assigned to")
+    assert (conflict.missionos_shown, conflict.airtable_shown) == ("Sam Lee", "Maya Okafor")
+    task.refresh_from_db()
+    assert task.assignee == sam
+    assert airtable(fake, T_TASKS, task.source_record_id)["fldTASSIGNEE0001"] == [
+        maya.source_record_id
+    ]
+    sync(synced)  # a pull while it is open moves neither side
+    task.refresh_from_db()
+    assert task.assignee == sam
+    assert SyncConflict.objects.for_org(org).filter(resolved_at=None).count() == 1
+
+    services.conflict_resolve(conflict=conflict, keep=SyncConflict.Resolution.MISSIONOS)
+    assert push(synced).written == 1
+    assert airtable(fake, T_TASKS, task.source_record_id)["fldTASSIGNEE0001"] == [
+        sam.source_record_id
+    ]
+    sync(synced)
+    task.refresh_from_db()
+    assert task.assignee == sam and queued(org) == []
+    assert not SyncConflict.objects.for_org(org).filter(resolved_at=None).exists()
+
+    # The other way: Airtable's person is taken and nothing is written.
+    task.assignee = maya
+    okrs_services.task_save(task=task)
+    jo = Person.objects.for_org(org).get(name="Jo Former")
+    fake.bases[BASE_ID].table(T_TASKS).update(
+        task.source_record_id, {"fldTASSIGNEE0001": [jo.source_record_id]}
+    )
+    if found_by == "pull":
+        sync(synced)
+    push(synced)
+    conflict = SyncConflict.objects.for_org(org).get(resolved_at=None)
+    assert (conflict.missionos_shown, conflict.airtable_shown) == ("Maya Okafor", "Jo Former")
+    services.conflict_resolve(conflict=conflict, keep=SyncConflict.Resolution.AIRTABLE)
+    task.refresh_from_db()
+    assert task.assignee == jo
+    assert push(synced).written == 0
+    sync(synced)
+    task.refresh_from_db()
+    assert task.assignee == jo and queued(org) == []
+    assert not SyncConflict.objects.for_org(org).filter(resolved_at=None).exists()
+
+
+def test_a_link_changed_here_and_another_field_there_both_survive(fake, synced, org):
+    task = Task.objects.for_org(org).exclude(assignee__name="Sam Lee").first()
+    sam = Person.objects.for_org(org).get(name="Sam Lee")
+    task.assignee = sam
+    okrs_services.task_save(task=task)
+    fake.bases[BASE_ID].table(T_TASKS).update(
+        task.source_record_id, {"fldTNAME00000001": "Renamed in Airtable"}
+    )
+    sync(synced)
+    push(synced)
+    task.refresh_from_db()
+    assert (task.assignee, task.title) == (sam, "Renamed in Airtable")
+    cells = airtable(fake, T_TASKS, task.source_record_id)
+    assert cells["fldTASSIGNEE0001"] == [sam.source_record_id]
+    assert not SyncConflict.objects.for_org(org).exists() and queued(org) == []
+
+
 def test_the_record_page_says_not_saved_and_shows_a_conflict_to_resolve(
     fake, synced, org, owner_client
 ):
