@@ -19,7 +19,7 @@ Per size, with the fake's rate limit off and NoRateLimiter():
   incremental  after 1% of the records (tasks) changed
 Then, with the fake's limit on (5 requests/s, 30 s lockout) and the sync's own pacing
 (shared_rate_limiter: Redis when REDIS_URL is set, else in-process, at
-AIRTABLE_REQUESTS_PER_SECOND = 4.85 by default): a full sync of BENCH_PACED_RECORDS (default
+AIRTABLE_REQUESTS_PER_SECOND = 4.9 by default): a full sync of BENCH_PACED_RECORDS (default
 20000; 0 skips it), against Airtable's 500 records/s ceiling (5 requests of 100 records). The fake
 reports the closest any six requests to the base came (under 1 s would be a lockout).
 

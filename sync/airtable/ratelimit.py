@@ -4,7 +4,7 @@ Airtable allows 5 requests per second per base, as a strict sliding window, and 
 out for 30 seconds after a 6th. The limiter keeps the server's rule with a margin, at
 ``rate`` requests per second (AIRTABLE_REQUESTS_PER_SECOND):
 
-- at most ``ceil(rate)`` slots in any ``ceil(rate) / rate`` seconds (5 in 1.03 s at 4.85/s);
+- at most ``ceil(rate)`` slots in any ``ceil(rate) / rate`` seconds (5 in 1.02 s at 4.9/s);
 - never two actual sends closer than ``1 / ceil(rate)`` (200 ms): even pacing, no bursts;
 - never ``ceil(rate) + 1`` actual sends within ``1 s + JITTER_MARGIN``.
 
