@@ -54,8 +54,11 @@ import contextlib
 import datetime
 import hashlib
 import json
+import logging
+import os
 import random
 import string
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -88,6 +91,8 @@ BASE_NAME = "Northwind Health plans"
 TOKEN = "patNorthwindDemo.missionos-demo-token"
 CONNECTION_NAME = "Northwind Health plans (demo base)"
 SNAPSHOT_PATH = settings.BASE_DIR / "devtools" / "fixtures" / "northwind-base.json"
+
+logger = logging.getLogger(__name__)
 
 
 class DemoSyncError(Exception):
@@ -857,16 +862,87 @@ def sync_demo_base(
     )
 
 
-def serve_demo_base(*, port: int = 0, today: datetime.date | None = None):
-    """Today's demo base on a fake Airtable on 127.0.0.1:`port` (0 picks one), with
-    Airtable's 5 requests/s limit, until `.stop()`: what the demo organization's connection
-    reaches while `manage.py run_demo` serves MissionOS. -> the started fake (`.url`)."""
+def state_path(database: dict[str, Any] | None = None) -> Path:
+    """Where the demo base is kept between runs of run_demo, one per database (the default
+    one's unless given): beside the SQLite file (db.sqlite3 -> db.sqlite3.airtable.json), else
+    under .demo/ by database name. DEMO_BASE_STATE overrides both."""
+    if getattr(settings, "DEMO_BASE_STATE", None) and database is None:
+        return Path(settings.DEMO_BASE_STATE)
+    database = database or settings.DATABASES["default"]
+    name = str(database["NAME"])
+    if database["ENGINE"].endswith("sqlite3") and "memory" not in name:
+        return Path(f"{name}.airtable.json")
+    return settings.BASE_DIR / ".demo" / f"{Path(name).name}.airtable.json"
+
+
+def keep_base(fake) -> Path:
+    """Write the demo base as it is now, every write it took included, where the next run_demo
+    serves it from: a check-in that reached the base is still there after a restart, and the
+    next full sync does not archive it. Atomic: a reader never sees half a file."""
+    path = state_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    part.write_text(json.dumps(fake.bases[BASE_ID].to_dict(), ensure_ascii=False))
+    os.replace(part, path)
+    return path
+
+
+def kept_base() -> dict[str, Any] | None:
+    """The demo base as the last run left it, if that run wrote one for this database."""
+    try:
+        return json.loads(state_path().read_text())
+    except FileNotFoundError:
+        return None
+    except ValueError:
+        logger.warning("the kept demo base at %s is unreadable; serving today's", state_path())
+        return None
+
+
+class DemoBaseServer:
+    """The demo base on a fake Airtable, written to `state_path()` a moment after each change
+    and when stopped."""
+
+    SAVE_EVERY = 1.0  # seconds
+
+    def __init__(self, fake) -> None:
+        self.fake = fake
+        self.url: str = fake.url
+        self._saved = fake.bases[BASE_ID].transaction_number
+        self._stopping = threading.Event()
+        self._keeper = threading.Thread(target=self._keep, name="demo-base-keeper", daemon=True)
+        self._keeper.start()
+
+    def _keep(self) -> None:
+        while not self._stopping.wait(self.SAVE_EVERY):
+            self.save()
+
+    def save(self) -> bool:
+        """Write the base if it changed since the last write. -> whether it wrote."""
+        number = self.fake.bases[BASE_ID].transaction_number
+        if number == self._saved:
+            return False
+        keep_base(self.fake)
+        self._saved = number
+        return True
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._keeper.join(5)
+        self.save()
+        self.fake.stop()
+
+
+def serve_demo_base(*, port: int = 0, today: datetime.date | None = None) -> DemoBaseServer:
+    """The demo base on a fake Airtable on 127.0.0.1:`port` (0 picks one), with Airtable's 5
+    requests/s limit, until `.stop()`: what the demo organization's connection reaches while
+    `manage.py run_demo` serves MissionOS. The base is the one the last run kept (seed_demo
+    keeps the one it loaded), else today's."""
     # A seed of its own on each start: the records and webhooks it makes get ids no earlier
     # run_demo's fake gave (the database keeps those), and its base's ids are the fixture's.
     fake = _fakeairtable().FakeAirtable(rate_limit=5.0, seed=time.time_ns())
-    fake.load_base(base_data(today=today), tokens={TOKEN})
+    fake.load_base(kept_base() or base_data(today=today), tokens={TOKEN})
     fake.start(port=port)
-    return fake
+    return DemoBaseServer(fake)
 
 
 @dataclass

@@ -385,6 +385,19 @@ def test_messy_spellings_and_duplicated_fields_arrive_as_planned(main):
         )
 
 
+def test_the_seed_keeps_the_base_it_loaded_for_run_demo(seeded, main):
+    """run_demo serves the base the database was loaded from (demo.airtable_base.kept_base)."""
+    kept = demo_base.kept_base()
+    assert kept is not None and kept["id"] == demo_base.BASE_ID
+    record_ids = {r["id"] for table in kept["tables"] for r in table["records"]}
+    synced = set(
+        Task.objects.for_org(main, include_archived=True)
+        .exclude(source_record_id=None)
+        .values_list("source_record_id", flat=True)
+    )
+    assert synced and synced <= record_ids
+
+
 def test_resync_the_same_day_changes_nothing(seeded, main):
     before = snapshot()
     output = run_seed("--resync")

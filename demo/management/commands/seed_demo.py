@@ -50,8 +50,12 @@ class Command(BaseCommand):
         try:
             # The demo base outlives the transaction: what connecting it does on commit (its
             # change feed's webhook) reaches the fake, not api.airtable.com.
-            with airtable_base.seeding_base() as served, transaction.atomic():
-                report = seed_demo(resync=options["resync"], served=served)
+            with airtable_base.seeding_base() as served:
+                with transaction.atomic():
+                    report = seed_demo(resync=options["resync"], served=served)
+                if any(org.sync is not None for org in report.organizations):
+                    # What the database now holds came from this base: run_demo serves it.
+                    airtable_base.keep_base(served)
         except airtable_base.DemoSyncError as error:
             raise CommandError(f"{error} Nothing was saved.") from error
         elapsed = time.perf_counter() - started
