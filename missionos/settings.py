@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "orgs",
     "okrs",
     "sync",
+    "health",
     "demo",
 ]
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("orgs.org_urls")),
     path("o/<slug:org_slug>/", include("okrs.urls")),
     path("o/<slug:org_slug>/sync/", include("sync.urls")),
+    path("o/<slug:org_slug>/health/", include("health.urls")),
     # Airtable's webhook pings: outside any organization (the hook's id says whose).
     path("sync/airtable/", include("sync.notify_urls")),
 ]

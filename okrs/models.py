@@ -266,6 +266,9 @@ class Task(OrgOwned):
     status = models.CharField(max_length=12, choices=TaskStatus.choices, default=TaskStatus.TODO)
     due_on = models.DateField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # When someone last did something with it, here or in Airtable (the sync takes Airtable's
+    # last-modified time): what tells a live project from an abandoned one.
+    last_activity_at = models.DateTimeField(default=timezone.now)
 
     class Meta(OrgOwned.Meta):
         ordering = ["due_on", "id"]

@@ -106,6 +106,7 @@ def task_save(*, task: Task, actor: AbstractBaseUser | None = None) -> Task:
     """Create or edit a task; completion time and project activity follow its status."""
     created = task.pk is None
     _stamp_completion(task)
+    task.last_activity_at = timezone.now()
     task.full_clean()
     task.save()
     record_written(record=task, actor=actor)
@@ -121,8 +122,9 @@ def task_set_status(
 ) -> Task:
     task.status = status
     _stamp_completion(task)
+    task.last_activity_at = timezone.now()
     task.full_clean()
-    task.save(update_fields=["status", "completed_at", "updated_at"])
+    task.save(update_fields=["status", "completed_at", "last_activity_at", "updated_at"])
     record_written(record=task, actor=actor)
     _touch_project(task)
     activity_record(

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("missionos", "orgs", "okrs", "sync", "demo", "devtools", "tests")
+PACKAGES = ("missionos", "orgs", "okrs", "sync", "health", "demo", "devtools", "tests")
 
 
 def lint_imports(project: Path) -> subprocess.CompletedProcess:

@@ -148,7 +148,23 @@ class _StatusFromModelDefault(EntityAdapter):
             values.pop("status", None)
 
 
-class ProjectAdapter(_StatusFromModelDefault):
+class _ActivityFromAirtable(_StatusFromModelDefault):
+    """Rows with a last activity time (projects, tasks): a synced one was last active when
+    Airtable last changed it (or made it), not when the sync first saw it: else nothing synced
+    could ever look abandoned."""
+
+    def complete(self, values, *, item, entity_mapping, created_time, now) -> None:
+        super().complete(
+            values, item=item, entity_mapping=entity_mapping, created_time=created_time, now=now
+        )
+        values["last_activity_at"] = item.modified_time or created_time
+
+    def before_update(self, row, item) -> None:
+        # Activity only moves forward: what was done here since counts too.
+        item.values["last_activity_at"] = max(row.last_activity_at, item.values["last_activity_at"])
+
+
+class ProjectAdapter(_ActivityFromAirtable):
     entity = "project"
     model = Project
     checks_kept = frozenset({"project_ends_after_start"})
@@ -167,7 +183,7 @@ class ProjectAdapter(_StatusFromModelDefault):
         return [(SyncIssue.Kind.VALUE, entity_mapping.fields.get(cleared, ""), reason)]
 
 
-class TaskAdapter(_StatusFromModelDefault):
+class TaskAdapter(_ActivityFromAirtable):
     entity = "task"
     model = Task
 

@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.backends.base.operations import BaseDatabaseOperations
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from orgs.models import Organization
@@ -36,6 +37,9 @@ class Converted:
     issues: list[tuple[str, str, str]]  # (kind, field id, reason)
     # Airtable's createdTime (the moment of the sync when it has none): a new row's created_at.
     created_time: datetime.datetime | None = None
+    # When Airtable last changed the record, if its table has a "last modified time" field
+    # over the whole record (records carry no such time otherwise): what a row's activity is.
+    modified_time: datetime.datetime | None = None
     skip: bool = False
     # Link attributes whose MissionOS value is kept (changed here, not yet in Airtable).
     keep_links: set[str] = field(default_factory=set)
@@ -77,6 +81,22 @@ def _link_entries(value: object) -> list:
     return entries
 
 
+def _modified_time(
+    table: TableSchema, cells: dict, now: datetime.datetime
+) -> datetime.datetime | None:
+    for schema_field in table.fields:
+        if schema_field.type != "lastModifiedTime":
+            continue
+        if schema_field.options.get("referencedFieldIds"):
+            continue  # the time some fields changed, not the record
+        cell = cells.get(schema_field.id)
+        moment = parse_datetime(cell) if isinstance(cell, str) else None
+        if moment is not None and timezone.is_naive(moment):
+            moment = timezone.make_aware(moment, datetime.UTC)
+        return min(moment, now) if moment is not None else None
+    return None
+
+
 def convert_record(
     adapter: EntityAdapter,
     entity_mapping: EntityMapping,
@@ -99,6 +119,7 @@ def convert_record(
             for field_id in nul_fields
         ],
     )
+    converted.modified_time = _modified_time(table, cells, now)
     raw_values: dict[str, object] = {}
     for attr_name, field_id in entity_mapping.fields.items():
         attr = attrs.get(attr_name)

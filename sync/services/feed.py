@@ -42,6 +42,7 @@ from sync.crypto import TokenUnreadable, decrypt_token, encrypt_token
 from sync.mapping.catalogue import ENTITIES
 from sync.mapping.check import check_mapping
 from sync.mapping.document import Mapping, MappingError
+from sync.finished import run_ended
 from sync.models import ChangeFeed, Connection, FeedState, RunKind, RunStatus, SyncRun
 from sync.reconcile.reconciler import Reconciler
 from sync.schema import schema_from_api
@@ -456,6 +457,7 @@ def _finish_batch(run: SyncRun, reconciler, status: RunStatus, error: str = "") 
     if status == RunStatus.SUCCEEDED and (run.created or run.updated or run.archived):
         # Open dashboards fetch their fragments again: the edit shows without a reload.
         events.publish(run.organization_id, events.PLAN)
+        run_ended(run)
 
 
 # -- the beat's and Airtable's calls -------------------------------------------------------

@@ -25,6 +25,7 @@ from sync.crypto import TokenUnreadable
 from sync.mapping.catalogue import ENTITIES
 from sync.mapping.check import check_mapping
 from sync.mapping.document import MappingError
+from sync.finished import run_ended
 from sync.models import Connection, RunKind, RunStatus, SyncRun
 from sync.reconcile.reconciler import Reconciler
 from sync.schema import TableSchema, schema_from_api
@@ -267,3 +268,4 @@ def _finish(run: SyncRun, status: RunStatus, error: str = "") -> None:
             )
     events.publish(run.organization_id, events.SYNC)
     events.publish(run.organization_id, events.PLAN)
+    run_ended(run)

@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+
+
+class HealthConfig(AppConfig):
+    name = "health"
+    verbose_name = "Data health"
+
+    def ready(self) -> None:
+        from health import selectors
+        from health.tasks import recompute_after_run
+        from okrs.dashboard_cards import DashboardCard, register_card
+        from sync.finished import register_run_listener
+
+        register_run_listener(recompute_after_run)
+        register_card(
+            DashboardCard(
+                "health",
+                "health/dashboard_card.html",
+                lambda organization: {"health": selectors.latest_snapshot(organization)},
+            )
+        )

@@ -1,0 +1,485 @@
+"""What is wrong with an organization's plan data: one function per kind of finding.
+
+Each detector reads the organization's rows in a fixed number of queries (never one per row)
+and yields `Draft`s: the kind, the records it is about, and why, in one sentence. The service
+(health.services.findings_compute) turns drafts into stored findings. Pure rules with the
+database as their input: no writes here.
+
+The rules, with what is deliberately *not* a finding (precision matters: a page of false
+alarms gets ignored):
+- abandoned_project: planned, active or on hold, and neither it nor any of its tasks changed for
+  the organization's N days (default 60); or it has tasks, all done, and is still open. Recent
+  activity on the project or any task counts; done and abandoned projects never are.
+- task_departed_assignee: an open task whose assignee has left (departed on or before today).
+  Done tasks of people who left are history; a reassigned task is not theirs any more.
+- task_unassigned: an open task with nobody on it. task_no_project: a task in no project.
+- project_no_pathway / project_no_objective: open projects only (closed ones are history).
+- key_result_stale: a key result of a current objective (its cycle has not ended, or it has no
+  cycle) older than N weeks (default 6) with no check-in in the last N weeks.
+- value_contradicts_checkins: the current value differs from the latest check-in's by more than
+  10% of the key result's range (start to target).
+- past_due: open tasks whose due date, and open projects whose end date, has passed.
+- broken_link: a link to a record that is not in the base any more, as the latest run of each
+  connection found it.
+- duplicate_*: see health.matching (typos, order, case, punctuation and abbreviations are the same
+  thing; a different place, number, quarter or product name is not). Objectives are compared
+  within a cycle, projects among open ones, people among everyone.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Max, Q
+from django.urls import reverse
+
+from health import matching
+from health.kinds import Kind
+from okrs.models import CheckIn, KeyResult, Objective, Project, ProjectStatus, Task, TaskStatus
+from orgs.models import Organization, OrgOwned, Person
+from sync.models import Connection, RunKind, RunStatus, SyncIssue, SyncRun
+from sync.reconcile.adapters import ENTITY_MODELS
+
+OPEN_PROJECT = (ProjectStatus.PLANNED, ProjectStatus.ACTIVE, ProjectStatus.ON_HOLD)
+CONTRADICTION_SHARE = Decimal("0.10")  # of the key result's range
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A record a finding is about, as the page and the JSON show it."""
+
+    model: str  # the entity: "task", "project", ...
+    id: int
+    label: str
+    context: str = ""  # where it sits: project, pathway, owner
+    airtable: dict | None = None  # {"base", "table", "record"} for synced rows
+    version: str = ""  # changes when the row does: a dismissal lasts until then
+    url: str = ""  # its page in MissionOS
+
+    def as_json(self) -> dict:
+        return {
+            "model": self.model,
+            "id": self.id,
+            "label": self.label,
+            "context": self.context,
+            "airtable": self.airtable,
+            "url": self.url,
+        }
+
+
+@dataclass
+class Draft:
+    kind: Kind
+    key: str
+    records: list[Ref]
+    detail: str
+    fields: list[dict] = field(default_factory=list)
+    score: float | None = None
+
+
+@dataclass(frozen=True)
+class Context:
+    organization: Organization
+    now: datetime.datetime
+    abandoned_after_days: int = 60
+    stale_key_result_weeks: int = 6
+    bases: dict[int, str] = field(default_factory=dict)  # connection id -> base id
+
+    @property
+    def today(self) -> datetime.date:
+        return self.now.date()
+
+    def url(self, name: str, anchor: str = "", **kwargs) -> str:
+        path = reverse(name, kwargs={"org_slug": self.organization.slug, **kwargs})
+        return f"{path}#{anchor}" if anchor else path
+
+    def ref(self, row: OrgOwned, model: str, label: str, context: str = "") -> Ref:
+        airtable = None
+        if row.source_record_id and row.source_connection_id in self.bases:
+            airtable = {
+                "base": self.bases[row.source_connection_id],
+                "table": row.source_table,
+                "record": row.source_record_id,
+            }
+        return Ref(
+            model=model,
+            id=row.pk,
+            label=label,
+            context=context,
+            airtable=airtable,
+            version=row.updated_at.isoformat() if row.updated_at else "",
+            url=self._page_of(row),
+        )
+
+    def _page_of(self, row: OrgOwned) -> str:
+        if isinstance(row, Project):
+            return self.url("project_detail", project_id=row.pk)
+        if isinstance(row, Task):
+            if row.project_id:
+                return self.url("project_detail", f"task-{row.pk}", project_id=row.project_id)
+            return self.url("task_edit", task_id=row.pk)
+        if isinstance(row, KeyResult):
+            return self.url("objective_detail", f"kr-{row.pk}", objective_id=row.objective_id)
+        if isinstance(row, Objective):
+            return self.url("objective_detail", objective_id=row.pk)
+        if isinstance(row, Person):
+            return self.url("person_edit", person_id=row.pk)
+        return ""
+
+
+def context_for(organization: Organization, *, now: datetime.datetime, **settings) -> Context:
+    bases = dict(Connection.objects.for_org(organization).values_list("pk", "base_id"))
+    return Context(organization=organization, now=now, bases=bases, **settings)
+
+
+def _day(moment: datetime.date | datetime.datetime) -> str:
+    return f"{moment:%-d %b %Y}"
+
+
+def _project_context(project: Project) -> str:
+    parts = [project.pathway.name if project.pathway else "no pathway"]
+    if project.owner:
+        parts.append(project.owner.name)
+    return " · ".join(parts)
+
+
+def _task_context(task: Task) -> str:
+    parts = [task.project.name if task.project else "no project"]
+    if task.assignee:
+        parts.append(task.assignee.name)
+    return " · ".join(parts)
+
+
+def _open_projects(ctx: Context):
+    return (
+        Project.objects.for_org(ctx.organization)
+        .filter(status__in=OPEN_PROJECT)
+        .select_related("pathway", "owner")
+    )
+
+
+def _open_tasks(ctx: Context):
+    return (
+        Task.objects.for_org(ctx.organization)
+        .exclude(status=TaskStatus.DONE)
+        .select_related("project", "assignee")
+    )
+
+
+# -- projects ---------------------------------------------------------------------------------
+
+
+def abandoned_projects(ctx: Context) -> Iterator[Draft]:
+    cutoff = ctx.now - datetime.timedelta(days=ctx.abandoned_after_days)
+    live_tasks = Q(tasks__archived_at=None)
+    projects = _open_projects(ctx).annotate(
+        task_count=Count("tasks", filter=live_tasks),
+        open_task_count=Count("tasks", filter=live_tasks & ~Q(tasks__status=TaskStatus.DONE)),
+        last_task_change=Max("tasks__last_activity_at", filter=live_tasks),
+    )
+    for project in projects:
+        moments = [project.last_activity_at, project.last_task_change]
+        last = max(m for m in moments if m is not None)
+        status = project.get_status_display().lower()
+        if project.task_count and not project.open_task_count:
+            detail = (
+                f"All {project.task_count} of its tasks are done, but the project is still "
+                f"{status}."
+            )
+        elif last < cutoff:
+            days = (ctx.now - last).days
+            tasks = f" or its {project.task_count} tasks" if project.task_count else ""
+            detail = (
+                f"{status.capitalize()}, but nothing on it{tasks} has changed since "
+                f"{_day(last)} ({days} days)."
+            )
+        else:
+            continue
+        ref = ctx.ref(project, "project", project.name, _project_context(project))
+        yield Draft(Kind.ABANDONED_PROJECT, f"project:{project.pk}", [ref], detail)
+
+
+def projects_without_pathway(ctx: Context) -> Iterator[Draft]:
+    for project in _open_projects(ctx).filter(pathway=None):
+        ref = ctx.ref(project, "project", project.name, _project_context(project))
+        detail = "An open project in no strategic pathway: it counts towards none."
+        yield Draft(Kind.PROJECT_NO_PATHWAY, f"project:{project.pk}", [ref], detail)
+
+
+def projects_without_objective(ctx: Context) -> Iterator[Draft]:
+    projects = _open_projects(ctx).annotate(
+        objective_count=Count("objectives", filter=Q(objectives__archived_at=None))
+    )
+    for project in projects.filter(objective_count=0):
+        ref = ctx.ref(project, "project", project.name, _project_context(project))
+        detail = "An open project linked to no objective: nobody can tell what it serves."
+        yield Draft(Kind.PROJECT_NO_OBJECTIVE, f"project:{project.pk}", [ref], detail)
+
+
+# -- tasks ------------------------------------------------------------------------------------
+
+
+def tasks_of_departed_people(ctx: Context) -> Iterator[Draft]:
+    tasks = _open_tasks(ctx).filter(
+        assignee__departed_on__isnull=False, assignee__departed_on__lte=ctx.today
+    )
+    for task in tasks:
+        person = task.assignee
+        detail = f"Still assigned to {person.name}, who left on {_day(person.departed_on)}."
+        ref = ctx.ref(task, "task", task.title, _task_context(task))
+        yield Draft(Kind.TASK_DEPARTED_ASSIGNEE, f"task:{task.pk}", [ref], detail)
+
+
+def unassigned_tasks(ctx: Context) -> Iterator[Draft]:
+    for task in _open_tasks(ctx).filter(assignee=None):
+        detail = f"{task.get_status_display()}, with nobody assigned."
+        ref = ctx.ref(task, "task", task.title, _task_context(task))
+        yield Draft(Kind.TASK_UNASSIGNED, f"task:{task.pk}", [ref], detail)
+
+
+def tasks_without_project(ctx: Context) -> Iterator[Draft]:
+    tasks = Task.objects.for_org(ctx.organization).filter(project=None).select_related("assignee")
+    for task in tasks:
+        detail = "In no project: it shows on no project page and counts towards no pathway."
+        ref = ctx.ref(task, "task", task.title, _task_context(task))
+        yield Draft(Kind.TASK_NO_PROJECT, f"task:{task.pk}", [ref], detail)
+
+
+def past_due(ctx: Context) -> Iterator[Draft]:
+    for task in _open_tasks(ctx).filter(due_on__lt=ctx.today):
+        days = (ctx.today - task.due_on).days
+        detail = f"{task.get_status_display()}, due {_day(task.due_on)} ({days} days ago)."
+        ref = ctx.ref(task, "task", task.title, _task_context(task))
+        yield Draft(Kind.PAST_DUE, f"task:{task.pk}", [ref], detail)
+    for project in _open_projects(ctx).filter(ends_on__lt=ctx.today):
+        days = (ctx.today - project.ends_on).days
+        detail = (
+            f"{project.get_status_display()}, but it was due to end {_day(project.ends_on)} "
+            f"({days} days ago)."
+        )
+        ref = ctx.ref(project, "project", project.name, _project_context(project))
+        yield Draft(Kind.PAST_DUE, f"project:{project.pk}", [ref], detail)
+
+
+# -- key results ------------------------------------------------------------------------------
+
+
+def current_key_results(ctx: Context):
+    return (
+        KeyResult.objects.for_org(ctx.organization)
+        .filter(objective__archived_at=None)
+        .filter(Q(objective__cycle=None) | Q(objective__cycle__ends_on__gte=ctx.today))
+        .select_related("objective")
+    )
+
+
+def _last_check_ins(ctx: Context, key_result_ids: list[int]) -> dict[int, CheckIn]:
+    """The latest check-in of each key result (one query)."""
+    latest: dict[int, CheckIn] = {}
+    check_ins = (
+        CheckIn.objects.for_org(ctx.organization)
+        .filter(key_result_id__in=key_result_ids)
+        .order_by("key_result_id", "checked_in_at", "pk")
+        .only("key_result_id", "value", "checked_in_at")
+    )
+    for check_in in check_ins.iterator(chunk_size=2000):
+        latest[check_in.key_result_id] = check_in
+    return latest
+
+
+def stale_key_results(ctx: Context) -> Iterator[Draft]:
+    since = ctx.now - datetime.timedelta(weeks=ctx.stale_key_result_weeks)
+    key_results = list(current_key_results(ctx).filter(created_at__lt=since))
+    latest = _last_check_ins(ctx, [kr.pk for kr in key_results])
+    for kr in key_results:
+        check_in = latest.get(kr.pk)
+        if check_in is not None and check_in.checked_in_at >= since:
+            continue
+        if check_in is None:
+            detail = f"No check-in since it was set, {_day(kr.created_at)}."
+        else:
+            weeks = (ctx.now - check_in.checked_in_at).days // 7
+            detail = f"No check-in since {_day(check_in.checked_in_at)} ({weeks} weeks)."
+        ref = ctx.ref(kr, "key_result", kr.title, kr.objective.title)
+        yield Draft(Kind.KEY_RESULT_STALE, f"key_result:{kr.pk}", [ref], detail)
+
+
+def values_contradicting_check_ins(ctx: Context) -> Iterator[Draft]:
+    key_results = list(KeyResult.objects.for_org(ctx.organization).select_related("objective"))
+    latest = _last_check_ins(ctx, [kr.pk for kr in key_results])
+    for kr in key_results:
+        check_in = latest.get(kr.pk)
+        if check_in is None:
+            continue
+        span = abs(kr.target_value - kr.start_value) or max(abs(kr.target_value), Decimal(1))
+        gap = abs(kr.current_value - check_in.value)
+        if gap <= span * CONTRADICTION_SHARE:
+            continue
+        detail = (
+            f"Its current value is {_number(kr.current_value)}, but the latest check-in "
+            f"({_day(check_in.checked_in_at)}) says {_number(check_in.value)}."
+        )
+        ref = ctx.ref(kr, "key_result", kr.title, kr.objective.title)
+        yield Draft(Kind.VALUE_CONTRADICTS_CHECKINS, f"key_result:{kr.pk}", [ref], detail)
+
+
+def _number(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+# -- links ------------------------------------------------------------------------------------
+
+
+def broken_links(ctx: Context) -> Iterator[Draft]:
+    """Links to missing records, as each connection's latest full run found them (a run that
+    did not see the whole base cannot say a record is gone)."""
+    latest_runs = []
+    for connection_id in ctx.bases:
+        run = (
+            SyncRun.objects.for_org(ctx.organization)
+            .filter(connection_id=connection_id, kind=RunKind.FULL, status=RunStatus.SUCCEEDED)
+            .order_by("-finished_at", "-pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if run is not None:
+            latest_runs.append(run)
+    issues = (
+        SyncIssue.objects.for_org(ctx.organization)
+        .filter(run_id__in=latest_runs, kind=SyncIssue.Kind.LINK)
+        .select_related("run")
+    )
+    by_record: dict[tuple[int, str], list[SyncIssue]] = defaultdict(list)
+    for issue in issues:
+        by_record[(issue.run.connection_id, issue.record_id)].append(issue)
+    rows = _rows_by_record(ctx, {record for _, record in by_record})
+    for (_connection_id, record_id), found in by_record.items():
+        row = rows.get(record_id)
+        if row is None:
+            continue  # the record itself is gone or was never kept
+        model, label = row
+        fields = [
+            {
+                "table": issue.table_id,
+                "field": issue.field_id,
+                "table_name": issue.table_name,
+                "field_name": issue.field_name,
+            }
+            for issue in found
+        ]
+        names = ", ".join(sorted({issue.field_name or issue.field_id for issue in found}))
+        ref = ctx.ref(model, _entity(model), label)
+        detail = f"{names}: {found[0].reason}."
+        key = f"{_entity(model)}:{model.pk}:" + ",".join(sorted(f["field"] for f in fields))
+        yield Draft(Kind.BROKEN_LINK, key, [ref], detail, fields=fields)
+
+
+def _entity(row: OrgOwned) -> str:
+    for entity, model in ENTITY_MODELS.items():
+        if isinstance(row, model):
+            return entity
+    return type(row).__name__.lower()
+
+
+def _rows_by_record(ctx: Context, record_ids: set[str]) -> dict[str, tuple[OrgOwned, str]]:
+    """Record id -> (row, label) across the synced models (one query per model)."""
+    found: dict[str, tuple[OrgOwned, str]] = {}
+    if not record_ids:
+        return found
+    for model in ENTITY_MODELS.values():
+        for row in model.objects.for_org(ctx.organization).filter(source_record_id__in=record_ids):
+            found[row.source_record_id] = (row, str(row))
+    return found
+
+
+# -- duplicates -------------------------------------------------------------------------------
+
+
+def duplicate_objectives(ctx: Context) -> Iterator[Draft]:
+    objectives = Objective.objects.for_org(ctx.organization).select_related(
+        "pathway", "owner", "cycle"
+    )
+    by_cycle: dict[int | None, list[Objective]] = defaultdict(list)
+    for objective in objectives:
+        by_cycle[objective.cycle_id].append(objective)
+
+    def context(objective: Objective) -> str:
+        parts = [objective.pathway.name if objective.pathway else "no pathway"]
+        if objective.owner:
+            parts.append(objective.owner.name)
+        return " · ".join(parts)
+
+    for group in by_cycle.values():
+        yield from _title_duplicates(
+            ctx, Kind.DUPLICATE_OBJECTIVES, "objective", group, lambda o: o.title, context
+        )
+
+
+def duplicate_projects(ctx: Context) -> Iterator[Draft]:
+    yield from _title_duplicates(
+        ctx,
+        Kind.DUPLICATE_PROJECTS,
+        "project",
+        list(_open_projects(ctx)),
+        lambda p: p.name,
+        _project_context,
+    )
+
+
+def _title_duplicates(
+    ctx: Context,
+    kind: Kind,
+    model: str,
+    rows: list,
+    title: Callable[[object], str],
+    context: Callable[[object], str],
+) -> Iterator[Draft]:
+    by_id = {row.pk: row for row in rows}
+    items = [matching.Item(id=row.pk, text=title(row)) for row in rows]
+    for cluster in matching.title_clusters(items):
+        members = [by_id[pk] for pk in cluster.ids]
+        refs = [ctx.ref(row, model, title(row), context(row)) for row in members]
+        holders = "; ".join(f"“{ref.label}” ({ref.context})" for ref in refs)
+        detail = f"{len(refs)} {model.replace('_', ' ')}s that read as the same: {holders}."
+        key = f"{model}s:" + ",".join(map(str, cluster.ids))
+        yield Draft(kind, key, refs, detail, score=round(cluster.score, 3))
+
+
+def duplicate_people(ctx: Context) -> Iterator[Draft]:
+    people = list(Person.objects.for_org(ctx.organization))
+    by_id = {person.pk: person for person in people}
+    items = [matching.Item(id=p.pk, text=p.name, email=p.email) for p in people]
+    for cluster in matching.people_clusters(items):
+        members = [by_id[pk] for pk in cluster.ids]
+        refs = [
+            ctx.ref(person, "person", person.name, person.email or "no email") for person in members
+        ]
+        holders = "; ".join(f"{ref.label} ({ref.context})" for ref in refs)
+        detail = f"{len(refs)} entries in the directory for one person: {holders}."
+        key = "people:" + ",".join(map(str, cluster.ids))
+        yield Draft(Kind.DUPLICATE_PEOPLE, key, refs, detail, score=round(cluster.score, 3))
+
+
+DETECTORS: tuple[Callable[[Context], Iterable[Draft]], ...] = (
+    abandoned_projects,
+    tasks_of_departed_people,
+    unassigned_tasks,
+    tasks_without_project,
+    broken_links,
+    projects_without_pathway,
+    projects_without_objective,
+    stale_key_results,
+    values_contradicting_check_ins,
+    past_due,
+    duplicate_objectives,
+    duplicate_projects,
+    duplicate_people,
+)
+
+
+def detect(ctx: Context) -> list[Draft]:
+    return [draft for detector in DETECTORS for draft in detector(ctx)]
