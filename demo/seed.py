@@ -24,6 +24,7 @@ from django.utils import timezone
 from demo import airtable_base
 from demo.builder import OrgBuilder
 from demo.specs import NORTHWIND, NORTHWIND_LABS, USERS, DemoUser, OrgSpec
+from health import services as health_services
 from okrs.models import CheckIn, Cycle, KeyResult, Objective, Pathway, Project, Task
 from orgs.models import Membership, Organization, Person
 
@@ -143,6 +144,9 @@ def seed_demo(
         ensure_members(spec, organization, users, now=now)
         if synced is not None:
             airtable_base.after_sync(organization)
+        if created or synced is not None:
+            # The data health page has the demo's mess to show from the first visit.
+            health_services.findings_compute(organization=organization, now=now)
         report.organizations.append(
             OrgReport(organization, created, organization_counts(organization), synced, notes)
         )

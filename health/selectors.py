@@ -11,6 +11,8 @@ from health.models import Finding, FindingStatus, HealthSnapshot
 from orgs.models import Organization
 
 TREND_POINTS = 60
+# Findings shown per kind on the unfiltered page; the kind's own page shows them all.
+SHOWN_PER_KIND = 8
 
 
 def latest_snapshot(organization: Organization) -> HealthSnapshot | None:
@@ -32,6 +34,15 @@ class KindGroup:
     kind: Kind
     severity: Severity
     findings: list[Finding] = field(default_factory=list)
+    limit: int | None = SHOWN_PER_KIND
+
+    @property
+    def shown(self) -> list[Finding]:
+        return self.findings[: self.limit] if self.limit else self.findings
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.shown)
 
     @property
     def label(self) -> str:
@@ -80,7 +91,9 @@ def health_page(
         group = shown.get(finding.kind)
         if group is None:
             kind_enum = Kind(finding.kind)
-            group = shown[finding.kind] = KindGroup(kind_enum, KINDS[kind_enum].severity)
+            group = shown[finding.kind] = KindGroup(
+                kind_enum, KINDS[kind_enum].severity, limit=None if kind else SHOWN_PER_KIND
+            )
         group.findings.append(finding)
     groups = sorted(
         shown.values(), key=lambda g: (SEVERITY_ORDER[g.severity], -g.count, g.kind.label)

@@ -1,0 +1,117 @@
+"""The data health page: viewers see findings, admins compute and mark them "not a problem";
+another organization's finding answers 404; the page's queries do not grow with its findings;
+the dashboard shows the score and links to the page."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from health import services
+from health.kinds import Kind
+from health.models import Finding, FindingStatus
+from orgs.models import Role
+from tests.factories import PersonFactory, TaskFactory
+
+
+def plant_departed(org, count: int = 1) -> None:
+    """Open tasks held by someone who left: one high finding each."""
+    gone = PersonFactory(organization=org, name="Jo Former", departed_on=datetime.date(2026, 1, 31))
+    for index in range(count):
+        TaskFactory(organization=org, title=f"Orphaned {index}", assignee=gone)
+
+
+def page_url(org, **query) -> str:
+    url = reverse("health_page", kwargs={"org_slug": org.slug})
+    return url + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+
+
+@pytest.fixture
+def computed(org):
+    plant_departed(org)
+    services.findings_compute(organization=org)
+    return Finding.objects.for_org(org).get(kind=Kind.TASK_DEPARTED_ASSIGNEE)
+
+
+def test_a_viewer_sees_the_score_and_the_findings(client, org, member_of, computed):
+    client.force_login(member_of(org, Role.VIEWER))
+    html = client.get(page_url(org)).content.decode()
+    assert "Data health" in html and "/100" in html
+    assert "Still assigned to Jo Former, who left on 31 Jan 2026." in html
+    assert "Tasks held by people who left" in html
+    assert "Not a problem" not in html  # viewers see, admins act
+    assert "Compute now" not in html
+
+
+def test_filters_by_kind_and_severity_and_refuse_garbage(owner_client, org, computed):
+    html = owner_client.get(page_url(org, kind="task_unassigned")).content.decode()
+    assert "Jo Former" not in html and "No open finding of that kind" in html
+    html = owner_client.get(page_url(org, kind="<script>", severity="x")).content.decode()
+    assert "Jo Former" in html  # unknown values are ignored, not an error
+    html = owner_client.get(page_url(org, severity="high")).content.decode()
+    assert "Jo Former" in html
+
+
+def test_an_admin_marks_a_finding_not_a_problem_and_back(client, org, member_of, computed):
+    client.force_login(member_of(org, Role.ADMIN))
+    url = reverse("finding_dismiss", kwargs={"org_slug": org.slug, "finding_id": computed.pk})
+    answer = client.post(url, {"kind": "task_departed_assignee", "next": "https://evil.example"})
+    assert answer.status_code == 302
+    assert answer["Location"] == page_url(org, kind="task_departed_assignee")
+    computed.refresh_from_db()
+    assert computed.status == FindingStatus.DISMISSED
+    html = client.get(page_url(org)).content.decode()
+    assert "Still assigned to Jo Former" not in html and "1 marked not a problem" in html
+    html = client.get(page_url(org, status="dismissed")).content.decode()
+    assert "Still assigned to Jo Former" in html and "Show again" in html
+    client.post(url, {"undo": "1"})
+    computed.refresh_from_db()
+    assert computed.status == FindingStatus.OPEN
+
+
+def test_members_cannot_act_and_outsiders_get_404(client, org, other_org, member_of, computed):
+    url = reverse("finding_dismiss", kwargs={"org_slug": org.slug, "finding_id": computed.pk})
+    client.force_login(member_of(org, Role.MEMBER))
+    assert client.post(url).status_code == 403
+    assert (
+        client.post(reverse("health_recompute", kwargs={"org_slug": org.slug})).status_code == 403
+    )
+    # An admin of another organization: that organization's URL with this finding's id.
+    client.force_login(member_of(other_org, Role.ADMIN))
+    foreign = reverse(
+        "finding_dismiss", kwargs={"org_slug": other_org.slug, "finding_id": computed.pk}
+    )
+    assert client.post(foreign).status_code == 404
+    assert client.get(page_url(org)).status_code == 404  # not a member of this one
+    computed.refresh_from_db()
+    assert computed.status == FindingStatus.OPEN
+
+
+def test_compute_now_reports_what_changed(owner_client, org):
+    plant_departed(org, 2)
+    answer = owner_client.post(
+        reverse("health_recompute", kwargs={"org_slug": org.slug}), follow=True
+    )
+    new = Finding.objects.for_org(org).count()
+    assert new >= 2 and f"{new} new finding(s), 0 resolved." in answer.content.decode()
+
+
+@pytest.mark.parametrize("findings", [1, 40])
+def test_the_page_costs_the_same_queries_whatever_its_findings(
+    owner_client, org, findings, django_assert_num_queries, session_queries
+):
+    plant_departed(org, findings)
+    services.findings_compute(organization=org)
+    owner_client.get(page_url(org))  # warm whatever the first request loads once
+    # user, membership with its organization, findings, latest snapshot, trend
+    with django_assert_num_queries(session_queries + 4):
+        assert owner_client.get(page_url(org)).status_code == 200
+
+
+def test_the_dashboard_shows_the_score_and_links_to_the_page(owner_client, org, computed):
+    html = owner_client.get(reverse("org_home", kwargs={"org_slug": org.slug})).content.decode()
+    assert 'id="health-status"' in html
+    assert page_url(org) in html and "/100" in html
