@@ -8,7 +8,6 @@ import datetime
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from health import services
 from health.kinds import Kind
