@@ -79,6 +79,7 @@ class Draft:
     detail: str
     fields: list[dict] = field(default_factory=list)
     score: float | None = None
+    fix: dict = field(default_factory=dict)  # the page's action for it (health.actions)
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,8 @@ def abandoned_projects(ctx: Context) -> Iterator[Draft]:
         else:
             continue
         ref = ctx.ref(project, "project", project.name, _project_context(project))
-        yield Draft(Kind.ABANDONED_PROJECT, f"project:{project.pk}", [ref], detail)
+        fix = {"action": "close_project", "project": project.pk}
+        yield Draft(Kind.ABANDONED_PROJECT, f"project:{project.pk}", [ref], detail, fix=fix)
 
 
 def projects_without_pathway(ctx: Context) -> Iterator[Draft]:
@@ -231,7 +233,8 @@ def tasks_of_departed_people(ctx: Context) -> Iterator[Draft]:
         person = task.assignee
         detail = f"Still assigned to {person.name}, who left on {_day(person.departed_on)}."
         ref = ctx.ref(task, "task", task.title, _task_context(task))
-        yield Draft(Kind.TASK_DEPARTED_ASSIGNEE, f"task:{task.pk}", [ref], detail)
+        fix = {"action": "reassign_tasks", "person": person.pk, "person_name": person.name}
+        yield Draft(Kind.TASK_DEPARTED_ASSIGNEE, f"task:{task.pk}", [ref], detail, fix=fix)
 
 
 def unassigned_tasks(ctx: Context) -> Iterator[Draft]:
@@ -446,7 +449,8 @@ def _title_duplicates(
         holders = "; ".join(f"“{ref.label}” ({ref.context})" for ref in refs)
         detail = f"{len(refs)} {model.replace('_', ' ')}s that read as the same: {holders}."
         key = f"{model}s:" + ",".join(map(str, cluster.ids))
-        yield Draft(kind, key, refs, detail, score=round(cluster.score, 3))
+        fix = {"action": "merge", "model": model, "ids": list(cluster.ids)}
+        yield Draft(kind, key, refs, detail, score=round(cluster.score, 3), fix=fix)
 
 
 def duplicate_people(ctx: Context) -> Iterator[Draft]:
@@ -461,7 +465,10 @@ def duplicate_people(ctx: Context) -> Iterator[Draft]:
         holders = "; ".join(f"{ref.label} ({ref.context})" for ref in refs)
         detail = f"{len(refs)} entries in the directory for one person: {holders}."
         key = "people:" + ",".join(map(str, cluster.ids))
-        yield Draft(Kind.DUPLICATE_PEOPLE, key, refs, detail, score=round(cluster.score, 3))
+        fix = {"action": "merge", "model": "person", "ids": list(cluster.ids)}
+        yield Draft(
+            Kind.DUPLICATE_PEOPLE, key, refs, detail, score=round(cluster.score, 3), fix=fix
+        )
 
 
 DETECTORS: tuple[Callable[[Context], Iterable[Draft]], ...] = (

@@ -31,6 +31,8 @@ class Finding(OrgScoped):
     fields = models.JSONField(default=list)  # [{"table", "field", "table_name", "field_name"}]
     detail = models.TextField()  # why, in one sentence a person understands
     score = models.FloatField(null=True, blank=True)  # a duplicate cluster's similarity
+    # What fixes it from the page (health.actions), e.g. {"action": "close_project", "project": 7}
+    fix = models.JSONField(default=dict, blank=True)
     fingerprint = models.CharField(max_length=64)  # the records' state as last seen
     first_seen_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
@@ -87,3 +89,34 @@ class HealthSettings(OrgScoped):
         constraints = [
             models.UniqueConstraint(fields=["organization"], name="one_health_settings_per_org")
         ]
+
+
+class HealthAction(OrgScoped):
+    """A fix made from the data health page: what changed, value by value, to show and undo."""
+
+    class Kind(models.TextChoices):
+        CLOSE_PROJECT = "close_project", "Closed a project"
+        REASSIGN_TASKS = "reassign_tasks", "Reassigned tasks"
+        MERGE_OBJECTIVES = "merge_objectives", "Merged objectives"
+        MERGE_PROJECTS = "merge_projects", "Merged projects"
+        MERGE_PEOPLE = "merge_people", "Merged people"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    summary = models.CharField(max_length=500)
+    # [{"model", "id", "label", "field", "before", "after", "shown"}] in the order applied
+    changes = models.JSONField(default=list)
+    finding_key = models.CharField(max_length=300, blank=True)  # what it fixed
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.summary

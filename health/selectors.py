@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from django.db.models import QuerySet
 
 from health.kinds import KINDS, Kind, Severity
-from health.models import Finding, FindingStatus, HealthSnapshot
-from orgs.models import Organization
+from health.models import Finding, FindingStatus, HealthAction, HealthSnapshot
+from orgs.models import Organization, Person
 
 TREND_POINTS = 60
 # Findings shown per kind on the unfiltered page; the kind's own page shows them all.
@@ -49,6 +49,19 @@ class KindGroup:
         return self.kind.label
 
     @property
+    def reassignments(self) -> list[dict]:
+        """The people who left whose open tasks this group lists: {person, name, tasks}."""
+        people: dict[int, dict] = {}
+        for finding in self.findings:
+            fix = finding.fix or {}
+            if fix.get("action") == "reassign_tasks":
+                entry = people.setdefault(
+                    fix["person"], {"person": fix["person"], "name": fix["person_name"], "tasks": 0}
+                )
+                entry["tasks"] += 1
+        return sorted(people.values(), key=lambda entry: (-entry["tasks"], entry["name"]))
+
+    @property
     def count(self) -> int:
         return len(self.findings)
 
@@ -63,8 +76,11 @@ class HealthPage:
     status: str
     kind: str
     severity: str
+    recent_fixes: list[HealthAction]
+    people: list[Person]  # who can take tasks over: those who have not left
 
 
+RECENT_FIXES = 10
 SEVERITY_ORDER = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
 
 
@@ -72,7 +88,8 @@ def health_page(
     organization: Organization, *, status: str = "open", kind: str = "", severity: str = ""
 ) -> HealthPage:
     """The page's findings, filtered by status (open, or "not a problem"), kind and severity,
-    grouped by kind. Two queries whatever the number of findings."""
+    grouped by kind, with the recent fixes. A fixed number of queries whatever the number of
+    findings."""
     findings = list(unresolved_findings(organization).order_by("kind", "-score", "pk"))
     counts: dict[str, int] = {}
     dismissed = 0
@@ -107,6 +124,10 @@ def health_page(
         status=status,
         kind=kind,
         severity=severity,
+        recent_fixes=list(
+            HealthAction.objects.for_org(organization).select_related("actor")[:RECENT_FIXES]
+        ),
+        people=list(Person.objects.for_org(organization).filter(departed_on=None).order_by("name")),
     )
 
 

@@ -77,12 +77,22 @@ def findings_compute(
             finding.fields = draft.fields
             finding.detail = draft.detail
             finding.score = draft.score
+            finding.fix = draft.fix
             finding.fingerprint = _fingerprint(draft)
             finding.last_seen_at = now
         Finding.objects.bulk_create(created, batch_size=500)
         Finding.objects.for_org(organization).bulk_update(
             updated,
-            ["severity", "records", "fields", "detail", "score", "fingerprint", "last_seen_at"],
+            [
+                "severity",
+                "records",
+                "fields",
+                "detail",
+                "score",
+                "fix",
+                "fingerprint",
+                "last_seen_at",
+            ],
             batch_size=500,
         )
         gone = [finding.pk for finding in stored.values()]

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from health import charts, selectors, services
+from health import actions, charts, selectors, services
 from health.kinds import Kind, Severity
-from health.models import Finding, FindingStatus
-from orgs.models import Role
+from health.models import Finding, FindingStatus, HealthAction
+from okrs.models import Project
+from orgs.models import Person, Role
 from orgs.permissions import Action, require_permission
 from orgs.shortcuts import org_object_or_404
 
@@ -35,6 +37,7 @@ def health_page(request: HttpRequest, org_slug: str) -> HttpResponse:
         "kinds": Kind.choices,
         "severities": Severity.choices,
         "trend_chart": charts.score_trend(page.trend, now=timezone.now()),
+        "can_fix": request.membership.allows(Action.EDIT_PLAN),
     }
     return render(request, "health/page.html", context)
 
@@ -76,3 +79,82 @@ def _back_to_page(request: HttpRequest, org_slug: str) -> HttpResponse:
             query[name] = value
     url = reverse("health_page", kwargs={"org_slug": org_slug})
     return redirect(f"{url}?{query.urlencode()}" if query else url)
+
+
+def _plan(request: HttpRequest, data) -> actions.Plan:
+    """The action a form asks for, planned (raises ValidationError on anything it cannot do)."""
+    org = request.org
+    kind = data.get("action", "")
+    try:
+        if kind == HealthAction.Kind.CLOSE_PROJECT:
+            project = org_object_or_404(request, Project, pk=int(data.get("project", "")))
+            return actions.plan_close_project(project=project, status=data.get("status", ""))
+        if kind == HealthAction.Kind.REASSIGN_TASKS:
+            departed = org_object_or_404(request, Person, pk=int(data.get("person", "")))
+            to_id = data.get("to", "")
+            if not to_id:
+                raise ValidationError("Choose who takes the tasks.")
+            to = org_object_or_404(request, Person, pk=int(to_id))
+            return actions.plan_reassign_tasks(organization=org, departed=departed, to=to)
+        if kind == "merge":
+            ids = [int(value) for value in data.getlist("ids")]
+            survivor = int(data.get("survivor", ""))
+            return actions.plan_merge(
+                organization=org, model=data.get("model", ""), survivor_id=survivor, ids=ids
+            )
+    except ValueError:
+        raise ValidationError("That form was incomplete: choose again.") from None
+    raise ValidationError("Unknown action.")
+
+
+@require_permission(Action.EDIT_PLAN)
+def action_preview(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """GET: what the action will change, to confirm. POST: do it, and offer the undo."""
+    data = request.POST if request.method == "POST" else request.GET
+    try:
+        plan = _plan(request, data)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return _back_to_page(request, org_slug)
+    if request.method == "POST" and data.get("confirm"):
+        action = actions.action_apply(organization=request.org, plan=plan, actor=request.user)
+        services.findings_compute(organization=request.org)
+        messages.success(
+            request,
+            f"{action.summary}: {len(action.changes)} change(s), on their way to Airtable. "
+            "Undo it from the list of recent fixes below.",
+        )
+        return _back_to_page(request, org_slug)
+    merging = data.get("action") == "merge"
+    context = {"plan": plan, "fields": _hidden_fields(data), "merging": merging}
+    if merging:
+        context["candidates"] = _merge_candidates(request, data)
+    return render(request, "health/preview.html", context)
+
+
+def _hidden_fields(data) -> list[tuple[str, str]]:
+    names = ("action", "project", "status", "person", "to", "model", "survivor", "ids")
+    return [(name, value) for name in names for value in data.getlist(name)]
+
+
+def _merge_candidates(request: HttpRequest, data) -> list:
+    model = actions.MODELS.get(data.get("model", ""))
+    ids = {int(v) for v in [*data.getlist("ids"), data.get("survivor", "")] if v.isdigit()}
+    return list(model.objects.for_org(request.org).filter(pk__in=ids)) if model else []
+
+
+@require_POST
+@require_permission(Action.EDIT_PLAN)
+def action_undo(request: HttpRequest, org_slug: str, action_id: int) -> HttpResponse:
+    action = org_object_or_404(request, HealthAction, pk=action_id)
+    try:
+        report = actions.action_undo(action=action, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return _back_to_page(request, org_slug)
+    services.findings_compute(organization=request.org)
+    text = f"Undone: {action.summary} ({report.undone} change(s) reversed"
+    if report.kept:
+        text += f"; {len(report.kept)} left as they are: " + "; ".join(report.kept[:5])
+    messages.success(request, text + ").")
+    return _back_to_page(request, org_slug)

@@ -40,6 +40,9 @@ from sync.writeback.state import (
     value_key,
 )
 
+# The key in `source_extra` of a row merged into another (its id): see Stored.merged_into.
+MERGED_INTO = "merged_into"
+
 # Bump when converting a cell changes, so the next run converts every record again instead of
 # skipping those whose raw content is unchanged.
 CONVERSION_VERSION = 3  # 2: values fit their columns, check constraints; createdTime. 3: bases
@@ -54,6 +57,9 @@ class Stored(NamedTuple):
     source_hash: str
     archived_at: datetime.datetime | None
     issues: list | None  # problems found when it was last written, as [kind, field id, reason]
+    # The row a person merged this one into (health's merges): it stays archived, and links
+    # to its record resolve to the survivor, until the merge is undone.
+    merged_into: int | None = None
 
 
 @dataclass
@@ -115,6 +121,12 @@ class Reconciler:
         for record_id, record in by_id.items():
             digest = self.record_digest(entity, table, record)
             stored = existing.get(record_id)
+            if stored and stored.merged_into:
+                # Merged here into another row: left as it is; what links to it gets the row
+                # it was merged into.
+                self.counts.unchanged += 1
+                self.links.remember(entity, record_id, stored.merged_into)
+                continue
             if stored and stored.source_hash == digest and stored.archived_at is None:
                 # Same record, same mapping: nothing to convert or write. Its problems are
                 # still problems of the base, so the run lists them again.
@@ -228,12 +240,17 @@ class Reconciler:
             model.objects.for_org(self.organization, include_archived=True)
             .filter(source_table=table.id, source_record_id__in=record_ids)
             .values_list(
-                "pk", "source_record_id", "source_hash", "archived_at", "source_extra__issues"
+                "pk",
+                "source_record_id",
+                "source_hash",
+                "archived_at",
+                "source_extra__issues",
+                f"source_extra__{MERGED_INTO}",
             )
         )
         return {
-            record_id: Stored(pk, source_hash, archived_at, issues)
-            for pk, record_id, source_hash, archived_at, issues in rows
+            record_id: Stored(pk, source_hash, archived_at, issues, merged_into)
+            for pk, record_id, source_hash, archived_at, issues, merged_into in rows
         }
 
     def _prepare_updates(self, entity, table, to_update, issues, single_links, linked) -> list:

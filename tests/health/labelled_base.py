@@ -210,6 +210,7 @@ def build(fake: FakeAirtable, now: datetime.datetime) -> Labels:
         ("Wait time", "Improve patient onboarding", 30, 100),
         ("NPS", "Improve patient onboarding", 10, 100),
         ("New KR", "Improve patient onboarding", 0, 10),
+        ("Onboarding survey", "improve patient onbaording", 20, 100),
     ]:
         key_results[title] = create(
             T_KRS,
@@ -227,6 +228,7 @@ def build(fake: FakeAirtable, now: datetime.datetime) -> Labels:
         ("Referral rate", 30, 2),  # 20 points off a range of 100: contradicts
         ("Bookings", 50, 2),  # 5 points off: within 10%
         ("Wait time", 30, 60),  # agrees, but 60 days ago: stale
+        ("Onboarding survey", 20, 1),
     ]:
         create(
             T_CHECKINS,
@@ -256,7 +258,14 @@ def build(fake: FakeAirtable, now: datetime.datetime) -> Labels:
         ("Overdue project", "In Progress", "Access", "Grow referrals", 2, -10),
         ("Future project", "Not started", "Access", "Grow referrals", 2, 30),
         ("Patient portal redesign", "In Progress", "Access", "Grow referrals", 2, 60),
-        ("Redesign the patient portal", "In Progress", "Quality", "Grow referrals", 2, 60),
+        (
+            "Redesign the patient portal",
+            "In Progress",
+            "Quality",
+            "improve patient onbaording",
+            2,
+            60,
+        ),
         ("Launch Atlas v2", "In Progress", "Access", "Grow referrals", 2, 60),
         ("Launch Atlas v3", "Not started", "Access", "Grow referrals", 2, 90),
     ]:

@@ -11,8 +11,9 @@ from django.urls import reverse
 
 from health import services
 from health.kinds import Kind
-from health.models import Finding, FindingStatus
-from orgs.models import Role
+from health.models import Finding, FindingStatus, HealthAction
+from okrs.models import Task
+from orgs.models import Person, Role
 from tests.factories import PersonFactory, TaskFactory
 
 
@@ -105,8 +106,8 @@ def test_the_page_costs_the_same_queries_whatever_its_findings(
     plant_departed(org, findings)
     services.findings_compute(organization=org)
     owner_client.get(page_url(org))  # warm whatever the first request loads once
-    # user, membership with its organization, findings, latest snapshot, trend
-    with django_assert_num_queries(session_queries + 4):
+    # user and membership, findings, latest snapshot, trend, recent fixes, people
+    with django_assert_num_queries(session_queries + 6):
         assert owner_client.get(page_url(org)).status_code == 200
 
 
@@ -114,3 +115,47 @@ def test_the_dashboard_shows_the_score_and_links_to_the_page(owner_client, org, 
     html = owner_client.get(reverse("org_home", kwargs={"org_slug": org.slug})).content.decode()
     assert 'id="health-status"' in html
     assert page_url(org) in html and "/100" in html
+
+
+def test_a_fix_is_previewed_then_applied_then_undone(client, org, member_of, computed):
+    admin = member_of(org, Role.ADMIN)
+    client.force_login(admin)
+    gone = Person.objects.for_org(org).get(name="Jo Former")
+    maya = PersonFactory(organization=org, name="Maya Okafor")
+    html = client.get(page_url(org)).content.decode()
+    assert "Give Jo Former's open task (1) to" in html
+    fix = reverse("health_fix", kwargs={"org_slug": org.slug})
+    query = {"action": "reassign_tasks", "person": gone.pk, "to": maya.pk}
+    preview = client.get(fix, query)
+    assert "Orphaned 0: Jo Former → Maya Okafor" in preview.content.decode()
+    assert Task.objects.for_org(org).get(title="Orphaned 0").assignee == gone  # nothing yet
+    done = client.post(fix, {**query, "confirm": "1"}, follow=True).content.decode()
+    assert "Reassigned Jo Former&#x27;s open tasks to Maya Okafor: 1 change(s)" in done
+    assert Task.objects.for_org(org).get(title="Orphaned 0").assignee == maya
+    action = HealthAction.objects.for_org(org).get()
+    assert action.actor == admin and action.changes[0]["before"] == gone.pk
+    undo = reverse("health_undo", kwargs={"org_slug": org.slug, "action_id": action.pk})
+    assert "Undone:" in client.post(undo, follow=True).content.decode()
+    assert Task.objects.for_org(org).get(title="Orphaned 0").assignee == gone
+
+
+def test_a_fix_with_garbage_or_another_organizations_ids_changes_nothing(
+    client, org, other_org, member_of, computed
+):
+    client.force_login(member_of(org, Role.ADMIN))
+    fix = reverse("health_fix", kwargs={"org_slug": org.slug})
+    stranger = PersonFactory(organization=other_org, name="Stranger")
+    gone = Person.objects.for_org(org).get(name="Jo Former")
+    answer = client.post(
+        fix, {"action": "reassign_tasks", "person": gone.pk, "to": stranger.pk, "confirm": "1"}
+    )
+    assert answer.status_code == 404
+    answer = client.get(fix, {"action": "reassign_tasks", "person": "x"}, follow=True)
+    assert "That form was incomplete" in answer.content.decode()
+    answer = client.get(fix, {"action": "launch_rockets"}, follow=True)
+    assert "Unknown action." in answer.content.decode()
+    answer = client.get(fix, {"action": "reassign_tasks", "person": gone.pk}, follow=True)
+    assert "Choose who takes the tasks." in answer.content.decode()
+    assert not HealthAction.objects.for_org(org).exists()
+    client.force_login(member_of(org, Role.MEMBER))
+    assert client.get(fix, {"action": "reassign_tasks"}).status_code == 403
