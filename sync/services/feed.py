@@ -39,10 +39,10 @@ from sync.airtable.webhooks import (
     verify_notification,
 )
 from sync.crypto import TokenUnreadable, decrypt_token, encrypt_token
+from sync.finished import run_ended
 from sync.mapping.catalogue import ENTITIES
 from sync.mapping.check import check_mapping
 from sync.mapping.document import Mapping, MappingError
-from sync.finished import run_ended
 from sync.models import ChangeFeed, Connection, FeedState, RunKind, RunStatus, SyncRun
 from sync.reconcile.reconciler import Reconciler
 from sync.schema import schema_from_api

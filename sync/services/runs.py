@@ -22,10 +22,10 @@ from orgs.services import activity_record
 from sync.airtable.client import AirtableClient, OffsetExpired, RetryPolicy, SyncError, read_ahead
 from sync.airtable.ratelimit import RateLimiter
 from sync.crypto import TokenUnreadable
+from sync.finished import run_ended
 from sync.mapping.catalogue import ENTITIES
 from sync.mapping.check import check_mapping
 from sync.mapping.document import MappingError
-from sync.finished import run_ended
 from sync.models import Connection, RunKind, RunStatus, SyncRun
 from sync.reconcile.reconciler import Reconciler
 from sync.schema import TableSchema, schema_from_api
