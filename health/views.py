@@ -14,7 +14,7 @@ from health import actions, charts, selectors, services
 from health.kinds import Kind, Severity
 from health.models import Finding, FindingStatus, HealthAction
 from okrs.models import Project
-from orgs.models import Person, Role
+from orgs.models import Person
 from orgs.permissions import Action, require_permission
 from orgs.shortcuts import org_object_or_404
 
@@ -23,7 +23,6 @@ def _choice(value: str, choices) -> str:
     return value if value in choices else ""
 
 
-@require_permission(Role.VIEWER)
 def health_page(request: HttpRequest, org_slug: str) -> HttpResponse:
     status = request.GET.get("status", FindingStatus.OPEN)
     page = selectors.health_page(

@@ -52,9 +52,10 @@ PAGES = {
     # Every page: the session (the cache is emptied before the measured request) and the user
     # with their memberships (orgs.auth.MembershipsBackend), then its own queries.
     # Dashboard: cycles, pathways (progress now and a week before), objectives by health,
-    # at-risk list, overdue list and count, totals, check-ins, activity, last sync.
-    "dashboard": ("org_home", lambda o: {}, {}, 12),
-    "dashboard as of a past day": ("org_home", lambda o: {}, {"as_of": "2026-01-15"}, 12),
+    # at-risk list, overdue list and count, totals, check-ins, activity, last sync, the data
+    # health score.
+    "dashboard": ("org_home", lambda o: {}, {}, 13),
+    "dashboard as of a past day": ("org_home", lambda o: {}, {"as_of": "2026-01-15"}, 13),
     "overdue tasks": ("overdue_task_list", lambda o: {}, {}, 4),
     "project list": ("project_list", lambda o: {}, {}, 6),
     "project search": ("project_list", lambda o: {}, {"q": "projct 1"}, 6),

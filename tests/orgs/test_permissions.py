@@ -47,6 +47,10 @@ VIEW_ACTIONS = {
     "sync_run_progress": Action.MANAGE_SYNC,
     "sync_writes": Action.MANAGE_SYNC,
     "sync_conflict_resolve": Action.EDIT_TASKS,
+    "health_recompute": Action.EDIT_PLAN,
+    "finding_dismiss": Action.EDIT_PLAN,
+    "health_fix": Action.EDIT_PLAN,
+    "health_undo": Action.EDIT_PLAN,
 }
 
 

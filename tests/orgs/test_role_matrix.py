@@ -35,6 +35,8 @@ from django.test import Client, override_settings
 from django.urls import resolve, reverse
 
 from devtools.fakeairtable import FakeAirtable
+from health import services as health_services
+from health.models import Finding, HealthAction, HealthSnapshot
 from okrs.models import CheckIn, Cycle, KeyResult, Objective, Pathway, Project, Task, TaskStatus
 from orgs.models import Membership, Organization, Person, Role
 from sync import services as sync_services
@@ -80,6 +82,8 @@ class Tenant:
     connection: Connection
     run: SyncRun  # finished: a new one may be queued
     conflict: SyncConflict  # on the task's title: changed here and in Airtable
+    finding: Finding  # the overdue task is past due
+    fix: HealthAction  # a fix from the data health page, to undo
 
     @property
     def url_ids(self) -> dict[str, int]:
@@ -95,6 +99,8 @@ class Tenant:
             "connection_id": self.connection.pk,
             "run_id": self.run.pk,
             "conflict_id": self.conflict.pk,
+            "finding_id": self.finding.pk,
+            "action_id": self.fix.pk,
         }
 
 
@@ -145,6 +151,19 @@ def build_tenant(organization: Organization, *, sync: bool) -> Tenant:
             airtable_cell="Retitled in Airtable",
             airtable_shown="Retitled in Airtable",
         ),
+        finding=_computed_finding(organization, task),
+        fix=HealthAction.objects.create(
+            organization=organization,
+            kind=HealthAction.Kind.CLOSE_PROJECT,
+            summary="Closed an old project",
+        ),
+    )
+
+
+def _computed_finding(organization: Organization, task: Task) -> Finding:
+    health_services.findings_compute(organization=organization)
+    return Finding.objects.for_org(organization).get(
+        kind="past_due", key=f"past_due:task:{task.pk}"
     )
 
 
@@ -631,6 +650,60 @@ PAGES: dict[str, Url] = {
                     (refreshed(h.task).title, refreshed(h.conflict).resolution),
                     ("Retitled in Airtable", "airtable"),
                 ),
+            ),
+        ),
+    ),
+    # health/urls.py
+    "health_page": read_page(VIEWER, lambda h: [title("Data health", h), h.task.title]),
+    "health_recompute": Url(
+        get=NOT_ALLOWED,
+        post=(
+            Changes(
+                ADMIN,
+                data=lambda h, w: {},
+                then="health_page",
+                changed=lambda h, w: equal(
+                    HealthSnapshot.objects.for_org(h.organization).count(), 2
+                ),
+            ),
+        ),
+    ),
+    "finding_dismiss": Url(
+        get=NOT_ALLOWED,
+        post=(
+            Changes(
+                ADMIN,
+                data=lambda h, w: {},
+                then="health_page",
+                changed=lambda h, w: equal(refreshed(h.finding).status, "dismissed"),
+            ),
+        ),
+    ),
+    "health_fix": Url(
+        # Without a fix to preview, back to the page with a message.
+        get=Shows(ADMIN, status=302),
+        post=(
+            Changes(
+                ADMIN,
+                data=lambda h, w: {
+                    "action": "close_project",
+                    "project": h.project.pk,
+                    "status": "done",
+                    "confirm": "1",
+                },
+                then="health_page",
+                changed=lambda h, w: equal(refreshed(h.project).status, "done"),
+            ),
+        ),
+    ),
+    "health_undo": Url(
+        get=NOT_ALLOWED,
+        post=(
+            Changes(
+                ADMIN,
+                data=lambda h, w: {},
+                then="health_page",
+                changed=lambda h, w: equal(refreshed(h.fix).undone_at is not None, True),
             ),
         ),
     ),

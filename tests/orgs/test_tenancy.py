@@ -11,6 +11,8 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from health import services as health_services
+from health.models import Finding, HealthAction
 from okrs.models import CheckIn
 from orgs.models import Membership, Role
 from sync.crypto import encrypt_token
@@ -69,7 +71,13 @@ def build_objects(organization) -> dict[str, int]:
         row_id=task.pk,
         attribute="title",
     )
+    health_services.findings_compute(organization=organization)
+    action = HealthAction.objects.create(
+        organization=organization, kind=HealthAction.Kind.CLOSE_PROJECT, summary="Closed it"
+    )
     return {
+        "finding_id": Finding.objects.for_org(organization).first().pk,
+        "action_id": action.pk,
         "conflict_id": conflict.pk,
         "connection_id": connection.pk,
         "run_id": run.pk,
