@@ -43,6 +43,7 @@ from okrs.models import CheckIn, KeyResult, Objective, Project, ProjectStatus, T
 from orgs.models import Organization, OrgOwned, Person
 from sync.models import Connection, RunKind, RunStatus, SyncIssue, SyncRun
 from sync.reconcile.adapters import ENTITY_MODELS
+from sync.values import problem_code, problem_value
 
 OPEN_PROJECT = (ProjectStatus.PLANNED, ProjectStatus.ACTIVE, ProjectStatus.ON_HOLD)
 CONTRADICTION_SHARE = Decimal("0.10")  # of the key result's range
@@ -471,6 +472,92 @@ def duplicate_people(ctx: Context) -> Iterator[Draft]:
         )
 
 
+# -- what the sync found in the cells ---------------------------------------------------------
+
+
+def _schema_names(ctx: Context) -> dict[str, tuple[str, dict[str, str]]]:
+    """Table id -> (its name, field id -> name), from the connections' last schema reads."""
+    names: dict[str, tuple[str, dict[str, str]]] = {}
+    for schema in Connection.objects.for_org(ctx.organization).values_list("schema", flat=True):
+        for table in (schema or {}).get("tables", []):
+            fields = {f.get("id"): f.get("name") for f in table.get("fields", [])}
+            names[table.get("id")] = (table.get("name") or table.get("id"), fields)
+    return names
+
+
+def _rows_with_problems(ctx: Context) -> Iterator[tuple[OrgOwned, str, str, str]]:
+    """(row, problem code, field id, reason) for each problem the sync left on a live row
+    (`source_extra["issues"]`, rewritten each time the row is: always the current ones)."""
+    for model in ENTITY_MODELS.values():
+        rows = model.objects.for_org(ctx.organization).filter(source_extra__has_key="issues")
+        for row in rows.iterator(chunk_size=2000):
+            for kind, field_id, reason in row.source_extra.get("issues") or ():
+                code = problem_code(reason) if kind == SyncIssue.Kind.VALUE else None
+                if code is not None:
+                    yield row, code, field_id, reason
+
+
+CELL_KINDS = {
+    "formula_error": Kind.FORMULA_ERROR,
+    "value_not_number": Kind.VALUE_NOT_NUMBER,
+    "unmapped_value": Kind.UNMAPPED_VALUE,
+}
+RECORDS_LISTED = 25  # per finding about a field: the count says how many in all
+
+
+def cell_problems(ctx: Context) -> Iterator[Draft]:
+    """One finding per field (and, for values the mapping does not know, per value), naming
+    the records that show it: the fix is in the base or the mapping, once."""
+    names = _schema_names(ctx)
+    groups: dict[tuple, list[tuple[OrgOwned, str]]] = defaultdict(list)
+    for row, code, field_id, reason in _rows_with_problems(ctx):
+        value = problem_value(reason) if code == "unmapped_value" else ""
+        groups[(code, row.source_table, field_id, value.casefold())].append((row, reason))
+    for (code, table_id, field_id, value_key), found in sorted(groups.items()):
+        table_name, field_names = names.get(table_id, (table_id, {}))
+        field_name = field_names.get(field_id) or field_id
+        field = {"table": table_id, "field": field_id, "table_name": table_name,
+                 "field_name": field_name}  # fmt: skip
+        examples = sorted({problem_value(reason) for _, reason in found} - {""})[:3]
+        shown = ", ".join(f"“{example}”" for example in examples)
+        count = f"{len(found)} record{'s' if len(found) != 1 else ''}"
+        if code == "unmapped_value":
+            detail = (f"{count} of {table_name} say {shown} in {field_name}, which the mapping "
+                      "does not know: their value is left empty here.")  # fmt: skip
+        elif code == "value_not_number":
+            detail = (f"{field_name} of {table_name} holds numbers as text in {count} "
+                      f"({shown}): make it a number field, or fix the values.")  # fmt: skip
+        else:
+            detail = f"{field_name} of {table_name} gives {shown} in {count}: fix its formula."
+        refs = [ctx.ref(row, _entity(row), str(row)) for row, _ in found[:RECORDS_LISTED]]
+        key = f"{table_id}:{field_id}" + (f":{value_key}" if value_key else "")
+        yield Draft(CELL_KINDS[code], key, refs, detail, fields=[field])
+
+
+def empty_records(ctx: Context) -> Iterator[Draft]:
+    """Blank rows: kept (archived) for provenance, shown and counted nowhere. One finding per
+    table: deleting them in Airtable is one job."""
+    names = _schema_names(ctx)
+    by_table: dict[str, list[OrgOwned]] = defaultdict(list)
+    for model in ENTITY_MODELS.values():
+        rows = model.objects.for_org(ctx.organization, include_archived=True).filter(
+            source_extra__blank=True
+        )
+        for row in rows:
+            by_table[row.source_table].append(row)
+    for table_id, rows in sorted(by_table.items()):
+        table_name = names.get(table_id, (table_id, {}))[0]
+        count = len(rows)
+        plural = "s" if count != 1 else ""
+        detail = (
+            f"{count} blank row{plural} in {table_name}: kept for provenance, but shown and "
+            "counted nowhere here. Delete them in Airtable."
+        )
+        refs = [ctx.ref(row, _entity(row), row.source_record_id) for row in rows[:RECORDS_LISTED]]
+        field = {"table": table_id, "field": "", "table_name": table_name, "field_name": ""}
+        yield Draft(Kind.EMPTY_RECORD, table_id, refs, detail, fields=[field])
+
+
 DETECTORS: tuple[Callable[[Context], Iterable[Draft]], ...] = (
     abandoned_projects,
     tasks_of_departed_people,
@@ -485,6 +572,8 @@ DETECTORS: tuple[Callable[[Context], Iterable[Draft]], ...] = (
     duplicate_objectives,
     duplicate_projects,
     duplicate_people,
+    cell_problems,
+    empty_records,
 )
 
 

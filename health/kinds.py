@@ -32,6 +32,10 @@ class Kind(models.TextChoices):
     DUPLICATE_OBJECTIVES = "duplicate_objectives", "The same objective twice"
     DUPLICATE_PROJECTS = "duplicate_projects", "The same project twice"
     DUPLICATE_PEOPLE = "duplicate_people", "The same person twice"
+    UNMAPPED_VALUE = "unmapped_value", "Values the mapping does not know"
+    VALUE_NOT_NUMBER = "value_not_number", "Numbers kept as text"
+    FORMULA_ERROR = "formula_error", "Formulas that give errors"
+    EMPTY_RECORD = "empty_record", "Blank rows"
 
 
 @dataclass(frozen=True)
@@ -56,4 +60,13 @@ KINDS: dict[Kind, KindInfo] = {
     Kind.DUPLICATE_OBJECTIVES: KindInfo(Severity.HIGH, "objectives", 3),
     Kind.DUPLICATE_PROJECTS: KindInfo(Severity.HIGH, "open projects", 3),
     Kind.DUPLICATE_PEOPLE: KindInfo(Severity.MEDIUM, "people", 2),
+    Kind.UNMAPPED_VALUE: KindInfo(Severity.MEDIUM, "synced records", 2),
+    Kind.VALUE_NOT_NUMBER: KindInfo(Severity.MEDIUM, "synced records", 2),
+    Kind.FORMULA_ERROR: KindInfo(Severity.MEDIUM, "synced records", 2),
+    Kind.EMPTY_RECORD: KindInfo(Severity.LOW, "synced records", 1),
 }
+
+# Kinds about the base's fields: one finding lists the records (up to 25) that show it.
+FIELD_KINDS = frozenset(
+    {Kind.UNMAPPED_VALUE, Kind.VALUE_NOT_NUMBER, Kind.FORMULA_ERROR, Kind.EMPTY_RECORD}
+)

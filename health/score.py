@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from django.db.models import Count, Q
 
 from health.detect import OPEN_PROJECT
-from health.kinds import KINDS, Kind
+from health.kinds import FIELD_KINDS, KINDS, Kind
 from okrs.models import KeyResult, Objective, Project, Task, TaskStatus
 from orgs.models import Organization, Person
 from sync.reconcile.adapters import ENTITY_MODELS
@@ -59,6 +59,8 @@ def affected(kind: str, record_counts: Iterable[int]) -> int:
     """How many records of the population the findings of a kind affect."""
     if kind in DUPLICATE_KINDS:
         return sum(max(0, count - 1) for count in record_counts)
+    if kind in FIELD_KINDS:
+        return sum(record_counts)
     return sum(1 for _ in record_counts)
 
 

@@ -85,6 +85,34 @@ class Converted:
     problem: str | None = None
 
 
+# What a problem's reason is about, for data health to group its findings by (the reasons are
+# written in this module: one home for both).
+_PROBLEM_CODES = (
+    ("formula error", "formula_error"),
+    ("not a number", "value_not_number"),
+    ("not a whole number", "value_not_number"),
+    ("a number kept as text", "value_not_number"),
+    ("unknown value", "unmapped_value"),
+)
+_QUOTED = re.compile(r"""(['"])(.*?)(?<!\\)\1""")
+
+
+def problem_code(reason: str) -> str | None:
+    """formula_error | value_not_number | unmapped_value, or None for other problems."""
+    for prefix, code in _PROBLEM_CODES:
+        if reason.startswith(prefix):
+            return code
+    return None
+
+
+def problem_value(reason: str) -> str:
+    """The cell's value a reason quotes ("not a number: '~210'" -> "~210")."""
+    if reason.startswith("formula error "):
+        return reason.removeprefix("formula error ").strip()
+    found = _QUOTED.search(reason)
+    return found.group(2) if found else ""
+
+
 @dataclass(frozen=True)
 class PersonRef:
     """A collaborator standing in for a person link: match it to a Person by email, then name."""
@@ -144,6 +172,11 @@ def _convert(
 
 
 # --- Shared helpers -------------------------------------------------------------------------
+
+
+def is_empty(raw: object) -> bool:
+    """Whether a cell holds nothing (absent, "", whitespace, [], {})."""
+    return _is_empty(raw)
 
 
 def _is_empty(raw: object) -> bool:
@@ -358,6 +391,7 @@ def _number(
     if value is None:
         return Converted(None)
     origin = "plain"  # plain | fraction | points | rating | word
+    kept_as_text = ""
     if isinstance(value, bool):
         number: Decimal | None = Decimal(int(value))
     elif isinstance(value, int | float | Decimal):
@@ -373,6 +407,9 @@ def _number(
         if parsed is not None:
             number, has_percent = parsed
             origin = "points" if has_percent else "plain"
+            if _is_text_field(field) and not _NUMBER_AS_TYPED.fullmatch(value.strip()):
+                # A text field, read only by guessing at the text ("15,400"): a base to fix.
+                kept_as_text = f"a number kept as text: {_show(value)}, read as {number}"
         else:
             word = _lookup(attr, value, value_map)
             if word is None:
@@ -383,6 +420,20 @@ def _number(
 
     if attr.scale is not None:
         return _rescale(number, origin, attr.scale, field, value)
+    result = _number_value(attr, number, origin, value)
+    if kept_as_text and result.problem is None:
+        return Converted(result.value, kept_as_text)
+    return result
+
+
+_NUMBER_AS_TYPED = re.compile(r"[-+]?\d+(\.\d+)?%?")  # what a number field would hold
+
+
+def _is_text_field(field: FieldSchema | None) -> bool:
+    return field is not None and field.type in ("singleLineText", "multilineText", "richText")
+
+
+def _number_value(attr: Attr, number: Decimal, origin: str, value: object) -> Converted:
     if origin == "fraction":
         number = number * 100
     if attr.kind == "integer":

@@ -40,6 +40,8 @@ from sync.writeback.state import (
     value_key,
 )
 
+# The key in `source_extra` of a blank row's mark (archived, and shown nowhere).
+BLANK = "blank"
 # The key in `source_extra` of a row merged into another (its id): see Stored.merged_into.
 MERGED_INTO = "merged_into"
 
@@ -156,6 +158,7 @@ class Reconciler:
                 source_record_id=item.record_id,
                 source_connection_id=self.connection.pk,
                 created_at=item.created_time,
+                archived_at=self.now if item.blank else None,
                 **item.values,
             )
             self._keep_checks(adapter, table, row, item, issues)
@@ -283,13 +286,13 @@ class Reconciler:
                         )
                     )
                 airtable_keys = {}
-            if row.archived_at is not None:
+            if row.archived_at is not None and not item.blank:
                 self.counts.unarchived += 1
             for name, value in item.values.items():
                 setattr(row, name, value)
             # Rows synced before createdTime was read took the moment of their first sync.
             row.created_at = item.created_time
-            row.archived_at = None
+            row.archived_at = (row.archived_at or self.now) if item.blank else None
             self._keep_checks(ADAPTERS[entity], table, row, item, issues)
             self._stamp(row, item, digest, airtable_keys)
             prepared.append((row, self.links.set_single(entity, row, item, single_links, linked)))
@@ -429,6 +432,8 @@ class Reconciler:
                 for name, entries in item.links.items()
             },
         }
+        if item.blank:
+            row.source_extra[BLANK] = True
         if item.issues:  # listed again by runs that find the record unchanged
             row.source_extra["issues"] = [list(issue) for issue in item.issues]
         row.last_synced_at = self.now

@@ -24,7 +24,8 @@ from sync.mapping.document import EntityMapping
 from sync.models import SyncIssue, SyncRun
 from sync.reconcile.adapters import EntityAdapter
 from sync.schema import TableSchema
-from sync.values import NameRef, PersonRef, convert
+from sync.values import NameRef, PersonRef, convert, is_empty
+from sync.writeback.outbound import COMPUTED_FIELD_TYPES
 
 
 @dataclass
@@ -40,6 +41,9 @@ class Converted:
     # When Airtable last changed the record, if its table has a "last modified time" field
     # over the whole record (records carry no such time otherwise): what a row's activity is.
     modified_time: datetime.datetime | None = None
+    # Every mapped field a person types into is empty: a blank row, kept (archived) for
+    # provenance and shown or counted nowhere.
+    blank: bool = False
     skip: bool = False
     # Link attributes whose MissionOS value is kept (changed here, not yet in Airtable).
     keep_links: set[str] = field(default_factory=set)
@@ -120,6 +124,13 @@ def convert_record(
         ],
     )
     converted.modified_time = _modified_time(table, cells, now)
+    typed_into = [
+        field_id
+        for field_id in mapped_field_ids
+        if (schema_field := table.field(field_id)) is not None
+        and schema_field.type not in COMPUTED_FIELD_TYPES
+    ]
+    converted.blank = bool(typed_into) and all(is_empty(cells.get(f)) for f in typed_into)
     raw_values: dict[str, object] = {}
     for attr_name, field_id in entity_mapping.fields.items():
         attr = attrs.get(attr_name)

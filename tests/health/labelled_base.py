@@ -88,9 +88,18 @@ SCHEMA = {
         [
             _typed(T_KRS, "Key Result", "singleLineText"),
             _link(T_KRS, "Objective", T_OBJECTIVES),
-            _typed(T_KRS, "Baseline", "number", precision=0),
+            _typed(T_KRS, "Baseline", "singleLineText"),  # numbers kept as text
             _typed(T_KRS, "Current", "number", precision=0),
             _typed(T_KRS, "Target", "number", precision=0),
+            _typed(
+                T_KRS,
+                "Weight",
+                "formula",
+                formula="{Impact} / {Effort}",
+                isValid=True,
+                referencedFieldIds=[],
+                result={"type": "number", "options": {"precision": 2}},
+            ),
         ],
     ),
     T_CHECKINS: (
@@ -121,7 +130,7 @@ SCHEMA = {
             _typed(T_TASKS, "Task", "singleLineText"),
             _link(T_TASKS, "Initiative", T_PROJECTS),
             _link(T_TASKS, "Assigned to", T_TEAM),
-            _select(T_TASKS, "Status", ["To do", "Doing", "Blocked", "Done"]),
+            _select(T_TASKS, "Status", ["To do", "Doing", "Blocked", "Done", "TBC"]),
             _typed(T_TASKS, "Due", "date"),
             _typed(T_TASKS, "Last modified", "lastModifiedTime", **LAST_MODIFIED),
         ],
@@ -203,26 +212,32 @@ def build(fake: FakeAirtable, now: datetime.datetime) -> Labels:
     labels.add("duplicate_objectives", "Improve patient onboarding", "improve patient onbaording")
 
     key_results = {}
-    for title, objective, current, created_days_ago in [
-        ("Clinics open", "Grow referrals", 40, 100),
-        ("Referral rate", "Grow referrals", 50, 100),
-        ("Bookings", "Grow referrals", 55, 100),
-        ("Wait time", "Improve patient onboarding", 30, 100),
-        ("NPS", "Improve patient onboarding", 10, 100),
-        ("New KR", "Improve patient onboarding", 0, 10),
-        ("Onboarding survey", "improve patient onbaording", 20, 100),
+    # Baseline is a text field: "0" is a number as a number field would hold it; "~5", "TBD"
+    # and "1,000" are numbers kept as text (one finding, for the field). Weight is a formula:
+    # two give errors (one finding, for the field).
+    for title, objective, current, baseline, weight, created_days_ago in [
+        ("Clinics open", "Grow referrals", 40, "0", {"error": "#ERROR!"}, 100),
+        ("Referral rate", "Grow referrals", 50, "0", 1, 100),
+        ("Bookings", "Grow referrals", 55, "0", {"specialValue": "NaN"}, 100),
+        ("Wait time", "Improve patient onboarding", 30, "0", 1, 100),
+        ("NPS", "Improve patient onboarding", 10, "~5", 1, 100),
+        ("New KR", "Improve patient onboarding", 0, "TBD", 1, 10),
+        ("Onboarding survey", "improve patient onbaording", 20, "1,000", 1, 100),
     ]:
         key_results[title] = create(
             T_KRS,
             {
                 "Key Result": title,
                 "Objective": [objectives[objective]],
-                "Baseline": 0,
+                "Baseline": baseline,
                 "Current": current,
                 "Target": 100,
+                "Weight": weight,
             },
             created_days_ago=created_days_ago,
         )
+    labels.add("value_not_number", "NPS", "New KR", "Onboarding survey")
+    labels.add("formula_error", "Clinics open", "Bookings")
     for kr, value, days_ago in [
         ("Clinics open", 40, 3),
         ("Referral rate", 30, 2),  # 20 points off a range of 100: contradicts
@@ -305,7 +320,7 @@ def build(fake: FakeAirtable, now: datetime.datetime) -> Labels:
         ("Map the gaps", "Orphan project", "Sam Lee", "To do", 5, 2),
         ("Draft the brief", "Unlinked project", "Maya Okafor", "To do", None, 2),
         ("Chase sign-off", "Overdue project", "Maya Okafor", "To do", 3, 2),
-        ("Plan kickoff", "Future project", "Sam Lee", "To do", 40, 2),
+        ("Plan kickoff", "Future project", "Sam Lee", "TBC", 40, 2),  # a status nobody mapped
         ("Call suppliers", "Future project", "Jo Former", "To do", 10, 2),
         ("Handover notes", "Future project", "Maya Okafor", "To do", 12, 2),  # was Kim's
         ("Kim's last report", "Future project", "Kim Gone", "Done", -20, 25),
@@ -333,6 +348,9 @@ def build(fake: FakeAirtable, now: datetime.datetime) -> Labels:
             },
             created_days_ago=max(modified_days_ago, 150),
         )
+    blank = tables[T_TASKS].create({}, created_time=ago(50))  # a blank row
+    labels.add("empty_record", blank)
+    labels.add("unmapped_value", "Plan kickoff")
     labels.add("task_departed_assignee", "Call suppliers")
     labels.add("task_unassigned", "Unowned task")
     labels.add("task_no_project", "Stray task")
