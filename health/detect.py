@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.db.models import Count, Max, Q
@@ -90,10 +90,17 @@ class Context:
     abandoned_after_days: int = 60
     stale_key_result_weeks: int = 6
     bases: dict[int, str] = field(default_factory=dict)  # connection id -> base id
+    # A refresh's rows (entity -> ids): only their findings are computed, and the detectors
+    # over the whole plan (duplicates, cells, blank rows, links) wait for the next full one.
+    scope: dict[str, set[int]] | None = None
 
     @property
     def today(self) -> datetime.date:
         return self.now.date()
+
+    @property
+    def unscoped(self) -> Context:
+        return replace(self, scope=None)
 
     def url(self, name: str, anchor: str = "", **kwargs) -> str:
         path = reverse(name, kwargs={"org_slug": self.organization.slug, **kwargs})
@@ -156,20 +163,47 @@ def _task_context(task: Task) -> str:
     return " · ".join(parts)
 
 
-def _open_projects(ctx: Context):
-    return (
+# What a finding's record reference needs of any row (Context.ref): loaded without the rest
+# (source_extra above all, a JSON document per row).
+REF_FIELDS = (
+    "id",
+    "organization_id",
+    "source_record_id",
+    "source_table",
+    "source_connection_id",
+    "updated_at",
+)
+PROJECT_FIELDS = (*REF_FIELDS, "name", "status", "ends_on", "last_activity_at", "pathway_id",
+                  "owner_id", "pathway__name", "owner__name")  # fmt: skip
+TASK_FIELDS = (*REF_FIELDS, "title", "status", "due_on", "project_id", "assignee_id",
+               "project__name", "assignee__name", "assignee__departed_on")  # fmt: skip
+
+
+def _scoped(ctx: Context, queryset, entity: str):
+    """The rows of a refresh's scope (all of them without one)."""
+    if ctx.scope is None:
+        return queryset
+    return queryset.filter(pk__in=ctx.scope.get(entity, ()))
+
+
+def _open_projects(ctx: Context, *, scoped: bool = True):
+    projects = (
         Project.objects.for_org(ctx.organization)
         .filter(status__in=OPEN_PROJECT)
         .select_related("pathway", "owner")
+        .only(*PROJECT_FIELDS)
     )
+    return _scoped(ctx, projects, "project") if scoped else projects
 
 
 def _open_tasks(ctx: Context):
-    return (
+    tasks = (
         Task.objects.for_org(ctx.organization)
         .exclude(status=TaskStatus.DONE)
         .select_related("project", "assignee")
+        .only(*TASK_FIELDS)
     )
+    return _scoped(ctx, tasks, "task")
 
 
 # -- projects ---------------------------------------------------------------------------------
@@ -246,7 +280,13 @@ def unassigned_tasks(ctx: Context) -> Iterator[Draft]:
 
 
 def tasks_without_project(ctx: Context) -> Iterator[Draft]:
-    tasks = Task.objects.for_org(ctx.organization).filter(project=None).select_related("assignee")
+    tasks = (
+        Task.objects.for_org(ctx.organization)
+        .filter(project=None)
+        .select_related("project", "assignee")
+        .only(*TASK_FIELDS)
+    )
+    tasks = _scoped(ctx, tasks, "task")
     for task in tasks:
         detail = "In no project: it shows on no project page and counts towards no pathway."
         ref = ctx.ref(task, "task", task.title, _task_context(task))
@@ -272,12 +312,24 @@ def past_due(ctx: Context) -> Iterator[Draft]:
 # -- key results ------------------------------------------------------------------------------
 
 
+KEY_RESULT_FIELDS = (*REF_FIELDS, "title", "objective_id", "objective__title", "created_at",
+                     "start_value", "target_value", "current_value")  # fmt: skip
+
+
+def _key_results(ctx: Context):
+    key_results = (
+        KeyResult.objects.for_org(ctx.organization)
+        .select_related("objective")
+        .only(*KEY_RESULT_FIELDS)
+    )
+    return _scoped(ctx, key_results, "key_result")
+
+
 def current_key_results(ctx: Context):
     return (
-        KeyResult.objects.for_org(ctx.organization)
+        _key_results(ctx)
         .filter(objective__archived_at=None)
         .filter(Q(objective__cycle=None) | Q(objective__cycle__ends_on__gte=ctx.today))
-        .select_related("objective")
     )
 
 
@@ -313,7 +365,7 @@ def stale_key_results(ctx: Context) -> Iterator[Draft]:
 
 
 def values_contradicting_check_ins(ctx: Context) -> Iterator[Draft]:
-    key_results = list(KeyResult.objects.for_org(ctx.organization).select_related("objective"))
+    key_results = list(_key_results(ctx))
     latest = _last_check_ins(ctx, [kr.pk for kr in key_results])
     for kr in key_results:
         check_in = latest.get(kr.pk)
@@ -404,8 +456,10 @@ def _rows_by_record(ctx: Context, record_ids: set[str]) -> dict[str, tuple[OrgOw
 
 
 def duplicate_objectives(ctx: Context) -> Iterator[Draft]:
-    objectives = Objective.objects.for_org(ctx.organization).select_related(
-        "pathway", "owner", "cycle"
+    objectives = (
+        Objective.objects.for_org(ctx.organization)
+        .select_related("pathway", "owner")
+        .defer("source_extra", "description", "pathway__source_extra", "owner__source_extra")
     )
     by_cycle: dict[int | None, list[Objective]] = defaultdict(list)
     for objective in objectives:
@@ -455,7 +509,7 @@ def _title_duplicates(
 
 
 def duplicate_people(ctx: Context) -> Iterator[Draft]:
-    people = list(Person.objects.for_org(ctx.organization))
+    people = list(Person.objects.for_org(ctx.organization).defer("source_extra"))
     by_id = {person.pk: person for person in people}
     items = [matching.Item(id=p.pk, text=p.name, email=p.email) for p in people]
     for cluster in matching.people_clusters(items):
@@ -577,5 +631,33 @@ DETECTORS: tuple[Callable[[Context], Iterable[Draft]], ...] = (
 )
 
 
+# The detectors a refresh of a few rows runs (Context.scope), by what their keys are about.
+ROW_DETECTORS: dict[str, tuple[Callable[[Context], Iterable[Draft]], ...]] = {
+    "project": (abandoned_projects, projects_without_pathway, projects_without_objective, past_due),
+    "task": (tasks_of_departed_people, unassigned_tasks, tasks_without_project, past_due),
+    "key_result": (stale_key_results, values_contradicting_check_ins),
+}
+ROW_KINDS: dict[str, tuple[Kind, ...]] = {
+    "project": (Kind.ABANDONED_PROJECT, Kind.PROJECT_NO_PATHWAY, Kind.PROJECT_NO_OBJECTIVE,
+                Kind.PAST_DUE),
+    "task": (Kind.TASK_DEPARTED_ASSIGNEE, Kind.TASK_UNASSIGNED, Kind.TASK_NO_PROJECT,
+             Kind.PAST_DUE),
+    "key_result": (Kind.KEY_RESULT_STALE, Kind.VALUE_CONTRADICTS_CHECKINS),
+}  # fmt: skip
+
+
 def detect(ctx: Context) -> list[Draft]:
-    return [draft for detector in DETECTORS for draft in detector(ctx)]
+    if ctx.scope is None:
+        return [draft for detector in DETECTORS for draft in detector(ctx)]
+    detectors = {d for entity in ctx.scope for d in ROW_DETECTORS.get(entity, ())}
+    return [draft for detector in DETECTORS if detector in detectors for draft in detector(ctx)]
+
+
+def scope_keys(scope: dict[str, set[int]]) -> list[str]:
+    """The keys of every finding a refresh of these rows may raise or resolve."""
+    return [
+        f"{kind}:{entity}:{pk}"
+        for entity, pks in scope.items()
+        for kind in ROW_KINDS.get(entity, ())
+        for pk in pks
+    ]

@@ -9,21 +9,28 @@ from django.db import transaction
 
 from health import services
 from orgs.models import Organization
-from sync.models import SyncRun
+from sync.models import RunKind, SyncRun
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(name="health.compute", acks_late=True)
-def compute(organization_id: int) -> None:
+def compute(organization_id: int, batch_id: int | None = None) -> None:
+    """All the findings; with `batch_id` (a change-feed batch), only those about its rows."""
     organization = Organization.objects.filter(pk=organization_id).first()
     if organization is None:
         logger.info("findings of a deleted organization %s not computed", organization_id)
         return
-    services.findings_compute(organization=organization)
+    scope = None
+    if batch_id is not None:
+        batch = SyncRun.objects.for_org(organization).filter(pk=batch_id).first()
+        scope = services.batch_scope(batch) if batch is not None else None
+    services.findings_compute(organization=organization, scope=scope)
 
 
 def recompute_after_run(run: SyncRun) -> None:
-    """After a sync run or a change-feed batch ends: the findings, once it is committed."""
+    """After a sync run (every finding) or a change-feed batch (those about its few rows)
+    ends, once that is committed."""
     organization_id = run.organization_id
-    transaction.on_commit(lambda: compute.delay(organization_id))
+    batch_id = run.pk if run.kind == RunKind.CHANGES else None
+    transaction.on_commit(lambda: compute.delay(organization_id, batch_id))

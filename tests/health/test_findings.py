@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from devtools.fakeairtable import FakeAirtable
 from health import services as health_services
+from health import tasks as health_tasks
 from health.kinds import Kind
 from health.models import Finding, FindingStatus, HealthSnapshot
 from okrs import services as okrs_services
@@ -22,8 +23,8 @@ from orgs.models import Person
 from sync import services
 from sync.airtable.client import RetryPolicy
 from sync.airtable.ratelimit import NoRateLimiter
-from sync.models import RunKind, RunStatus
-from tests.health.labelled_base import BASE_ID, TOKEN, build
+from sync.models import RunKind, RunStatus, SyncRun
+from tests.health.labelled_base import BASE_ID, T_TASKS, TOKEN, _fid, build
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -161,3 +162,51 @@ def test_the_command_prints_the_documented_json(labelled):
     table = StringIO()
     call_command("data_health", "--org", org.slug, stdout=table)
     assert "data health" in table.getvalue() and "abandoned_project" in table.getvalue()
+
+
+def test_a_change_feed_batch_refreshes_only_the_findings_of_its_records(labelled):
+    """Airtable gives the departed person's task to Maya: the change feed's batch reconciles
+    that record, and the refresh it queues (health.tasks.compute with the batch) resolves its
+    finding, leaving every other finding as it was (the whole-plan ones included)."""
+    org, fake, connection = labelled["org"], labelled["fake"], labelled["connection"]
+    health_services.findings_compute(organization=org)
+    others = {
+        f.pk: f.last_seen_at
+        for f in Finding.objects.for_org(org).exclude(kind=Kind.TASK_DEPARTED_ASSIGNEE)
+    }
+    assert services.feed_ensure(connection=connection, limiter=NoRateLimiter()).feed.state == (
+        "active"
+    )
+    task = Task.objects.for_org(org).get(title="Call suppliers")
+    maya = Person.objects.for_org(org).get(name="Maya Okafor")
+    fake.bases[BASE_ID].table(task.source_table).update(
+        task.source_record_id, {_fid(T_TASKS, "Assigned to"): [maya.source_record_id]}
+    )
+    outcome = services.feed_poll(connection_id=connection.pk, policy=FAST, limiter=NoRateLimiter())
+    [batch_id] = outcome.batches
+    batch = SyncRun.objects.for_org(org).get(pk=batch_id)
+    assert health_services.batch_scope(batch)["task"] == {task.pk}
+
+    health_tasks.compute(org.pk, batch_id)  # what the batch's end queued, run here
+    departed = Finding.objects.for_org(org).get(kind=Kind.TASK_DEPARTED_ASSIGNEE)
+    assert departed.status == FindingStatus.RESOLVED
+    unchanged = Finding.objects.for_org(org).filter(pk__in=others)
+    assert {f.pk: f.last_seen_at for f in unchanged} == others  # nothing else was touched
+    assert all(f.resolved_at is None for f in unchanged)
+
+
+def test_a_refresh_resolves_and_raises_only_within_its_scope(labelled):
+    org = labelled["org"]
+    health_services.findings_compute(organization=org)
+    late = Task.objects.for_org(org).get(title="Late task")
+    stray = Task.objects.for_org(org).get(title="Map the gaps")
+    late.due_on = late.due_on + timezone.timedelta(days=30)  # no longer late
+    okrs_services.task_save(task=late)
+    stray.due_on = stray.due_on - timezone.timedelta(days=60)  # late now
+    okrs_services.task_save(task=stray)
+    report = health_services.findings_compute(organization=org, scope={"task": {late.pk}})
+    assert (report.new, report.resolved) == (0, 1)  # the stray task waits for its own refresh
+    report = health_services.findings_compute(organization=org, scope={"task": {stray.pk}})
+    assert report.new == 1
+    late_findings = Finding.objects.for_org(org).filter(kind=Kind.PAST_DUE, resolved_at=None)
+    assert {f.records[0]["label"] for f in late_findings} == {"Overdue project", "Map the gaps"}
