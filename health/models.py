@@ -70,7 +70,7 @@ class HealthSnapshot(OrgScoped):
     """The score and the open findings per kind after one computation: the trend's points."""
 
     computed_at = models.DateTimeField(default=timezone.now)
-    score = models.PositiveSmallIntegerField()
+    score = models.FloatField()  # 0-100, one decimal: a fix moves it visibly
     open_findings = models.PositiveIntegerField(default=0)
     counts = models.JSONField(default=dict)  # kind -> open findings
 

@@ -2,11 +2,12 @@
 
 Each kind of finding is measured against what it could affect (its population: open tasks for
 tasks held by people who left, objectives for duplicate objectives...): the share of that
-population it does affect. The score is 100 times the weighted mean, over the kinds whose
-population is not empty, of the share *not* affected; weights by severity (3 high, 2 medium,
-1 low). A duplicate cluster of n records affects n - 1 of them (one is the real one). Findings
-marked "not a problem" count as fine. So 100 is a clean plan, a kind affecting everything it
-could costs its whole weight, and the score does not fall just because the organization grows.
+population it does affect. The score, to one decimal, is 100 times the weighted mean, over the
+kinds whose population is not empty, of the share *not* affected; the weights follow severity
+(3 high, 2 medium, 1 low). A duplicate cluster of n records affects n - 1 of them (one is the
+real one). Findings marked "not a problem" count as fine. So 100 is a clean plan, a kind that
+affects everything it could costs its whole weight, and the score does not fall just because
+the organization grows.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def affected(kind: str, record_counts: Iterable[int]) -> int:
     return sum(1 for _ in record_counts)
 
 
-def health_score(counts: Mapping[str, int], populations: Mapping[str, int]) -> int:
+def health_score(counts: Mapping[str, int], populations: Mapping[str, int]) -> float:
     """`counts`: kind -> records affected by its open findings."""
     total_weight = 0
     kept = 0.0
@@ -76,5 +77,5 @@ def health_score(counts: Mapping[str, int], populations: Mapping[str, int]) -> i
         total_weight += info.weight
         kept += info.weight * (1.0 - share)
     if not total_weight:
-        return 100
-    return round(100 * kept / total_weight)
+        return 100.0
+    return round(100 * kept / total_weight, 1)

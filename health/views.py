@@ -47,7 +47,7 @@ def health_recompute(request: HttpRequest, org_slug: str) -> HttpResponse:
     report = services.findings_compute(organization=request.org)
     messages.success(
         request,
-        f"Data health computed: {report.snapshot.score}/100, {report.new} new finding(s), "
+        f"Data health computed: {report.snapshot.score:g}/100, {report.new} new finding(s), "
         f"{report.resolved} resolved.",
     )
     return redirect("health_page", org_slug=org_slug)

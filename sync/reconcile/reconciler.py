@@ -62,6 +62,7 @@ class Stored(NamedTuple):
     # The row a person merged this one into (health's merges): it stays archived, and links
     # to its record resolve to the survivor, until the merge is undone.
     merged_into: int | None = None
+    blank: bool = False  # a blank row, kept archived (not a row archived for being gone)
 
 
 @dataclass
@@ -129,7 +130,8 @@ class Reconciler:
                 self.counts.unchanged += 1
                 self.links.remember(entity, record_id, stored.merged_into)
                 continue
-            if stored and stored.source_hash == digest and stored.archived_at is None:
+            live = stored is not None and (stored.archived_at is None or stored.blank)
+            if live and stored.source_hash == digest:
                 # Same record, same mapping: nothing to convert or write. Its problems are
                 # still problems of the base, so the run lists them again.
                 self.counts.unchanged += 1
@@ -249,11 +251,12 @@ class Reconciler:
                 "archived_at",
                 "source_extra__issues",
                 f"source_extra__{MERGED_INTO}",
+                f"source_extra__{BLANK}",
             )
         )
         return {
-            record_id: Stored(pk, source_hash, archived_at, issues, merged_into)
-            for pk, record_id, source_hash, archived_at, issues, merged_into in rows
+            record_id: Stored(pk, source_hash, archived_at, issues, merged_into, bool(blank))
+            for pk, record_id, source_hash, archived_at, issues, merged_into, blank in rows
         }
 
     def _prepare_updates(self, entity, table, to_update, issues, single_links, linked) -> list:

@@ -245,7 +245,7 @@ def test_main_organization_is_loaded_by_a_real_sync_of_the_demo_base(seeded, mai
     )
     run = SyncRun.objects.for_org(main).get()  # one run: the second seed left it alone
     assert (run.status, run.kind, run.error) == (RunStatus.SUCCEEDED, RunKind.FULL, "")
-    rows = sum(model.objects.for_org(main).count() for model in SYNCED)
+    rows = sum(model.objects.for_org(main, include_archived=True).count() for model in SYNCED)
     assert run.created == rows and (run.updated, run.unchanged, run.archived) == (0, 0, 0)
     assert run.pulled == run.created + demo_base.EMPTY_CHECK_INS  # blank check-ins: skipped
     assert 0 < run.issue_count == SyncIssue.objects.unscoped().filter(run=run).count()
@@ -316,7 +316,8 @@ def test_the_base_mess_shows_up_as_issues_and_the_records_are_kept(main):
     tbc = Task.objects.for_org(main).filter(source_record_id__in=[i.record_id for i in unknown])
     assert set(tbc.values_list("status", flat=True)) == {TaskStatus.TODO}
 
-    # Blank rows: the action items are kept, untitled; the check-ins cannot be (no value).
+    # Blank rows: the action items are kept, archived (shown and counted nowhere); the
+    # check-ins cannot be (no value).
     required = {(i.table_name, i.field_name, i.reason) for i in issues if i.kind == "required"}
     assert required == {
         (demo_base.ACTION_ITEMS, "Task", "title is empty"),
@@ -324,8 +325,12 @@ def test_the_base_mess_shows_up_as_issues_and_the_records_are_kept(main):
         (demo_base.CHECK_INS, "Value", "value is empty"),
         (demo_base.CHECK_INS, "Key Result", "no key result linked"),
     }
-    untitled = Task.objects.for_org(main).filter(title__startswith="(untitled rec")
+    untitled = Task.objects.for_org(main, include_archived=True).filter(
+        title__startswith="(untitled rec"
+    )
     assert untitled.count() == demo_base.EMPTY_ACTION_ITEMS
+    assert all(task.archived_at and task.source_extra["blank"] for task in untitled)
+    assert not Task.objects.for_org(main).filter(title__startswith="(untitled rec").exists()
     # Nothing else went wrong: every issue is one of the planted ones.
     assert len(issues) == len(formula) + len(links) + len(unknown) + sum(
         1 for i in issues if i.kind == "required"

@@ -39,7 +39,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(document, indent=2, ensure_ascii=False))
             return
         self.stdout.write(
-            f"{organization.name}: data health {snapshot.score}/100, "
+            f"{organization.name}: data health {snapshot.score:g}/100, "
             f"{snapshot.open_findings} open finding(s) "
             f"({report.new} new, {report.resolved} resolved since the last computation)"
         )
