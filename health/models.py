@@ -120,3 +120,15 @@ class HealthAction(OrgScoped):
 
     def __str__(self) -> str:
         return self.summary
+
+
+class DigestOptOut(OrgScoped):
+    """An admin who asked not to get the organization's weekly data health email."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user"], name="one_digest_opt_out")
+        ]

@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 from django.db import transaction
 
-from health import services
+from health import digest, services
 from orgs.models import Organization
 from sync.models import RunKind, SyncRun
 
@@ -34,3 +34,10 @@ def recompute_after_run(run: SyncRun) -> None:
     organization_id = run.organization_id
     batch_id = run.pk if run.kind == RunKind.CHANGES else None
     transaction.on_commit(lambda: compute.delay(organization_id, batch_id))
+
+
+@shared_task(name="health.send_digests")
+def send_digests() -> None:
+    """Beat, weekly: each organization's data health email to its admins."""
+    for organization in Organization.objects.order_by("pk"):
+        digest.digest_send(organization=organization)

@@ -10,4 +10,5 @@ urlpatterns = [
     path("findings/<int:finding_id>/dismiss/", views.finding_dismiss, name="finding_dismiss"),
     path("fix/", views.action_preview, name="health_fix"),
     path("fixes/<int:action_id>/undo/", views.action_undo, name="health_undo"),
+    path("digest/", views.digest_update, name="health_digest"),
 ]

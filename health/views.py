@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from health import actions, charts, selectors, services
+from health import actions, charts, digest, selectors, services
 from health.kinds import Kind, Severity
 from health.models import Finding, FindingStatus, HealthAction
 from okrs.models import Project
@@ -37,6 +37,7 @@ def health_page(request: HttpRequest, org_slug: str) -> HttpResponse:
         "severities": Severity.choices,
         "trend_chart": charts.score_trend(page.trend, now=timezone.now()),
         "can_fix": request.membership.allows(Action.EDIT_PLAN),
+        "digest_on": digest.digest_enabled(organization=request.org, user=request.user),
     }
     return render(request, "health/page.html", context)
 
@@ -156,4 +157,18 @@ def action_undo(request: HttpRequest, org_slug: str, action_id: int) -> HttpResp
     if report.kept:
         text += f"; {len(report.kept)} left as they are: " + "; ".join(report.kept[:5])
     messages.success(request, text + ").")
+    return _back_to_page(request, org_slug)
+
+
+@require_POST
+@require_permission(Action.EDIT_PLAN)
+def digest_update(request: HttpRequest, org_slug: str) -> HttpResponse:
+    enabled = request.POST.get("enabled") == "1"
+    digest.digest_switch(organization=request.org, user=request.user, enabled=enabled)
+    messages.success(
+        request,
+        "You will get the weekly data health email."
+        if enabled
+        else "The weekly data health email is off for you.",
+    )
     return _back_to_page(request, org_slug)

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -221,7 +222,26 @@ CELERY_BEAT_SCHEDULE = {
     "sync:feed-check": {"task": "sync.feed_check_all", "schedule": 24 * 3600.0},
     # Write-back retries after a back-off, and writes whose push request died with a worker.
     "sync:push-due": {"task": "sync.push_due", "schedule": 15.0},
+    # Data health's email to each organization's admins, Monday mornings.
+    "health:weekly-digest": {
+        "task": "health.send_digests",
+        "schedule": crontab(minute=0, hour=7, day_of_week=1),
+    },
 }
+
+# Where this deployment is reached, for links in emails (the data health digest).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "MissionOS <missionos@localhost>")
+# Locally (DEBUG) emails are printed by the web server and worker; set EMAIL_BACKEND and
+# Django's EMAIL_* settings to send them.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -106,8 +106,9 @@ def test_the_page_costs_the_same_queries_whatever_its_findings(
     plant_departed(org, findings)
     services.findings_compute(organization=org)
     owner_client.get(page_url(org))  # warm whatever the first request loads once
-    # user and membership, findings, latest snapshot, trend, recent fixes, people
-    with django_assert_num_queries(session_queries + 6):
+    # user and membership, findings, latest snapshot, trend, recent fixes, people, the
+    # viewer's weekly email switch
+    with django_assert_num_queries(session_queries + 7):
         assert owner_client.get(page_url(org)).status_code == 200
 
 

@@ -51,6 +51,7 @@ VIEW_ACTIONS = {
     "finding_dismiss": Action.EDIT_PLAN,
     "health_fix": Action.EDIT_PLAN,
     "health_undo": Action.EDIT_PLAN,
+    "health_digest": Action.EDIT_PLAN,
 }
 
 

@@ -36,7 +36,7 @@ from django.urls import resolve, reverse
 
 from devtools.fakeairtable import FakeAirtable
 from health import services as health_services
-from health.models import Finding, HealthAction, HealthSnapshot
+from health.models import DigestOptOut, Finding, HealthAction, HealthSnapshot
 from okrs.models import CheckIn, Cycle, KeyResult, Objective, Pathway, Project, Task, TaskStatus
 from orgs.models import Membership, Organization, Person, Role
 from sync import services as sync_services
@@ -704,6 +704,17 @@ PAGES: dict[str, Url] = {
                 data=lambda h, w: {},
                 then="health_page",
                 changed=lambda h, w: equal(refreshed(h.fix).undone_at is not None, True),
+            ),
+        ),
+    ),
+    "health_digest": Url(
+        get=NOT_ALLOWED,
+        post=(
+            Changes(
+                ADMIN,
+                data=lambda h, w: {"enabled": "0"},
+                then="health_page",
+                changed=lambda h, w: equal(DigestOptOut.objects.for_org(h.organization).count(), 1),
             ),
         ),
     ),
