@@ -612,6 +612,55 @@ def empty_records(ctx: Context) -> Iterator[Draft]:
         yield Draft(Kind.EMPTY_RECORD, table_id, refs, detail, fields=[field])
 
 
+def _latest_censuses(ctx: Context) -> list[dict]:
+    """The field census of each connection's latest complete full run."""
+    censuses = []
+    for connection_id in ctx.bases:
+        fill = (
+            SyncRun.objects.for_org(ctx.organization)
+            .filter(connection_id=connection_id, kind=RunKind.FULL, status=RunStatus.SUCCEEDED)
+            .order_by("-finished_at", "-pk")
+            .values_list("field_fill", flat=True)
+            .first()
+        )
+        if fill:
+            censuses.append(fill)
+    return censuses
+
+
+def census_fields(ctx: Context) -> int:
+    """How many fields the synced tables have (what empty fields are counted against)."""
+    names = _schema_names(ctx)
+    return sum(
+        len(names.get(table_id, ("", {}))[1])
+        for census in _latest_censuses(ctx)
+        for table_id in census
+    )
+
+
+def empty_fields(ctx: Context) -> Iterator[Draft]:
+    """Fields of a synced table, mapped or not, that no record fills in, as the latest full run
+    counted them (a field filled in one record is in use: not one of these)."""
+    names = _schema_names(ctx)
+    for census in _latest_censuses(ctx):
+        for table_id, counted in sorted(census.items()):
+            records = counted.get("records", 0)
+            table_name, fields = names.get(table_id, (table_id, {}))
+            if not records:
+                continue
+            filled = counted.get("filled", {})
+            for field_id, field_name in fields.items():
+                if filled.get(field_id):
+                    continue
+                detail = (
+                    f"{field_name} of {table_name} is empty in all {records} records: fill it "
+                    "in, or delete it from the base."
+                )
+                field = {"table": table_id, "field": field_id, "table_name": table_name,
+                         "field_name": field_name}  # fmt: skip
+                yield Draft(Kind.EMPTY_FIELD, f"{table_id}:{field_id}", [], detail, fields=[field])
+
+
 DETECTORS: tuple[Callable[[Context], Iterable[Draft]], ...] = (
     abandoned_projects,
     tasks_of_departed_people,
@@ -628,6 +677,7 @@ DETECTORS: tuple[Callable[[Context], Iterable[Draft]], ...] = (
     duplicate_people,
     cell_problems,
     empty_records,
+    empty_fields,
 )
 
 

@@ -36,6 +36,7 @@ class Kind(models.TextChoices):
     VALUE_NOT_NUMBER = "value_not_number", "Numbers kept as text"
     FORMULA_ERROR = "formula_error", "Formulas that give errors"
     EMPTY_RECORD = "empty_record", "Blank rows"
+    EMPTY_FIELD = "empty_field", "Fields nobody fills in"
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ KINDS: dict[Kind, KindInfo] = {
     Kind.VALUE_NOT_NUMBER: KindInfo(Severity.MEDIUM, "synced records", 2),
     Kind.FORMULA_ERROR: KindInfo(Severity.MEDIUM, "synced records", 2),
     Kind.EMPTY_RECORD: KindInfo(Severity.LOW, "synced records", 1),
+    Kind.EMPTY_FIELD: KindInfo(Severity.LOW, "fields of the synced tables", 1),
 }
 
 # Kinds about the base's fields: one finding lists the records (up to 25) that show it.

@@ -25,7 +25,9 @@ from sync.reconcile.adapters import ENTITY_MODELS
 DUPLICATE_KINDS = {Kind.DUPLICATE_OBJECTIVES, Kind.DUPLICATE_PROJECTS, Kind.DUPLICATE_PEOPLE}
 
 
-def populations(organization: Organization, *, current_key_results: int) -> dict[str, int]:
+def populations(
+    organization: Organization, *, current_key_results: int, fields: int
+) -> dict[str, int]:
     """What each kind is measured against (KINDS[kind].population), counted."""
     tasks = Task.objects.for_org(organization).aggregate(
         all=Count("pk"),
@@ -53,6 +55,7 @@ def populations(organization: Organization, *, current_key_results: int) -> dict
         "open work with a due date": tasks["open_due"] + projects["open_due"],
         "objectives": Objective.objects.for_org(organization).count(),
         "people": Person.objects.for_org(organization).count(),
+        "fields of the synced tables": fields,
     }
 
 

@@ -11,7 +11,14 @@ from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from health.detect import Draft, context_for, current_key_results, detect, scope_keys
+from health.detect import (
+    Draft,
+    census_fields,
+    context_for,
+    current_key_results,
+    detect,
+    scope_keys,
+)
 from health.kinds import FIELD_KINDS, KINDS
 from health.models import Finding, HealthSettings, HealthSnapshot
 from health.score import DUPLICATE_KINDS, affected, health_score, populations
@@ -189,7 +196,11 @@ def _snapshot(organization, ctx, now) -> HealthSnapshot:
     counts.update({kind: affected(kind, record_counts) for kind, record_counts in sizes.items()})
     score = health_score(
         counts,
-        populations(organization, current_key_results=current_key_results(ctx.unscoped).count()),
+        populations(
+            organization,
+            current_key_results=current_key_results(ctx.unscoped).count(),
+            fields=census_fields(ctx),
+        ),
     )
     return HealthSnapshot.objects.create(
         organization=organization,

@@ -94,6 +94,9 @@ class SyncRun(OrgScoped):
     archived = models.PositiveIntegerField(default=0)
     unarchived = models.PositiveIntegerField(default=0)
     issue_count = models.PositiveIntegerField(default=0)
+    # A full run's census of the mapped tables, for data health's empty fields:
+    # {table id: {"records": n, "filled": {field id: records with a value}}}
+    field_fill = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
 
     class Meta:

@@ -27,7 +27,7 @@ from sync.reconcile.adapters import ADAPTERS, ENTITY_MODELS, model_entity
 from sync.reconcile.links import Links
 from sync.reconcile.records import Converted, convert_record, record_issue
 from sync.schema import BaseSchema, TableSchema
-from sync.values import canonical_json, content_hash
+from sync.values import canonical_json, content_hash, is_empty
 from sync.writeback.conflicts import conflict_found, conflicts_save, link_conflict_found
 from sync.writeback.journal import HeldRows, queue_rows, rows_held
 from sync.writeback.state import (
@@ -97,6 +97,8 @@ class Reconciler:
     # Conflicts found (saved with the page) and rows that keep MissionOS values to write back.
     conflicts: list = field(default_factory=list)
     queue_push: set[tuple[str, int]] = field(default_factory=set)
+    # Table id -> {"records": n, "filled": Counter of field ids}: SyncRun.field_fill.
+    field_fill: dict[str, dict] = field(default_factory=dict)
     _raw_cells: dict[str, dict] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -110,6 +112,13 @@ class Reconciler:
 
     # -- writing a page --------------------------------------------------------------------
 
+    def _count_fill(self, table_id: str, records: Iterable[dict]) -> None:
+        """How many records hold a value in each field (Airtable leaves empty cells out)."""
+        census = self.field_fill.setdefault(table_id, {"records": 0, "filled": Counter()})
+        for cells in records:
+            census["records"] += 1
+            census["filled"].update(fid for fid, cell in cells.items() if not is_empty(cell))
+
     def apply_page(self, entity: str, table: TableSchema, records: list[dict]) -> None:
         adapter = ADAPTERS[entity]
         model = adapter.model
@@ -119,6 +128,7 @@ class Reconciler:
         self.counts.pulled += len(by_id)
 
         self._raw_cells = {rid: record.get("fields") or {} for rid, record in by_id.items()}
+        self._count_fill(table.id, self._raw_cells.values())
         converted: dict[str, tuple[Converted, str]] = {}
         issues: list[SyncIssue] = []
         for record_id, record in by_id.items():

@@ -161,6 +161,11 @@ def _execute(run, connection, policy, limiter, on_progress, extend_lock) -> None
         reconciler.resolve_links()
         if run.kind == RunKind.FULL:
             reconciler.archive_unseen()
+            run.field_fill = {
+                table_id: {"records": census["records"], "filled": dict(census["filled"])}
+                for table_id, census in reconciler.field_fill.items()
+            }
+            run.save(update_fields=["field_fill"])
         _save_progress(run, reconciler)
         _finish(run, RunStatus.SUCCEEDED)
     except (SyncError, MappingError, TokenUnreadable) as error:

@@ -121,6 +121,8 @@ SCHEMA = {
             _select(T_PROJECTS, "Status", ["Not started", "In Progress", "On hold", "Done"]),
             _typed(T_PROJECTS, "Start date", "date"),
             _typed(T_PROJECTS, "Target end", "date"),
+            _typed(T_PROJECTS, "Budget notes", "multilineText"),  # nobody fills it in
+            _typed(T_PROJECTS, "Room booked", "checkbox"),  # one record does: in use
             _typed(T_PROJECTS, "Last modified", "lastModifiedTime", **LAST_MODIFIED),
         ],
     ),
@@ -298,6 +300,8 @@ def build(fake: FakeAirtable, now: datetime.datetime) -> Labels:
             },
             created_days_ago=200,
         )
+    tables[T_PROJECTS].update(projects["Paused pilot"], {_fid(T_PROJECTS, "Room booked"): True})
+    labels.add("empty_field", f"{SCHEMA[T_PROJECTS][0]}.Budget notes")
     labels.add("abandoned_project", "Legacy portal revamp")  # nothing changed for 100+ days
     labels.add("abandoned_project", "Finished but open")  # every task done, still open
     labels.add("project_no_pathway", "Orphan project")

@@ -59,7 +59,9 @@ def _label(text: str) -> str:
 def found_by_kind(org) -> dict[str, set[frozenset[str]]]:
     found: dict[str, set[frozenset[str]]] = {}
     for finding in Finding.objects.for_org(org).filter(resolved_at=None):
-        labels = frozenset(_label(record["label"]) for record in finding.records)
+        labels = frozenset(_label(record["label"]) for record in finding.records) or frozenset(
+            f"{field['table_name']}.{field['field_name']}" for field in finding.fields
+        )
         found.setdefault(finding.kind, set()).add(labels)
     return found
 
