@@ -145,8 +145,12 @@ def seed_demo(
         if synced is not None:
             airtable_base.after_sync(organization)
         if created or synced is not None:
-            # The data health page has the demo's mess to show from the first visit.
-            health_services.findings_compute(organization=organization, now=now)
+            # The data health page has the demo's mess to show from the first visit, and a
+            # trend: the same plan judged as of three earlier weeks (what was not yet overdue
+            # or stale then), then now.
+            for weeks_ago in (3, 2, 1, 0):
+                moment = now - datetime.timedelta(weeks=weeks_ago)
+                health_services.findings_compute(organization=organization, now=moment)
         report.organizations.append(
             OrgReport(organization, created, organization_counts(organization), synced, notes)
         )
