@@ -393,17 +393,7 @@ def _number(value: Decimal) -> str:
 def broken_links(ctx: Context) -> Iterator[Draft]:
     """Links to missing records, as each connection's latest full run found them (a run that
     did not see the whole base cannot say a record is gone)."""
-    latest_runs = []
-    for connection_id in ctx.bases:
-        run = (
-            SyncRun.objects.for_org(ctx.organization)
-            .filter(connection_id=connection_id, kind=RunKind.FULL, status=RunStatus.SUCCEEDED)
-            .order_by("-finished_at", "-pk")
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if run is not None:
-            latest_runs.append(run)
+    latest_runs = [pk for pk, _ in _latest_full_runs(ctx)]
     issues = (
         SyncIssue.objects.for_org(ctx.organization)
         .filter(run_id__in=latest_runs, kind=SyncIssue.Kind.LINK)
@@ -612,20 +602,25 @@ def empty_records(ctx: Context) -> Iterator[Draft]:
         yield Draft(Kind.EMPTY_RECORD, table_id, refs, detail, fields=[field])
 
 
-def _latest_censuses(ctx: Context) -> list[dict]:
-    """The field census of each connection's latest complete full run."""
-    censuses = []
+def _latest_full_runs(ctx: Context) -> list[tuple[int, dict]]:
+    """(id, field census) of each connection's latest complete full run: only a run that saw
+    the whole base can say a record is gone or a field is empty everywhere."""
+    runs = []
     for connection_id in ctx.bases:
-        fill = (
+        run = (
             SyncRun.objects.for_org(ctx.organization)
             .filter(connection_id=connection_id, kind=RunKind.FULL, status=RunStatus.SUCCEEDED)
             .order_by("-finished_at", "-pk")
-            .values_list("field_fill", flat=True)
+            .values_list("pk", "field_fill")
             .first()
         )
-        if fill:
-            censuses.append(fill)
-    return censuses
+        if run is not None:
+            runs.append(run)
+    return runs
+
+
+def _latest_censuses(ctx: Context) -> list[dict]:
+    return [fill for _, fill in _latest_full_runs(ctx) if fill]
 
 
 def census_fields(ctx: Context) -> int:
