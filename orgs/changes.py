@@ -1,10 +1,11 @@
 """Telling whoever mirrors the plan elsewhere that a service wrote a row.
 
 Services call `record_written(record, actor=…)` inside the transaction of the write, after it.
-The Airtable sync, an app above, registers the listener (sync.writeback.journal) that queues
-the row for write-back in that same transaction, so a change that rolls back queues nothing
-and one that commits is never forgotten. Without a listener nothing happens. What changed is
-not said here: the write-back compares the row with what Airtable last had.
+The apps above register listeners: the Airtable sync's (sync.writeback.journal) queues the row
+for write-back in that same transaction, so a change that rolls back queues nothing and one
+that commits is never forgotten; data health's (health.tasks) refreshes the findings about the
+row once the transaction commits. Without a listener nothing happens. What changed is not said
+here: the write-back compares the row with what Airtable last had.
 """
 
 from __future__ import annotations
@@ -17,18 +18,16 @@ from orgs.models import OrgOwned
 
 ChangeListener = Callable[..., None]  # (*, record: OrgOwned, actor: AbstractBaseUser | None)
 
-_listener: ChangeListener | None = None
+_listeners: list[ChangeListener] = []
 
 
 def register_change_listener(listener: ChangeListener) -> None:
-    """Called from the sync app's ready()."""
-    global _listener
-    if _listener is not None and _listener is not listener:
-        raise ValueError("a change listener is already registered")
-    _listener = listener
+    """Called from the apps' ready(), in their order (the sync's first)."""
+    if listener not in _listeners:
+        _listeners.append(listener)
 
 
 def record_written(*, record: OrgOwned, actor: AbstractBaseUser | None = None) -> None:
     """The row was created or changed by a person or a rule of MissionOS (not by the sync)."""
-    if _listener is not None:
-        _listener(record=record, actor=actor)
+    for listener in _listeners:
+        listener(record=record, actor=actor)

@@ -10,6 +10,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
 
 from devtools.fakeairtable import FakeAirtable
@@ -212,3 +213,47 @@ def test_a_refresh_resolves_and_raises_only_within_its_scope(labelled):
     assert report.new == 1
     late_findings = Finding.objects.for_org(org).filter(kind=Kind.PAST_DUE, resolved_at=None)
     assert {f.records[0]["label"] for f in late_findings} == {"Overdue project", "Map the gaps"}
+
+
+@pytest.fixture
+def eager_tasks():
+    """Celery tasks run where they are queued (here: on commit), to see what a write queues."""
+    from missionos.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
+def test_writes_in_missionos_refresh_their_findings_once_per_transaction(labelled, eager_tasks):
+    org = labelled["org"]
+    health_services.findings_compute(organization=org)
+    snapshots = HealthSnapshot.objects.for_org(org).count()
+    maya = Person.objects.for_org(org).get(name="Maya Okafor")
+    task = Task.objects.for_org(org).get(title="Call suppliers")
+    task.assignee = maya
+    okrs_services.task_save(task=task)  # the task's form, in effect
+    departed = Finding.objects.for_org(org).get(kind=Kind.TASK_DEPARTED_ASSIGNEE)
+    assert departed.status == FindingStatus.RESOLVED
+    assert HealthSnapshot.objects.for_org(org).count() == snapshots + 1
+
+    # Several writes in one transaction: one refresh, of all of them.
+    late = Task.objects.for_org(org).get(title="Late task")
+    unowned = Task.objects.for_org(org).get(title="Unowned task")
+    with transaction.atomic():
+        late.due_on = late.due_on + timezone.timedelta(days=30)
+        okrs_services.task_save(task=late)
+        unowned.assignee = maya
+        okrs_services.task_save(task=unowned)
+    assert HealthSnapshot.objects.for_org(org).count() == snapshots + 2
+    open_now = Finding.objects.for_org(org).filter(resolved_at=None)
+    assert not open_now.filter(kind=Kind.TASK_UNASSIGNED).exists()
+    assert "Late task" not in {f.records[0]["label"] for f in open_now.filter(kind=Kind.PAST_DUE)}
+
+    # A write that rolls back refreshes nothing.
+    with pytest.raises(RuntimeError), transaction.atomic():
+        late.due_on = late.due_on - timezone.timedelta(days=90)
+        okrs_services.task_save(task=late)
+        raise RuntimeError("changed my mind")
+    assert HealthSnapshot.objects.for_org(org).count() == snapshots + 2
