@@ -384,3 +384,18 @@ def _save(row: OrgOwned, objectives, actor) -> None:
         okrs_services.project_save(project=row, objectives=objectives, actor=actor)
     else:
         org_services.record_save(record=row, actor=actor)
+
+
+def refresh_scope(changes: list[Change] | list[dict]) -> dict[str, set]:
+    """What to recompute after a fix (or its undo): the findings of the rows it changed, and
+    the duplicates of a model it merged."""
+    scope: dict[str, set] = defaultdict(set)
+    for change in changes:
+        model = change["model"] if isinstance(change, dict) else change.model
+        pk = change["id"] if isinstance(change, dict) else change.id
+        name = change["field"] if isinstance(change, dict) else change.field
+        if model in ("task", "project", "key_result"):
+            scope[model].add(pk)
+        if name == MERGED_INTO:
+            scope["duplicates"].add(model)
+    return dict(scope)

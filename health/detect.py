@@ -472,7 +472,7 @@ def duplicate_projects(ctx: Context) -> Iterator[Draft]:
         ctx,
         Kind.DUPLICATE_PROJECTS,
         "project",
-        list(_open_projects(ctx)),
+        list(_open_projects(ctx, scoped=False)),
         lambda p: p.name,
         _project_context,
     )
@@ -691,11 +691,26 @@ ROW_KINDS: dict[str, tuple[Kind, ...]] = {
 }  # fmt: skip
 
 
+# A refresh may also recompute one model's duplicates whole (after a merge): scope["duplicates"]
+# names the models.
+DUPLICATE_DETECTORS: dict[str, tuple[Callable[[Context], Iterable[Draft]], Kind]] = {
+    "objective": (duplicate_objectives, Kind.DUPLICATE_OBJECTIVES),
+    "project": (duplicate_projects, Kind.DUPLICATE_PROJECTS),
+    "person": (duplicate_people, Kind.DUPLICATE_PEOPLE),
+}
+
+
 def detect(ctx: Context) -> list[Draft]:
     if ctx.scope is None:
         return [draft for detector in DETECTORS for draft in detector(ctx)]
     detectors = {d for entity in ctx.scope for d in ROW_DETECTORS.get(entity, ())}
+    detectors |= {DUPLICATE_DETECTORS[m][0] for m in ctx.scope.get("duplicates", ())}
     return [draft for detector in DETECTORS if detector in detectors for draft in detector(ctx)]
+
+
+def scope_kinds(scope: dict[str, set]) -> list[Kind]:
+    """The kinds a refresh recomputes whole (each of their findings may be raised or resolved)."""
+    return [DUPLICATE_DETECTORS[model][1] for model in sorted(scope.get("duplicates", ()))]
 
 
 def scope_keys(scope: dict[str, set[int]]) -> list[str]:

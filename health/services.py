@@ -18,6 +18,7 @@ from health.detect import (
     current_key_results,
     detect,
     scope_keys,
+    scope_kinds,
 )
 from health.kinds import FIELD_KINDS, KINDS
 from health.models import Finding, HealthSettings, HealthSnapshot
@@ -149,7 +150,7 @@ def _stored(organization: Organization, scope: dict[str, set[int]] | None) -> li
     if scope is None:
         return list(unresolved.select_for_update())
     keys = scope_keys(scope)
-    found: list[Finding] = []
+    found: list[Finding] = list(unresolved.filter(kind__in=scope_kinds(scope)).select_for_update())
     for start in range(0, len(keys), 500):
         found += unresolved.filter(key__in=keys[start : start + 500]).select_for_update()
     return found

@@ -118,7 +118,9 @@ def action_preview(request: HttpRequest, org_slug: str) -> HttpResponse:
         return _back_to_page(request, org_slug)
     if request.method == "POST" and data.get("confirm"):
         action = actions.action_apply(organization=request.org, plan=plan, actor=request.user)
-        services.findings_compute(organization=request.org)
+        # The findings the fix is about, at once (the rest of the plan is as it was).
+        scope = actions.refresh_scope(plan.changes)
+        services.findings_compute(organization=request.org, scope=scope)
         messages.success(
             request,
             f"{action.summary}: {len(action.changes)} change(s), on their way to Airtable. "
@@ -152,7 +154,7 @@ def action_undo(request: HttpRequest, org_slug: str, action_id: int) -> HttpResp
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return _back_to_page(request, org_slug)
-    services.findings_compute(organization=request.org)
+    services.findings_compute(organization=request.org, scope=actions.refresh_scope(action.changes))
     text = f"Undone: {action.summary} ({report.undone} change(s) reversed"
     if report.kept:
         text += f"; {len(report.kept)} left as they are: " + "; ".join(report.kept[:5])
