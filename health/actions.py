@@ -31,6 +31,7 @@ from okrs.models import KeyResult, Objective, Project, ProjectStatus, Task, Task
 from orgs import services as org_services
 from orgs.models import Organization, OrgOwned, Person
 from sync.reconcile.reconciler import MERGED_INTO
+from sync.writeback.state import DELETE_IN_AIRTABLE, DELETED_IN_AIRTABLE
 
 MODELS: dict[str, type[OrgOwned]] = {
     "task": Task,
@@ -131,8 +132,17 @@ def plan_reassign_tasks(*, organization: Organization, departed: Person, to: Per
     return plan
 
 
-def plan_merge(*, organization: Organization, model: str, survivor_id: int, ids: list[int]) -> Plan:
-    """Merge the rows `ids` (of `model`: objective, project or person) into `survivor_id`."""
+def plan_merge(
+    *,
+    organization: Organization,
+    model: str,
+    survivor_id: int,
+    ids: list[int],
+    delete_in_airtable: bool = False,
+) -> Plan:
+    """Merge the rows `ids` (of `model`: objective, project or person) into `survivor_id`.
+    `delete_in_airtable`: delete the copies' records there instead of renaming them (only
+    when the person asks; undoing then makes new records)."""
     if model not in MERGE_KINDS:
         raise ValidationError("Only objectives, projects and people can be merged.")
     manager = MODELS[model].objects.for_org(organization)
@@ -151,17 +161,34 @@ def plan_merge(*, organization: Organization, model: str, survivor_id: int, ids:
         {"objective": _move_objective, "project": _move_project, "person": _move_person}[model](
             plan, organization, copy, survivor
         )
-        _retire(plan, model, copy, survivor)
+        _retire(plan, model, copy, survivor, delete_in_airtable=delete_in_airtable)
     return plan
 
 
-def _retire(plan: Plan, model: str, copy: OrgOwned, survivor: OrgOwned) -> None:
+def _retire(
+    plan: Plan, model: str, copy: OrgOwned, survivor: OrgOwned, *, delete_in_airtable: bool
+) -> None:
     label_field = "name" if model in ("project", "person") else "title"
     old_label = getattr(copy, label_field)
-    marked = f"Merged into “{survivor}”: {old_label}"[:TITLE_MAX]
     now = timezone.now().isoformat()
+    if delete_in_airtable and copy.source_record_id:
+        plan.changes.append(
+            Change(
+                model,
+                copy.pk,
+                old_label,
+                DELETE_IN_AIRTABLE,
+                None,
+                True,
+                "deleted in Airtable (undoing makes a new record there)",
+            )
+        )
+    else:
+        marked = f"Merged into “{survivor}”: {old_label}"[:TITLE_MAX]
+        plan.changes.append(
+            Change(model, copy.pk, old_label, label_field, old_label, marked, f"renamed “{marked}”")
+        )
     plan.changes += [
-        Change(model, copy.pk, old_label, label_field, old_label, marked, f"renamed “{marked}”"),
         Change(model, copy.pk, old_label, MERGED_INTO, None, survivor.pk, "left out of syncs"),
         Change(model, copy.pk, old_label, "archived_at", None, now, "archived"),
     ]
@@ -339,12 +366,16 @@ def _write(organization, changes: list[Change], *, backwards: bool, actor) -> li
                         pk__in=value
                     )
                 )
-            elif change.field == MERGED_INTO:
+            elif change.field in (MERGED_INTO, DELETE_IN_AIRTABLE):
                 extra = dict(row.source_extra or {})
-                if value is None:
-                    extra.pop(MERGED_INTO, None)
+                if value is not None:
+                    extra[change.field] = value
                 else:
-                    extra[MERGED_INTO] = value
+                    extra.pop(change.field, None)
+                    if change.field == DELETE_IN_AIRTABLE and extra.pop(DELETED_IN_AIRTABLE, None):
+                        # Gone from Airtable: the write-back makes the record anew.
+                        row.source_record_id = None
+                        row.source_hash = ""
                 row.source_extra = extra
             elif change.field == "archived_at":
                 row.archived_at = parse_datetime(value) if value else None
@@ -357,8 +388,8 @@ def _write(organization, changes: list[Change], *, backwards: bool, actor) -> li
 def _value(row: OrgOwned, name: str) -> object:
     if name == "objectives":
         return sorted(o.pk for o in row.objectives.all())
-    if name == MERGED_INTO:
-        return (row.source_extra or {}).get(MERGED_INTO)
+    if name in (MERGED_INTO, DELETE_IN_AIRTABLE):
+        return (row.source_extra or {}).get(name)
     if name == "archived_at":
         return row.archived_at.isoformat() if row.archived_at else None
     return getattr(row, name)

@@ -100,7 +100,11 @@ def _plan(request: HttpRequest, data) -> actions.Plan:
             ids = [int(value) for value in data.getlist("ids")]
             survivor = int(data.get("survivor", ""))
             return actions.plan_merge(
-                organization=org, model=data.get("model", ""), survivor_id=survivor, ids=ids
+                organization=org,
+                model=data.get("model", ""),
+                survivor_id=survivor,
+                ids=ids,
+                delete_in_airtable=data.get("delete") == "1",
             )
     except ValueError:
         raise ValidationError("That form was incomplete: choose again.") from None
@@ -135,7 +139,7 @@ def action_preview(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 
 def _hidden_fields(data) -> list[tuple[str, str]]:
-    names = ("action", "project", "status", "person", "to", "model", "survivor", "ids")
+    names = ("action", "project", "status", "person", "to", "model", "survivor", "ids", "delete")
     return [(name, value) for name in names for value in data.getlist(name)]
 
 

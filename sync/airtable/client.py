@@ -233,6 +233,19 @@ class AirtableClient:
             resend_when_unsure=resend_when_unsure,
         )
 
+    def delete_records(self, table_id: str, record_ids: list[str]) -> dict:
+        """Delete up to 10 records (`DELETE …?records[]=…`). Sent again after a lost answer:
+        the caller reads which are still there first, so a second delete finds them gone."""
+        table = self.api.table(self.base_id, table_id)
+        return self._request(
+            "DELETE",
+            table.urls.records,
+            params={"records[]": record_ids},
+            what=f"deleting records of table {table_id}",
+            write=True,
+            resend_when_unsure=False,
+        )
+
     def create_field(self, table_id: str, name: str, field_type: str = "singleLineText") -> dict:
         """Add a field to a table (metadata API; the token needs schema.bases:write)."""
         url = self.api.build_url(f"meta/bases/{self.base_id}/tables/{table_id}/fields")

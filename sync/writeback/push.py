@@ -49,11 +49,13 @@ from sync.writeback.conflicts import (
 )
 from sync.writeback.outbound import NotWritable, to_cell, writable
 from sync.writeback.state import (
+    DELETED_IN_AIRTABLE,
     base_links_of,
     base_of,
     changed_here,
     same_entries,
     stamp_base,
+    to_delete,
     value_attributes,
     value_key,
 )
@@ -83,6 +85,7 @@ def retry_delay(attempts: int) -> datetime.timedelta:
 class PushReport:
     written: int = 0  # records updated in Airtable
     created: int = 0
+    deleted: int = 0  # records deleted in Airtable, as a person asked
     acknowledged: int = 0  # rows whose values Airtable already had
     conflicts: int = 0
     failed: int = 0
@@ -93,7 +96,9 @@ class PushReport:
 
     def line(self) -> str:
         return (
-            f"{self.written} updated, {self.created} created, {self.conflicts} conflicts, "
+            f"{self.written} updated, {self.created} created, "
+            + (f"{self.deleted} deleted, " if self.deleted else "")
+            + f"{self.conflicts} conflicts, "
             f"{self.failed} failed, {self.left} left; {self.requests} requests"
         )
 
@@ -143,24 +148,36 @@ class Push:
             )
             if not due:
                 break
-            before = (self.report.written, self.report.created, self.report.acknowledged)
-            for entity in ENTITIES:
-                entries = [entry for entry in due if entry.entity == entity]
-                if entries:
-                    self._push_entity(entity, entries)
-            progressed = before != (
-                self.report.written,
-                self.report.created,
-                self.report.acknowledged,
-            )
+            before = self._progress()
+            # Deletes last: what still links to a record is moved off it first (Airtable
+            # clears links to a record it deletes, which would read as a change there).
+            for deleting in (False, True):
+                if deleting:  # what the first pass left pending: the rows to delete
+                    due = list(
+                        self.entries().filter(
+                            pk__in=[entry.pk for entry in due],
+                            state=PendingWrite.State.PENDING,
+                            next_attempt_at__lte=self.now(),
+                        )
+                    )
+                for entity in ENTITIES:
+                    entries = [entry for entry in due if entry.entity == entity]
+                    if entries:
+                        self._push_entity(entity, entries, deleting=deleting)
+            progressed = before != self._progress()
             if not progressed:
                 break  # only waiting or failing entries: a later change or retry moves them
         self.report.left = self.entries().count()
         return self.report
 
+    def _progress(self) -> tuple[int, ...]:
+        report = self.report
+        return (report.written, report.created, report.deleted, report.acknowledged)
+
     # -- one entity ------------------------------------------------------------------------
 
-    def _push_entity(self, entity: str, entries: list[PendingWrite]) -> None:
+    def _push_entity(self, entity: str, entries: list[PendingWrite], *, deleting: bool) -> None:
+        """Write the entity's queued rows (`deleting`: only delete those marked for it)."""
         entity_mapping = self.mapping.entities.get(entity)
         if entity_mapping is None:  # no longer mapped: nothing to write it to
             self.entries().filter(pk__in=[e.pk for e in entries]).delete()
@@ -190,6 +207,12 @@ class Push:
         if foreign:
             self._fail(foreign, "The record is in a table the mapping no longer uses.")
             entries = [e for e in entries if e not in foreign]
+        doomed = [entry for entry in entries if to_delete(rows[entry.row_id])]
+        if deleting:
+            if doomed:
+                self._delete(table, doomed, rows)
+            return
+        entries = [entry for entry in entries if entry not in doomed]
         if not entries:
             return
         updates = [entry for entry in entries if rows[entry.row_id].source_record_id]
@@ -509,6 +532,37 @@ class Push:
                 self.report.written += 1
         if self.on_progress:
             self.on_progress(self.report)
+
+    def _delete(self, table: TableSchema, entries: list[PendingWrite], rows: dict) -> None:
+        """Delete the records of rows marked for it, 10 a request; those already gone from
+        Airtable count as deleted (read first, so a retry after a lost answer is harmless)."""
+        for start in range(0, len(entries), BATCH):
+            batch = entries[start : start + BATCH]
+            record_ids = [rows[entry.row_id].source_record_id for entry in batch]
+            try:
+                present = {r["id"] for r in self.client.records_by_id(table.id, record_ids)}
+                if present:
+                    self.client.delete_records(table.id, sorted(present))
+            except WriteRefused as refused:
+                self._fail(batch, f"Airtable refused to delete it: {refused}")
+                continue
+            except (WriteUnsure, SyncError) as error:
+                self._retry(batch, f"Not deleted yet ({error})")
+                continue
+            for entry in batch:
+                self._deleted(rows[entry.row_id], entry)
+
+    def _deleted(self, row, entry: PendingWrite) -> None:
+        model = type(row)
+        with transaction.atomic():
+            fresh = model.objects.for_org(self.organization_id, include_archived=True).filter(
+                pk=row.pk
+            )
+            extra = dict(fresh.values_list("source_extra", flat=True).first() or {})
+            extra[DELETED_IN_AIRTABLE] = True
+            fresh.update(source_extra=extra, last_synced_at=self.now())
+            self.entries().filter(pk=entry.pk, version=entry.version).delete()
+        self.report.deleted += 1
 
     # -- outcomes --------------------------------------------------------------------------
 

@@ -20,6 +20,19 @@ from sync.values import content_hash
 
 BASE = "base"
 BASE_LINKS = "base_links"
+# A row whose Airtable record is to be deleted (a person asked, e.g. when merging duplicates),
+# and the mark that it was: the row stays here, archived, for its history.
+DELETE_IN_AIRTABLE = "delete_in_airtable"
+DELETED_IN_AIRTABLE = "deleted_in_airtable"
+
+
+def to_delete(row: OrgOwned) -> bool:
+    extra = row.source_extra or {}
+    return bool(
+        row.source_record_id
+        and extra.get(DELETE_IN_AIRTABLE)
+        and not extra.get(DELETED_IN_AIRTABLE)
+    )
 
 
 def value_key(value: object) -> str:

@@ -163,3 +163,43 @@ def test_merging_people_and_projects(labelled, owner):  # noqa: F811
     assert not {Kind.DUPLICATE_PEOPLE, Kind.DUPLICATE_PROJECTS} & open_kinds(org)
     with pytest.raises(ValidationError):
         actions.plan_merge(organization=org, model="task", survivor_id=moved.pk, ids=[1])
+
+
+def test_a_merge_deletes_the_copy_in_airtable_only_when_asked_and_undo_recreates_it(
+    labelled,  # noqa: F811
+    owner,
+):
+    org, fake, connection = labelled["org"], labelled["fake"], labelled["connection"]
+    survivor = Objective.objects.for_org(org).get(title="Improve patient onboarding")
+    copy = Objective.objects.for_org(org).get(title="improve patient onbaording")
+    record_id = copy.source_record_id
+    objectives = fake.bases[BASE_ID].table(T_OBJECTIVES)
+    plan = actions.plan_merge(
+        organization=org,
+        model="objective",
+        survivor_id=survivor.pk,
+        ids=[copy.pk],
+        delete_in_airtable=True,
+    )
+    assert (
+        "improve patient onbaording: deleted in Airtable (undoing makes a new record there)"
+        in plan.lines
+    )
+    action = actions.action_apply(organization=org, plan=plan, actor=owner)
+    connection.refresh_from_db()
+    report = services.push_connection(connection=connection, policy=FAST, limiter=NoRateLimiter())
+    assert report.deleted == 1 and "1 deleted" in report.line()
+    assert record_id not in objectives.records
+    assert not PendingWrite.objects.for_org(org).exists()
+    sync(connection)  # the record is gone: the row stays archived, and nothing comes back
+    assert not Objective.objects.for_org(org).filter(title__icontains="onbaording").exists()
+
+    actions.action_undo(action=action, actor=owner)
+    push(connection)
+    copy = Objective.objects.for_org(org).get(pk=copy.pk)
+    assert copy.source_record_id and copy.source_record_id != record_id
+    assert objectives.get(copy.source_record_id).fields[_fid(T_OBJECTIVES, "Objective")] == (
+        "improve patient onbaording"
+    )
+    kr = KeyResult.objects.for_org(org).get(title="Onboarding survey")
+    assert cell(fake, T_KRS, kr.source_record_id, "Objective") == [copy.source_record_id]
