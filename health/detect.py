@@ -656,6 +656,42 @@ def empty_fields(ctx: Context) -> Iterator[Draft]:
                 yield Draft(Kind.EMPTY_FIELD, f"{table_id}:{field_id}", [], detail, fields=[field])
 
 
+# A pair of fields whose values, where both are filled, read as the same kind of thing in at
+# least this share of records (and in at least MIN_BOTH records): sync.reconcile.field_pairs.
+SAME_KIND_SHARE = 0.8
+MIN_BOTH = 3
+
+
+def duplicate_fields(ctx: Context) -> Iterator[Draft]:
+    """Two fields of a table holding the same information under near-identical names, as the
+    latest full run sampled them: one is a copy, in step or gone stale."""
+    names = _schema_names(ctx)
+    for census in _latest_censuses(ctx):
+        for table_id, counted in sorted(census.items()):
+            table_name, fields = names.get(table_id, (table_id, {}))
+            for pair in counted.get("pairs", []):
+                if pair["both"] < MIN_BOTH or pair["same_kind"] < SAME_KIND_SHARE:
+                    continue
+                a, b = pair["fields"]
+                name_a, name_b = fields.get(a, a), fields.get(b, b)
+                agree = pair["agree"]
+                state = (
+                    "they agree in every one"
+                    if agree >= 1
+                    else f"they agree in {agree:.0%}: one has gone stale"
+                )
+                detail = (
+                    f"{name_a} and {name_b} of {table_name} hold the same information (both filled "
+                    f"in {pair['both']} records; {state}). Keep one, and move what only the other "
+                    "says."
+                )
+                refs = [
+                    {"table": table_id, "field": f, "table_name": table_name, "field_name": n}
+                    for f, n in ((a, name_a), (b, name_b))
+                ]
+                yield Draft(Kind.DUPLICATE_FIELDS, f"{table_id}:{a}:{b}", [], detail, fields=refs)
+
+
 DETECTORS: tuple[Callable[[Context], Iterable[Draft]], ...] = (
     abandoned_projects,
     tasks_of_departed_people,
@@ -673,6 +709,7 @@ DETECTORS: tuple[Callable[[Context], Iterable[Draft]], ...] = (
     cell_problems,
     empty_records,
     empty_fields,
+    duplicate_fields,
 )
 
 

@@ -37,6 +37,7 @@ class Kind(models.TextChoices):
     FORMULA_ERROR = "formula_error", "Formulas that give errors"
     EMPTY_RECORD = "empty_record", "Blank rows"
     EMPTY_FIELD = "empty_field", "Fields nobody fills in"
+    DUPLICATE_FIELDS = "duplicate_fields", "The same field twice"
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ KINDS: dict[Kind, KindInfo] = {
     Kind.FORMULA_ERROR: KindInfo(Severity.MEDIUM, "synced records", 2),
     Kind.EMPTY_RECORD: KindInfo(Severity.LOW, "synced records", 1),
     Kind.EMPTY_FIELD: KindInfo(Severity.LOW, "fields of the synced tables", 1),
+    Kind.DUPLICATE_FIELDS: KindInfo(Severity.MEDIUM, "fields of the synced tables", 2),
 }
 
 # Kinds about the base's fields: one finding lists the records (up to 25) that show it.

@@ -24,6 +24,7 @@ from sync.bulk import save_rows
 from sync.mapping.document import Mapping
 from sync.models import Connection, SyncIssue, SyncRun
 from sync.reconcile.adapters import ADAPTERS, ENTITY_MODELS, model_entity
+from sync.reconcile.field_pairs import PairSamples
 from sync.reconcile.links import Links
 from sync.reconcile.records import Converted, convert_record, record_issue
 from sync.schema import BaseSchema, TableSchema
@@ -99,6 +100,8 @@ class Reconciler:
     queue_push: set[tuple[str, int]] = field(default_factory=set)
     # Table id -> {"records": n, "filled": Counter of field ids}: SyncRun.field_fill.
     field_fill: dict[str, dict] = field(default_factory=dict)
+    # Cells of fields that look like copies of each other, for the same census.
+    pair_samples: PairSamples = field(default_factory=PairSamples)
     _raw_cells: dict[str, dict] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -129,6 +132,7 @@ class Reconciler:
 
         self._raw_cells = {rid: record.get("fields") or {} for rid, record in by_id.items()}
         self._count_fill(table.id, self._raw_cells.values())
+        self.pair_samples.add(table, self._raw_cells.values())
         converted: dict[str, tuple[Converted, str]] = {}
         issues: list[SyncIssue] = []
         for record_id, record in by_id.items():

@@ -27,6 +27,7 @@ from sync.mapping.catalogue import ENTITIES
 from sync.mapping.check import check_mapping
 from sync.mapping.document import MappingError
 from sync.models import Connection, RunKind, RunStatus, SyncRun
+from sync.reconcile.field_pairs import judge_all
 from sync.reconcile.reconciler import Reconciler
 from sync.schema import TableSchema, schema_from_api
 from sync.selectors import connection_mapping
@@ -161,8 +162,13 @@ def _execute(run, connection, policy, limiter, on_progress, extend_lock) -> None
         reconciler.resolve_links()
         if run.kind == RunKind.FULL:
             reconciler.archive_unseen()
+            pairs = judge_all(reconciler.pair_samples, schema, mapping, connection.organization)
             run.field_fill = {
-                table_id: {"records": census["records"], "filled": dict(census["filled"])}
+                table_id: {
+                    "records": census["records"],
+                    "filled": dict(census["filled"]),
+                    "pairs": pairs.get(table_id, []),
+                }
                 for table_id, census in reconciler.field_fill.items()
             }
             run.save(update_fields=["field_fill"])

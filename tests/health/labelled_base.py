@@ -81,6 +81,7 @@ SCHEMA = {
             _typed(T_OBJECTIVES, "Objective", "singleLineText"),
             _link(T_OBJECTIVES, "Pillar", T_PILLARS),
             _link(T_OBJECTIVES, "Owner", T_TEAM),
+            _typed(T_OBJECTIVES, "Owner 2", "singleLineText"),  # names: the same information
         ],
     ),
     T_KRS: (
@@ -118,6 +119,7 @@ SCHEMA = {
             _link(T_PROJECTS, "Pillar", T_PILLARS),
             _link(T_PROJECTS, "Objectives", T_OBJECTIVES),
             _link(T_PROJECTS, "Owner", T_TEAM),
+            _typed(T_PROJECTS, "Owner (old)", "singleLineText"),  # not names: something else
             _select(T_PROJECTS, "Status", ["Not started", "In Progress", "On hold", "Done"]),
             _typed(T_PROJECTS, "Start date", "date"),
             _typed(T_PROJECTS, "Target end", "date"),
@@ -209,9 +211,16 @@ def build(fake: FakeAirtable, now: datetime.datetime) -> Labels:
     ]:
         objectives[title] = create(
             T_OBJECTIVES,
-            {"Objective": title, "Pillar": [pillars[pillar]], "Owner": [people[owner]]},
+            {
+                "Objective": title,
+                "Pillar": [pillars[pillar]],
+                "Owner": [people[owner]],
+                # A copy gone stale: the current owner in most, someone else in two.
+                "Owner 2": owner if title[0] != "C" else "Kim Gone",
+            },
         )
     labels.add("duplicate_objectives", "Improve patient onboarding", "improve patient onbaording")
+    labels.add("duplicate_fields", "Objectives.Owner", "Objectives.Owner 2")
 
     key_results = {}
     # Baseline is a text field: "0" is a number as a number field would hold it; "~5", "TBD"
@@ -294,6 +303,7 @@ def build(fake: FakeAirtable, now: datetime.datetime) -> Labels:
                 "Pillar": [pillars[pillar]] if pillar else None,
                 "Objectives": [objectives[objective]] if objective else None,
                 "Owner": [people["Maya Okafor"]],
+                "Owner (old)": "see notes" if status == "In Progress" else None,
                 "Start date": day(-200),
                 "Target end": day(ends_in),
                 "Last modified": moment(modified_days_ago),

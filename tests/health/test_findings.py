@@ -159,8 +159,14 @@ def test_the_command_prints_the_documented_json(labelled):
             assert record["airtable"]["base"] == BASE_ID and record["airtable"]["record"]
     broken = next(f for f in document["findings"] if f["kind"] == "broken_link")
     assert broken["fields"] and broken["fields"][0]["table"].startswith("tbl")
-    duplicates = [f for f in document["findings"] if f["kind"].startswith("duplicate_")]
-    assert all(len(f["records"]) >= 2 and f["score"] for f in duplicates)
+    duplicates = [
+        f
+        for f in document["findings"]
+        if f["kind"].startswith("duplicate_") and f["kind"] != "duplicate_fields"
+    ]
+    assert duplicates and all(len(f["records"]) >= 2 and f["score"] for f in duplicates)
+    [fields] = [f for f in document["findings"] if f["kind"] == "duplicate_fields"]
+    assert len(fields["fields"]) == 2 and not fields["records"]
 
     table = StringIO()
     call_command("data_health", "--org", org.slug, stdout=table)
