@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 from django.utils.dateparse import parse_date, parse_datetime
 
+from sync.mapping.catalogue import ENTITIES
+from sync.mapping.names import match_choice
 from sync.schema import FieldSchema, TableSchema
 from sync.values import is_empty, parse_number
 
@@ -105,8 +107,14 @@ def _day(value: object) -> str | None:
     return day.isoformat() if day else None
 
 
-def _fits(values: frozenset, schema_field: FieldSchema, known_names: set[str]) -> bool:
-    """Whether values read as values of this field's kind."""
+def _fits(
+    values: frozenset,
+    schema_field: FieldSchema,
+    known_names: set[str],
+    reads_as: Callable[[str], bool] | None = None,
+) -> bool:
+    """Whether values read as values of this field's kind (`reads_as`: for a field the mapping
+    reads, whether a text means one of its values, e.g. "Complete" a done status)."""
     if not values:
         return False
     kind = schema_field.type
@@ -118,8 +126,33 @@ def _fits(values: frozenset, schema_field: FieldSchema, known_names: set[str]) -
         return all(parse_number(value) is not None for value in values)
     if kind in ("singleSelect", "multipleSelects"):
         choices = {_text(c.get("name", "")) for c in schema_field.options.get("choices", [])}
-        return values <= choices
+        return values <= choices or (reads_as is not None and all(map(reads_as, values)))
     return True  # text holds anything
+
+
+_SELECTS = {"singleSelect", "multipleSelects"}
+_DATES = {"date", "dateTime"}
+
+
+def _as_days(values: frozenset, a: FieldSchema, b: FieldSchema) -> frozenset:
+    """Values compared as days when either field is a date (a date typed as text: 04/02/2026)."""
+    if _DATES & {a.type, b.type}:
+        return frozenset(_day(value) or value for value in values)
+    return values
+
+
+def _options(schema_field: FieldSchema) -> set[str]:
+    return {_text(c.get("name", "")) for c in schema_field.options.get("choices", [])} - {""}
+
+
+def _shared_vocabulary(a: FieldSchema, b: FieldSchema, reads_a, reads_b) -> bool:
+    options_a, options_b = _options(a), _options(b)
+    if len(options_a & options_b) >= 2:
+        return True
+    for reads, options in ((reads_a, options_b), (reads_b, options_a)):
+        if reads is not None and options and sum(map(reads, options)) * 2 >= len(options):
+            return True
+    return False
 
 
 def judge(
@@ -128,15 +161,23 @@ def judge(
     samples: list[tuple[object, object]],
     names: Callable[[str], str | None],
     known_names: Callable[[FieldSchema], set[str]],
+    reads_as: Callable[[FieldSchema], Callable[[str], bool] | None] = lambda field: None,
 ) -> dict:
-    """{"both", "same_kind", "agree"} for a pair's samples."""
+    """{"both", "same_kind", "agree"} for a pair's samples. Two selects are of one kind when
+    their options share a vocabulary (two options in common, or the other's options read as the
+    mapped one's values): a stale copy keeps old options nobody picks any more."""
     same_kind = agree = 0
     known_a, known_b = known_names(a), known_names(b)
+    reads_a, reads_b = reads_as(a), reads_as(b)
+    selects = {a.type, b.type} <= _SELECTS
+    same_vocabulary = selects and _shared_vocabulary(a, b, reads_a, reads_b)
     for cell_a, cell_b in samples:
         values_a, values_b = _values(cell_a, a, names), _values(cell_b, b, names)
-        if _fits(values_b, a, known_a) and _fits(values_a, b, known_b):
+        if same_vocabulary or (
+            _fits(values_b, a, known_a, reads_a) and _fits(values_a, b, known_b, reads_b)
+        ):
             same_kind += 1
-        if values_a == values_b:
+        if _as_days(values_a, a, b) == _as_days(values_b, a, b):
             agree += 1
     both = len(samples)
     return {
@@ -177,12 +218,25 @@ def judge_all(samples: PairSamples, schema, mapping, organization) -> dict[str, 
     def known(schema_field: FieldSchema) -> set[str]:
         return names_by_table.get(schema_field.linked_table_id or "", set())
 
+    mapped_attr = {
+        field_id: ENTITIES[entity][name]
+        for entity, em in mapping.entities.items()
+        for name, field_id in em.fields.items()
+        if name in ENTITIES[entity]
+    }
+
+    def reads_as(schema_field: FieldSchema) -> Callable[[str], bool] | None:
+        attr = mapped_attr.get(schema_field.id)
+        if attr is None or not attr.values:
+            return None
+        return lambda text: match_choice(attr, text) is not None
+
     judged: dict[str, list[dict]] = {}
     for (table_id, a, b), cells in samples.cells.items():
         table = schema.table(table_id)
         if table is None or not cells or table.field(a) is None or table.field(b) is None:
             continue
         judged.setdefault(table_id, []).append(
-            judge(table.field(a), table.field(b), cells, names.get, known)
+            judge(table.field(a), table.field(b), cells, names.get, known, reads_as)
         )
     return judged
