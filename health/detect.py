@@ -549,6 +549,36 @@ CELL_KINDS = {
 RECORDS_LISTED = 25  # per finding about a field: the count says how many in all
 
 
+def unmapped_formula_errors(ctx: Context) -> Iterator[Draft]:
+    """Formulas giving errors in fields the mapping does not read (the mapped ones are the
+    rows' own problems, in cell_problems), as the latest full run's census found them."""
+    names = _schema_names(ctx)
+    mapped = {
+        field_id
+        for schema in Connection.objects.for_org(ctx.organization).values_list("mapping", flat=True)
+        for entity in (schema or {}).get("entities", {}).values()
+        for field_id in (entity.get("fields") or {}).values()
+    }
+    for census in _latest_censuses(ctx):
+        for table_id, counted in sorted(census.items()):
+            table_name, field_names = names.get(table_id, (table_id, {}))
+            for field_id, found in sorted((counted.get("errors") or {}).items()):
+                if field_id in mapped:
+                    continue
+                rows = _rows_by_record(ctx, set(found["records"]))
+                refs = [ctx.ref(row, _entity(row), label) for row, label in rows.values()]
+                errors = ", ".join(f"“{e}”" for e in sorted(set(found["records"].values())))
+                count = found["count"]
+                field_name = field_names.get(field_id) or field_id
+                detail = (
+                    f"{field_name} of {table_name} gives {errors} in {count} "
+                    f"record{'s' if count != 1 else ''}: fix its formula."
+                )
+                field = {"table": table_id, "field": field_id, "table_name": table_name,
+                         "field_name": field_name}  # fmt: skip
+                yield Draft(Kind.FORMULA_ERROR, f"{table_id}:{field_id}", refs, detail, [field])
+
+
 def cell_problems(ctx: Context) -> Iterator[Draft]:
     """One finding per field (and, for values the mapping does not know, per value), naming
     the records that show it: the fix is in the base or the mapping, once."""
@@ -707,6 +737,7 @@ DETECTORS: tuple[Callable[[Context], Iterable[Draft]], ...] = (
     duplicate_projects,
     duplicate_people,
     cell_problems,
+    unmapped_formula_errors,
     empty_records,
     empty_fields,
     duplicate_fields,

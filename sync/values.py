@@ -174,6 +174,11 @@ def _convert(
 # --- Shared helpers -------------------------------------------------------------------------
 
 
+def cell_error(raw: object) -> str | None:
+    """The error a computed cell holds (#ERROR!, NaN, Infinity), or None."""
+    return _airtable_error(raw)
+
+
 def is_empty(raw: object) -> bool:
     """Whether a cell holds nothing (absent, "", whitespace, [], {})."""
     return _is_empty(raw)

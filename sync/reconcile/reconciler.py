@@ -28,7 +28,7 @@ from sync.reconcile.field_pairs import PairSamples
 from sync.reconcile.links import Links
 from sync.reconcile.records import Converted, convert_record, record_issue
 from sync.schema import BaseSchema, TableSchema
-from sync.values import canonical_json, content_hash, is_empty
+from sync.values import canonical_json, cell_error, content_hash, is_empty
 from sync.writeback.conflicts import conflict_found, conflicts_save, link_conflict_found
 from sync.writeback.journal import HeldRows, queue_rows, rows_held
 from sync.writeback.state import (
@@ -41,6 +41,8 @@ from sync.writeback.state import (
     value_key,
 )
 
+# Records listed per field whose formula gives an error, in a full run's census.
+ERRORS_KEPT = 25
 # The key in `source_extra` of a blank row's mark (archived, and shown nowhere).
 BLANK = "blank"
 # The key in `source_extra` of a row merged into another (its id): see Stored.merged_into.
@@ -115,12 +117,22 @@ class Reconciler:
 
     # -- writing a page --------------------------------------------------------------------
 
-    def _count_fill(self, table_id: str, records: Iterable[dict]) -> None:
-        """How many records hold a value in each field (Airtable leaves empty cells out)."""
-        census = self.field_fill.setdefault(table_id, {"records": 0, "filled": Counter()})
-        for cells in records:
+    def _count_fill(self, table_id: str, records: dict[str, dict]) -> None:
+        """How many records hold a value in each field (Airtable leaves empty cells out), and
+        which hold a formula's error (up to ERRORS_KEPT a field, mapped or not)."""
+        census = self.field_fill.setdefault(
+            table_id, {"records": 0, "filled": Counter(), "errors": {}}
+        )
+        for record_id, cells in records.items():
             census["records"] += 1
             census["filled"].update(fid for fid, cell in cells.items() if not is_empty(cell))
+            for field_id, cell in cells.items():
+                error = cell_error(cell) if isinstance(cell, dict | list) else None
+                if error is not None:
+                    found = census["errors"].setdefault(field_id, {"count": 0, "records": {}})
+                    found["count"] += 1
+                    if len(found["records"]) < ERRORS_KEPT:
+                        found["records"][record_id] = error
 
     def apply_page(self, entity: str, table: TableSchema, records: list[dict]) -> None:
         adapter = ADAPTERS[entity]
@@ -131,7 +143,7 @@ class Reconciler:
         self.counts.pulled += len(by_id)
 
         self._raw_cells = {rid: record.get("fields") or {} for rid, record in by_id.items()}
-        self._count_fill(table.id, self._raw_cells.values())
+        self._count_fill(table.id, self._raw_cells)
         self.pair_samples.add(table, self._raw_cells.values())
         converted: dict[str, tuple[Converted, str]] = {}
         issues: list[SyncIssue] = []

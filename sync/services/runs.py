@@ -167,6 +167,7 @@ def _execute(run, connection, policy, limiter, on_progress, extend_lock) -> None
                 table_id: {
                     "records": census["records"],
                     "filled": dict(census["filled"]),
+                    "errors": census["errors"],
                     "pairs": pairs.get(table_id, []),
                 }
                 for table_id, census in reconciler.field_fill.items()

@@ -125,6 +125,15 @@ SCHEMA = {
             _typed(T_PROJECTS, "Target end", "date"),
             _typed(T_PROJECTS, "Budget notes", "multilineText"),  # nobody fills it in
             _typed(T_PROJECTS, "Room booked", "checkbox"),  # one record does: in use
+            _typed(
+                T_PROJECTS,
+                "Cost per day",
+                "formula",
+                formula="{Budget} / {Days}",
+                isValid=True,
+                referencedFieldIds=[],
+                result={"type": "number"},
+            ),  # unmapped
             _typed(T_PROJECTS, "Last modified", "lastModifiedTime", **LAST_MODIFIED),
         ],
     ),
@@ -311,6 +320,10 @@ def build(fake: FakeAirtable, now: datetime.datetime) -> Labels:
             created_days_ago=200,
         )
     tables[T_PROJECTS].update(projects["Paused pilot"], {_fid(T_PROJECTS, "Room booked"): True})
+    cost = _fid(T_PROJECTS, "Cost per day")
+    tables[T_PROJECTS].update(projects["Quiet project"], {cost: {"specialValue": "Infinity"}})
+    tables[T_PROJECTS].update(projects["Future project"], {cost: 12.5})
+    labels.add("formula_error", "Quiet project")
     labels.add("empty_field", f"{SCHEMA[T_PROJECTS][0]}.Budget notes")
     labels.add("abandoned_project", "Legacy portal revamp")  # nothing changed for 100+ days
     labels.add("abandoned_project", "Finished but open")  # every task done, still open
