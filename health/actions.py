@@ -77,7 +77,8 @@ class Change:
 @dataclass
 class Plan:
     kind: HealthAction.Kind
-    summary: str
+    summary: str  # what was done, for the record: "Closed X as done"
+    intent: str = ""  # what will be done, for the preview: "Close X as done"
     changes: list[Change] = field(default_factory=list)
 
     @property
@@ -94,7 +95,11 @@ def plan_close_project(*, project: Project, status: str) -> Plan:
     if project.status in CLOSING:
         raise ValidationError(f"{project.name} is already {project.get_status_display().lower()}.")
     label = ProjectStatus(status).label
-    plan = Plan(HealthAction.Kind.CLOSE_PROJECT, f"Closed {project.name} as {label.lower()}")
+    plan = Plan(
+        HealthAction.Kind.CLOSE_PROJECT,
+        f"Closed {project.name} as {label.lower()}",
+        f"Close {project.name} as {label.lower()}",
+    )
     plan.changes.append(
         Change(
             "project",
@@ -121,6 +126,7 @@ def plan_reassign_tasks(*, organization: Organization, departed: Person, to: Per
     plan = Plan(
         HealthAction.Kind.REASSIGN_TASKS,
         f"Reassigned {departed.name}'s open tasks to {to.name}",
+        f"Give {departed.name}'s open tasks to {to.name}",
     )
     for task in tasks:
         shown = f"{departed.name} → {to.name}"
@@ -153,9 +159,9 @@ def plan_merge(
     if not copies:
         raise ValidationError("Choose at least one other to merge into it.")
     survivor = rows[survivor_id]
+    merged = ", ".join(str(c) for c in copies)
     plan = Plan(
-        MERGE_KINDS[model],
-        f"Merged {', '.join(str(c) for c in copies)} into {survivor}",
+        MERGE_KINDS[model], f"Merged {merged} into {survivor}", f"Merge {merged} into {survivor}"
     )
     for copy in copies:
         {"objective": _move_objective, "project": _move_project, "person": _move_person}[model](

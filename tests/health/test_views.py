@@ -129,6 +129,7 @@ def test_a_fix_is_previewed_then_applied_then_undone(client, org, member_of, com
     query = {"action": "reassign_tasks", "person": gone.pk, "to": maya.pk}
     preview = client.get(fix, query)
     assert "Orphaned 0: Jo Former → Maya Okafor" in preview.content.decode()
+    assert "<h1>Give Jo Former&#x27;s open tasks to Maya Okafor?</h1>" in preview.content.decode()
     assert Task.objects.for_org(org).get(title="Orphaned 0").assignee == gone  # nothing yet
     done = client.post(fix, {**query, "confirm": "1"}, follow=True).content.decode()
     assert "Reassigned Jo Former&#x27;s open tasks to Maya Okafor: 1 change(s)" in done
