@@ -3,8 +3,8 @@
 `duplicate_fields`, and how it judges a pair.
 
 - Candidates by name: equal once case, punctuation and a copy marker are set aside (a trailing
-  number, "old", "new", "copy", "backup", "previous", "former", "legacy"). Two numbered slots
-  ("Phone 1", "Phone 2") are two fields, not a copy: both carry a number.
+  number, "old", "new", "copy", "backup", "previous", "former", "legacy", "text", "typed").
+  Two numbered slots ("Phone 1", "Phone 2") are two fields, not a copy: both carry a number.
 - By meaning, not type: a link's record names against a text field, a date against a date typed
   as text, a select's options against text. A pair holds the same information when the values of
   each, where both are filled, read as values of the other's kind (`same_kind`, the share of
@@ -26,7 +26,18 @@ from sync.schema import FieldSchema, TableSchema
 from sync.values import is_empty, parse_number
 
 SAMPLED = 500  # records per pair
-_COPY_MARKERS = {"old", "new", "copy", "backup", "previous", "former", "legacy", "prev"}
+_COPY_MARKERS = {
+    "old",
+    "new",
+    "copy",
+    "backup",
+    "previous",
+    "former",
+    "legacy",
+    "prev",
+    "text",
+    "typed",
+}
 _WORD = re.compile(r"[^\W_]+")
 _DATE_TEXT = re.compile(r"^\s*(\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4})")
 

@@ -145,6 +145,8 @@ SCHEMA = {
             _link(T_TASKS, "Assigned to", T_TEAM),
             _select(T_TASKS, "Status", ["To do", "Doing", "Blocked", "Done", "TBC"]),
             _typed(T_TASKS, "Due", "date"),
+            # The due date typed again as text, mostly as ISO days, a few another way.
+            _typed(T_TASKS, "Due (typed)", "singleLineText"),
             _typed(T_TASKS, "Last modified", "lastModifiedTime", **LAST_MODIFIED),
         ],
     ),
@@ -336,32 +338,34 @@ def build(fake: FakeAirtable, now: datetime.datetime) -> Labels:
     # Airtable clears links to a record it deletes, but bases imported or restored from
     # snapshots keep them: a link to a record id the base does not have.
     deleted_project = "recDELETEDPROJ001"
-    for title, project, assignee, status, due_in, modified_days_ago in [
-        ("Migrate logins", "Legacy portal revamp", "Maya Okafor", "To do", 20, 100),
-        ("Retire old server", "Legacy portal revamp", "Sam Lee", "Done", None, 130),
-        ("Pilot debrief", "Paused pilot", "Sam Lee", "To do", 15, 70),
-        ("Write summary", "Finished but open", "Maya Okafor", "Done", None, 10),
-        ("Share results", "Finished but open", "Sam Lee", "Done", None, 12),
-        ("Old report", "Closed old project", "Jo Former", "Done", -160, 160),
-        ("Active task", "Quiet project", "Maya Okafor", "Doing", 10, 3),
-        ("Map the gaps", "Orphan project", "Sam Lee", "To do", 5, 2),
-        ("Draft the brief", "Unlinked project", "Maya Okafor", "To do", None, 2),
-        ("Chase sign-off", "Overdue project", "Maya Okafor", "To do", 3, 2),
-        ("Plan kickoff", "Future project", "Sam Lee", "TBC", 40, 2),  # a status nobody mapped
-        ("Call suppliers", "Future project", "Jo Former", "To do", 10, 2),
-        ("Handover notes", "Future project", "Maya Okafor", "To do", 12, 2),  # was Kim's
-        ("Kim's last report", "Future project", "Kim Gone", "Done", -20, 25),
-        ("Unowned task", "Future project", None, "To do", 14, 2),
-        ("Done unowned", "Future project", None, "Done", None, 2),
-        ("Late task", "Future project", "Sam Lee", "To do", -5, 2),
-        ("Late but done", "Future project", "Sam Lee", "Done", -20, 2),
-        ("Wireframes", "Patient portal redesign", "Maya Okafor", "To do", 20, 2),
-        ("User interviews", "Redesign the patient portal", "Sam Lee", "To do", 20, 2),
-        ("Atlas v2 release notes", "Launch Atlas v2", "Sam Lee", "Doing", 20, 2),
-        ("Atlas v3 scoping", "Launch Atlas v3", "Maya Okafor", "To do", 40, 2),
-        ("Stray task", None, "Maya Okafor", "To do", 9, 2),
-        ("Ghost link", "Deleted initiative", "Sam Lee", "To do", 9, 2),
-    ]:
+    for index, (title, project, assignee, status, due_in, modified_days_ago) in enumerate(
+        [
+            ("Migrate logins", "Legacy portal revamp", "Maya Okafor", "To do", 20, 100),
+            ("Retire old server", "Legacy portal revamp", "Sam Lee", "Done", None, 130),
+            ("Pilot debrief", "Paused pilot", "Sam Lee", "To do", 15, 70),
+            ("Write summary", "Finished but open", "Maya Okafor", "Done", None, 10),
+            ("Share results", "Finished but open", "Sam Lee", "Done", None, 12),
+            ("Old report", "Closed old project", "Jo Former", "Done", -160, 160),
+            ("Active task", "Quiet project", "Maya Okafor", "Doing", 10, 3),
+            ("Map the gaps", "Orphan project", "Sam Lee", "To do", 5, 2),
+            ("Draft the brief", "Unlinked project", "Maya Okafor", "To do", None, 2),
+            ("Chase sign-off", "Overdue project", "Maya Okafor", "To do", 3, 2),
+            ("Plan kickoff", "Future project", "Sam Lee", "TBC", 40, 2),  # a status nobody mapped
+            ("Call suppliers", "Future project", "Jo Former", "To do", 10, 2),
+            ("Handover notes", "Future project", "Maya Okafor", "To do", 12, 2),  # was Kim's
+            ("Kim's last report", "Future project", "Kim Gone", "Done", -20, 25),
+            ("Unowned task", "Future project", None, "To do", 14, 2),
+            ("Done unowned", "Future project", None, "Done", None, 2),
+            ("Late task", "Future project", "Sam Lee", "To do", -5, 2),
+            ("Late but done", "Future project", "Sam Lee", "Done", -20, 2),
+            ("Wireframes", "Patient portal redesign", "Maya Okafor", "To do", 20, 2),
+            ("User interviews", "Redesign the patient portal", "Sam Lee", "To do", 20, 2),
+            ("Atlas v2 release notes", "Launch Atlas v2", "Sam Lee", "Doing", 20, 2),
+            ("Atlas v3 scoping", "Launch Atlas v3", "Maya Okafor", "To do", 40, 2),
+            ("Stray task", None, "Maya Okafor", "To do", 9, 2),
+            ("Ghost link", "Deleted initiative", "Sam Lee", "To do", 9, 2),
+        ]
+    ):
         project_id = deleted_project if project == "Deleted initiative" else projects.get(project)
         create(
             T_TASKS,
@@ -371,6 +375,7 @@ def build(fake: FakeAirtable, now: datetime.datetime) -> Labels:
                 "Assigned to": [people[assignee]] if assignee else None,
                 "Status": status,
                 "Due": day(due_in) if due_in is not None else None,
+                "Due (typed)": _typed_day(day(due_in), index) if due_in is not None else None,
                 "Last modified": moment(modified_days_ago),
             },
             created_days_ago=max(modified_days_ago, 150),
@@ -378,6 +383,7 @@ def build(fake: FakeAirtable, now: datetime.datetime) -> Labels:
     blank = tables[T_TASKS].create({}, created_time=ago(50))  # a blank row
     labels.add("empty_record", blank)
     labels.add("unmapped_value", "Plan kickoff")
+    labels.add("duplicate_fields", "Action Items.Due", "Action Items.Due (typed)")
     labels.add("task_departed_assignee", "Call suppliers")
     labels.add("task_unassigned", "Unowned task")
     labels.add("task_no_project", "Stray task")
@@ -385,3 +391,11 @@ def build(fake: FakeAirtable, now: datetime.datetime) -> Labels:
     labels.add("broken_link", "Ghost link")
     labels.add("past_due", "Late task")
     return labels
+
+
+def _typed_day(iso: str, index: int) -> str:
+    """A due date as a person types it: an ISO day, or now and then month/day/year."""
+    if index % 5:
+        return iso
+    year, month, day_of_month = iso.split("-")
+    return f"{int(month)}/{int(day_of_month)}/{year}"
