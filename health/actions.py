@@ -30,15 +30,14 @@ from okrs import services as okrs_services
 from okrs.models import KeyResult, Objective, Project, ProjectStatus, Task, TaskStatus
 from orgs import services as org_services
 from orgs.models import Organization, OrgOwned, Person
+from sync.reconcile.adapters import ENTITY_MODELS
 from sync.reconcile.reconciler import MERGED_INTO
 from sync.writeback.state import DELETE_IN_AIRTABLE, DELETED_IN_AIRTABLE
 
+# The entities a fix changes, by the sync's names for them (what a Change's `model` says).
 MODELS: dict[str, type[OrgOwned]] = {
-    "task": Task,
-    "project": Project,
-    "objective": Objective,
-    "key_result": KeyResult,
-    "person": Person,
+    entity: ENTITY_MODELS[entity]
+    for entity in ("task", "project", "objective", "key_result", "person")
 }
 MERGE_KINDS = {
     "objective": HealthAction.Kind.MERGE_OBJECTIVES,

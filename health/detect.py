@@ -42,7 +42,7 @@ from health.kinds import Kind
 from okrs.models import CheckIn, KeyResult, Objective, Project, ProjectStatus, Task, TaskStatus
 from orgs.models import Organization, OrgOwned, Person
 from sync.models import Connection, RunKind, RunStatus, SyncIssue, SyncRun
-from sync.reconcile.adapters import ENTITY_MODELS
+from sync.reconcile.adapters import ENTITY_MODELS, model_entity
 from sync.values import problem_code, problem_value
 
 OPEN_PROJECT = (ProjectStatus.PLANNED, ProjectStatus.ACTIVE, ProjectStatus.ON_HOLD)
@@ -425,10 +425,7 @@ def broken_links(ctx: Context) -> Iterator[Draft]:
 
 
 def _entity(row: OrgOwned) -> str:
-    for entity, model in ENTITY_MODELS.items():
-        if isinstance(row, model):
-            return entity
-    return type(row).__name__.lower()
+    return model_entity(type(row)) or type(row).__name__.lower()
 
 
 def _rows_by_record(ctx: Context, record_ids: set[str]) -> dict[str, tuple[OrgOwned, str]]:

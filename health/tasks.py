@@ -8,9 +8,10 @@ from celery import shared_task
 from django.db import transaction
 
 from health import digest, services
-from okrs.models import CheckIn, KeyResult, Project, Task
+from okrs.models import CheckIn
 from orgs.models import Organization, OrgOwned
 from sync.models import RunKind, SyncRun
+from sync.reconcile.adapters import model_entity
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +71,9 @@ def refresh_after_write(*, record: OrgOwned, actor=None) -> None:
 def _scope_of(record: OrgOwned) -> tuple[str | None, int]:
     """What a refresh looks at for a written row: tasks, projects and key results themselves;
     a check-in's key result. (Who left, or a title, waits for the next full computation.)"""
-    if isinstance(record, Task | Project | KeyResult):
-        return {Task: "task", Project: "project", KeyResult: "key_result"}[type(record)], record.pk
+    entity = model_entity(type(record))
+    if entity in ("task", "project", "key_result"):
+        return entity, record.pk
     if isinstance(record, CheckIn) and record.key_result_id:
         return "key_result", record.key_result_id
     return None, 0
