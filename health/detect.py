@@ -33,6 +33,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import cached_property
 
 from django.db.models import Count, Max, Q
 from django.urls import reverse
@@ -97,6 +98,50 @@ class Context:
     @property
     def today(self) -> datetime.date:
         return self.now.date()
+
+    # Read once per computation, whichever detectors ask.
+
+    @cached_property
+    def schema_names(self) -> dict[str, tuple[str, dict[str, str]]]:
+        """Table id -> (its name, field id -> name), from the connections' last schema reads."""
+        names: dict[str, tuple[str, dict[str, str]]] = {}
+        schemas = Connection.objects.for_org(self.organization).values_list("schema", flat=True)
+        for schema in schemas:
+            for table in (schema or {}).get("tables", []):
+                fields = {f.get("id"): f.get("name") for f in table.get("fields", [])}
+                names[table.get("id")] = (table.get("name") or table.get("id"), fields)
+        return names
+
+    @cached_property
+    def latest_full_runs(self) -> list[tuple[int, dict]]:
+        """(id, field census) of each connection's latest complete full run: only a run that
+        saw the whole base can say a record is gone or a field is empty everywhere."""
+        runs = []
+        for connection_id in self.bases:
+            run = (
+                SyncRun.objects.for_org(self.organization)
+                .filter(connection_id=connection_id, kind=RunKind.FULL, status=RunStatus.SUCCEEDED)
+                .order_by("-finished_at", "-pk")
+                .values_list("pk", "field_fill")
+                .first()
+            )
+            if run is not None:
+                runs.append(run)
+        return runs
+
+    @cached_property
+    def latest_check_ins(self) -> dict[int, CheckIn]:
+        """The latest check-in of each key result in scope (one query)."""
+        latest: dict[int, CheckIn] = {}
+        check_ins = (
+            CheckIn.objects.for_org(self.organization)
+            .filter(key_result__in=_key_results(self).values("pk"))
+            .order_by("key_result_id", "checked_in_at", "pk")
+            .only("key_result_id", "value", "checked_in_at")
+        )
+        for check_in in check_ins.iterator(chunk_size=2000):
+            latest[check_in.key_result_id] = check_in
+        return latest
 
     @property
     def unscoped(self) -> Context:
@@ -333,24 +378,10 @@ def current_key_results(ctx: Context):
     )
 
 
-def _last_check_ins(ctx: Context, key_result_ids: list[int]) -> dict[int, CheckIn]:
-    """The latest check-in of each key result (one query)."""
-    latest: dict[int, CheckIn] = {}
-    check_ins = (
-        CheckIn.objects.for_org(ctx.organization)
-        .filter(key_result_id__in=key_result_ids)
-        .order_by("key_result_id", "checked_in_at", "pk")
-        .only("key_result_id", "value", "checked_in_at")
-    )
-    for check_in in check_ins.iterator(chunk_size=2000):
-        latest[check_in.key_result_id] = check_in
-    return latest
-
-
 def stale_key_results(ctx: Context) -> Iterator[Draft]:
     since = ctx.now - datetime.timedelta(weeks=ctx.stale_key_result_weeks)
     key_results = list(current_key_results(ctx).filter(created_at__lt=since))
-    latest = _last_check_ins(ctx, [kr.pk for kr in key_results])
+    latest = ctx.latest_check_ins
     for kr in key_results:
         check_in = latest.get(kr.pk)
         if check_in is not None and check_in.checked_in_at >= since:
@@ -366,7 +397,7 @@ def stale_key_results(ctx: Context) -> Iterator[Draft]:
 
 def values_contradicting_check_ins(ctx: Context) -> Iterator[Draft]:
     key_results = list(_key_results(ctx))
-    latest = _last_check_ins(ctx, [kr.pk for kr in key_results])
+    latest = ctx.latest_check_ins
     for kr in key_results:
         check_in = latest.get(kr.pk)
         if check_in is None:
@@ -393,7 +424,7 @@ def _number(value: Decimal) -> str:
 def broken_links(ctx: Context) -> Iterator[Draft]:
     """Links to missing records, as each connection's latest full run found them (a run that
     did not see the whole base cannot say a record is gone)."""
-    latest_runs = [pk for pk, _ in _latest_full_runs(ctx)]
+    latest_runs = [pk for pk, _ in ctx.latest_full_runs]
     issues = (
         SyncIssue.objects.for_org(ctx.organization)
         .filter(run_id__in=latest_runs, kind=SyncIssue.Kind.LINK)
@@ -516,16 +547,6 @@ def duplicate_people(ctx: Context) -> Iterator[Draft]:
 # -- what the sync found in the cells ---------------------------------------------------------
 
 
-def _schema_names(ctx: Context) -> dict[str, tuple[str, dict[str, str]]]:
-    """Table id -> (its name, field id -> name), from the connections' last schema reads."""
-    names: dict[str, tuple[str, dict[str, str]]] = {}
-    for schema in Connection.objects.for_org(ctx.organization).values_list("schema", flat=True):
-        for table in (schema or {}).get("tables", []):
-            fields = {f.get("id"): f.get("name") for f in table.get("fields", [])}
-            names[table.get("id")] = (table.get("name") or table.get("id"), fields)
-    return names
-
-
 def _rows_with_problems(ctx: Context) -> Iterator[tuple[OrgOwned, str, str, str]]:
     """(row, problem code, field id, reason) for each problem the sync left on a live row
     (`source_extra["issues"]`, rewritten each time the row is: always the current ones)."""
@@ -549,7 +570,7 @@ RECORDS_LISTED = 25  # per finding about a field: the count says how many in all
 def unmapped_formula_errors(ctx: Context) -> Iterator[Draft]:
     """Formulas giving errors in fields the mapping does not read (the mapped ones are the
     rows' own problems, in cell_problems), as the latest full run's census found them."""
-    names = _schema_names(ctx)
+    names = ctx.schema_names
     mapped = {
         field_id
         for schema in Connection.objects.for_org(ctx.organization).values_list("mapping", flat=True)
@@ -579,7 +600,7 @@ def unmapped_formula_errors(ctx: Context) -> Iterator[Draft]:
 def cell_problems(ctx: Context) -> Iterator[Draft]:
     """One finding per field (and, for values the mapping does not know, per value), naming
     the records that show it: the fix is in the base or the mapping, once."""
-    names = _schema_names(ctx)
+    names = ctx.schema_names
     groups: dict[tuple, list[tuple[OrgOwned, str]]] = defaultdict(list)
     for row, code, field_id, reason in _rows_with_problems(ctx):
         value = problem_value(reason) if code == "unmapped_value" else ""
@@ -608,7 +629,7 @@ def cell_problems(ctx: Context) -> Iterator[Draft]:
 def empty_records(ctx: Context) -> Iterator[Draft]:
     """Blank rows: kept (archived) for provenance, shown and counted nowhere. One finding per
     table: deleting them in Airtable is one job."""
-    names = _schema_names(ctx)
+    names = ctx.schema_names
     by_table: dict[str, list[OrgOwned]] = defaultdict(list)
     for model in ENTITY_MODELS.values():
         rows = model.objects.for_org(ctx.organization, include_archived=True).filter(
@@ -629,30 +650,13 @@ def empty_records(ctx: Context) -> Iterator[Draft]:
         yield Draft(Kind.EMPTY_RECORD, table_id, refs, detail, fields=[field])
 
 
-def _latest_full_runs(ctx: Context) -> list[tuple[int, dict]]:
-    """(id, field census) of each connection's latest complete full run: only a run that saw
-    the whole base can say a record is gone or a field is empty everywhere."""
-    runs = []
-    for connection_id in ctx.bases:
-        run = (
-            SyncRun.objects.for_org(ctx.organization)
-            .filter(connection_id=connection_id, kind=RunKind.FULL, status=RunStatus.SUCCEEDED)
-            .order_by("-finished_at", "-pk")
-            .values_list("pk", "field_fill")
-            .first()
-        )
-        if run is not None:
-            runs.append(run)
-    return runs
-
-
 def _latest_censuses(ctx: Context) -> list[dict]:
-    return [fill for _, fill in _latest_full_runs(ctx) if fill]
+    return [fill for _, fill in ctx.latest_full_runs if fill]
 
 
 def census_fields(ctx: Context) -> int:
     """How many fields the synced tables have (what empty fields are counted against)."""
-    names = _schema_names(ctx)
+    names = ctx.schema_names
     return sum(
         len(names.get(table_id, ("", {}))[1])
         for census in _latest_censuses(ctx)
@@ -663,7 +667,7 @@ def census_fields(ctx: Context) -> int:
 def empty_fields(ctx: Context) -> Iterator[Draft]:
     """Fields of a synced table, mapped or not, that no record fills in, as the latest full run
     counted them (a field filled in one record is in use: not one of these)."""
-    names = _schema_names(ctx)
+    names = ctx.schema_names
     for census in _latest_censuses(ctx):
         for table_id, counted in sorted(census.items()):
             records = counted.get("records", 0)
@@ -692,7 +696,7 @@ MIN_BOTH = 3
 def duplicate_fields(ctx: Context) -> Iterator[Draft]:
     """Two fields of a table holding the same information under near-identical names, as the
     latest full run sampled them: one is a copy, in step or gone stale."""
-    names = _schema_names(ctx)
+    names = ctx.schema_names
     for census in _latest_censuses(ctx):
         for table_id, counted in sorted(census.items()):
             table_name, fields = names.get(table_id, (table_id, {}))

@@ -161,3 +161,18 @@ def test_a_fix_with_garbage_or_another_organizations_ids_changes_nothing(
     assert not HealthAction.objects.for_org(org).exists()
     client.force_login(member_of(org, Role.MEMBER))
     assert client.get(fix, {"action": "reassign_tasks"}).status_code == 403
+
+
+@pytest.mark.parametrize("size", [1, 30])
+def test_a_computation_costs_the_same_queries_at_two_sizes(org, size, django_assert_num_queries):
+    """Detectors read in a fixed number of queries, whatever the number of rows or findings
+    (the schema, the latest runs and the check-ins are read once per computation)."""
+    plant_departed(org, size)
+    services.findings_compute(organization=org)  # the first creates; the second compares
+    with django_assert_num_queries(QUERIES_PER_COMPUTATION):
+        services.findings_compute(organization=org)
+
+
+# Pinned so that a query per row, or a detector reading again what another read, shows. Most
+# are counts: the score's populations (one per synced model), and one read per detector.
+QUERIES_PER_COMPUTATION = 55
