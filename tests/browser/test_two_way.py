@@ -16,7 +16,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 from decimal import Decimal
@@ -48,21 +47,13 @@ from tests.sync.airtable_base import (
     add_check_ins_table,
     build_base,
 )
+from tests.sync.test_worker import wait_for
 
 FAST = RetryPolicy(backoff=0.001, backoff_cap=0.002, rate_limit_wait=0.0, sleep=lambda s: None)
 PHONE = {"width": 390, "height": 844}
 # How long the worker may take to push a write or apply a feed batch (s): generous for a busy
 # machine; bench/writeback.py and bench/change_feed.py measure how long it really takes.
 WORKER_WAIT = 30
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if found := predicate():
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def start(command: list[str], env: dict) -> subprocess.Popen:

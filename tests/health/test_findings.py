@@ -22,22 +22,12 @@ from okrs import services as okrs_services
 from okrs.models import Task
 from orgs.models import Person
 from sync import services
-from sync.airtable.client import RetryPolicy
 from sync.airtable.ratelimit import NoRateLimiter
-from sync.models import RunKind, RunStatus, SyncRun
+from sync.models import SyncRun
 from tests.health.labelled_base import BASE_ID, T_TASKS, TOKEN, _fid, build
+from tests.sync.test_sync import FAST, sync
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-FAST = RetryPolicy(backoff=0.001, backoff_cap=0.002, rate_limit_wait=0.0, sleep=lambda s: None)
-
-
-def sync(connection, kind=RunKind.FULL):
-    run = services.run_request(connection=connection, kind=kind)
-    services.run_execute(run_id=run.pk, policy=FAST, limiter=NoRateLimiter())
-    run.refresh_from_db()
-    assert run.status == RunStatus.SUCCEEDED, run.error
-    return run
 
 
 @pytest.fixture
