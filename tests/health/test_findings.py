@@ -253,3 +253,14 @@ def test_writes_in_missionos_refresh_their_findings_once_per_transaction(labelle
         okrs_services.task_save(task=late)
         raise RuntimeError("changed my mind")
     assert HealthSnapshot.objects.for_org(org).count() == snapshots + 2
+
+
+def test_a_sync_run_computes_the_findings_when_it_ends(labelled, eager_tasks):
+    """sync.finished hears the run's end and queues health.compute (run here, eagerly): no
+    one has to press Compute now after a sync."""
+    org, connection = labelled["org"], labelled["connection"]
+    assert not HealthSnapshot.objects.for_org(org).exists()  # the fixture's sync was not eager
+    sync(connection)
+    snapshot = HealthSnapshot.objects.for_org(org).get()
+    assert snapshot.open_findings == Finding.objects.for_org(org).filter(resolved_at=None).count()
+    assert Finding.objects.for_org(org).filter(kind=Kind.TASK_DEPARTED_ASSIGNEE).exists()
