@@ -22,7 +22,7 @@ from django.utils import timezone
 from orgs.models import Organization, OrgOwned
 from sync.bulk import save_rows
 from sync.mapping.document import Mapping
-from sync.models import Connection, SyncIssue, SyncRun
+from sync.models import Connection, RunKind, SyncIssue, SyncRun
 from sync.reconcile.adapters import ADAPTERS, ENTITY_MODELS, model_entity
 from sync.reconcile.field_pairs import PairSamples
 from sync.reconcile.links import Links
@@ -143,8 +143,9 @@ class Reconciler:
         self.counts.pulled += len(by_id)
 
         self._raw_cells = {rid: record.get("fields") or {} for rid, record in by_id.items()}
-        self._count_fill(table.id, self._raw_cells)
-        self.pair_samples.add(table, self._raw_cells.values())
+        if self.run.kind == RunKind.FULL:  # only a run that sees every record takes the census
+            self._count_fill(table.id, self._raw_cells)
+            self.pair_samples.add(table, self._raw_cells.values())
         converted: dict[str, tuple[Converted, str]] = {}
         issues: list[SyncIssue] = []
         for record_id, record in by_id.items():
