@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from devtools.fakeairtable import FakeAirtable
 from health import services as health_services
 from health.models import HealthSnapshot
-from okrs.models import Objective, Project, Task
+from okrs.models import KeyResult, Objective, Project, Task
 from orgs.models import Person, Role
 from sync import services
 from sync.airtable.ratelimit import NoRateLimiter
@@ -136,4 +136,6 @@ def test_an_admin_fixes_the_data_and_undoes_it(live_server, page, labelled, scre
     assert cell(fake, T_PROJECTS, legacy.source_record_id, "Status") == "In Progress"
     assert score(org) < merged_score
     expect(page.locator("li.fix .badge", has_text="undone")).to_have_count(3)
-    survivor.refresh_from_db()
+    # The merge is undone here too: the copy's key result is its own again.
+    survey = KeyResult.objects.for_org(org).get(title="Onboarding survey")
+    assert survey.objective_id == copy.pk != survivor.pk
