@@ -9,6 +9,10 @@ pub/sub, so events raised in any web process or Celery worker reach every stream
 nothing: a page that (re)connects renders the current state first, then listens. Without Redis
 (the SQLite demo) nothing is published, and without Redis or without an ASGI server pages poll
 the same fragments instead.
+
+One more kind never reaches a page: a membership notice ("membership:<user id>", published by
+`publish_membership` when a member's role changes or they leave), on which that user's open
+streams check again whether they may still listen (orgs/live.py), and end if not.
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import weakref
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import redis
 import redis.asyncio
@@ -35,6 +40,7 @@ logger = logging.getLogger(__name__)
 PLAN = "plan"
 SYNC = "sync"
 KINDS = (PLAN, SYNC)
+MEMBERSHIP = "membership"  # for the streams themselves, not pages: see publish_membership
 KEEPALIVE_SECONDS = 15.0  # a comment line this often keeps proxies from closing an idle stream
 RECONNECT_MS = 2000  # how soon a browser reconnects a dropped stream
 QUEUE_SIZE = 16  # events waiting for one slow page; more are dropped (a page refetches anyway)
@@ -61,6 +67,13 @@ def publish(organization_id: int, kind: str) -> None:
     if kind == PLAN:
         plan_changed(organization_id)
     transaction.on_commit(lambda: _send(organization_id, kind))
+
+
+def publish_membership(organization_id: int, user_id: int) -> None:
+    """Once the transaction commits, tell the user's open streams of the organization that
+    their membership changed (a new role, or none): they check again and end if the viewer
+    may no longer listen as before. Only the streams hear it, never a page."""
+    transaction.on_commit(lambda: _send(organization_id, f"{MEMBERSHIP}:{user_id}"))
 
 
 def _send(organization_id: int, kind: str) -> None:
@@ -116,13 +129,13 @@ class _Hub:
             async for message in pubsub.listen():
                 if message.get("type") != "pmessage":
                     continue
-                kind = _decode(message.get("data"))
+                item = _item(_decode(message.get("data")))
                 organization_id = _decode(message.get("channel")).removeprefix(_CHANNEL_PREFIX)
-                if kind not in KINDS or not organization_id.isdigit():
+                if item is None or not organization_id.isdigit():
                     continue
                 for queue in list(self.listeners.get(int(organization_id), ())):
                     with contextlib.suppress(asyncio.QueueFull):
-                        queue.put_nowait(kind)
+                        queue.put_nowait(item)
         except (redis.RedisError, OSError):
             logger.warning("lost the Redis subscription for live events", exc_info=True)
         finally:
@@ -135,6 +148,17 @@ class _Hub:
             with contextlib.suppress(Exception):
                 await pubsub.aclose()
                 await client.aclose()
+
+
+def _item(data: str) -> str | tuple[str, int] | None:
+    """What a message puts on the streams' queues: a page's kind, (MEMBERSHIP, user id), or
+    None for anything else."""
+    if data in KINDS:
+        return data
+    kind, _, user_id = data.partition(":")
+    if kind == MEMBERSHIP and user_id.isdigit():
+        return (MEMBERSHIP, int(user_id))
+    return None
 
 
 def _decode(value: object) -> str:
@@ -151,21 +175,52 @@ def _hub() -> _Hub:
     return _hubs[loop]
 
 
-async def stream(organization_id: int) -> AsyncIterator[str]:
+Recheck = Callable[[], Awaitable[bool]]
+
+
+async def stream(
+    organization_id: int, *, user_id: int | None = None, recheck: Recheck | None = None
+) -> AsyncIterator[str]:
     """The organization's events as server-sent events, until the browser goes away (or the
-    Redis subscription is lost: the browser then reconnects by itself)."""
+    Redis subscription is lost: the browser then reconnects by itself).
+
+    With `recheck` (whether the viewer may still listen), the stream also ends once it answers
+    False: asked on every membership notice about `user_id`, and every
+    settings.EVENT_STREAM_RECHECK_SECONDS in case a notice was lost or the change was made
+    without one (the admin, the shell, a logout elsewhere)."""
     hub = _hub()
     queue = await hub.join(organization_id)
+    loop = asyncio.get_running_loop()
+    every = settings.EVENT_STREAM_RECHECK_SECONDS
+    # The first check at a random point of the interval: streams opened together (after a
+    # restart) do not all check in the same instant ever after.
+    next_check = loop.time() + every * random.uniform(0.5, 1.0) if recheck else float("inf")
+    next_keepalive = loop.time() + KEEPALIVE_SECONDS
     try:
         yield f"retry: {RECONNECT_MS}\n\n"
         while True:
+            wait = max(0.0, min(next_check, next_keepalive) - loop.time())
             try:
-                kind = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+                item = await asyncio.wait_for(queue.get(), wait)
             except TimeoutError:
-                yield ": keepalive\n\n"
+                now = loop.time()
+                if now >= next_check:
+                    if not await recheck():
+                        return
+                    next_check = loop.time() + every
+                if now >= next_keepalive:
+                    yield ": keepalive\n\n"
+                    next_keepalive = now + KEEPALIVE_SECONDS
                 continue
-            if kind is None:
+            if item is None:
                 return
-            yield _frame(kind)
+            if isinstance(item, tuple):  # a membership notice: not for the page
+                if recheck and item[1] == user_id:
+                    if not await recheck():
+                        return
+                    next_check = loop.time() + every
+                continue
+            yield _frame(item)
+            next_keepalive = loop.time() + KEEPALIVE_SECONDS
     finally:  # also when the browser leaves and the stream is cancelled
         hub.leave(organization_id, queue)

@@ -145,6 +145,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DJANGO_CONCURRENCY = int(os.environ.get("DJANGO_CONCURRENCY", "2"))
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# How often an open event stream checks again that its viewer is still a member with the same
+# role (orgs/live.py); a membership change also tells the stream at once, this is the backstop.
+EVENT_STREAM_RECHECK_SECONDS = float(os.environ.get("EVENT_STREAM_RECHECK_SECONDS", "5"))
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -240,6 +243,8 @@ EMAIL_BACKEND = os.environ.get(
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+# How long an emailed invitation to an organization stays valid (orgs.invitations).
+INVITATION_EXPIRY_DAYS = int(os.environ.get("INVITATION_EXPIRY_DAYS", "7"))
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 

@@ -74,8 +74,12 @@ class PersonForm(OrgModelForm):
         return user
 
 
-class MemberAddForm(forms.Form):
-    identifier = forms.CharField(label="Username or email", max_length=254)
+class InvitationForm(forms.Form):
+    email = forms.EmailField(
+        label="Email",
+        max_length=254,
+        help_text="They get a link to accept; they become a member only once they do.",
+    )
     role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
 
 

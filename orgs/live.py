@@ -7,6 +7,11 @@ here: the same checks as every organization URL (session login, then membership 
 `orgs.selectors.membership_for_slug`; a stranger gets 404, anonymous a login redirect) run once
 in a shared worker thread, which hands its database connection back, and then the stream holds
 nothing but a queue on the process's one Redis subscription (`missionos.events`).
+
+Access is not checked once for good: the same checks run again when the viewer's membership
+changes (orgs.services publishes a membership notice) and every few seconds as a backstop
+(settings.EVENT_STREAM_RECHECK_SECONDS); the stream ends once they fail or the viewer's role is
+no longer the one it was opened for (the browser reconnects and is checked anew).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import logging
 from importlib import import_module
 
 from asgiref.sync import sync_to_async
@@ -32,7 +38,10 @@ from django.http import (
 from django.urls import Resolver404, resolve
 
 from missionos import events
+from orgs.models import Membership
 from orgs.selectors import membership_for_slug
+
+logger = logging.getLogger(__name__)
 
 STREAM_HEADERS = [
     (b"content-type", b"text/event-stream"),
@@ -61,8 +70,9 @@ def events_slug(scope: dict) -> str | None:
     return match.kwargs.get("org_slug") if match.url_name == "org_events" else None
 
 
-def authorize(request: ASGIRequest, slug: str) -> int | HttpResponse:
-    """The organization id the stream is for, or the answer to send instead."""
+def authorize(request: ASGIRequest, slug: str) -> Membership | HttpResponse:
+    """The viewer's membership of the organization the stream is for, or the answer to send
+    instead. The session and the user are read afresh each time (a recheck sees a logout)."""
     try:
         request.get_host()  # ALLOWED_HOSTS, as Django checks it
         if settings.SECURE_SSL_REDIRECT and not request.is_secure():
@@ -79,11 +89,22 @@ def authorize(request: ASGIRequest, slug: str) -> int | HttpResponse:
         membership = membership_for_slug(user=user, slug=slug)
         if membership is None:
             return HttpResponseNotFound("No such organization.")
-        return membership.organization_id
+        return membership
     except DisallowedHost:
         return HttpResponseBadRequest()
     finally:
         connections.close_all()  # this worker thread is shared: keep no connection
+
+
+def still_allowed(request: ASGIRequest, slug: str, role: str) -> bool:
+    """Whether the stream's viewer is still a member of the organization, with the role the
+    stream was opened for."""
+    try:
+        outcome = authorize(request, slug)
+    except Exception:  # the database is away: end the stream; the browser comes back later
+        logger.warning("could not recheck an event stream's viewer", exc_info=True)
+        return False
+    return isinstance(outcome, Membership) and outcome.role == role
 
 
 async def stream_app(scope: dict, receive, send, slug: str) -> None:
@@ -92,10 +113,19 @@ async def stream_app(scope: dict, receive, send, slug: str) -> None:
     if isinstance(outcome, HttpResponse):
         await _send_response(send, outcome)
         return
+    membership = outcome
     await send({"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS})
 
+    async def recheck() -> bool:
+        return await sync_to_async(still_allowed, thread_sensitive=False)(
+            request, slug, membership.role
+        )
+
     async def pump() -> None:
-        async for chunk in events.stream(outcome):
+        chunks = events.stream(
+            membership.organization_id, user_id=membership.user_id, recheck=recheck
+        )
+        async for chunk in chunks:
             await send({"type": "http.response.body", "body": chunk.encode(), "more_body": True})
 
     async def until_disconnect() -> None:
@@ -111,7 +141,9 @@ async def stream_app(scope: dict, receive, send, slug: str) -> None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-    if pumping in done:  # the stream ended (Redis went away): close it, the browser reconnects
+    # The stream ended (Redis went away, or the viewer may no longer listen): close it; the
+    # browser reconnects, and is checked anew.
+    if pumping in done:
         with contextlib.suppress(Exception):
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 

@@ -189,3 +189,51 @@ class Activity(OrgScoped):
 
     def __str__(self) -> str:
         return f"{self.verb} {self.subject}"
+
+
+class Invitation(OrgScoped):
+    """An owner's offer of a role to whoever holds the emailed link (orgs.invitations).
+
+    Only the link's token hash is stored; the token itself goes out in the email and nowhere
+    else. An address has at most one pending invitation per organization: inviting it again
+    refreshes that one (a new token and expiry, so the old link stops working).
+    """
+
+    email = models.EmailField()  # lower case, no spaces: orgs.invitations.normalized_email
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["expires_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "email"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="unique_open_invitation",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.organization_id} ({self.role})"
+
+    @property
+    def is_open(self) -> bool:
+        """Neither accepted nor revoked (it may have expired)."""
+        return self.accepted_at is None and self.revoked_at is None
+
+    def is_expired(self, now=None) -> bool:
+        return (now or timezone.now()) >= self.expires_at

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import F, QuerySet
 
-from orgs.models import Membership, Organization, Person
+from orgs.models import Invitation, Membership, Organization, Person
 
 
 def memberships_of(*, user: AbstractBaseUser) -> list[Membership]:
@@ -70,3 +70,24 @@ def organization_people(
     if not include_departed:
         people = people.filter(departed_on__isnull=True)
     return people
+
+
+def organization_open_invitations(*, organization: Organization) -> QuerySet[Invitation]:
+    """Invitations neither accepted nor revoked (expired ones too: they can be sent again)."""
+    return (
+        Invitation.objects.for_org(organization)
+        .filter(accepted_at__isnull=True, revoked_at__isnull=True)
+        .select_related("invited_by")
+        .order_by("expires_at", "id")
+    )
+
+
+def invitation_for_token_hash(*, token_hash: str) -> Invitation | None:
+    """The invitation an emailed link names, whatever its organization (the link is the
+    capability; orgs.invitations.invitation_standing says what it allows)."""
+    return (
+        Invitation.objects.unscoped()
+        .select_related("organization", "invited_by")
+        .filter(token_hash=token_hash)
+        .first()
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -22,21 +21,11 @@ def membership_mark_used(*, membership: Membership) -> None:
     )
 
 
-def membership_add(*, organization: Organization, identifier: str, role: Role) -> Membership:
-    """Add an existing user, found by username or email (case and spaces ignored)."""
-    identifier = identifier.strip()
-    user_model = get_user_model()
-    users = user_model.objects.filter(username__iexact=identifier) | user_model.objects.filter(
-        email__iexact=identifier
-    )
-    matches = list(users.distinct()[:2])
-    if not matches:
-        raise ValidationError({"identifier": "No user has that username or email."})
-    if len(matches) > 1:
-        raise ValidationError({"identifier": "Several users match; use the username."})
-    user = matches[0]
-    if Membership.objects.for_org(organization).filter(user=user).exists():
-        raise ValidationError({"identifier": f"{user.get_username()} is already a member."})
+def membership_create(
+    *, organization: Organization, user: AbstractBaseUser, role: Role
+) -> Membership:
+    """Make `user` a member. No page calls this but through an accepted invitation
+    (orgs.invitations.invitation_accept): nobody is added without their consent."""
     return Membership.objects.create(organization=organization, user=user, role=role)
 
 
@@ -51,6 +40,7 @@ def membership_change_role(*, membership: Membership, role: Role) -> Membership:
         _ensure_not_last_owner(stored)
     stored.role = role
     stored.save(update_fields=["role"])
+    events.publish_membership(stored.organization_id, stored.user_id)  # their open streams
     return stored
 
 
@@ -64,6 +54,7 @@ def membership_remove(*, membership: Membership) -> None:
     if stored.role == Role.OWNER:
         _ensure_not_last_owner(stored)
     stored.delete()
+    events.publish_membership(stored.organization_id, stored.user_id)  # their open streams end
 
 
 def _ensure_not_last_owner(membership: Membership) -> None:

@@ -1,4 +1,5 @@
-"""Pages outside any one organization: landing, login, logout, and the health check."""
+"""Pages outside any one organization: landing, login, logout, invitation links, and the
+health check."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
@@ -14,4 +15,6 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz/", views.health, name="health"),
+    # An emailed invitation: outside any organization until it is accepted.
+    path("invitations/<str:token>/", views.invitation, name="invitation"),
 ]

@@ -5,12 +5,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from missionos.form_flow import form_page
-from orgs import selectors, services
-from orgs.forms import MemberAddForm, MemberRoleForm, PersonForm
-from orgs.models import Membership, Person, Role
+from orgs import invitations, selectors, services
+from orgs.forms import InvitationForm, MemberRoleForm, PersonForm
+from orgs.invitations import InvitationUnavailable, Standing
+from orgs.models import Invitation, Membership, Person, Role
 from orgs.permissions import Action, require_permission
 from orgs.shortcuts import org_object_or_404, org_url
 
@@ -50,26 +53,88 @@ def _membership(request: HttpRequest, membership_id: int) -> Membership:
 
 @require_permission(Action.MANAGE_MEMBERS)
 def member_list(request: HttpRequest, org_slug: str) -> HttpResponse:
-    add_form = MemberAddForm(request.POST or None)
-    if request.method == "POST" and add_form.is_valid():
+    """The members and pending invitations; POST invites an email address (or sends a pending
+    invitation again). The answer is the same whether or not the address has an account."""
+    invite_form = InvitationForm(request.POST or None)
+    if request.method == "POST" and invite_form.is_valid():
         try:
-            membership = services.membership_add(
+            invitation = invitations.invitation_create(
                 organization=request.org,
-                identifier=add_form.cleaned_data["identifier"],
-                role=Role(add_form.cleaned_data["role"]),
+                email=invite_form.cleaned_data["email"],
+                role=Role(invite_form.cleaned_data["role"]),
+                invited_by=request.user,
             )
         except ValidationError as error:
-            add_form.add_error(None, error)
+            invite_form.add_error(None, error)
         else:
-            messages.success(request, f"{membership.user.get_username()} added.")
+            messages.success(request, f"Invitation sent to {invitation.email}.")
             return redirect("member_list", org_slug=org_slug)
-    members = selectors.organization_members(organization=request.org)
+    context = {
+        "members": selectors.organization_members(organization=request.org),
+        "invitations": selectors.organization_open_invitations(organization=request.org),
+        "invite_form": invite_form,
+        "roles": Role.choices,
+    }
     status = 400 if request.method == "POST" else 200
+    return render(request, "orgs/members.html", context, status=status)
+
+
+@require_POST
+@require_permission(Action.MANAGE_MEMBERS)
+def invitation_revoke(request: HttpRequest, org_slug: str, invitation_id: int) -> HttpResponse:
+    invitation = org_object_or_404(request, Invitation, pk=invitation_id)
+    try:
+        invitations.invitation_revoke(invitation=invitation, actor=request.user)
+        messages.success(request, f"Invitation to {invitation.email} withdrawn.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("member_list", org_slug=org_slug)
+
+
+# What an invitation link answers when it cannot be accepted.
+UNAVAILABLE_STATUS = {
+    Standing.UNKNOWN: 404,
+    Standing.REVOKED: 410,
+    Standing.ACCEPTED: 410,
+    Standing.EXPIRED: 410,
+    Standing.WRONG_ACCOUNT: 403,
+}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """An emailed invitation link: GET shows the organization, role and inviter, POST accepts.
+    Anonymous visitors sign in first (any login backend) and come back here."""
+    found = selectors.invitation_for_token_hash(token_hash=invitations.token_hash(token))
+    standing = invitations.invitation_standing(invitation=found, user=request.user)
+    if request.method == "POST" and standing in (Standing.OPEN, Standing.ALREADY_MEMBER):
+        try:
+            membership = invitations.invitation_accept(token=token, user=request.user)
+        except InvitationUnavailable as unavailable:  # used or withdrawn meanwhile
+            standing = unavailable.standing
+        else:
+            organization = membership.organization
+            messages.success(
+                request,
+                f"Welcome to {organization.name}. You are a {membership.get_role_display()}."
+                if standing == Standing.OPEN
+                else f"You were already a member of {organization.name}.",
+            )
+            return redirect("org_home", org_slug=organization.slug)
+    membership = None
+    if found is not None and standing == Standing.ALREADY_MEMBER:
+        membership = selectors.membership_for_slug(user=request.user, slug=found.organization.slug)
     return render(
         request,
-        "orgs/members.html",
-        {"members": members, "add_form": add_form, "roles": Role.choices},
-        status=status,
+        "orgs/invitation.html",
+        {
+            "invitation": found if standing != Standing.UNKNOWN else None,
+            "standing": standing.value,
+            "membership": membership,
+            "switch_next": f"{reverse('login')}?{urlencode({'next': request.path})}",
+        },
+        status=UNAVAILABLE_STATUS.get(standing, 200),
     )
 
 

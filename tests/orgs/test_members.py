@@ -1,4 +1,5 @@
-"""Owners manage memberships; people stay in the directory when they leave."""
+"""Owners manage memberships (joining is by invitation: test_invitations.py); people stay in
+the directory when they leave."""
 
 from __future__ import annotations
 
@@ -8,35 +9,9 @@ import pytest
 from django.urls import reverse
 
 from orgs.models import Membership, Person, Role
-from tests.factories import PersonFactory, UserFactory
+from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def test_owner_adds_a_member_by_email_with_messy_input(owner_client, org):
-    UserFactory(username="ravi", email="ravi@example.org")
-    response = owner_client.post(
-        reverse("member_list", args=[org.slug]),
-        {"identifier": "  Ravi@Example.ORG ", "role": "admin"},
-    )
-    assert response.status_code == 302
-    assert (
-        Membership.objects.unscoped().get(organization=org, user__username="ravi").role
-        == Role.ADMIN
-    )
-
-
-def test_adding_an_unknown_user_or_a_member_twice_is_refused(owner_client, org, owner):
-    response = owner_client.post(
-        reverse("member_list", args=[org.slug]), {"identifier": "ghost", "role": "member"}
-    )
-    assert response.status_code == 400
-    assert "No user has that username or email." in response.content.decode()
-    response = owner_client.post(
-        reverse("member_list", args=[org.slug]), {"identifier": "olivia", "role": "member"}
-    )
-    assert "olivia is already a member." in response.content.decode()
-    assert Membership.objects.for_org(org).count() == 1
 
 
 def test_the_last_owner_cannot_be_demoted_or_removed(owner_client, org, owner):

@@ -37,6 +37,7 @@ VIEW_ACTIONS = {
     "member_list": Action.MANAGE_MEMBERS,
     "member_role": Action.MANAGE_MEMBERS,
     "member_remove": Action.MANAGE_MEMBERS,
+    "invitation_revoke": Action.MANAGE_MEMBERS,
     "sync_connections": Action.MANAGE_SYNC,
     "sync_connection": Action.MANAGE_SYNC,
     "sync_now": Action.MANAGE_SYNC,

@@ -38,7 +38,8 @@ from devtools.fakeairtable import FakeAirtable
 from health import services as health_services
 from health.models import DigestOptOut, Finding, HealthAction, HealthSnapshot
 from okrs.models import CheckIn, Cycle, KeyResult, Objective, Pathway, Project, Task, TaskStatus
-from orgs.models import Membership, Organization, Person, Role
+from orgs.invitations import invitation_create
+from orgs.models import Invitation, Membership, Organization, Person, Role
 from sync import services as sync_services
 from sync.airtable.client import RetryPolicy
 from sync.airtable.ratelimit import NoRateLimiter
@@ -84,6 +85,7 @@ class Tenant:
     conflict: SyncConflict  # on the task's title: changed here and in Airtable
     finding: Finding  # the overdue task is past due
     fix: HealthAction  # a fix from the data health page, to undo
+    invitation: Invitation  # pending, to revoke
 
     @property
     def url_ids(self) -> dict[str, int]:
@@ -101,6 +103,7 @@ class Tenant:
             "conflict_id": self.conflict.pk,
             "finding_id": self.finding.pk,
             "action_id": self.fix.pk,
+            "invitation_id": self.invitation.pk,
         }
 
 
@@ -110,7 +113,7 @@ class World:
     away: Tenant
     members: dict[Role, AbstractBaseUser]  # one user per role in `home`
     stranger: AbstractBaseUser  # the owner of `away`, in nothing of `home`
-    newcomer: AbstractBaseUser  # a user in no organization, to be added to `home`
+    newcomer: AbstractBaseUser  # a user in no organization, to be invited to `home`
     # The database as built: every visit starts from it.
     state: dict = field(default_factory=dict, repr=False)
 
@@ -156,6 +159,12 @@ def build_tenant(organization: Organization, *, sync: bool) -> Tenant:
             organization=organization,
             kind=HealthAction.Kind.CLOSE_PROJECT,
             summary="Closed an old project",
+        ),
+        invitation=invitation_create(
+            organization=organization,
+            email="pending@example.org",
+            role=Role.MEMBER,
+            invited_by=None,
         ),
     )
 
@@ -335,11 +344,20 @@ PAGES: dict[str, Url] = {
         post=(
             Changes(
                 OWNER,
-                data=lambda h, w: {"identifier": w.newcomer.username, "role": "member"},
+                data=lambda h, w: {"email": w.newcomer.email, "role": "member"},
                 then="member_list",
-                changed=lambda h, w: exists(
-                    Membership.objects.for_org(h.organization), user=w.newcomer, role="member"
-                ),
+                changed=lambda h, w: invited_not_added(h.organization, w.newcomer),
+            ),
+        ),
+    ),
+    "invitation_revoke": Url(
+        get=NOT_ALLOWED,
+        post=(
+            Changes(
+                OWNER,
+                data=lambda h, w: {},
+                then="member_list",
+                changed=lambda h, w: equal(refreshed(h.invitation).revoked_at is not None, True),
             ),
         ),
     ),
@@ -727,6 +745,12 @@ PAGES: dict[str, Url] = {
 
 def equal(actual, expected) -> None:
     assert actual == expected, f"{actual!r} != {expected!r}"
+
+
+def invited_not_added(organization: Organization, user) -> None:
+    """An invitation to the user's address, and no membership until they accept it."""
+    exists(Invitation.objects.for_org(organization), email=user.email, role="member")
+    equal(Membership.objects.for_org(organization).filter(user=user).exists(), False)
 
 
 def stored_field_ids(connection: Connection) -> set[str]:

@@ -14,6 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from health import services as health_services
 from health.models import Finding, HealthAction
 from okrs.models import CheckIn
+from orgs.invitations import invitation_create
 from orgs.models import Membership, Role
 from sync.crypto import encrypt_token
 from sync.models import Connection, SyncConflict, SyncRun
@@ -31,7 +32,16 @@ pytestmark = pytest.mark.django_db
 
 # Pages outside any organization. Anything org-owned must live under /o/<org_slug>/.
 # sync_feed_notify: Airtable's webhook pings, authenticated by the hook's MAC, not a login.
-ORGANIZATION_FREE_PAGES = {"home", "login", "logout", "my_work", "health", "sync_feed_notify"}
+# invitation: an emailed link, whose token names the organization.
+ORGANIZATION_FREE_PAGES = {
+    "home",
+    "login",
+    "logout",
+    "my_work",
+    "health",
+    "sync_feed_notify",
+    "invitation",
+}
 
 
 def walk(resolvers=None, prefix=""):
@@ -88,6 +98,12 @@ def build_objects(organization) -> dict[str, int]:
         "task_id": task.pk,
         "person_id": PersonFactory(organization=organization).pk,
         "membership_id": membership.pk,
+        "invitation_id": invitation_create(
+            organization=organization,
+            email="pending@example.org",
+            role=Role.MEMBER,
+            invited_by=None,
+        ).pk,
     }
 
 
