@@ -117,7 +117,8 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             organization = membership.organization
             messages.success(
                 request,
-                f"Welcome to {organization.name}. You are a {membership.get_role_display()}."
+                f"Welcome to {organization.name}. "
+                f"Your role is {membership.get_role_display().lower()}."
                 if standing == Standing.OPEN
                 else f"You were already a member of {organization.name}.",
             )

@@ -84,6 +84,8 @@ def test_an_owner_invites_and_nobody_joins_until_they_accept(
     accepted = browser.post(invitation_url(token))
     assert accepted.status_code == 302
     assert accepted["Location"] == reverse("org_home", args=[org.slug])
+    welcome = browser.get(accepted["Location"]).content.decode()
+    assert "Welcome to Acme Health. Your role is admin." in welcome
     assert Membership.objects.for_org(org).get(user=ravi).role == Role.ADMIN
     stored.refresh_from_db()
     assert stored.accepted_at is not None and stored.accepted_by == ravi
