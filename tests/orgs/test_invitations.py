@@ -173,6 +173,9 @@ def test_a_visitor_signs_in_first_and_comes_back_to_the_invitation(owner_client,
     response = owner_client.get(url)
     assert response.status_code == 302
     assert response["Location"] == f"{reverse('login')}?next={url}"
+    accepted_anonymously = owner_client.post(url)
+    assert accepted_anonymously["Location"] == f"{reverse('login')}?next={url}"
+    assert not is_member(ravi, org)
     logged_in = owner_client.post(
         reverse("login"), {"username": "ravi", "password": PASSWORD, "next": url}
     )
