@@ -71,6 +71,17 @@ MIDDLEWARE = [
 # ModelBackend that loads the user's memberships with the user: one query per page for both.
 AUTHENTICATION_BACKENDS = ["orgs.auth.MembershipsBackend"]
 
+# --- Supabase Auth (orgs/supabase/) ---------------------------------------------------------
+# With SUPABASE_URL and SUPABASE_ANON_KEY set, the login page signs in through Supabase Auth and
+# passwords are checked there, not locally; SUPABASE_JWT_SECRET only for projects still on the
+# legacy shared HS256 secret (asymmetric keys come from the project's JWKS). Unset: Django's
+# own accounts, as before. The backend answers only when Supabase is configured.
+SUPABASE_URL = os.environ.get("SUPABASE_URL", "").rstrip("/")
+SUPABASE_ANON_KEY = os.environ.get("SUPABASE_ANON_KEY", "")
+SUPABASE_JWT_SECRET = os.environ.get("SUPABASE_JWT_SECRET", "")
+AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "orgs.supabase.backend.SupabaseBackend"]
+# --- end Supabase Auth ---------------------------------------------------------------------
+
 ROOT_URLCONF = "missionos.urls"
 
 TEMPLATES = [

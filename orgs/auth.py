@@ -6,6 +6,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import AbstractBaseUser
 
 from orgs.selectors import memberships_with_user
+from orgs.supabase.config import is_configured as supabase_configured
 
 
 class MembershipsBackend(ModelBackend):
@@ -13,7 +14,14 @@ class MembershipsBackend(ModelBackend):
     their memberships (the organization in the URL, the switcher in the header). This loads
     both in one query, each membership joined to the user and its organization, and leaves
     them on `user.loaded_memberships` (orgs.selectors.memberships_of). A user in no organization
-    costs the usual user query. Passwords, permissions and inactive users are ModelBackend's."""
+    costs the usual user query. Passwords, permissions and inactive users are ModelBackend's,
+    except that with Supabase Auth configured passwords are Supabase's (orgs.supabase.backend)
+    and local ones are not checked at all."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if supabase_configured():
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
 
     def get_user(self, user_id) -> AbstractBaseUser | None:
         memberships = memberships_with_user(user_id=user_id)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from orgs.activity import target_choices
 from orgs.roles import Role, least_role
+from orgs.supabase.models import SupabaseIdentity as SupabaseIdentity  # Supabase Auth's users
 from orgs.tenancy import MembershipQuerySet, OrgScopedQuerySet, UniquenessChecksUnscoped
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from orgs.models import Role
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tests.supabase_fixtures import supabase_auth, supabase_auth_hs256  # noqa: F401 (fixtures)
 
 
 @pytest.fixture(autouse=True)
