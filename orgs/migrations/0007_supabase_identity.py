@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orgs', '0005_activity_target_registry'),
+        ('orgs', '0006_invitation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
