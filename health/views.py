@@ -81,24 +81,33 @@ def _back_to_page(request: HttpRequest, org_slug: str) -> HttpResponse:
     return redirect(f"{url}?{query.urlencode()}" if query else url)
 
 
+def _id(value: str) -> int:
+    """A row id from a form: ValueError for anything that cannot be one (a database is never
+    asked about an id past 64 bits: SQLite cannot be)."""
+    number = int(value)
+    if not 0 < number < 2**63:
+        raise ValueError(value)
+    return number
+
+
 def _plan(request: HttpRequest, data) -> actions.Plan:
     """The action a form asks for, planned (raises ValidationError on anything it cannot do)."""
     org = request.org
     kind = data.get("action", "")
     try:
         if kind == HealthAction.Kind.CLOSE_PROJECT:
-            project = org_object_or_404(request, Project, pk=int(data.get("project", "")))
+            project = org_object_or_404(request, Project, pk=_id(data.get("project", "")))
             return actions.plan_close_project(project=project, status=data.get("status", ""))
         if kind == HealthAction.Kind.REASSIGN_TASKS:
-            departed = org_object_or_404(request, Person, pk=int(data.get("person", "")))
+            departed = org_object_or_404(request, Person, pk=_id(data.get("person", "")))
             to_id = data.get("to", "")
             if not to_id:
                 raise ValidationError("Choose who takes the tasks.")
-            to = org_object_or_404(request, Person, pk=int(to_id))
+            to = org_object_or_404(request, Person, pk=_id(to_id))
             return actions.plan_reassign_tasks(organization=org, departed=departed, to=to)
         if kind == "merge":
-            ids = [int(value) for value in data.getlist("ids")]
-            survivor = int(data.get("survivor", ""))
+            ids = [_id(value) for value in data.getlist("ids")]
+            survivor = _id(data.get("survivor", ""))
             return actions.plan_merge(
                 organization=org,
                 model=data.get("model", ""),
@@ -145,7 +154,8 @@ def _hidden_fields(data) -> list[tuple[str, str]]:
 
 def _merge_candidates(request: HttpRequest, data) -> list:
     model = actions.MODELS.get(data.get("model", ""))
-    ids = {int(v) for v in [*data.getlist("ids"), data.get("survivor", "")] if v.isdigit()}
+    ids = {int(v) for v in [*data.getlist("ids"), data.get("survivor", "")] if v.isdecimal()}
+    ids = {pk for pk in ids if 0 < pk < 2**63}
     return list(model.objects.for_org(request.org).filter(pk__in=ids)) if model else []
 
 

@@ -7,6 +7,7 @@ from django import forms
 
 from okrs.models import (
     VALUE_DIGITS,
+    VALUE_MAX,
     Cycle,
     KeyResult,
     MetricType,
@@ -78,7 +79,9 @@ class KeyResultForm(OrgModelForm):
 
 
 class CheckInForm(forms.Form):
-    value = forms.DecimalField(label="New value", **VALUE_DIGITS)
+    value = forms.DecimalField(
+        label="New value", min_value=-VALUE_MAX, max_value=VALUE_MAX, **VALUE_DIGITS
+    )
     confidence = forms.IntegerField(
         required=False,
         min_value=0,
@@ -142,9 +145,24 @@ class ProjectForm(OrgModelForm):
 class TaskForm(OrgModelForm):
     class Meta:
         model = Task
-        fields = ["title", "assignee", "status", "due_on"]
+        fields = ["title", "assignee", "status", "due_on", "project"]
         widgets = {"due_on": DateInput()}
         labels = {"due_on": "Due date"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.project_id is not None:
+            # A task stays in its project here; only one that lost it (a synced task whose
+            # project is gone in Airtable) is offered one, and may keep none.
+            del self.fields["project"]
+        else:
+            self.fields["project"].required = False
+            self.fields["project"].empty_label = "No project (as in Airtable)"
+            self.fields[
+                "project"
+            ].help_text = (
+                "Its project is missing in Airtable. Choose one to put it in, or leave it empty."
+            )
 
 
 class TaskStatusForm(forms.Form):

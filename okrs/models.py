@@ -14,10 +14,20 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from missionos.dates import validate_kept_date
 from orgs.models import OrgOwned, Person
 
 TITLE_MAX = 200
 VALUE_DIGITS = {"max_digits": 18, "decimal_places": 4}
+# The values a key result or a check-in keeps: 4 places and at most 11 digits before the point,
+# 15 significant digits in all. The column (decimal(18, 4)) holds more on Postgres, but SQLite
+# (the local mode) keeps numbers as doubles and reads 15 significant digits back: a value past
+# 15 digits changes there, and one near 10^14 reads back as 10^14, which no longer fits the
+# column and fails every page that reads it. Forms and the sync refuse what is outside.
+VALUE_MAX = Decimal("99999999999.9999")
+VALUE_VALIDATORS = [MinValueValidator(-VALUE_MAX), MaxValueValidator(VALUE_MAX)]
+# Dates a person or the sync fills are kept within missionos.dates' range (1900-2199).
+DATE_VALIDATORS = [validate_kept_date]
 CONFIDENCE_VALIDATORS = [MinValueValidator(0), MaxValueValidator(10)]
 
 # Kinds of activity-feed targets these models are (registered in okrs/apps.py).
@@ -31,8 +41,8 @@ class Cycle(OrgOwned):
     """A planning period, typically a quarter."""
 
     name = models.CharField(max_length=80)
-    starts_on = models.DateField()
-    ends_on = models.DateField()
+    starts_on = models.DateField(validators=DATE_VALIDATORS)
+    ends_on = models.DateField(validators=DATE_VALIDATORS)
 
     class Meta(OrgOwned.Meta):
         ordering = ["-starts_on"]
@@ -61,7 +71,8 @@ class Pathway(OrgOwned):
 
     name = models.CharField(max_length=TITLE_MAX)
     description = models.TextField(blank=True, max_length=5000)
-    position = models.PositiveSmallIntegerField(default=0)
+    # Postgres' smallint, on every database (SQLite would take any integer).
+    position = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(32767)])
 
     class Meta(OrgOwned.Meta):
         ordering = ["position", "name"]
@@ -75,7 +86,8 @@ class Pathway(OrgOwned):
 
 class Objective(OrgOwned):
     # Nullable in the database only: a synced record whose link is broken in Airtable is kept
-    # (and reported); forms still require it. The same holds for the links below.
+    # (and reported); forms still require it. The same holds for the links below, except a key
+    # result's objective and a task's project, which may stay empty on an edit (they say why).
     pathway = models.ForeignKey(
         Pathway, on_delete=models.RESTRICT, related_name="objectives", null=True
     )
@@ -115,16 +127,18 @@ class MetricType(models.TextChoices):
 
 
 class KeyResult(OrgOwned):
+    # Blank too: a synced key result whose objective is gone in Airtable can still be edited
+    # and checked in on (no form here moves a key result to another objective).
     objective = models.ForeignKey(
-        Objective, on_delete=models.CASCADE, related_name="key_results", null=True
+        Objective, on_delete=models.CASCADE, related_name="key_results", null=True, blank=True
     )
     title = models.CharField(max_length=TITLE_MAX)
     metric_type = models.CharField(
         max_length=12, choices=MetricType.choices, default=MetricType.NUMBER
     )
-    start_value = models.DecimalField(**VALUE_DIGITS, default=0)
-    current_value = models.DecimalField(**VALUE_DIGITS, default=0)
-    target_value = models.DecimalField(**VALUE_DIGITS)
+    start_value = models.DecimalField(**VALUE_DIGITS, default=0, validators=VALUE_VALIDATORS)
+    current_value = models.DecimalField(**VALUE_DIGITS, default=0, validators=VALUE_VALIDATORS)
+    target_value = models.DecimalField(**VALUE_DIGITS, validators=VALUE_VALIDATORS)
     unit = models.CharField(max_length=24, blank=True)
     weight = models.DecimalField(
         max_digits=6, decimal_places=2, default=1, validators=[MinValueValidator(0)]
@@ -174,7 +188,7 @@ class CheckIn(OrgOwned):
     key_result = models.ForeignKey(
         KeyResult, on_delete=models.CASCADE, related_name="check_ins", null=True
     )
-    value = models.DecimalField(**VALUE_DIGITS)
+    value = models.DecimalField(**VALUE_DIGITS, validators=VALUE_VALIDATORS)
     confidence = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=CONFIDENCE_VALIDATORS
     )
@@ -182,7 +196,9 @@ class CheckIn(OrgOwned):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
-    checked_in_at = models.DateTimeField(default=timezone.now, db_index=True)
+    checked_in_at = models.DateTimeField(
+        default=timezone.now, db_index=True, validators=DATE_VALIDATORS
+    )
 
     class Meta(OrgOwned.Meta):
         ordering = ["-checked_in_at"]
@@ -222,9 +238,9 @@ class Project(OrgOwned):
     status = models.CharField(
         max_length=10, choices=ProjectStatus.choices, default=ProjectStatus.PLANNED
     )
-    starts_on = models.DateField(null=True, blank=True)
-    ends_on = models.DateField(null=True, blank=True)
-    last_activity_at = models.DateTimeField(default=timezone.now)
+    starts_on = models.DateField(null=True, blank=True, validators=DATE_VALIDATORS)
+    ends_on = models.DateField(null=True, blank=True, validators=DATE_VALIDATORS)
+    last_activity_at = models.DateTimeField(default=timezone.now, validators=DATE_VALIDATORS)
 
     class Meta(OrgOwned.Meta):
         ordering = ["name"]
@@ -258,17 +274,21 @@ class TaskStatus(models.TextChoices):
 
 
 class Task(OrgOwned):
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks", null=True)
+    # Blank too: a synced task whose project is gone in Airtable can still be edited and moved
+    # (its edit form offers a project to put it in); new tasks are always made in a project.
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="tasks", null=True, blank=True
+    )
     title = models.CharField(max_length=TITLE_MAX)
     assignee = models.ForeignKey(
         Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks"
     )
     status = models.CharField(max_length=12, choices=TaskStatus.choices, default=TaskStatus.TODO)
-    due_on = models.DateField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    due_on = models.DateField(null=True, blank=True, validators=DATE_VALIDATORS)
+    completed_at = models.DateTimeField(null=True, blank=True, validators=DATE_VALIDATORS)
     # When someone last did something with it, here or in Airtable (the sync takes Airtable's
     # last-modified time): what tells a live project from an abandoned one.
-    last_activity_at = models.DateTimeField(default=timezone.now)
+    last_activity_at = models.DateTimeField(default=timezone.now, validators=DATE_VALIDATORS)
 
     class Meta(OrgOwned.Meta):
         ordering = ["due_on", "id"]

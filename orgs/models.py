@@ -8,6 +8,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
+from missionos.dates import validate_kept_date
 from orgs.activity import target_choices
 from orgs.roles import Role, least_role
 from orgs.supabase.models import SupabaseIdentity as SupabaseIdentity  # Supabase Auth's users
@@ -134,7 +135,7 @@ class Person(OrgOwned):
         blank=True,
         related_name="people",
     )
-    departed_on = models.DateField(null=True, blank=True)
+    departed_on = models.DateField(null=True, blank=True, validators=[validate_kept_date])
 
     class Meta(OrgOwned.Meta):
         ordering = ["name"]

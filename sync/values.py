@@ -47,7 +47,10 @@ The rules, decided once:
   D.M.Y; "3/1/2024" and "3-1-2024" are US M/D/Y unless the first number is above 12
   ("25/12/2024" is D/M/Y); two-digit years are 20xx below 70. English month names work
   ("1 March 2024", "Mar 1, 2024"). A trailing time ("3/1/2024 9:00am") is kept for date-times
-  and ignored for dates. Anything else: None + "not a date: 'next week'".
+  and ignored for dates. Anything else: None + "not a date: 'next week'". A date (or a
+  date-time's day) outside the ones MissionOS keeps (`missionos.dates`: 1900-01-01 to
+  2199-12-31) is None + "a date outside the ones MissionOS keeps (...): '0001-01-01'", quoting
+  the cell as Airtable has it.
 - **Date-times** are aware datetimes in UTC; a plain date is midnight UTC; a date-time without a
   zone is read in the field's IANA zone if any, else UTC.
 - **Choices**: the value map first (keys compared after `normalize_value`), then the built-in
@@ -72,6 +75,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from missionos import dates
 from sync.mapping.catalogue import Attr
 from sync.mapping.names import match_choice, normalize_value
 from sync.schema import FieldSchema
@@ -632,13 +636,24 @@ def _date_value(raw: object, field: FieldSchema | None, *, want_datetime: bool) 
         moment = None
     if moment is None:
         return Converted(None, f"not a date: {_show(value)}")
+    # Judged before any conversion (which overflows near year 1 and 9999), and again as kept.
+    if dates.out_of_range(moment):
+        return _date_out_of_range(value)
     if want_datetime:
         if not isinstance(moment, datetime):
             moment = datetime.combine(moment, time(0), tzinfo=UTC)
-        return Converted(moment.astimezone(UTC))
-    if isinstance(moment, datetime):
-        return Converted(moment.astimezone(zone).date())
-    return Converted(moment)
+        kept: date = moment.astimezone(UTC)
+    elif isinstance(moment, datetime):
+        kept = moment.astimezone(zone).date()
+    else:
+        kept = moment
+    return _date_out_of_range(value) if dates.out_of_range(kept) else Converted(kept)
+
+
+def _date_out_of_range(value: object) -> Converted:
+    return Converted(
+        None, f"a date outside the ones MissionOS keeps ({dates.RANGE_TEXT}): {_show(value)}"
+    )
 
 
 # --- Choices --------------------------------------------------------------------------------

@@ -24,9 +24,12 @@ def percent_number(fraction: float | None) -> int:
 
 @register.filter
 def metric(value: Decimal | None, unit: str = "") -> str:
-    """A metric value without trailing zeros: Decimal("42.5000") -> "42.5"."""
+    """A metric value without trailing zeros: Decimal("42.5000") -> "42.5". Zero has no sign
+    (SQLite keeps a typed "-0" as -0.0)."""
     if value is None:
         return "–"
+    if value == 0:
+        value = abs(value)
     text = number_format(
         value.normalize() if isinstance(value, Decimal) else value, force_grouping=True
     )

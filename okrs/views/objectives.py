@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from missionos import events
 from okrs import selectors, services
@@ -63,6 +65,8 @@ def check_in_create(request: HttpRequest, org_slug: str, key_result_id: int) -> 
     the objective's and pathway's progress; without JavaScript, redirect back."""
     key_result = org_object_or_404(request, KeyResult, pk=key_result_id)
     form = CheckInForm(request.POST, key_result=key_result)
+    if key_result.objective_id is None:
+        return _orphan_check_in(request, key_result, form)
     if form.is_valid():
         services.check_in_create(
             key_result=key_result,
@@ -90,3 +94,24 @@ def check_in_create(request: HttpRequest, org_slug: str, key_result_id: int) -> 
         # htmx only swaps 2xx answers, so a refused form is a 200 carrying its errors.
         return render(request, "okrs/objective_detail.html#check-in-response", context)
     return render(request, "okrs/objective_detail.html", context, status=400)
+
+
+def _orphan_check_in(request: HttpRequest, key_result: KeyResult, form: CheckInForm):
+    """A check-in on a synced key result whose objective is gone in Airtable: there is no
+    objective page to answer with, so record it (or say why not) and go to "My work", which
+    lists it, with htmx too."""
+    if form.is_valid():
+        services.check_in_create(
+            key_result=key_result,
+            value=form.cleaned_data["value"],
+            confidence=form.cleaned_data["confidence"],
+            note=form.cleaned_data["note"],
+            author=request.user,
+        )
+        messages.success(request, f"Checked in on “{key_result.title}”.")
+    else:
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label or 'Check-in'}: {' '.join(errors)}")
+    my_work_url = reverse("my_work")
+    return HttpResponseClientRedirect(my_work_url) if request.htmx else redirect(my_work_url)

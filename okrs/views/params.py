@@ -1,6 +1,7 @@
 """Reading the query parameters the pages share: ids and a past day to show the plan as of.
 Bad input is never an error page: an id that is not a number is no id, and a date that is not a
-date (or has not happened yet) is refused with a sentence the page shows."""
+date (or has not happened yet, or is outside the dates MissionOS keeps: missionos.dates) is
+refused with a sentence the page shows."""
 
 from __future__ import annotations
 
@@ -8,12 +9,19 @@ import datetime
 
 from django.utils import timezone
 
+from missionos import dates
+
+# Ids are positive and fit a bigint: anything else names no row (and SQLite cannot even be
+# asked about an integer past 64 bits).
+MAX_ID = 2**63 - 1
+
 
 def int_or_none(value: str | None) -> int | None:
     try:
-        return int(value) if value else None
-    except ValueError:
+        number = int(value) if value else None
+    except ValueError:  # not a number, or more digits than Python reads
         return None
+    return number if number is not None and 0 < number <= MAX_ID else None
 
 
 def past_date(value: str | None) -> tuple[datetime.date | None, str]:
@@ -24,6 +32,11 @@ def past_date(value: str | None) -> tuple[datetime.date | None, str]:
         day = datetime.date.fromisoformat(value)
     except ValueError:
         return None, f"“{value[:40]}” is not a date (use YYYY-MM-DD); showing today instead."
+    if dates.out_of_range(day):
+        return None, (
+            f"{day:%-d %b} {day.year} is outside the dates MissionOS keeps"
+            f" ({dates.RANGE_TEXT}); showing today instead."
+        )
     today = timezone.localdate()
     if day > today:
         return None, f"{day:%-d %b %Y} has not happened yet; showing today instead."

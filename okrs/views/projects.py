@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from okrs import selectors, services
 from okrs.charts.pages import (
@@ -79,6 +80,15 @@ def task_status(request: HttpRequest, org_slug: str, task_id: int) -> HttpRespon
         )
     elif not request.htmx:
         messages.error(request, "Choose one of the listed statuses.")
+    if task.project_id is None:
+        # A synced task whose project is gone in Airtable: no project page shows it, so go to
+        # its edit page (where it can be put in a project), with htmx too.
+        if form.is_valid():
+            messages.success(request, f"“{task.title}” moved to {task.get_status_display()}.")
+        elif request.htmx:
+            messages.error(request, "Choose one of the listed statuses.")
+        edit_url = org_url(request, "task_edit", task_id=task.pk)
+        return HttpResponseClientRedirect(edit_url) if request.htmx else redirect(edit_url)
     if not request.htmx:
         return redirect(org_url(request, "project_detail", project_id=task.project_id))
     context = _project_context(request, task.project_id)

@@ -18,6 +18,7 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from missionos import dates
 from orgs.models import Organization
 from sync.mapping.catalogue import ENTITIES
 from sync.mapping.document import EntityMapping
@@ -94,10 +95,15 @@ def _modified_time(
         if schema_field.options.get("referencedFieldIds"):
             continue  # the time some fields changed, not the record
         cell = cells.get(schema_field.id)
-        moment = parse_datetime(cell) if isinstance(cell, str) else None
-        if moment is not None and timezone.is_naive(moment):
+        try:
+            moment = parse_datetime(cell) if isinstance(cell, str) else None
+        except ValueError:  # well formed but no real moment ("2024-13-01T00:00Z")
+            moment = None
+        if moment is None or dates.out_of_range(moment):
+            return None  # the record's created time stands in
+        if timezone.is_naive(moment):
             moment = timezone.make_aware(moment, datetime.UTC)
-        return min(moment, now) if moment is not None else None
+        return min(moment, now)
     return None
 
 
