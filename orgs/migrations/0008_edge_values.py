@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orgs', '0005_activity_target_registry'),
+        ('orgs', '0007_supabase_identity'),
     ]
 
     operations = [
