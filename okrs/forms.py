@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
+from missionos.forms import CleanInputForm
 from okrs.models import (
     VALUE_DIGITS,
     Cycle,
@@ -77,7 +78,7 @@ class KeyResultForm(OrgModelForm):
         return key_result
 
 
-class CheckInForm(forms.Form):
+class CheckInForm(CleanInputForm, forms.Form):
     value = forms.DecimalField(label="New value", **VALUE_DIGITS)
     confidence = forms.IntegerField(
         required=False,
@@ -147,5 +148,5 @@ class TaskForm(OrgModelForm):
         labels = {"due_on": "Due date"}
 
 
-class TaskStatusForm(forms.Form):
+class TaskStatusForm(CleanInputForm, forms.Form):
     status = forms.ChoiceField(choices=TaskStatus.choices)
