@@ -26,6 +26,8 @@ synced base), as the owner: every door opens, so the fuzz reaches the forms behi
 from __future__ import annotations
 
 import datetime
+import inspect
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,7 +39,7 @@ from django.db import transaction
 from django.forms import BaseForm
 from django.test import Client
 from django.urls import resolve, reverse
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from orgs.models import Role
@@ -584,8 +586,11 @@ def submissions(valid: dict, world: World):
     return st.tuples(st.fixed_dictionaries(fields), extra, st.booleans())
 
 
+# Examples per endpoint: enough for every run to try new mixes within the suite's time (the
+# sweeps above try every hostile class each run); FUZZ_EXAMPLES=200 for a longer hunt.
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
 FUZZ_SETTINGS = settings(
-    max_examples=20,
+    max_examples=EXAMPLES,
     deadline=None,
     database=None,  # nothing written to the work tree; failures print their example
     suppress_health_check=[
@@ -634,3 +639,115 @@ def test_random_submissions(world, name):
         fuzzer.post({**extra, **fields}, htmx=htmx)
 
     fuzz()
+
+
+# -- the query parameters of the pages (htmx fragments among them) ------------------------------
+
+# Each page that reads its query string, with the parameters it reads and the htmx target that
+# asks for a fragment (test_every_query_parameter_is_fuzzed finds them in the views' source).
+GETS: dict[str, tuple[tuple[str, ...], str]] = {
+    "org_home": (("fragment", "as_of", "cycle"), ""),
+    "objective_detail": (("fragment",), ""),
+    "objective_create": (("pathway",), ""),
+    "project_list": (("status", "pathway", "owner", "q", "page"), "project-results"),
+    "overdue_task_list": (("as_of", "page"), "overdue-results"),
+    "health_page": (("status", "kind", "severity"), ""),
+    "health_fix": (
+        ("action", "project", "status", "person", "to", "model", "survivor", "ids", "delete"),
+        "",
+    ),
+    "sync_run": (("page",), ""),
+}
+# Faults the fuzz found that belong to the branch fixing dates and numbers at their edges
+# ("edges branch"): left out of the fuzz, pinned by an xfail test below until it lands.
+EDGE_FAULTS = {
+    # The dashboard as of a day in year 1's first week: OverflowError (a week before it).
+    ("org_home", "as_of"): lambda value: str(value).startswith("0001-01-0"),
+}
+
+
+def known_edge_fault(name: str, params: dict) -> bool:
+    return any(
+        fault(value)
+        for (page, param), fault in EDGE_FAULTS.items()
+        if page == name
+        for value in flat({param: params.get(param, "")})
+        if isinstance(value, str)
+    )
+
+
+def test_every_query_parameter_is_fuzzed():
+    """The parameters the views read from `request.GET` (or `params`, or the data of a GET
+    preview) are those GETS fuzzes."""
+    from health import views as health_views
+    from okrs.views import dashboard, editing, objectives, projects
+    from sync import views as sync_views
+
+    read = set()
+    for module in (dashboard, editing, objectives, projects, health_views, sync_views):
+        source = inspect.getsource(module)
+        read |= set(re.findall(r"(?:GET|params|data)\.(?:get|getlist)\(\s*\"(\w+)\"", source))
+    read |= {"confirm"}  # health_fix: a GET preview never applies, whatever it says
+    fuzzed = {param for params, _ in GETS.values() for param in params} | {"confirm"}
+    assert read <= fuzzed, f"add to GETS: {sorted(read - fuzzed)}"
+
+
+class Reader:
+    def __init__(self, name: str, world: World):
+        self.name, self.world = name, world
+        self.params, self.target = GETS[name]
+        self.url = url_of(name, slug="acme", ids=world.home.url_ids)
+        self.client = Client()
+        self.client.force_login(world.members[Role.OWNER])
+
+    def get(self, params: dict, *, htmx: bool) -> None:
+        sent = {k: v for k, v in params.items() if v is not MISSING}
+        headers = {}
+        if htmx:
+            headers = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": self.target or "x"}
+        with transaction.atomic():
+            cache.clear()
+            self.client.cookies.pop("messages", None)
+            response = self.client.get(self.url, sent, **headers)
+            where = f"GET {self.url} {summary(sent)}{' (htmx)' if htmx else ''}"
+            assert response.status_code < 500, f"{where}: {response.status_code}"
+            assert_escaped(response.content.decode(errors="replace"), where)
+            changed = changed_tables(self.world.state, database_state())
+            assert not changed, f"{where} changed {changed}"
+            transaction.set_rollback(True)
+
+
+GET_SWEEP = [*SWEEP_ALL, *SWEEP_ONE["date"], *SWEEP_ONE["number"], IMG, SVG, "live", "sync"]
+
+
+@pytest.mark.parametrize("name", sorted(GETS))
+def test_hostile_query_parameters(world, name):
+    """Each parameter alone given each hostile value, plain and htmx in turn; then all at once."""
+    reader = Reader(name, world)
+    for param in reader.params:
+        for i, value in enumerate(GET_SWEEP):
+            if not known_edge_fault(name, {param: value}):
+                reader.get({param: value}, htmx=bool(i % 2))
+    reader.get({param: [SCRIPT, "\x00"] for param in reader.params}, htmx=True)
+    reader.get({param: foreign_ids(world) for param in reader.params}, htmx=False)
+
+
+@pytest.mark.parametrize("name", sorted(GETS))
+def test_random_query_parameters(world, name):
+    reader = Reader(name, world)
+    valid = {param: "" for param in reader.params}
+
+    @FUZZ_SETTINGS
+    @given(submissions(valid, world))
+    def fuzz(submission):
+        params, extra, htmx = submission
+        assume(not known_edge_fault(name, params))
+        reader.get({**extra, **params}, htmx=htmx)
+
+    fuzz()
+
+
+@pytest.mark.xfail(strict=False, reason="edges branch: dates at the edges of the calendar")
+@pytest.mark.parametrize("day", ["0001-01-01", "0001-01-07"])
+def test_the_dashboard_as_of_the_first_week_of_year_one(world, day):
+    Reader("org_home", world).get({"as_of": day}, htmx=False)

@@ -8,12 +8,17 @@ import datetime
 
 from django.utils import timezone
 
+from missionos.forms import ID_MAX, ID_MIN
+
 
 def int_or_none(value: str | None) -> int | None:
+    """An id, or None for one that is not a number or that no database integer holds (a
+    query with it would overflow on SQLite: OverflowError)."""
     try:
-        return int(value) if value else None
+        number = int(value) if value else None
     except ValueError:
         return None
+    return number if number is None or ID_MIN <= number <= ID_MAX else None
 
 
 def past_date(value: str | None) -> tuple[datetime.date | None, str]:
