@@ -1,12 +1,29 @@
-"""Folding text for comparisons that ignore case and accents. Pure: no Django, no I/O.
+"""Text rules shared by every app. Pure: no Django, no I/O.
 
-The one home of the rule: search and the sync's matching of names and values fold with it, so
-"Équipe", "EQUIPE" and "equipe" are one word everywhere.
+- Folding for comparisons that ignore case and accents: the one home of the rule; search and
+  the sync's matching of names and values fold with it, so "Équipe", "EQUIPE" and "equipe"
+  are one word everywhere.
+- Control characters (NUL and the rest of C0 and C1 but tab, line feed and carriage return):
+  the forms refuse them (missionos.forms) and the sync drops them from what it reads
+  (sync.values), so none is ever stored; Postgres text columns cannot hold NUL at all.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def control_characters(text: str) -> str:
+    """The control characters in `text`, each once, in order (empty when there is none)."""
+    return "".join(dict.fromkeys(_CONTROL.findall(text)))
+
+
+def without_control_characters(text: str) -> str:
+    """`text` with its control characters dropped (tab, line feed, carriage return kept)."""
+    return _CONTROL.sub("", text)
 
 
 def fold(text: str) -> str:

@@ -8,6 +8,16 @@ class OkrsConfig(AppConfig):
     def ready(self) -> None:
         from okrs import models
         from orgs.activity import TargetKind, register_target
+        from orgs.shortcuts import register_url_object
+
+        for kwarg, model in (
+            ("pathway_id", models.Pathway),
+            ("objective_id", models.Objective),
+            ("key_result_id", models.KeyResult),
+            ("project_id", models.Project),
+            ("task_id", models.Task),
+        ):
+            register_url_object(kwarg, model)
 
         for kind in (
             TargetKind(models.CYCLE_TARGET, "Cycle"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
+from missionos.forms import CleanInputForm
 from okrs.models import (
     VALUE_DIGITS,
     VALUE_MAX,
@@ -78,7 +79,7 @@ class KeyResultForm(OrgModelForm):
         return key_result
 
 
-class CheckInForm(forms.Form):
+class CheckInForm(CleanInputForm, forms.Form):
     value = forms.DecimalField(
         label="New value", min_value=-VALUE_MAX, max_value=VALUE_MAX, **VALUE_DIGITS
     )
@@ -165,5 +166,5 @@ class TaskForm(OrgModelForm):
             )
 
 
-class TaskStatusForm(forms.Form):
+class TaskStatusForm(CleanInputForm, forms.Form):
     status = forms.ChoiceField(choices=TaskStatus.choices)

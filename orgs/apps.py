@@ -8,8 +8,12 @@ class OrgsConfig(AppConfig):
 
     def ready(self) -> None:
         from orgs.activity import TargetKind, register_target
-        from orgs.models import PERSON_TARGET, Organization, OrgScoped
+        from orgs.models import PERSON_TARGET, Membership, Organization, OrgScoped, Person
         from orgs.roles import Action
+        from orgs.shortcuts import register_url_object
+
+        register_url_object("person_id", Person)
+        register_url_object("membership_id", Membership)
 
         register_target(
             TargetKind(

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
+from missionos.forms import CleanInputForm
 from orgs.models import OrgOwned, Person, Role
 
 
@@ -16,7 +17,7 @@ class DateInput(forms.DateInput):
         super().__init__(attrs, format="%Y-%m-%d")
 
 
-class OrgModelForm(forms.ModelForm):
+class OrgModelForm(CleanInputForm, forms.ModelForm):
     """A ModelForm bound to one organization.
 
     Every choice of an organization-owned model is limited to that organization, so an id from
@@ -74,7 +75,7 @@ class PersonForm(OrgModelForm):
         return user
 
 
-class InvitationForm(forms.Form):
+class InvitationForm(CleanInputForm, forms.Form):
     email = forms.EmailField(
         label="Email",
         max_length=254,
@@ -83,5 +84,5 @@ class InvitationForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
 
 
-class MemberRoleForm(forms.Form):
+class MemberRoleForm(CleanInputForm, forms.Form):
     role = forms.ChoiceField(choices=Role.choices)

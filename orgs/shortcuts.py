@@ -1,5 +1,11 @@
 """What every organization page's view does the same way: find one of the organization's
-objects (or 404: missing and foreign look the same) and link to another of its pages."""
+objects (or 404: missing and foreign look the same) and link to another of its pages.
+
+Each app registers the URL kwargs that name its objects (`register_url_object("task_id",
+Task)` in its `AppConfig.ready()`), so that a request refused for its role can first answer
+404 for an object that is not the organization's: the answer to a foreign id never depends on
+the visitor's role (tests/orgs/test_url_coverage.py checks every kwarg of the URLconf is here).
+"""
 
 from __future__ import annotations
 
@@ -29,6 +35,22 @@ def org_object_or_404(
         else model_or_queryset.objects.all()
     )
     return get_object_or_404(queryset.for_org(request.org), **lookups)
+
+
+# URL kwarg -> the organization-owned model whose id it carries.
+URL_OBJECTS: dict[str, type[models.Model]] = {}
+
+
+def register_url_object(kwarg: str, model: type[models.Model]) -> None:
+    URL_OBJECTS[kwarg] = model
+
+
+def url_objects_or_404(request: HttpRequest, kwargs: dict) -> None:
+    """404 unless every object the URL names (by a registered kwarg) is the organization's."""
+    for kwarg, value in kwargs.items():
+        model = URL_OBJECTS.get(kwarg)
+        if model is not None and not model.objects.for_org(request.org).filter(pk=value).exists():
+            raise Http404("Not found.")
 
 
 def found_or_404(lookup: Callable[[], T]) -> T:

@@ -11,10 +11,14 @@ class SyncConfig(AppConfig):
         from orgs.changes import register_change_listener
         from orgs.provenance import register_source_resolver
         from orgs.roles import Action
+        from orgs.shortcuts import register_url_object
         from sync import selectors
-        from sync.models import SYNC_RUN_TARGET
+        from sync.models import SYNC_RUN_TARGET, Connection, SyncConflict, SyncRun
         from sync.writeback.journal import queue_write
 
+        register_url_object("connection_id", Connection)
+        register_url_object("run_id", SyncRun)
+        register_url_object("conflict_id", SyncConflict)
         register_target(
             TargetKind(
                 SYNC_RUN_TARGET,

@@ -5,12 +5,21 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django import forms
+from django.core.validators import RegexValidator
 
+from missionos.forms import CleanInputForm
 from sync.mapping.catalogue import ENTITIES
 from sync.mapping.document import EntityMapping, Mapping
 from sync.mapping.names import normalize_value
 from sync.mapping.propose import candidate_fields, propose_value_map
 from sync.schema import BaseSchema
+
+# Airtable's tokens are some 80 characters of printable ASCII; anything else is a paste gone
+# wrong, refused at once rather than sent in a header that cannot carry it (retried for seconds).
+TOKEN_MAX_LENGTH = 255
+TOKEN_CHARACTERS = RegexValidator(
+    r"^[\x21-\x7e]+$", "An Airtable token is letters, digits and punctuation, with no spaces."
+)
 
 MINUTE_CHOICES = [
     ("", "Off"),
@@ -24,7 +33,7 @@ MINUTE_CHOICES = [
 HOUR_CHOICES = [("", "Off")] + [(hour, f"Every night at {hour:02d}:00 UTC") for hour in range(24)]
 
 
-class ConnectionForm(forms.Form):
+class ConnectionForm(CleanInputForm, forms.Form):
     name = forms.CharField(max_length=120, help_text="How MissionOS shows this base.")
     base_id = forms.CharField(
         label="Base id",
@@ -33,20 +42,24 @@ class ConnectionForm(forms.Form):
     )
     token = forms.CharField(
         label="Personal access token",
+        max_length=TOKEN_MAX_LENGTH,
+        validators=[TOKEN_CHARACTERS],
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
         help_text="Scopes data.records:read and schema.bases:read, with access to this base. "
         "Stored encrypted; only its last four characters are ever shown.",
     )
 
 
-class TokenForm(forms.Form):
+class TokenForm(CleanInputForm, forms.Form):
     token = forms.CharField(
         label="New personal access token",
+        max_length=TOKEN_MAX_LENGTH,
+        validators=[TOKEN_CHARACTERS],
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
     )
 
 
-class ScheduleForm(forms.Form):
+class ScheduleForm(CleanInputForm, forms.Form):
     incremental_every_minutes = forms.TypedChoiceField(
         label="Incremental sync",
         choices=MINUTE_CHOICES,
@@ -65,7 +78,7 @@ class ScheduleForm(forms.Form):
     )
 
 
-class MappingForm(forms.Form):
+class MappingForm(CleanInputForm, forms.Form):
     """One table picker per entity and one field picker per attribute of a mapped table.
 
     Field names are `table__<entity>` and `field__<entity>__<attribute>`; choosing another table

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -311,7 +311,13 @@ def conflict_resolve(request: HttpRequest, org_slug: str, conflict_id: int) -> H
     else:
         side = "MissionOS's" if request.POST.get("keep") == "missionos" else "Airtable's"
         messages.success(request, f"{conflict.field_name}: kept {side} value.")
+    # Back to the page the form was on: a path of this site only (`redirect` would take any
+    # other text for a view's name, and a header carries no line break or control character).
     target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    if not (
+        target.startswith("/")
+        and target.isprintable()
+        and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+    ):
         target = reverse("org_home", kwargs={"org_slug": org_slug})
-    return redirect(target)
+    return HttpResponseRedirect(target)

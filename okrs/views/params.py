@@ -10,18 +10,17 @@ import datetime
 from django.utils import timezone
 
 from missionos import dates
-
-# Ids are positive and fit a bigint: anything else names no row (and SQLite cannot even be
-# asked about an integer past 64 bits).
-MAX_ID = 2**63 - 1
+from missionos.forms import ID_MAX
 
 
 def int_or_none(value: str | None) -> int | None:
+    """An id, or None for one that is not a number or that no database integer holds (a
+    query with it would overflow on SQLite: OverflowError)."""
     try:
         number = int(value) if value else None
     except ValueError:  # not a number, or more digits than Python reads
         return None
-    return number if number is not None and 0 < number <= MAX_ID else None
+    return number if number is not None and 0 < number <= ID_MAX else None
 
 
 def past_date(value: str | None) -> tuple[datetime.date | None, str]:
