@@ -8,12 +8,20 @@ class OrgsConfig(AppConfig):
 
     def ready(self) -> None:
         from orgs.activity import TargetKind, register_target
-        from orgs.models import PERSON_TARGET, Membership, Organization, OrgScoped, Person
+        from orgs.models import (
+            PERSON_TARGET,
+            Invitation,
+            Membership,
+            Organization,
+            OrgScoped,
+            Person,
+        )
         from orgs.roles import Action
         from orgs.shortcuts import register_url_object
 
         register_url_object("person_id", Person)
         register_url_object("membership_id", Membership)
+        register_url_object("invitation_id", Invitation)
 
         register_target(
             TargetKind(

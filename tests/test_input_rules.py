@@ -13,7 +13,7 @@ from django.urls import reverse
 from missionos.forms import CleanInputForm
 from missionos.text import control_characters, without_control_characters
 from okrs.forms import CheckInForm, ProjectForm, TaskForm
-from orgs.forms import MemberAddForm, PersonForm
+from orgs.forms import InvitationForm, PersonForm
 from sync.forms import ConnectionForm, TokenForm
 from sync.models import Connection, SyncConflict
 from tests.factories import KeyResultFactory, ObjectiveFactory, TaskFactory
@@ -68,8 +68,8 @@ def test_control_characters_are_a_form_error_beside_the_field(org, text):
     assert "control characters" in " ".join(person.errors["name"]) or "Null" in str(
         person.errors["name"]
     )
-    member = MemberAddForm({"identifier": f"x{text}y", "role": "member"})
-    assert not member.is_valid() and "identifier" in member.errors
+    invitation = InvitationForm({"email": f"x{text}y@example.org", "role": "member"})
+    assert not invitation.is_valid() and "email" in invitation.errors
     key_result = KeyResultFactory(organization=org)
     check_in = CheckInForm({"value": "3", "note": f"fine {text} here"}, key_result=key_result)
     assert not check_in.is_valid() and "note" in check_in.errors

@@ -7,10 +7,11 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
+from missionos.forms import CleanInputForm
 from orgs.supabase.backend import refusal_of
 
 
-class SupabaseLoginForm(AuthenticationForm):
+class SupabaseLoginForm(CleanInputForm, AuthenticationForm):
     """Email and password, checked by Supabase through the auth backend; a refusal with a reason
     (an unconfirmed address, a token that failed verification) shows that reason."""
 
@@ -32,13 +33,13 @@ class SupabaseLoginForm(AuthenticationForm):
             raise
 
 
-class EmailForm(forms.Form):
+class EmailForm(CleanInputForm, forms.Form):
     email = forms.EmailField(
         label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
 
 
-class CodeForm(forms.Form):
+class CodeForm(CleanInputForm, forms.Form):
     email = forms.EmailField(
         label="Email", widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
@@ -60,7 +61,7 @@ class CodeForm(forms.Form):
         return self.cleaned_data["code"].strip()
 
 
-class NewPasswordForm(forms.Form):
+class NewPasswordForm(CleanInputForm, forms.Form):
     """A password twice; Django's validators run too (Supabase then applies its own rules)."""
 
     password1 = forms.CharField(

@@ -33,7 +33,14 @@ pytestmark = pytest.mark.django_db
 # Pages outside any organization. Anything org-owned must live under /o/<org_slug>/.
 # sync_feed_notify: Airtable's webhook pings, authenticated by the hook's MAC, not a login.
 # invitation: an emailed link, whose token names the organization.
+# supabase_*: the Supabase Auth sign-in flows (links, codes, sign-up, reset), ways in like login.
 ORGANIZATION_FREE_PAGES = {
+    "supabase_link",
+    "supabase_code",
+    "supabase_callback",
+    "supabase_signup",
+    "supabase_reset",
+    "supabase_set_password",
     "home",
     "login",
     "logout",
