@@ -76,6 +76,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from missionos import dates
+from missionos.text import without_control_characters
 from sync.mapping.catalogue import Attr
 from sync.mapping.names import match_choice, normalize_value
 from sync.schema import FieldSchema
@@ -283,6 +284,7 @@ def _text(raw: object, *, long: bool) -> Converted:
         text = _plain_text(item)
         if text is None:
             continue
+        text = without_control_characters(text)  # never stored (missionos.text)
         text = _clean_long(text) if long else " ".join(text.split())
         if text and text not in parts:
             parts.append(text)
@@ -302,7 +304,7 @@ def _email(raw: object) -> Converted:
         return Converted(None, problem)
     if isinstance(value, Mapping):
         value = value.get("email") or ""
-    text = " ".join(str(value).split())
+    text = " ".join(without_control_characters(str(value)).split())
     angled = _ANGLED.search(text)
     if angled:
         text = angled.group(1).strip()

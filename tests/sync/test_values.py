@@ -663,3 +663,11 @@ def test_messy_records_through_the_proposed_mapping():
     assert convert(TASK_STATUS, "Cancelled", value_map=task_status) == Converted(
         None, "unknown value 'Cancelled' (known: completed, doing, done, stuck, to do)"
     )
+
+
+def test_control_characters_from_airtable_are_dropped_from_text_and_emails():
+    """missionos.text's rule on the sync's side: Postgres text cannot hold NUL, and the forms
+    refuse every control character; a cell that carries them is kept without them."""
+    assert convert(TEXT, "Ti\x00tle\x0b done") == Converted("Title done")
+    assert convert(LONG, "one\x00\nt\x1fwo") == Converted("one\ntwo")
+    assert convert(EMAIL, "dana\x00@example.org") == Converted("dana@example.org")
