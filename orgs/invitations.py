@@ -23,8 +23,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from orgs.models import Invitation, Membership, Organization, Role
-from orgs.selectors import memberships_of
+from orgs.models import OPEN_INVITATION, Invitation, Membership, Organization, Role
+from orgs.selectors import invitation_for_token_hash, memberships_of
 from orgs.services import membership_create
 
 
@@ -100,7 +100,7 @@ def invitation_create(
         invitation = (
             Invitation.objects.for_org(organization)
             .select_for_update()
-            .filter(email=email, accepted_at__isnull=True, revoked_at__isnull=True)
+            .filter(OPEN_INVITATION, email=email)
             .first()
         )
         if invitation is None:
@@ -156,13 +156,7 @@ def invitation_accept(*, token: str, user: AbstractBaseUser) -> Membership:
 
     Raises InvitationUnavailable with the reason when the link is unknown, withdrawn, used,
     expired, or for another address. An invitee who is already a member keeps their role."""
-    invitation = (
-        Invitation.objects.unscoped()  # the token is the capability: no organization yet
-        .select_for_update()
-        .select_related("organization")
-        .filter(token_hash=token_hash(token))
-        .first()
-    )
+    invitation = invitation_for_token_hash(token_hash=token_hash(token), lock=True)
     standing = invitation_standing(invitation=invitation, user=user)
     if standing not in (Standing.OPEN, Standing.ALREADY_MEMBER):
         raise InvitationUnavailable(standing, invitation)

@@ -193,6 +193,10 @@ class Activity(OrgScoped):
         return f"{self.verb} {self.subject}"
 
 
+# Neither accepted nor revoked (it may have expired): the one invitation an address may have.
+OPEN_INVITATION = models.Q(accepted_at__isnull=True, revoked_at__isnull=True)
+
+
 class Invitation(OrgScoped):
     """An owner's offer of a role to whoever holds the emailed link (orgs.invitations).
 
@@ -224,18 +228,13 @@ class Invitation(OrgScoped):
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "email"],
-                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                condition=OPEN_INVITATION,
                 name="unique_open_invitation",
             )
         ]
 
     def __str__(self) -> str:
         return f"{self.email} to {self.organization_id} ({self.role})"
-
-    @property
-    def is_open(self) -> bool:
-        """Neither accepted nor revoked (it may have expired)."""
-        return self.accepted_at is None and self.revoked_at is None
 
     def is_expired(self, now=None) -> bool:
         return (now or timezone.now()) >= self.expires_at

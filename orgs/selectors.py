@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import F, QuerySet
 
-from orgs.models import Invitation, Membership, Organization, Person
+from orgs.models import OPEN_INVITATION, Invitation, Membership, Organization, Person
 
 
 def memberships_of(*, user: AbstractBaseUser) -> list[Membership]:
@@ -76,18 +76,21 @@ def organization_open_invitations(*, organization: Organization) -> QuerySet[Inv
     """Invitations neither accepted nor revoked (expired ones too: they can be sent again)."""
     return (
         Invitation.objects.for_org(organization)
-        .filter(accepted_at__isnull=True, revoked_at__isnull=True)
+        .filter(OPEN_INVITATION)
         .select_related("invited_by")
         .order_by("expires_at", "id")
     )
 
 
-def invitation_for_token_hash(*, token_hash: str) -> Invitation | None:
+def invitation_for_token_hash(*, token_hash: str, lock: bool = False) -> Invitation | None:
     """The invitation an emailed link names, whatever its organization (the link is the
-    capability; orgs.invitations.invitation_standing says what it allows)."""
+    capability; orgs.invitations.invitation_standing says what it allows). `lock`: held until
+    the transaction ends, for accepting it."""
+    invitations = Invitation.objects.unscoped()
+    if lock:
+        invitations = invitations.select_for_update(of=("self",))
     return (
-        Invitation.objects.unscoped()
-        .select_related("organization", "invited_by")
+        invitations.select_related("organization", "invited_by")
         .filter(token_hash=token_hash)
         .first()
     )
