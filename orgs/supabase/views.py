@@ -95,6 +95,15 @@ def _pop_flow(request: HttpRequest, nonce: str | None) -> dict[str, Any] | None:
     return flow
 
 
+def _check_email(
+    request: HttpRequest, nonce: str, kind: str, code_verifier: str | None, email: str
+) -> HttpResponse:
+    """A sign-up or reset link went out: keep its flow (to finish at home) and say so."""
+    _keep_flow(request, nonce, kind, code_verifier, reverse("home"))
+    context = {"kind": kind, "email": email}
+    return render(request, "registration/supabase_check_email.html", context)
+
+
 def _sign_in(request: HttpRequest, user, next_url: str) -> HttpResponse:
     login(request, user, backend=BACKEND_PATH)  # rotates the session key
     return redirect(next_url)
@@ -208,12 +217,7 @@ def sign_up(request: HttpRequest) -> HttpResponse:
         else:
             if user is not None:
                 return _sign_in(request, user, reverse("home"))
-            _keep_flow(request, nonce, "signup", sent.code_verifier, reverse("home"))
-            return render(
-                request,
-                "registration/supabase_check_email.html",
-                {"kind": "signup", "email": email},
-            )
+            return _check_email(request, nonce, "signup", sent.code_verifier, email)
     return render(request, "registration/supabase_signup.html", {"form": form})
 
 
@@ -230,12 +234,7 @@ def reset_password(request: HttpRequest) -> HttpResponse:
         except SignInRefused as refusal:
             form.add_error(None, refusal.message)
         else:
-            _keep_flow(request, nonce, "recovery", sent.code_verifier, reverse("home"))
-            return render(
-                request,
-                "registration/supabase_check_email.html",
-                {"kind": "recovery", "email": email},
-            )
+            return _check_email(request, nonce, "recovery", sent.code_verifier, email)
     return render(request, "registration/supabase_reset.html", {"form": form})
 
 
