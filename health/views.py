@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from health import actions, charts, digest, selectors, services
 from health.kinds import Kind, Severity
 from health.models import Finding, FindingStatus, HealthAction
+from missionos.forms import row_id
 from okrs.models import Project
 from orgs.models import Person
 from orgs.permissions import Action, require_permission
@@ -82,10 +83,9 @@ def _back_to_page(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 
 def _id(value: str) -> int:
-    """A row id from a form: ValueError for anything that cannot be one (a database is never
-    asked about an id past 64 bits: SQLite cannot be)."""
-    number = int(value)
-    if not 0 < number < 2**63:
+    """A row id from a form: ValueError for anything that cannot be one (missionos.forms)."""
+    number = row_id(value)
+    if number is None:
         raise ValueError(value)
     return number
 
@@ -154,8 +154,8 @@ def _hidden_fields(data) -> list[tuple[str, str]]:
 
 def _merge_candidates(request: HttpRequest, data) -> list:
     model = actions.MODELS.get(data.get("model", ""))
-    ids = {int(v) for v in [*data.getlist("ids"), data.get("survivor", "")] if v.isdecimal()}
-    ids = {pk for pk in ids if 0 < pk < 2**63}
+    values = [*data.getlist("ids"), data.get("survivor", "")]
+    ids = {pk for pk in map(row_id, values) if pk is not None}
     return list(model.objects.for_org(request.org).filter(pk__in=ids)) if model else []
 
 

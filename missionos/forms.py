@@ -22,6 +22,17 @@ from missionos.text import control_characters
 ID_MIN, ID_MAX = -(2**63), 2**63 - 1
 
 
+def row_id(value: object) -> int | None:
+    """A row id from a query parameter or a form's raw data, or None for anything that names no
+    row: not a number, not positive, or past what a bigint holds (which SQLite cannot even be
+    asked about)."""
+    try:
+        number = int(str(value).strip()) if value not in (None, "") else None
+    except ValueError:  # not a number, or more digits than Python reads
+        return None
+    return number if number is not None and 0 < number <= ID_MAX else None
+
+
 def refuse_control_characters(value: object) -> None:
     found = control_characters(str(value))
     if found:

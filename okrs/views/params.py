@@ -10,17 +10,10 @@ import datetime
 from django.utils import timezone
 
 from missionos import dates
-from missionos.forms import ID_MAX
+from missionos.forms import row_id
 
-
-def int_or_none(value: str | None) -> int | None:
-    """An id, or None for one that is not a number or that no database integer holds (a
-    query with it would overflow on SQLite: OverflowError)."""
-    try:
-        number = int(value) if value else None
-    except ValueError:  # not a number, or more digits than Python reads
-        return None
-    return number if number is not None and 0 < number <= ID_MAX else None
+# An id, or None for one that names no row (missionos.forms.row_id).
+int_or_none = row_id
 
 
 def past_date(value: str | None) -> tuple[datetime.date | None, str]:
