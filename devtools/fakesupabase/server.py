@@ -74,6 +74,14 @@ VERIFY_TYPES = {
 }
 
 
+def _valid_email(body: dict[str, Any]) -> str:
+    """The request's email, as GoTrue reads it, or its 400 for one that is not an address."""
+    email = str(body.get("email") or "").strip().lower()
+    if not EMAIL_RE.match(email):
+        raise ApiError(400, "validation_failed", "Unable to validate email address: invalid format")
+    return email
+
+
 def iso(timestamp: float | None) -> str | None:
     if timestamp is None:
         return None
@@ -544,12 +552,8 @@ class FakeSupabaseAuth:
         raise ApiError(400, "unsupported_grant_type", "unsupported_grant_type")
 
     def _signup(self, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
-        email = str(body.get("email") or "").strip().lower()
+        email = _valid_email(body)
         password = str(body.get("password") or "")
-        if not EMAIL_RE.match(email):
-            raise ApiError(
-                400, "validation_failed", "Unable to validate email address: invalid format"
-            )
         if len(password) < 6:
             raise ApiError(
                 422,
@@ -575,11 +579,7 @@ class FakeSupabaseAuth:
         return user.as_json()
 
     def _otp(self, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
-        email = str(body.get("email") or "").strip().lower()
-        if not EMAIL_RE.match(email):
-            raise ApiError(
-                400, "validation_failed", "Unable to validate email address: invalid format"
-            )
+        email = _valid_email(body)
         user = self.find_user(email)
         if user is None:
             if body.get("create_user") is False:
@@ -590,11 +590,7 @@ class FakeSupabaseAuth:
         return {}
 
     def _recover(self, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
-        email = str(body.get("email") or "").strip().lower()
-        if not EMAIL_RE.match(email):
-            raise ApiError(
-                400, "validation_failed", "Unable to validate email address: invalid format"
-            )
+        email = _valid_email(body)
         user = self.find_user(email)
         if user is not None:
             self._send(user, "recovery", query.get("redirect_to"), body)
