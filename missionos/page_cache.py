@@ -1,8 +1,13 @@
 """Whole pages cached from an organization's plan: rendered once per plan version, viewer
-and variant, with a fresh CSRF token in each response."""
+and variant, with a fresh CSRF token in each response.
+
+The token's place in the cached text is marked by a hole made afresh for each rendering and
+kept beside the text: a fixed marker could be typed into a title by anyone, and would then be
+shown as the viewer's token. A random one is never sent out, so no one can type it."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 
 from django.contrib.messages import get_messages
@@ -13,8 +18,11 @@ from django.template.loader import render_to_string
 
 from missionos.plan_cache import plan_cached
 
-# Stands in for the CSRF token in a cached page; each response gets its own token in its place.
-CSRF_TOKEN_HOLE = "missionos-csrf-token-hole"
+
+def _csrf_hole() -> str:
+    """Stands in for the CSRF token in one cached rendering (letters and digits only, so
+    escaping leaves it whole)."""
+    return f"csrfhole{secrets.token_hex(16)}"
 
 
 def plan_page(
@@ -36,13 +44,17 @@ def plan_page(
     page with flash messages to show is rendered afresh (showing them uses them up)."""
     if len(get_messages(request)):
         return render(request, template_name, context())
-    html = plan_cached(
+
+    def holed_rendering() -> tuple[str, str]:
+        hole = _csrf_hole()
+        return hole, render_to_string(template_name, {**context(), "csrf_token": hole}, request)
+
+    hole, html = plan_cached(
         organization_id,
         name,
-        (request.resolver_match.view_name, *viewer, *variant),
-        lambda: render_to_string(
-            template_name, {**context(), "csrf_token": CSRF_TOKEN_HOLE}, request
-        ),
+        # "holed": entries of the earlier fixed-marker format are never read as this one
+        (request.resolver_match.view_name, "holed", *viewer, *variant),
+        holed_rendering,
         timeout,
     )
-    return HttpResponse(html.replace(CSRF_TOKEN_HOLE, get_token(request)))
+    return HttpResponse(html.replace(hole, get_token(request)))
