@@ -5,6 +5,7 @@ DATABASE_URL (Postgres), REDIS_URL, SECRET_KEY, DEBUG=0 and ALLOWED_HOSTS.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -48,6 +49,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_celery_beat",
+    "csp",
+    "axes",
     "orgs",
     "okrs",
     "sync",
@@ -57,6 +60,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Permissions-Policy everywhere, private/no-store on personal responses; then the CSP
+    # (missionos/headers.py: the event stream asks these classes for the same headers)
+    "missionos.headers.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -66,10 +73,69 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "orgs.middleware.OrganizationMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a lockout into its page
 ]
 
+# --- Response headers (missionos/headers.py) -------------------------------------------------
+# No inline script, no inline event handler, no outside origin. Inline style attributes only
+# (style-src-attr), for the widths the server computes (progress bars, chart margins); htmx's
+# own injected indicator style is off (templates/base.html) and lives in app.css instead.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "manifest-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+)
+X_FRAME_OPTIONS = "DENY"
+
+# --- Login throttling (django-axes; orgs/throttle.py) ----------------------------------------
+# Per address first: 5 failed sign-ins from one address lock that address; 20 failures for one
+# account, from anywhere, lock the account. Either lock lifts by itself after the cool-off (and
+# a failure while locked is not counted, so the lock does not grow); a successful sign-in resets
+# the count. Magic links and codes are single-use and rate-limited by Supabase itself.
+LOGIN_FAILURES_PER_ADDRESS = 5
+LOGIN_FAILURES_PER_ACCOUNT = 20
+AXES_FAILURE_LIMIT = LOGIN_FAILURES_PER_ADDRESS
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # axes' default would let guessing extend it
+AXES_DISABLE_ACCESS_LOG = True  # failures are what is counted; successes are not kept
+AXES_HANDLER = "orgs.throttle.AddressFirstHandler"
+AXES_LOCKOUT_CALLABLE = "orgs.throttle.locked_out"
+AXES_CLIENT_IP_CALLABLE = "orgs.throttle.client_address"
+AXES_USERNAME_CALLABLE = "orgs.throttle.account_name"
+AXES_VERBOSE = False
+# Behind a proxy that appends the client's address to X-Forwarded-For, how many such proxies:
+# the address counted is the one the outermost trusted proxy saw. 0: REMOTE_ADDR.
+TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
+
 # ModelBackend that loads the user's memberships with the user: one query per page for both.
-AUTHENTICATION_BACKENDS = ["orgs.auth.MembershipsBackend"]
+AUTHENTICATION_BACKENDS = ["orgs.throttle.ThrottleBackend", "orgs.auth.MembershipsBackend"]
 
 # --- Supabase Auth (orgs/supabase/) ---------------------------------------------------------
 # With SUPABASE_URL and SUPABASE_ANON_KEY set, the login page signs in through Supabase Auth and
@@ -303,6 +369,12 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # A 403/404 a view raised is logged as its one line, without a traceback.
+    "filters": {"expected_refusals": {"()": "missionos.headers.ExpectedRefusalFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.request": {"filters": ["expected_refusals"]},
+        "axes": {"level": "WARNING"},  # it narrates every sign-in at INFO
+    },
 }

@@ -36,19 +36,32 @@ from django.http import (
     HttpResponsePermanentRedirect,
 )
 from django.urls import Resolver404, resolve
+from django.utils.cache import patch_vary_headers
 
 from missionos import events
+from missionos.headers import security_headers
 from orgs.models import Membership
 from orgs.selectors import membership_for_slug
 
 logger = logging.getLogger(__name__)
 
-STREAM_HEADERS = [
-    (b"content-type", b"text/event-stream"),
-    (b"cache-control", b"no-cache"),
-    (b"x-accel-buffering", b"no"),  # nginx and friends: pass each event on at once
-    (b"x-content-type-options", b"nosniff"),
-]
+
+def _header_list(request: ASGIRequest, response: HttpResponse) -> list[tuple[bytes, bytes]]:
+    """The response's headers with those every response carries (missionos.headers)."""
+    response = security_headers(request, response)
+    headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.items()]
+    headers.extend(
+        (b"set-cookie", cookie.output(header="").strip().encode("latin-1"))
+        for cookie in response.cookies.values()
+    )
+    return headers
+
+
+def stream_headers(request: ASGIRequest) -> list[tuple[bytes, bytes]]:
+    response = HttpResponse(content_type="text/event-stream")
+    response["X-Accel-Buffering"] = "no"  # nginx and friends: pass each event on at once
+    patch_vary_headers(response, ["Cookie"])  # it is this viewer's stream: private, no-store
+    return _header_list(request, response)
 
 
 STREAM_PATH_END = "/events/"  # orgs/org_urls.py: org_events
@@ -111,10 +124,11 @@ async def stream_app(scope: dict, receive, send, slug: str) -> None:
     request = ASGIRequest(scope, io.BytesIO())
     outcome = await sync_to_async(authorize, thread_sensitive=False)(request, slug)
     if isinstance(outcome, HttpResponse):
-        await _send_response(send, outcome)
+        await _send_response(send, request, outcome)
         return
     membership = outcome
-    await send({"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS})
+    headers = stream_headers(request)
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
 
     async def recheck() -> bool:
         return await sync_to_async(still_allowed, thread_sensitive=False)(
@@ -148,7 +162,7 @@ async def stream_app(scope: dict, receive, send, slug: str) -> None:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-async def _send_response(send, response: HttpResponse) -> None:
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.items()]
+async def _send_response(send, request: ASGIRequest, response: HttpResponse) -> None:
+    headers = _header_list(request, response)
     await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
     await send({"type": "http.response.body", "body": response.content})
