@@ -13,7 +13,7 @@ from django.contrib.auth.views import LoginView
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -53,12 +53,23 @@ def _config() -> SupabaseConfig:
     return config
 
 
-def _next_url(request: HttpRequest, candidate: str | None) -> str:
+def _safe_next(request: HttpRequest, candidate: str | None) -> str:
+    """`candidate` when it is a page of this site, else ""."""
     if candidate and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate
-    return reverse("home")
+    return ""
+
+
+def _requested_next(request: HttpRequest) -> str:
+    """Where the person was going (an invitation link, say): the safe `next` of the form or
+    the query, else "". Each sign-in page hands it on to the next one (`?next=`)."""
+    return _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+
+
+def _next_url(request: HttpRequest, candidate: str | None) -> str:
+    return _safe_next(request, candidate) or reverse("home")
 
 
 def _start_flow(request: HttpRequest, kind: str, email: str) -> tuple[str, str]:
@@ -96,10 +107,16 @@ def _pop_flow(request: HttpRequest, nonce: str | None) -> dict[str, Any] | None:
 
 
 def _check_email(
-    request: HttpRequest, nonce: str, kind: str, code_verifier: str | None, email: str
+    request: HttpRequest,
+    nonce: str,
+    kind: str,
+    code_verifier: str | None,
+    email: str,
+    next_url: str = "",
 ) -> HttpResponse:
-    """A sign-up or reset link went out: keep its flow (to finish at home) and say so."""
-    _keep_flow(request, nonce, kind, code_verifier, reverse("home"))
+    """A sign-up or reset link went out: keep its flow (to finish at `next_url`, else home)
+    and say so."""
+    _keep_flow(request, nonce, kind, code_verifier, next_url or reverse("home"))
     context = {"kind": kind, "email": email}
     return render(request, "registration/supabase_check_email.html", context)
 
@@ -115,7 +132,7 @@ def sign_in_link(request: HttpRequest) -> HttpResponse:
     """Ask for a magic link and a code by email."""
     config = _config()
     form = EmailForm(request.POST or None, initial={"email": request.session.get(EMAIL_KEY)})
-    next_url = _next_url(request, request.POST.get("next") or request.GET.get("next"))
+    next_url = _requested_next(request)
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
         nonce, redirect_to = _start_flow(request, "magiclink", email)
@@ -124,8 +141,9 @@ def sign_in_link(request: HttpRequest) -> HttpResponse:
         except SignInRefused as refusal:
             form.add_error(None, refusal.message)
         else:
-            _keep_flow(request, nonce, "magiclink", sent.code_verifier, next_url)
-            return redirect(f"{reverse('supabase_code')}?sent=1")
+            _keep_flow(request, nonce, "magiclink", sent.code_verifier, next_url or reverse("home"))
+            query = {"sent": "1", **({"next": next_url} if next_url else {})}
+            return redirect(f"{reverse('supabase_code')}?{urlencode(query)}")
     return render(request, "registration/supabase_link.html", {"form": form, "next": next_url})
 
 
@@ -136,6 +154,7 @@ def enter_code(request: HttpRequest) -> HttpResponse:
     """Check your email: open the link, or type the 6-digit code here."""
     config = _config()
     form = CodeForm(request.POST or None, initial={"email": request.session.get(EMAIL_KEY)})
+    next_url = _requested_next(request)
     if request.method == "POST" and form.is_valid():
         try:
             user = services.code_sign_in(
@@ -144,11 +163,12 @@ def enter_code(request: HttpRequest) -> HttpResponse:
         except SignInRefused as refusal:
             form.add_error(None, refusal.message)
         else:
-            return _sign_in(request, user, _next_url(request, request.POST.get("next")))
+            return _sign_in(request, user, next_url or reverse("home"))
     context = {
         "form": form,
         "sent": request.GET.get("sent"),
         "email": request.session.get(EMAIL_KEY),
+        "next": next_url,
     }
     return render(request, "registration/supabase_code.html", context)
 
@@ -202,6 +222,7 @@ def callback(request: HttpRequest) -> HttpResponse:
 def sign_up(request: HttpRequest) -> HttpResponse:
     config = _config()
     form = SignUpForm(request.POST or None)
+    next_url = _requested_next(request)
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
         nonce, redirect_to = _start_flow(request, "signup", email)
@@ -216,9 +237,10 @@ def sign_up(request: HttpRequest) -> HttpResponse:
             form.add_error(None, refusal.message)
         else:
             if user is not None:
-                return _sign_in(request, user, reverse("home"))
-            return _check_email(request, nonce, "signup", sent.code_verifier, email)
-    return render(request, "registration/supabase_signup.html", {"form": form})
+                return _sign_in(request, user, next_url or reverse("home"))
+            return _check_email(request, nonce, "signup", sent.code_verifier, email, next_url)
+    context = {"form": form, "next": next_url}
+    return render(request, "registration/supabase_signup.html", context)
 
 
 @never_cache

@@ -5,6 +5,10 @@ Every test under tests/browser/ is marked `browser` (deselect with `-m "not brow
 
 `live_server` (pytest-django) is WSGI, so pages it serves never open the event stream; the
 `asgi_server` fixture serves the project under uvicorn, as production does, for the live tests.
+
+Shared by several test files: `shoot` (full-page screenshots at desktop and phone widths), the
+`acme` organization with its owner and `invite` (an invitation sent from the members page: the
+emailed link), `supabase` (the fake Supabase Auth with committed data) and `supabase_sign_in`.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import gc
 import importlib
 import os
+import re
 import socket
 import threading
 import time
@@ -19,6 +24,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.core import mail
+from playwright.sync_api import expect
+
+from orgs.models import Role
+from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tests.orgs.supabase_helpers import PASSWORD as SUPABASE_PASSWORD
 
 # Playwright's sync API runs an asyncio event loop in the test thread; Django's ORM refuses to run
 # in a thread with a running loop unless told it is safe (live_server tests touch the database).
@@ -37,6 +48,9 @@ CHROMIUM_ARGS = [
 ]
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BROWSER_DIR = Path(__file__).resolve().parent
+DESKTOP = (1280, 800)
+PHONE = (390, 844)
+INVITATION_LINK = re.compile(r"https?://[^\s]+/invitations/[\w-]+/")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -79,6 +93,51 @@ def screenshot_dir() -> Path:
     path = PROJECT_ROOT / "artifacts" / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def shoot(page, screenshot_dir: Path, name: str, *, desktop: tuple[int, int] = DESKTOP) -> None:
+    """Full-page screenshots `<name>-<width>.png` at desktop and phone widths, then back to
+    the desktop size."""
+    for width, height in (desktop, PHONE):
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=screenshot_dir / f"{name}-{width}.png", full_page=True)
+    page.set_viewport_size({"width": desktop[0], "height": desktop[1]})
+
+
+@pytest.fixture
+def acme(transactional_db):
+    """Acme Health (slug `acme`), owned by Olivia (olivia@example.org)."""
+    org = OrganizationFactory(name="Acme Health", slug="acme")
+    owner = UserFactory(username="olivia", email="olivia@example.org", first_name="Olivia")
+    MembershipFactory(user=owner, organization=org, role=Role.OWNER)
+    return org
+
+
+def invite(page, url: str, email: str, role: str) -> str:
+    """Invite from Acme's members page (the page is signed in as an owner); the link the email
+    carries."""
+    sent = len(mail.outbox)
+    page.goto(f"{url}/o/acme/members/")
+    page.get_by_label("Email").fill(email)
+    page.locator("#id_role").select_option(role)
+    page.get_by_role("button", name="Send invitation").click()
+    expect(page.get_by_text(f"Invitation sent to {email}.")).to_be_visible()
+    assert len(mail.outbox) == sent + 1
+    return INVITATION_LINK.search(mail.outbox[-1].body).group(0)
+
+
+@pytest.fixture
+def supabase(supabase_auth, transactional_db):
+    """The fake Supabase Auth (tests/supabase_fixtures.py), with data committed for the live
+    server's thread."""
+    return supabase_auth
+
+
+def supabase_sign_in(page, email: str, password: str = SUPABASE_PASSWORD) -> None:
+    """Sign in with the Supabase login form the page shows."""
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
 
 
 def free_port() -> int:

@@ -9,50 +9,19 @@ import re
 import threading
 import time
 
-import pytest
-from django.core import mail
 from django.test import Client
 from playwright.sync_api import expect
 
 from orgs import services
 from orgs.models import Membership, Role
-from tests.factories import PASSWORD, MembershipFactory, OrganizationFactory, UserFactory
-
-LINK = re.compile(r"https?://[^\s]+/invitations/[\w-]+/")
-
-
-@pytest.fixture
-def acme(transactional_db):
-    org = OrganizationFactory(name="Acme Health", slug="acme")
-    owner = UserFactory(username="olivia", email="olivia@example.org", first_name="Olivia")
-    MembershipFactory(user=owner, organization=org, role=Role.OWNER)
-    return org
+from tests.browser.conftest import invite, shoot
+from tests.factories import PASSWORD, MembershipFactory, UserFactory
 
 
 def log_in(page, username: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-
-
-def invite(page, url: str, email: str, role: str) -> str:
-    """Invite from the members page; the link the email carries."""
-    sent = len(mail.outbox)
-    page.goto(f"{url}/o/acme/members/")
-    page.get_by_label("Email").fill(email)
-    page.locator("#id_role").select_option(role)
-    page.get_by_role("button", name="Send invitation").click()
-    expect(page.get_by_text(f"Invitation sent to {email}.")).to_be_visible()
-    assert len(mail.outbox) == sent + 1
-    return LINK.search(mail.outbox[-1].body).group(0)
-
-
-def shoot(page, path, name: str) -> None:
-    page.set_viewport_size({"width": 1280, "height": 800})
-    page.screenshot(path=path / f"{name}.png", full_page=True)
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.screenshot(path=path / f"{name}-phone.png", full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 800})
 
 
 def test_invite_accept_and_revoke(live_server, browser, acme, settings, screenshot_dir):

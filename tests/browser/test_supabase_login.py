@@ -7,35 +7,20 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from orgs.models import Membership, Role, SupabaseIdentity
+from tests.browser.conftest import shoot, supabase_sign_in
 from tests.factories import OrganizationFactory, UserFactory
+from tests.orgs.supabase_helpers import PASSWORD
 
-PASSWORD = "s3cret-pass-phrase"
 User = get_user_model()
-
-
-@pytest.fixture
-def supabase(supabase_auth, transactional_db):
-    return supabase_auth
-
-
-def shoot(page, screenshot_dir, name: str) -> None:
-    """Full-page screenshots at desktop and phone widths, then back to desktop."""
-    for width, height in ((1280, 800), (390, 844)):
-        page.set_viewport_size({"width": width, "height": height})
-        page.screenshot(path=screenshot_dir / f"supabase-{name}-{width}.png", full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 800})
 
 
 def password_sign_in(page, live_server, email: str) -> None:
     page.goto(live_server.url + "/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    supabase_sign_in(page, email)
 
 
 def test_password_sign_in_creates_the_account(live_server, page, supabase, screenshot_dir):
@@ -43,7 +28,7 @@ def test_password_sign_in_creates_the_account(live_server, page, supabase, scree
     page.goto(live_server.url + "/login/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to MissionOS")
     expect(page.get_by_role("link", name="Email me a sign-in link or code")).to_be_visible()
-    shoot(page, screenshot_dir, "login")
+    shoot(page, screenshot_dir, "supabase-login")
 
     password_sign_in(page, live_server, "grace@example.org")
 
@@ -74,13 +59,13 @@ def test_magic_link_from_the_mailbox(live_server, page, supabase, screenshot_dir
     page.goto(live_server.url + "/login/")
     page.get_by_role("link", name="Email me a sign-in link or code").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in by email")
-    shoot(page, screenshot_dir, "link")
+    shoot(page, screenshot_dir, "supabase-link")
     page.get_by_label("Email").fill("ada@example.org")
     page.get_by_role("button", name="Email me a link and code").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
     expect(page.get_by_role("status").filter(has_text="ada@example.org")).to_be_visible()
-    shoot(page, screenshot_dir, "check-email")
+    shoot(page, screenshot_dir, "supabase-check-email")
 
     page.goto(supabase.last_mail("ada@example.org", "magiclink").link)
 
@@ -99,7 +84,7 @@ def test_a_refused_token_shows_why(live_server, page, supabase, screenshot_dir):
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("Sign-in refused: the token from Supabase could not be trusted")
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to MissionOS")
-    shoot(page, screenshot_dir, "refused")
+    shoot(page, screenshot_dir, "supabase-refused")
     assert not User.objects.exists()
 
 
@@ -115,4 +100,4 @@ def test_an_expired_link_says_what_to_do(live_server, page, supabase, screenshot
 
     expect(page.get_by_role("alert")).to_contain_text("invalid or has expired")
     expect(page.get_by_role("link", name="Email me a new link")).to_be_visible()
-    shoot(page, screenshot_dir, "link-error")
+    shoot(page, screenshot_dir, "supabase-link-error")

@@ -162,3 +162,56 @@ def test_reset_for_an_unknown_address_answers_the_same(supabase_auth, client):
     response = client.post("/auth/reset/", {"email": "nobody@example.org"})
     assert "If an account uses" in response.content.decode()
     assert supabase_auth.mailbox == []
+
+
+# Where the person was going (an invitation link, say) survives every way of signing in.
+NEXT = "/invitations/the-token/"
+
+
+def test_the_login_pages_links_carry_next(supabase_auth, client):
+    login = client.get(f"/login/?next={NEXT}").content.decode()
+    assert f'href="/auth/link/?next={NEXT}"' in login
+    assert f'href="/auth/signup/?next={NEXT}"' in login
+    link_page = client.get(f"/auth/link/?next={NEXT}").content.decode()
+    assert f'name="next" value="{NEXT}"' in link_page
+    assert f'href="/login/?next={NEXT}"' in link_page
+    assert f'href="/auth/code/?next={NEXT}"' in link_page
+
+
+def test_a_magic_link_and_its_code_go_to_next(supabase_auth, client):
+    supabase_auth.create_user("ada@example.org", PASSWORD)
+    response = client.post("/auth/link/", {"email": "ada@example.org", "next": NEXT})
+    assert response.status_code == 302
+    assert response.url == "/auth/code/?sent=1&next=%2Finvitations%2Fthe-token%2F"
+    assert f'name="next" value="{NEXT}"' in client.get(response.url).content.decode()
+
+    back = open_mail_link(supabase_auth.last_mail("ada@example.org", "magiclink").link)
+    response = client.get(back)
+    assert response.status_code == 302 and response.url == NEXT
+
+    client.logout()
+    client.post("/auth/link/", {"email": "ada@example.org", "next": NEXT})
+    code = supabase_auth.last_mail("ada@example.org", "magiclink").code
+    response = client.post("/auth/code/", {"email": "ada@example.org", "code": code, "next": NEXT})
+    assert response.status_code == 302 and response.url == NEXT
+
+
+def test_a_sign_up_confirmed_goes_to_next(supabase_auth, client):
+    form = {"email": "new@example.org", "password1": PASSWORD, "password2": PASSWORD}
+    assert f'value="{NEXT}"' in client.get(f"/auth/signup/?next={NEXT}").content.decode()
+    client.post("/auth/signup/", {**form, "next": NEXT})
+    back = open_mail_link(supabase_auth.last_mail("new@example.org", "signup").link)
+    response = client.get(back)
+    assert response.status_code == 302 and response.url == NEXT
+    assert signed_in_email(client) == "new@example.org"
+
+
+def test_a_next_off_the_site_is_dropped(supabase_auth, client):
+    supabase_auth.create_user("ada@example.org", PASSWORD)
+    evil = "https://evil.example/"
+    assert "evil.example" not in client.get(f"/auth/link/?next={evil}").content.decode()
+    response = client.post("/auth/link/", {"email": "ada@example.org", "next": evil})
+    assert response.url == "/auth/code/?sent=1"
+    code = supabase_auth.last_mail("ada@example.org", "magiclink").code
+    response = client.post("/auth/code/", {"email": "ada@example.org", "code": code, "next": evil})
+    assert response.status_code == 302 and response.url == "/"
