@@ -303,6 +303,9 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# Error reports (the debug page too) never show sensitive POST fields or variables.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "missionos.error_reports.SecretsHiddenFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
