@@ -243,8 +243,11 @@ if REDIS_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Airtable: the API root (the demo and tests point it at a fake on 127.0.0.1) and the Fernet
-# key that encrypts stored tokens (derived from SECRET_KEY when unset).
+# keys that encrypt stored tokens (sync.crypto): the first encrypts, all decrypt; rotate with
+# `manage.py reencrypt_secrets`. TOKEN_ENCRYPTION_KEY (one key) is the older spelling. Neither
+# set: derived from SECRET_KEY (and SECRET_KEY_FALLBACKS decrypt), which `check --deploy` flags.
 AIRTABLE_API_URL = os.environ.get("AIRTABLE_API_URL", "https://api.airtable.com")
+TOKEN_ENCRYPTION_KEYS = env_list("TOKEN_ENCRYPTION_KEYS")
 TOKEN_ENCRYPTION_KEY = os.environ.get("TOKEN_ENCRYPTION_KEY", "")
 # Requests per second per base, shared by every worker (Airtable allows 5, strictly). 4.9 leaves
 # 20 ms over every five gaps, and the limiter never lets six actual sends come within 1.015 s
@@ -365,6 +368,9 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Error reports (the debug page too) never show sensitive POST fields or variables.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "missionos.error_reports.SecretsHiddenFilter"
 
 LOGGING = {
     "version": 1,

@@ -6,6 +6,8 @@ class SyncConfig(AppConfig):
     verbose_name = "Airtable sync"
 
     def ready(self) -> None:
+        from django.core import checks
+
         from okrs.dashboard_cards import DashboardCard, register_card
         from orgs.activity import TargetKind, register_target
         from orgs.changes import register_change_listener
@@ -13,9 +15,12 @@ class SyncConfig(AppConfig):
         from orgs.roles import Action
         from orgs.shortcuts import register_url_object
         from sync import selectors
+        from sync.checks import check_encryption_keys, check_explicit_encryption_keys
         from sync.models import SYNC_RUN_TARGET, Connection, SyncConflict, SyncRun
         from sync.writeback.journal import queue_write
 
+        checks.register(check_encryption_keys, checks.Tags.security)
+        checks.register(check_explicit_encryption_keys, checks.Tags.security, deploy=True)
         register_url_object("connection_id", Connection)
         register_url_object("run_id", SyncRun)
         register_url_object("conflict_id", SyncConflict)

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
@@ -30,6 +31,7 @@ def _connection(request: HttpRequest, connection_id: int) -> Connection:
     return org_object_or_404(request, Connection, pk=connection_id)
 
 
+@sensitive_post_parameters("token")
 @require_permission(Action.MANAGE_SYNC)
 def connection_list(request: HttpRequest, org_slug: str) -> HttpResponse:
     form = ConnectionForm(request.POST or None)
@@ -140,6 +142,7 @@ def schedule_update(request: HttpRequest, org_slug: str, connection_id: int) -> 
     return render(request, "sync/connection_detail.html", context, status=400)
 
 
+@sensitive_post_parameters("token")
 @require_POST
 @require_permission(Action.MANAGE_SYNC)
 def token_update(request: HttpRequest, org_slug: str, connection_id: int) -> HttpResponse:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cryptography.fernet import Fernet
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("postgres", "redis", "web", "worker", "beat")
@@ -47,6 +48,7 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="missionos.settings",
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(64),
+        TOKEN_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         ALLOWED_HOSTS="missionos.example.org",
         DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}",
     )
@@ -117,6 +119,14 @@ def test_check_deploy_passes_with_production_environment(tmp_path):
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_env(tmp_path)
     )
     assert result.returncode == 0, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+
+
+def test_check_deploy_warns_when_tokens_use_the_secret_key_derived_key(tmp_path):
+    env = production_env(tmp_path)
+    del env["TOKEN_ENCRYPTION_KEYS"]
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
+    assert result.returncode != 0
+    assert "sync.W001" in result.stderr, result.stderr
 
 
 def test_production_settings_refuse_to_start_without_secret_key(tmp_path):

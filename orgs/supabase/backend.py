@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
+from django.views.decorators.debug import sensitive_variables
 
 from orgs.auth import MembershipsBackend
 from orgs.supabase import services
@@ -22,6 +23,7 @@ BACKEND_PATH = "orgs.supabase.backend.SupabaseBackend"
 class SupabaseBackend(MembershipsBackend):
     """Users are loaded as MembershipsBackend loads them (one query with their memberships)."""
 
+    @sensitive_variables("password")
     def authenticate(
         self,
         request: HttpRequest | None,

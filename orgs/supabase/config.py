@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 
@@ -11,7 +11,7 @@ from django.conf import settings
 class SupabaseConfig:
     url: str
     anon_key: str
-    jwt_secret: str = ""
+    jwt_secret: str = field(default="", repr=False)  # a server secret: never in a report
 
     @property
     def issuer(self) -> str:

@@ -4,10 +4,11 @@ returns what the page needs; every session Supabase hands back goes through `sig
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.views.decorators.debug import sensitive_variables
 from supabase_auth.errors import AuthError
 from supabase_auth.types import Session
 
@@ -31,11 +32,12 @@ class RecoverySession:
     """A password-reset link's session, held in the Django session until the new password is
     set; its user is not signed in to MissionOS before that."""
 
-    access_token: str
-    refresh_token: str
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
     expires_at: int
 
 
+@sensitive_variables("session")
 def signed_in_user(session: Session | None, config: SupabaseConfig) -> AbstractBaseUser:
     """The Django user for a Supabase session: its access token verified, its user the token's."""
     if session is None:
@@ -66,6 +68,10 @@ def _call(config: SupabaseConfig, method: str, *args: Any) -> tuple[Any, str | N
         return result, call.code_verifier()
 
 
+# The functions below hold a password, a code or a Supabase session, and so does every frame
+# under them (supabase-py's request body and Authorization header): an error report shows
+# none of their variables.
+@sensitive_variables()
 def password_sign_in(*, email: str, password: str, config: SupabaseConfig) -> AbstractBaseUser:
     response, _ = _call(config, "sign_in_with_password", {"email": email, "password": password})
     return signed_in_user(response.session, config)
@@ -84,12 +90,14 @@ def send_sign_in_link(*, email: str, redirect_to: str, config: SupabaseConfig) -
     return Sent(code_verifier=verifier)
 
 
+@sensitive_variables()
 def code_sign_in(*, email: str, code: str, config: SupabaseConfig) -> AbstractBaseUser:
     params = {"email": email, "token": code, "type": "email"}
     response, _ = _call(config, "verify_otp", params)
     return signed_in_user(response.session, config)
 
 
+@sensitive_variables()
 def exchange_code(*, auth_code: str, code_verifier: str, config: SupabaseConfig) -> Session:
     """A link's `?code=` and the verifier kept from its request -> Supabase's session
     (not yet verified: pass it to `signed_in_user` or `recovery_session`)."""
@@ -100,6 +108,7 @@ def exchange_code(*, auth_code: str, code_verifier: str, config: SupabaseConfig)
     return response.session
 
 
+@sensitive_variables()
 def sign_up(
     *, email: str, password: str, redirect_to: str, config: SupabaseConfig
 ) -> tuple[Sent, AbstractBaseUser | None]:
@@ -121,6 +130,7 @@ def send_password_reset(*, email: str, redirect_to: str, config: SupabaseConfig)
     return Sent(code_verifier=verifier)
 
 
+@sensitive_variables()
 def recovery_session(session: Session, config: SupabaseConfig) -> RecoverySession:
     """A recovery link's session, its token verified and its user mapped (so that a refusal
     comes before the new password is asked for)."""
@@ -133,6 +143,7 @@ def recovery_session(session: Session, config: SupabaseConfig) -> RecoverySessio
     )
 
 
+@sensitive_variables()
 def set_new_password(
     *, recovery: RecoverySession, password: str, config: SupabaseConfig
 ) -> AbstractBaseUser:

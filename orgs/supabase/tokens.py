@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 import jwt
+from django.views.decorators.debug import sensitive_variables
 from jwt import PyJWK, PyJWKClient
 
 from orgs.supabase.config import SupabaseConfig
@@ -91,6 +92,7 @@ def _refuse(code: str, reason: str, alg: object = None, kid: object = None) -> T
     )
 
 
+@sensitive_variables("token", "key")
 def verify_access_token(token: str, config: SupabaseConfig) -> dict[str, Any]:
     """-> the token's verified claims, or raise TokenRefused (logged once, without the token)."""
     try:

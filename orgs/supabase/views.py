@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
-from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from orgs.supabase import services
 from orgs.supabase.backend import BACKEND_PATH
@@ -174,6 +174,7 @@ def enter_code(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
+@sensitive_variables("flow", "auth_code", "session", "recovery")
 def callback(request: HttpRequest) -> HttpResponse:
     """Where a mailed link lands (`?flow=…&code=…`, or Supabase's `error_description`)."""
     config = _config()
@@ -263,6 +264,7 @@ def reset_password(request: HttpRequest) -> HttpResponse:
 @never_cache
 @csrf_protect
 @sensitive_post_parameters("password1", "password2")
+@sensitive_variables("held")
 def set_password(request: HttpRequest) -> HttpResponse:
     """The new password, after a reset link; then the person is signed in."""
     config = _config()

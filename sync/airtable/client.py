@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 import requests
+from django.views.decorators.debug import sensitive_variables
 from pyairtable import Api
 from pyairtable.formulas import DATETIME_PARSE, EQ, IS_AFTER, LAST_MODIFIED_TIME, OR, RECORD_ID
 
@@ -107,6 +108,7 @@ def _error_type(response: requests.Response) -> str:
 
 
 class AirtableClient:
+    @sensitive_variables("token")
     def __init__(
         self,
         *,
@@ -270,6 +272,9 @@ class AirtableClient:
         the other Airtable endpoints a sync uses (webhooks: sync.airtable.webhooks)."""
         return self._request(method, url, what=what, **kwargs)
 
+    # Every frame under this one (requests, urllib3, http.client) holds the Authorization
+    # header: none of their variables is shown in an error report.
+    @sensitive_variables()
     def _request(
         self,
         method: str,

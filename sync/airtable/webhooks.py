@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.views.decorators.debug import sensitive_variables
 from pyairtable.models.webhook import (
     CreateWebhook,
     CreateWebhookResponse,
@@ -96,6 +97,7 @@ class WebhookClient:
         yield self.client.records_by_id(table_id, record_ids)
 
 
+@sensitive_variables("mac_secret_base64", "secret", "expected")
 def verify_notification(body: bytes, mac_header: str, mac_secret_base64: str) -> bool:
     """Whether the ping's `X-Airtable-Content-MAC` is the HMAC-SHA256 of its raw body keyed with
     the hook's secret. Constant-time (pyairtable's `from_request` compares with `!=`)."""

@@ -10,6 +10,7 @@ and so on: the names below are re-exported from the module that holds each.
 - `schedule`: a connection's periodic syncs.
 - `push`: the write-back to Airtable, conflicts, write settings.
 - `feed`: the change feed (Airtable's webhooks): edits within seconds.
+- `encryption`: re-encrypting the stored secrets after a key rotation.
 """
 
 from sync.services.connections import (
@@ -18,6 +19,7 @@ from sync.services.connections import (
     connection_set_token,
     connection_store_schema,
 )
+from sync.services.encryption import ReencryptReport, secrets_reencrypt
 from sync.services.feed import (
     FeedOutcome,
     feed_check_due,
@@ -42,6 +44,7 @@ from sync.services.schedule import connection_schedule, connection_schedule_stat
 
 __all__ = [
     "FeedOutcome",
+    "ReencryptReport",
     "SyncBusy",
     "conflict_resolve",
     "connection_add_id_fields",
@@ -64,4 +67,5 @@ __all__ = [
     "push_requeue",
     "run_execute",
     "run_request",
+    "secrets_reencrypt",
 ]

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from orgs.models import Organization
 from sync.airtable.client import AirtableClient, SyncError
@@ -36,6 +37,7 @@ def connection_client(connection: Connection, **kwargs) -> AirtableClient:
     )
 
 
+@sensitive_variables("token")
 def connection_create(
     *, organization: Organization, name: str, base_id: str, token: str
 ) -> Connection:
@@ -64,6 +66,7 @@ def connection_create(
     return connection
 
 
+@sensitive_variables("token")
 def connection_set_token(*, connection: Connection, token: str) -> Connection:
     """Replace the token once Airtable has accepted it: the base's schema is read with the new
     token (and stored) first, so a mistyped token never replaces a working one. Raises

@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from missionos import events
 from sync.airtable.client import AirtableRefused, RetryPolicy, SyncError
@@ -201,6 +202,7 @@ def _ensure_hook(connection, feed, webhooks: WebhookClient, now, outcome: FeedOu
     _replace_hook(connection, feed, webhooks, now, outcome)
 
 
+@sensitive_variables("created")  # it holds the new hook's MAC secret
 def _replace_hook(connection, feed, webhooks: WebhookClient, now, outcome: FeedOutcome) -> None:
     """A new hook in place of the feed's old one, if any (expired, disabled, gone, or pinging
     elsewhere). What changed while the old one heard nothing is covered by an incremental run;
@@ -486,6 +488,7 @@ def feed_check_due() -> list[int]:
     return sorted(feeds.values_list("connection_id", flat=True))
 
 
+@sensitive_variables("secret")
 def feed_notification(*, body: bytes, mac_header: str) -> int | None:
     """The connection whose feed a ping from Airtable is for, once its MAC checks out against
     that hook's secret; None (refuse it, do nothing) otherwise."""
