@@ -78,14 +78,35 @@ def browser():
             chromium.close()
 
 
+CSP_REFUSAL = "Content Security Policy"
+
+
+def csp_refusals(context) -> list[str]:
+    """Every Content-Security-Policy refusal Chromium reports in the context's pages, as it
+    happens (it logs each to the console)."""
+    refusals: list[str] = []
+    context.on(
+        "console",
+        lambda message: refusals.append(message.text) if CSP_REFUSAL in message.text else None,
+    )
+    return refusals
+
+
 @pytest.fixture
-def page(browser):
+def page(browser, request):
+    """A page at desktop size. Every browser test doubles as a CSP check: a page that needs
+    anything the policy refuses (an inline script or handler, an injected style, an outside
+    origin) fails the test that opened it, unless it is marked `csp_refusals_expected`."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
+    refusals = csp_refusals(context)
     page = context.new_page()
+    page.csp_refusals = refusals
     try:
         yield page
     finally:
         context.close()
+    if request.node.get_closest_marker("csp_refusals_expected") is None:
+        assert refusals == [], "the Content-Security-Policy refused what a page needed"
 
 
 @pytest.fixture
