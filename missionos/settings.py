@@ -124,6 +124,8 @@ AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # axes' default would let guessing extend it
+# masked in what axes keeps and logs
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "csrfmiddlewaretoken"]
 AXES_DISABLE_ACCESS_LOG = True  # failures are what is counted; successes are not kept
 AXES_HANDLER = "orgs.throttle.AddressFirstHandler"
 AXES_LOCKOUT_CALLABLE = "orgs.throttle.locked_out"

@@ -56,6 +56,20 @@ def test_five_wrong_passwords_from_one_address_lock_it_with_a_clear_page(olivia)
     assert signed_in(attempt("olivia", PASSWORD, address="203.0.113.9"))
 
 
+def test_what_is_kept_of_a_failed_attempt_holds_no_password_or_token(olivia):
+    from axes.models import AccessAttempt
+
+    browser = Client(REMOTE_ADDR="198.51.100.7", enforce_csrf_checks=True)
+    token = browser.get(reverse("login")).context["csrf_token"]
+    browser.post(
+        reverse("login"),
+        {"username": "olivia", "password": "hunter2-typed", "csrfmiddlewaretoken": str(token)},
+    )
+    (kept,) = AccessAttempt.objects.all()
+    assert kept.failures_since_start == 1 and kept.username == "olivia"
+    assert "hunter2-typed" not in kept.post_data and str(token) not in kept.post_data
+
+
 def test_four_failures_then_success_resets_the_count(olivia):
     assert fail(4) == [200] * 4
     assert signed_in(attempt("olivia", PASSWORD))
