@@ -150,12 +150,16 @@ def task_save(*, task: Task, actor: AbstractBaseUser | None = None) -> Task:
 def task_set_status(
     *, task: Task, status: TaskStatus, actor: AbstractBaseUser | None = None
 ) -> Task:
+    before = copy.copy(task)
     task.status = status
     _stamp_completion(task)
     task.last_activity_at = timezone.now()
     task.full_clean()
     task.save(update_fields=["status", "completed_at", "last_activity_at", "updated_at"])
     record_written(record=task, actor=actor)
+    audit.record_change(
+        row=task, before=before, actor=actor, action="moved", fields=("status", "completed_at")
+    )
     _touch_project(task)
     activity_record(
         record=task, actor=actor, verb="moved", detail=f"to {task.get_status_display()}"

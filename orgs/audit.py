@@ -112,7 +112,9 @@ def shown(value: object) -> object:
         return value
     if isinstance(value, Decimal):
         return f"{value.normalize():f}" if value.is_finite() else str(value)
-    if isinstance(value, datetime.datetime | datetime.date):
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, list | tuple):
         return [shown(item) for item in value]

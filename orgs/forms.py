@@ -106,7 +106,7 @@ class AuditFilterForm(CleanInputForm, forms.Form):
     )
 
     def __init__(self, data, *, actors: list[str], actions: list[str]):
-        super().__init__(data)
+        super().__init__(data, label_suffix="")
         self.fields["actor"].choices = [("", "Anyone"), *((name, name) for name in actors)]
         self.fields["kind"].choices = [("", "Any record"), *audit_kind_choices()]
         self.fields["action"].choices = [("", "Any action"), *((name, name) for name in actions)]
