@@ -233,7 +233,7 @@ ENDPOINTS = [
         "person_edit",
         "orgs.forms.PersonForm",
         lambda h, w: {"name": "Dana", "email": "dana@example.org"},
-        shows=("people_list",),
+        shows=("people_list", "audit_log"),  # the log shows each value before and after
         edits_form=True,
     ),
     Endpoint(
@@ -349,7 +349,7 @@ ENDPOINTS = [
         "task_edit",
         "okrs.forms.TaskForm",
         lambda h, w: {"title": "Book the room", "due_on": _d(-3)},
-        shows=("project_detail", "overdue_task_list"),
+        shows=("project_detail", "overdue_task_list", "audit_log"),
         edits_form=True,
     ),
     Endpoint(
@@ -363,7 +363,7 @@ ENDPOINTS = [
         "sync_connections",
         ConnectionForm.__module__ + ".ConnectionForm",
         lambda h, w: {"name": "Second plans", "base_id": SECOND_BASE_ID, "token": TOKEN},
-        shows=("sync_connections",),
+        shows=("sync_connections", "audit_log"),
     ),
     Endpoint("sync_now", "request.POST['kind']", lambda h, w: {"kind": "full"}),
     Endpoint(
