@@ -222,6 +222,7 @@ class AuditEntry(OrgScoped):
             models.Index(fields=["organization", "-created_at"], name="orgs_audit_org_time"),
             models.Index(fields=["organization", "target_kind"], name="orgs_audit_org_kind"),
             models.Index(fields=["organization", "actor_label"], name="orgs_audit_org_actor"),
+            models.Index(fields=["organization", "action"], name="orgs_audit_org_action"),
         ]
         verbose_name_plural = "audit entries"
 

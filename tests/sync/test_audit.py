@@ -10,11 +10,13 @@ import pytest
 from django.urls import reverse
 
 from okrs.models import Task
+from orgs import audit
 from orgs.models import AuditEntry
 from sync import services
 from sync.airtable.client import RetryPolicy
 from sync.airtable.ratelimit import NoRateLimiter
 from sync.models import Connection, RunKind, RunStatus, SyncConflict, SyncRun
+from sync.reconcile.adapters import ENTITY_MODELS
 from tests.sync.airtable_base import BASE_ID, T_TASKS, TOKEN
 
 pytestmark = pytest.mark.django_db
@@ -152,3 +154,9 @@ def test_a_resolved_conflict(org, owner, connection, fake):
     assert (resolved.actor, resolved.target_kind, resolved.target_id) == (owner, "task", task.pk)
     assert resolved.target_label == "Renamed in Airtable"
     assert resolved.changes == {"title": ["Renamed in MissionOS", "Renamed in Airtable"]}
+
+
+def test_every_synced_model_has_an_audit_kind():
+    """A conflict on any synced record is logged under its kind (sync.services.push)."""
+    kinds = {entity: audit.kind_of(model()) for entity, model in ENTITY_MODELS.items()}
+    assert kinds == {entity: entity for entity in ENTITY_MODELS}
