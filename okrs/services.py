@@ -1,5 +1,6 @@
 """Writes about OKRs, projects and tasks. Views, commands and (later) the sync call these.
-Each announces the change to the organization's open pages once it commits (missionos.events).
+Each announces the change to the organization's open pages once it commits (missionos.events),
+and logs what it changed, before and after, in the audit log (orgs.audit).
 
 Forms validate shape (types, lengths, same-organization choices); these functions own the
 rules that hold whoever writes: keyword-only, atomic, and they keep derived fields (a key

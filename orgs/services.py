@@ -129,7 +129,8 @@ def activity_record(
 @transaction.atomic
 def record_save(*, record: OrgOwned, actor: AbstractBaseUser | None = None) -> OrgOwned:
     """Validate and save a plan record built by a form (pathway, objective, key result, cycle,
-    person), note it in the activity feed and announce it to the organization's open pages."""
+    person), log each field's change in the audit log (orgs.audit), note it in the activity
+    feed and announce it to the organization's open pages."""
     created = record.pk is None
     record.full_clean()
     before = audit.stored(record)
