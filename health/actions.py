@@ -28,6 +28,7 @@ from django.utils.dateparse import parse_datetime
 from health.models import HealthAction
 from okrs import services as okrs_services
 from okrs.models import KeyResult, Objective, Project, ProjectStatus, Task, TaskStatus
+from orgs import audit
 from orgs import services as org_services
 from orgs.models import Organization, OrgOwned, Person
 from sync.reconcile.adapters import ENTITY_MODELS
@@ -313,13 +314,40 @@ def action_apply(
     *, organization: Organization, plan: Plan, actor: AbstractBaseUser | None, finding=None
 ) -> HealthAction:
     _write(organization, plan.changes, backwards=False, actor=actor)
-    return HealthAction.objects.create(
+    action = HealthAction.objects.create(
         organization=organization,
         kind=plan.kind,
         summary=plan.summary,
         changes=[change.as_json() for change in plan.changes],
         actor=actor if actor is not None and actor.is_authenticated else None,
         finding_key=finding.key if finding is not None else "",
+    )
+    # Each row it changed has its own entry (through the services); this one says why.
+    _audit_action(action, actor, "applied fix", _shown_changes(plan.changes))
+    return action
+
+
+def _shown_changes(changes: list[Change]) -> dict[str, list]:
+    """A fix's changes as the audit log shows them: "<record> · <field>": [before, after]."""
+    shown: dict[str, list] = {}
+    for change in changes:
+        name = f"{change.label} · {change.field.removesuffix('_id')}"
+        if name in shown:
+            name = f"{name} (#{change.id})"
+        before, _, after = change.shown.partition(" → ")
+        shown[name] = [before, after] if after else [None, change.shown]
+    return shown
+
+
+def _audit_action(action: HealthAction, actor, verb: str, changes: dict) -> None:
+    audit.record(
+        organization_id=action.organization_id,
+        action=verb,
+        kind="health_action",
+        target_id=action.pk,
+        label=action.summary,
+        changes=changes,
+        actor=actor,
     )
 
 
@@ -341,6 +369,10 @@ def action_undo(*, action: HealthAction, actor: AbstractBaseUser | None) -> Undo
     action.undone_at = timezone.now()
     action.undone_by = actor if actor is not None and actor.is_authenticated else None
     action.save(update_fields=["undone_at", "undone_by"])
+    logged = {"changes reversed": [None, len(changes) - len(kept)]}
+    if kept:
+        logged["left as they are"] = [None, kept]
+    _audit_action(action, actor, "undid fix", logged)
     return UndoReport(undone=len(changes) - len(kept), kept=kept)
 
 

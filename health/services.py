@@ -24,6 +24,7 @@ from health.kinds import FIELD_KINDS, KINDS
 from health.models import Finding, HealthSettings, HealthSnapshot
 from health.score import DUPLICATE_KINDS, affected, health_score, populations
 from okrs.models import CheckIn, KeyResult, Project, Task
+from orgs import audit
 from orgs.models import Organization
 from sync.models import SyncRun
 
@@ -212,19 +213,37 @@ def _snapshot(organization, ctx, now) -> HealthSnapshot:
     )
 
 
+@transaction.atomic
 def finding_dismiss(*, finding: Finding, actor: AbstractBaseUser | None) -> Finding:
     """ "Not a problem": hidden until the records it is about change."""
     finding.dismissed_at = timezone.now()
     finding.dismissed_by = actor if actor is not None and actor.is_authenticated else None
     finding.dismissed_fingerprint = finding.fingerprint
     finding.save(update_fields=["dismissed_at", "dismissed_by", "dismissed_fingerprint"])
+    _audit_finding(finding, actor, "dismissed", ["open", "not a problem"])
     return finding
 
 
-def finding_restore(*, finding: Finding) -> Finding:
+@transaction.atomic
+def finding_restore(*, finding: Finding, actor: AbstractBaseUser | None = None) -> Finding:
     """Undo "not a problem"."""
+    was_dismissed = finding.dismissed_at is not None
     finding.dismissed_at = None
     finding.dismissed_by = None
     finding.dismissed_fingerprint = ""
     finding.save(update_fields=["dismissed_at", "dismissed_by", "dismissed_fingerprint"])
+    if was_dismissed:
+        _audit_finding(finding, actor, "restored", ["not a problem", "open"])
     return finding
+
+
+def _audit_finding(finding: Finding, actor, action: str, status: list[str]) -> None:
+    audit.record(
+        organization_id=finding.organization_id,
+        action=action,
+        kind="finding",
+        target_id=finding.pk,
+        label=f"{finding.get_kind_display()}: {finding.detail}",
+        changes={"status": status},
+        actor=actor,
+    )

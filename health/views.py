@@ -60,7 +60,7 @@ def health_recompute(request: HttpRequest, org_slug: str) -> HttpResponse:
 def finding_dismiss(request: HttpRequest, org_slug: str, finding_id: int) -> HttpResponse:
     finding = org_object_or_404(request, Finding, pk=finding_id, resolved_at=None)
     if request.POST.get("undo"):
-        services.finding_restore(finding=finding)
+        services.finding_restore(finding=finding, actor=request.user)
         messages.success(request, "Shown again among the open findings.")
     else:
         services.finding_dismiss(finding=finding, actor=request.user)

@@ -8,6 +8,7 @@ class OkrsConfig(AppConfig):
     def ready(self) -> None:
         from okrs import models
         from orgs.activity import TargetKind, register_target
+        from orgs.audit import AuditKind, register_audit_kind
         from orgs.shortcuts import register_url_object
 
         for kwarg, model in (
@@ -26,3 +27,14 @@ class OkrsConfig(AppConfig):
             TargetKind(models.PROJECT_TARGET, "Project", "project_detail", "project_id"),
         ):
             register_target(kind)
+
+        for name, label, model in (
+            ("cycle", "Cycle", models.Cycle),
+            ("pathway", "Pathway", models.Pathway),
+            ("objective", "Objective", models.Objective),
+            ("key_result", "Key result", models.KeyResult),
+            ("check_in", "Check-in", models.CheckIn),
+            ("project", "Project", models.Project),
+            ("task", "Task", models.Task),
+        ):
+            register_audit_kind(AuditKind(name, label), model)

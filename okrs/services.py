@@ -1,5 +1,6 @@
 """Writes about OKRs, projects and tasks. Views, commands and (later) the sync call these.
-Each announces the change to the organization's open pages once it commits (missionos.events).
+Each announces the change to the organization's open pages once it commits (missionos.events),
+and logs what it changed, before and after, in the audit log (orgs.audit).
 
 Forms validate shape (types, lengths, same-organization choices); these functions own the
 rules that hold whoever writes: keyword-only, atomic, and they keep derived fields (a key
@@ -8,6 +9,7 @@ result's current value, a task's completion time, a project's last activity) con
 
 from __future__ import annotations
 
+import copy
 import datetime
 from decimal import Decimal
 
@@ -18,6 +20,7 @@ from django.utils import timezone
 
 from missionos import events
 from okrs.models import CheckIn, KeyResult, Objective, Project, Task, TaskStatus
+from orgs import audit
 from orgs.changes import record_written
 from orgs.services import activity_record
 
@@ -33,14 +36,28 @@ def project_save(
     project.full_clean()
     if objectives and any(o.organization_id != project.organization_id for o in objectives):
         raise ValidationError({"objectives": "Choose objectives from this organization."})
+    before = audit.stored(project)
+    linked_before = (
+        _objective_titles(project) if before is not None and objectives is not None else []
+    )
     project.last_activity_at = timezone.now()
     project.save()
+    extra = {}
     if objectives is not None:
         project.objectives.set(objectives)
+        linked = sorted(str(objective) for objective in objectives)
+        if linked != linked_before:
+            extra["objectives"] = [linked_before or None, linked or None]
     record_written(record=project, actor=actor)
+    audit.record_change(row=project, before=before, actor=actor, extra=extra)
     activity_record(record=project, actor=actor, verb="added" if created else "edited")
     events.publish(project.organization_id, events.PLAN)
     return project
+
+
+def _objective_titles(project: Project) -> list[str]:
+    """The titles of the objectives a stored project is linked to, sorted."""
+    return sorted(str(objective) for objective in project.objectives.all())
 
 
 @transaction.atomic
@@ -69,7 +86,19 @@ def check_in_create(
     check_in.full_clean()
     check_in.save()
     record_written(record=check_in, actor=author)
+    before = copy.copy(key_result)
     key_result_follow_latest_check_in(key_result=key_result, actor=author)
+    audit.record_change(
+        row=key_result,
+        before=before,
+        actor=author,
+        action="checked in",
+        fields=("current_value", "confidence"),
+        extra={
+            "check_in": [None, audit.shown(Decimal(check_in.value))],
+            **({"note": [None, check_in.note]} if check_in.note else {}),
+        },
+    )
     detail = f"{Decimal(check_in.value).normalize():f} {key_result.unit}".strip()
     activity_record(record=key_result, actor=author, verb="checked in on", detail=detail)
     events.publish(key_result.organization_id, events.PLAN)
@@ -108,8 +137,10 @@ def task_save(*, task: Task, actor: AbstractBaseUser | None = None) -> Task:
     _stamp_completion(task)
     task.last_activity_at = timezone.now()
     task.full_clean()
+    before = audit.stored(task)
     task.save()
     record_written(record=task, actor=actor)
+    audit.record_change(row=task, before=before, actor=actor)
     _touch_project(task)
     activity_record(record=task, actor=actor, verb="added" if created else "edited")
     events.publish(task.organization_id, events.PLAN)
@@ -120,12 +151,16 @@ def task_save(*, task: Task, actor: AbstractBaseUser | None = None) -> Task:
 def task_set_status(
     *, task: Task, status: TaskStatus, actor: AbstractBaseUser | None = None
 ) -> Task:
+    before = copy.copy(task)
     task.status = status
     _stamp_completion(task)
     task.last_activity_at = timezone.now()
     task.full_clean()
     task.save(update_fields=["status", "completed_at", "last_activity_at", "updated_at"])
     record_written(record=task, actor=actor)
+    audit.record_change(
+        row=task, before=before, actor=actor, action="moved", fields=("status", "completed_at")
+    )
     _touch_project(task)
     activity_record(
         record=task, actor=actor, verb="moved", detail=f"to {task.get_status_display()}"

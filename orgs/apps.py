@@ -8,8 +8,10 @@ class OrgsConfig(AppConfig):
 
     def ready(self) -> None:
         from orgs.activity import TargetKind, register_target
+        from orgs.audit import AuditKind, register_audit_kind
         from orgs.models import (
             PERSON_TARGET,
+            AuditEntry,
             Invitation,
             Membership,
             Organization,
@@ -33,6 +35,10 @@ class OrgsConfig(AppConfig):
             )
         )
 
+        register_audit_kind(AuditKind("person", "Person"), Person)
+        register_audit_kind(AuditKind("membership", "Membership"), Membership)
+        register_audit_kind(AuditKind("invitation", "Invitation"), Invitation)
+
         def plan_row_changed(sender, instance, **kwargs) -> None:
             # Services announce their changes; this also catches writes that are not theirs
             # (the admin, the shell, test factories). Bulk writes send no signal: the sync
@@ -40,6 +46,8 @@ class OrgsConfig(AppConfig):
             # counts (its sync runs show on the dashboard), and so does its own (its name).
             from missionos.plan_cache import plan_changed
 
+            if isinstance(instance, AuditEntry):
+                return  # the log of a change, not the plan (the change itself announced it)
             if isinstance(instance, OrgScoped) and instance.organization_id:
                 plan_changed(instance.organization_id)
             elif isinstance(instance, Organization) and instance.pk:

@@ -6,8 +6,11 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
+from missionos.dates import validate_kept_date
 from missionos.forms import CleanInputForm
+from orgs.audit import audit_kind_choices
 from orgs.models import OrgOwned, Person, Role
+from orgs.selectors import AuditFilters
 
 
 class DateInput(forms.DateInput):
@@ -86,3 +89,42 @@ class InvitationForm(CleanInputForm, forms.Form):
 
 class MemberRoleForm(CleanInputForm, forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
+
+
+class AuditFilterForm(CleanInputForm, forms.Form):
+    """The audit log's filters, from the query string. A filter that does not hold is said
+    beside itself and left out; the others still apply."""
+
+    actor = forms.ChoiceField(label="Who", required=False)
+    kind = forms.ChoiceField(label="Record", required=False)
+    action = forms.ChoiceField(label="Action", required=False)
+    since = forms.DateField(
+        label="From", required=False, widget=DateInput(), validators=[validate_kept_date]
+    )
+    until = forms.DateField(
+        label="To", required=False, widget=DateInput(), validators=[validate_kept_date]
+    )
+
+    def __init__(self, data, *, actors: list[str], actions: list[str]):
+        super().__init__(data, label_suffix="")
+        self.fields["actor"].choices = [("", "Anyone"), *((name, name) for name in actors)]
+        self.fields["kind"].choices = [("", "Any record"), *audit_kind_choices()]
+        self.fields["action"].choices = [("", "Any action"), *((name, name) for name in actions)]
+
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and until < since:
+            self.add_error("until", "Choose a day on or after the first one.")
+        return cleaned
+
+    def filters(self) -> AuditFilters:
+        """The filters that hold (call after `is_valid()`)."""
+        cleaned = self.cleaned_data
+        return AuditFilters(
+            actor=cleaned.get("actor") or "",
+            kind=cleaned.get("kind") or "",
+            action=cleaned.get("action") or "",
+            since=cleaned.get("since"),
+            until=cleaned.get("until"),
+        )

@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from orgs import audit
 from orgs.models import OPEN_INVITATION, Invitation, Membership, Organization, Role
 from orgs.selectors import invitation_for_token_hash, memberships_of
 from orgs.services import membership_create
@@ -105,10 +106,17 @@ def invitation_create(
         )
         if invitation is None:
             invitation = Invitation.objects.create(organization=organization, email=email, **fields)
+            action, changes = "invited", {"email": [None, email], "role": [None, role.label]}
         else:
+            before = {"role": invitation.get_role_display(), "expires": invitation.expires_at}
             for name, value in fields.items():
                 setattr(invitation, name, value)
             invitation.save(update_fields=list(fields))
+            action = "invited again"  # a new link: the old one stops working
+            changes = {"role": [before["role"], role.label]} if before["role"] != role.label else {}
+            changes["expires"] = [before["expires"], invitation.expires_at]
+        # Never the token or its hash: the link is the invitee's alone.
+        _audit(invitation, invited_by, action, changes)
     # After the write (the link must work when it arrives); an email that fails leaves the
     # invitation pending, and inviting again sends a new link.
     _send_invitation_email(invitation=invitation, organization=organization, token=token)
@@ -147,7 +155,20 @@ def invitation_revoke(*, invitation: Invitation, actor: AbstractBaseUser) -> Inv
     if stored.revoked_at is None:
         stored.revoked_at = timezone.now()
         stored.save(update_fields=["revoked_at"])
+        _audit(stored, actor, "revoked invitation", {"status": ["pending", "revoked"]})
     return stored
+
+
+def _audit(invitation: Invitation, actor, action: str, changes: dict) -> None:
+    audit.record(
+        organization_id=invitation.organization_id,
+        action=action,
+        kind="invitation",
+        target_id=invitation.pk,
+        label=invitation.email,
+        changes=changes,
+        actor=actor,
+    )
 
 
 @transaction.atomic
@@ -162,9 +183,22 @@ def invitation_accept(*, token: str, user: AbstractBaseUser) -> Membership:
         raise InvitationUnavailable(standing, invitation)
     if standing == Standing.ALREADY_MEMBER:
         membership = Membership.objects.for_org(invitation.organization).get(user=user)
+        _audit(invitation, user, "accepted invitation", {"status": ["pending", "accepted"]})
     else:
         membership = membership_create(
             organization=invitation.organization, user=user, role=Role(invitation.role)
+        )
+        audit.record(
+            organization_id=membership.organization_id,
+            action="joined",
+            kind="membership",
+            target_id=membership.pk,
+            label=user.get_username(),
+            changes={
+                "role": [None, membership.get_role_display()],
+                "invitation": [None, invitation.email],
+            },
+            actor=user,
         )
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user

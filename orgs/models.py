@@ -193,6 +193,43 @@ class Activity(OrgScoped):
         return f"{self.verb} {self.subject}"
 
 
+class AuditEntry(OrgScoped):
+    """One change for the audit log (orgs.audit): who did what to which record, when, and each
+    field's value before and after. Written by the services that make the change, in the same
+    transaction; never edited afterwards.
+
+    The actor's name and the target's label are kept as they were, so the log still reads right
+    after a member leaves or a record is renamed. `actor` is empty for what nobody signed in did
+    (the sync pulling from Airtable: `actor_label` "Airtable").
+    """
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150)
+    action = models.CharField(max_length=40)  # "created", "edited", "changed role", "synced"
+    # A kind of orgs.audit's registry ("task", "membership", "connection"), filled by each app.
+    target_kind = models.CharField(max_length=24)
+    target_id = models.BigIntegerField(null=True, blank=True)
+    target_label = models.CharField(max_length=300)
+    # {field: [before, after]}, values as shown (orgs.audit.shown); never a secret.
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="orgs_audit_org_time"),
+            models.Index(fields=["organization", "target_kind"], name="orgs_audit_org_kind"),
+            models.Index(fields=["organization", "actor_label"], name="orgs_audit_org_actor"),
+            models.Index(fields=["organization", "action"], name="orgs_audit_org_action"),
+        ]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.actor_label} {self.action} {self.target_label}"
+
+
 # Neither accepted nor revoked (it may have expired): the one invitation an address may have.
 OPEN_INVITATION = models.Q(accepted_at__isnull=True, revoked_at__isnull=True)
 

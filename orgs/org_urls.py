@@ -6,6 +6,8 @@ from orgs import views
 
 urlpatterns = [
     path("events/", views.org_events, name="org_events"),
+    path("audit/", views.audit_log, name="audit_log"),
+    path("audit.csv", views.audit_csv, name="audit_csv"),
     path("people/", views.people_list, name="people_list"),
     path("people/new/", views.person_edit, name="person_create"),
     path("people/<int:person_id>/edit/", views.person_edit, name="person_edit"),

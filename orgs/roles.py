@@ -36,6 +36,7 @@ class Action(StrEnum):
     MANAGE_PEOPLE = "manage_people"  # the people directory
     MANAGE_SYNC = "manage_sync"  # Airtable connections, their mapping, schedule and runs
     MANAGE_MEMBERS = "manage_members"  # who belongs to the organization, with which role
+    VIEW_AUDIT = "view_audit"  # read and export the audit log (orgs.audit)
 
 
 # The least role that may do each action (roles include those below them: orgs.models.Role).
@@ -47,6 +48,8 @@ LEAST_ROLE: dict[Action, Role] = {
     Action.MANAGE_PEOPLE: Role.ADMIN,
     Action.MANAGE_SYNC: Role.ADMIN,
     Action.MANAGE_MEMBERS: Role.OWNER,
+    # Admins change the plan, the directory and the sync: they read who changed what.
+    Action.VIEW_AUDIT: Role.ADMIN,
 }
 
 

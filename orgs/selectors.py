@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import F, QuerySet
+from django.utils import timezone
 
-from orgs.models import OPEN_INVITATION, Invitation, Membership, Organization, Person
+from orgs.models import OPEN_INVITATION, AuditEntry, Invitation, Membership, Organization, Person
 
 
 def memberships_of(*, user: AbstractBaseUser) -> list[Membership]:
@@ -94,3 +98,45 @@ def invitation_for_token_hash(*, token_hash: str, lock: bool = False) -> Invitat
         .filter(token_hash=token_hash)
         .first()
     )
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """What the audit log is narrowed to (empty: everything). Days are the current time
+    zone's, both included."""
+
+    actor: str = ""  # an actor's name as the log keeps it (AuditEntry.actor_label)
+    kind: str = ""
+    action: str = ""
+    since: datetime.date | None = None
+    until: datetime.date | None = None
+
+
+def _midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def audit_entries(*, organization: Organization, filters: AuditFilters) -> QuerySet[AuditEntry]:
+    """The organization's audit entries that match `filters`, newest first."""
+    entries = AuditEntry.objects.for_org(organization)
+    if filters.actor:
+        entries = entries.filter(actor_label=filters.actor)
+    if filters.kind:
+        entries = entries.filter(target_kind=filters.kind)
+    if filters.action:
+        entries = entries.filter(action=filters.action)
+    if filters.since is not None:
+        entries = entries.filter(created_at__gte=_midnight(filters.since))
+    if filters.until is not None:
+        entries = entries.filter(created_at__lt=_midnight(filters.until + datetime.timedelta(1)))
+    return entries.order_by("-created_at", "-id")
+
+
+def audit_filter_choices(*, organization: Organization) -> dict[str, list[str]]:
+    """Who has acted and which actions were taken in the organization's log, for the filters
+    (two queries, whatever the size of the log)."""
+    entries = AuditEntry.objects.for_org(organization)
+    return {
+        name: list(entries.order_by(name).values_list(name, flat=True).distinct())
+        for name in ("actor_label", "action")
+    }

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from missionos import events
+from orgs import audit
 from orgs.changes import record_written
 from orgs.models import Activity, Membership, Organization, OrgOwned, Person, Role
 
@@ -30,31 +31,51 @@ def membership_create(
 
 
 @transaction.atomic
-def membership_change_role(*, membership: Membership, role: Role) -> Membership:
+def membership_change_role(
+    *, membership: Membership, role: Role, actor: AbstractBaseUser | None = None
+) -> Membership:
     stored = (
         Membership.objects.for_org(membership.organization_id)
         .select_for_update()
+        .select_related("user")
         .get(pk=membership.pk)
     )
     if stored.role == Role.OWNER and role != Role.OWNER:
         _ensure_not_last_owner(stored)
+    before = stored.get_role_display()
     stored.role = role
     stored.save(update_fields=["role"])
+    if stored.get_role_display() != before:
+        _audit_membership(stored, actor, "changed role", [before, stored.get_role_display()])
     events.publish_membership(stored.organization_id, stored.user_id)  # their open streams
     return stored
 
 
 @transaction.atomic
-def membership_remove(*, membership: Membership) -> None:
+def membership_remove(*, membership: Membership, actor: AbstractBaseUser | None = None) -> None:
     stored = (
         Membership.objects.for_org(membership.organization_id)
         .select_for_update()
+        .select_related("user")
         .get(pk=membership.pk)
     )
     if stored.role == Role.OWNER:
         _ensure_not_last_owner(stored)
+    _audit_membership(stored, actor, "removed", [stored.get_role_display(), None])
     stored.delete()
     events.publish_membership(stored.organization_id, stored.user_id)  # their open streams end
+
+
+def _audit_membership(membership: Membership, actor, action: str, role: list) -> None:
+    audit.record(
+        organization_id=membership.organization_id,
+        action=action,
+        kind="membership",
+        target_id=membership.pk,
+        label=membership.user.get_username(),
+        changes={"role": role},
+        actor=actor,
+    )
 
 
 def _ensure_not_last_owner(membership: Membership) -> None:
@@ -108,11 +129,14 @@ def activity_record(
 @transaction.atomic
 def record_save(*, record: OrgOwned, actor: AbstractBaseUser | None = None) -> OrgOwned:
     """Validate and save a plan record built by a form (pathway, objective, key result, cycle,
-    person), note it in the activity feed and announce it to the organization's open pages."""
+    person), log each field's change in the audit log (orgs.audit), note it in the activity
+    feed and announce it to the organization's open pages."""
     created = record.pk is None
     record.full_clean()
+    before = audit.stored(record)
     record.save()
     record_written(record=record, actor=actor)
+    audit.record_change(row=record, before=before, actor=actor)
     activity_record(record=record, actor=actor, verb="added" if created else "edited")
     events.publish(record.organization_id, events.PLAN)
     return record

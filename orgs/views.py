@@ -1,17 +1,21 @@
 from __future__ import annotations
 
+import csv
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from missionos.form_flow import form_page
-from orgs import invitations, selectors, services
-from orgs.forms import InvitationForm, MemberRoleForm, PersonForm
+from orgs import audit, invitations, selectors, services
+from orgs.forms import AuditFilterForm, InvitationForm, MemberRoleForm, PersonForm
 from orgs.invitations import InvitationUnavailable, Standing
 from orgs.models import Invitation, Membership, Person, Role
 from orgs.permissions import Action, require_permission
@@ -149,7 +153,7 @@ def member_role(request: HttpRequest, org_slug: str, membership_id: int) -> Http
     else:
         try:
             role = Role(form.cleaned_data["role"])
-            services.membership_change_role(membership=membership, role=role)
+            services.membership_change_role(membership=membership, role=role, actor=request.user)
             messages.success(request, f"{membership.user.get_username()} is now {role.label}.")
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -164,11 +168,67 @@ def member_remove(request: HttpRequest, org_slug: str, membership_id: int) -> Ht
     if request.method == "GET":
         return render(request, "orgs/member_remove.html", {"membership": membership})
     try:
-        services.membership_remove(membership=membership)
+        services.membership_remove(membership=membership, actor=request.user)
         messages.success(request, f"{membership.user.get_username()} removed.")
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("member_list", org_slug=org_slug)
+
+
+AUDIT_PAGE_SIZE = 50
+
+
+def _audit_filters(request: HttpRequest) -> AuditFilterForm:
+    """The audit log's filters from the query string, checked (`form.filters()` applies)."""
+    choices = selectors.audit_filter_choices(organization=request.org)
+    form = AuditFilterForm(request.GET, actors=choices["actor_label"], actions=choices["action"])
+    form.is_valid()
+    return form
+
+
+@require_permission(Action.VIEW_AUDIT)
+def audit_log(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """Who changed what and when, newest first, filtered by the query string."""
+    form = _audit_filters(request)
+    entries = selectors.audit_entries(organization=request.org, filters=form.filters())
+    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"form": form, "page": page, "export_query": _export_query(request)}
+    if request.htmx and request.htmx.target == "audit-results":
+        return render(request, "orgs/audit.html#audit-results", context)
+    return render(request, "orgs/audit.html", context)
+
+
+def _export_query(request: HttpRequest) -> str:
+    """The filters of the page, for its CSV link (the page number left out)."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+class _Echo:
+    """A file for csv.writer that hands each line back instead of keeping it."""
+
+    def write(self, line: str) -> str:
+        return line
+
+
+@require_permission(Action.VIEW_AUDIT)
+def audit_csv(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """The filtered entries as CSV, streamed a chunk of rows at a time. Filters that do not
+    hold send the reader to the page, which says why: an export is never of something else
+    than what was asked."""
+    form = _audit_filters(request)
+    if form.errors:
+        return redirect(f"{org_url(request, 'audit_log')}?{request.GET.urlencode()}")
+    entries = selectors.audit_entries(organization=request.org, filters=form.filters())
+    writer = csv.writer(_Echo())
+    rows = audit.csv_rows(entries.iterator(chunk_size=2000))
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
+    )
+    day = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="audit-{request.org.slug}-{day}.csv"'
+    return response
 
 
 def org_events(request: HttpRequest, org_slug: str) -> HttpResponse:

@@ -10,6 +10,7 @@ class SyncConfig(AppConfig):
 
         from okrs.dashboard_cards import DashboardCard, register_card
         from orgs.activity import TargetKind, register_target
+        from orgs.audit import AuditKind, register_audit_kind
         from orgs.changes import register_change_listener
         from orgs.provenance import register_source_resolver
         from orgs.roles import Action
@@ -34,6 +35,8 @@ class SyncConfig(AppConfig):
                 unattended_actor="Airtable",
             )
         )
+        register_audit_kind(AuditKind("connection", "Airtable connection"), Connection)
+        register_audit_kind(AuditKind(SYNC_RUN_TARGET, "Sync run"), SyncRun)
         register_card(
             DashboardCard(
                 "sync",

@@ -37,7 +37,9 @@ def connection_list(request: HttpRequest, org_slug: str) -> HttpResponse:
     form = ConnectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            connection = services.connection_create(organization=request.org, **form.cleaned_data)
+            connection = services.connection_create(
+                organization=request.org, actor=request.user, **form.cleaned_data
+            )
         except ValidationError as error:
             form.add_error(None, error)
         except (SyncError, TokenUnreadable) as error:
@@ -132,7 +134,9 @@ def schedule_update(request: HttpRequest, org_slug: str, connection_id: int) -> 
     form = ScheduleForm(request.POST)
     if form.is_valid():
         try:
-            services.connection_schedule(connection=connection, **form.cleaned_data)
+            services.connection_schedule(
+                connection=connection, actor=request.user, **form.cleaned_data
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -150,7 +154,9 @@ def token_update(request: HttpRequest, org_slug: str, connection_id: int) -> Htt
     form = TokenForm(request.POST)
     if form.is_valid():
         try:
-            services.connection_set_token(connection=connection, token=form.cleaned_data["token"])
+            services.connection_set_token(
+                connection=connection, token=form.cleaned_data["token"], actor=request.user
+            )
         except ValidationError as error:
             form.add_error(None, error)
         except SyncError as error:  # Airtable refused it: the old token stays
@@ -187,7 +193,9 @@ def mapping_edit(request: HttpRequest, org_slug: str, connection_id: int) -> Htt
     form = MappingForm(request.POST or None, mapping=mapping, schema=schema)
     if request.method == "POST" and form.is_valid():
         try:
-            services.connection_set_mapping(connection=connection, mapping_data=form.mapping_data())
+            services.connection_set_mapping(
+                connection=connection, mapping_data=form.mapping_data(), actor=request.user
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -273,12 +281,15 @@ def writes_update(request: HttpRequest, org_slug: str, connection_id: int) -> Ht
             messages.error(request, "That table is not mapped on this connection.")
         else:
             services.connection_set_read_only(
-                connection=connection, table_id=table_id, read_only=action == "read_only"
+                connection=connection,
+                table_id=table_id,
+                read_only=action == "read_only",
+                actor=request.user,
             )
             messages.success(request, "Write-back setting saved.")
     elif action == "id_fields":
         try:
-            added = services.connection_add_id_fields(connection=connection)
+            added = services.connection_add_id_fields(connection=connection, actor=request.user)
         except (SyncError, TokenUnreadable, MappingError) as error:
             messages.error(request, f"No field was added: {error}")
         else:

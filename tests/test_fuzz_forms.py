@@ -233,7 +233,7 @@ ENDPOINTS = [
         "person_edit",
         "orgs.forms.PersonForm",
         lambda h, w: {"name": "Dana", "email": "dana@example.org"},
-        shows=("people_list",),
+        shows=("people_list", "audit_log"),  # the log shows each value before and after
         edits_form=True,
     ),
     Endpoint(
@@ -349,7 +349,7 @@ ENDPOINTS = [
         "task_edit",
         "okrs.forms.TaskForm",
         lambda h, w: {"title": "Book the room", "due_on": _d(-3)},
-        shows=("project_detail", "overdue_task_list"),
+        shows=("project_detail", "overdue_task_list", "audit_log"),
         edits_form=True,
     ),
     Endpoint(
@@ -363,7 +363,7 @@ ENDPOINTS = [
         "sync_connections",
         ConnectionForm.__module__ + ".ConnectionForm",
         lambda h, w: {"name": "Second plans", "base_id": SECOND_BASE_ID, "token": TOKEN},
-        shows=("sync_connections",),
+        shows=("sync_connections", "audit_log"),
     ),
     Endpoint("sync_now", "request.POST['kind']", lambda h, w: {"kind": "full"}),
     Endpoint(
@@ -658,6 +658,8 @@ GETS: dict[str, tuple[tuple[str, ...], str]] = {
         "",
     ),
     "sync_run": (("page",), ""),
+    "audit_log": (("actor", "kind", "action", "since", "until", "page"), "audit-results"),
+    "audit_csv": (("actor", "kind", "action", "since", "until"), ""),
 }
 
 
@@ -666,13 +668,17 @@ def test_every_query_parameter_is_fuzzed():
     preview) are those GETS fuzzes."""
     from health import views as health_views
     from okrs.views import dashboard, editing, objectives, projects
+    from orgs import forms as org_forms
+    from orgs import views as org_views
     from sync import views as sync_views
 
     read = set()
-    for module in (dashboard, editing, objectives, projects, health_views, sync_views):
+    for module in (dashboard, editing, objectives, projects, health_views, sync_views, org_views):
         source = inspect.getsource(module)
         read |= set(re.findall(r"(?:GET|params|data)\.(?:get|getlist)\(\s*\"(\w+)\"", source))
     read |= {"confirm"}  # health_fix: a GET preview never applies, whatever it says
+    # The audit log's filters are a form's fields (orgs.forms.AuditFilterForm).
+    read |= set(org_forms.AuditFilterForm.base_fields)
     fuzzed = {param for params, _ in GETS.values() for param in params} | {"confirm"}
     assert read <= fuzzed, f"add to GETS: {sorted(read - fuzzed)}"
 
@@ -696,7 +702,7 @@ class Reader:
             response = self.client.get(self.url, sent, **headers)
             where = f"GET {self.url} {summary(sent)}{' (htmx)' if htmx else ''}"
             assert response.status_code < 500, f"{where}: {response.status_code}"
-            assert_escaped(response.content.decode(errors="replace"), where)
+            assert_escaped(matrix.response_text(response), where)
             changed = changed_tables(self.world.state, database_state())
             assert not changed, f"{where} changed {changed}"
             transaction.set_rollback(True)

@@ -7,6 +7,7 @@ default schedules at once.
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -21,7 +22,8 @@ from sync.mapping.propose import propose_mapping
 from sync.models import Connection
 from sync.schema import schema_from_api
 from sync.selectors import connection_mapping
-from sync.services.schedule import connection_schedule
+from sync.services.auditing import TOKEN_SHOWN, audit_connection
+from sync.services.schedule import schedule_set
 
 
 def connection_client(connection: Connection, **kwargs) -> AirtableClient:
@@ -39,7 +41,12 @@ def connection_client(connection: Connection, **kwargs) -> AirtableClient:
 
 @sensitive_variables("token")
 def connection_create(
-    *, organization: Organization, name: str, base_id: str, token: str
+    *,
+    organization: Organization,
+    name: str,
+    base_id: str,
+    token: str,
+    actor: AbstractBaseUser | None = None,
 ) -> Connection:
     """Save a connection with its token encrypted, read the base's schema and store the
     proposed mapping. Raises ValidationError (bad input) or SyncError (Airtable refused)."""
@@ -61,13 +68,26 @@ def connection_create(
         connection_store_schema(connection=connection, schema_payload=schema)
         connection.mapping = propose_mapping(schema_from_api(schema)).to_dict()
         connection.save(update_fields=["mapping"])
-        connection_schedule(connection=connection)
+        schedule_set(connection=connection)
+        audit_connection(
+            connection,
+            actor,
+            "connected",
+            {
+                "name": [None, connection.name],
+                "base_id": [None, connection.base_id],
+                "token": [None, TOKEN_SHOWN],  # never the token, nor a part of it
+                "mapped_tables": [None, len(connection.mapping.get("entities", {}))],
+            },
+        )
         _feed_after_commit(connection)
     return connection
 
 
 @sensitive_variables("token")
-def connection_set_token(*, connection: Connection, token: str) -> Connection:
+def connection_set_token(
+    *, connection: Connection, token: str, actor: AbstractBaseUser | None = None
+) -> Connection:
     """Replace the token once Airtable has accepted it: the base's schema is read with the new
     token (and stored) first, so a mistyped token never replaces a working one. Raises
     ValidationError (not a token) or SyncError (Airtable refused it, with what to fix)."""
@@ -76,6 +96,7 @@ def connection_set_token(*, connection: Connection, token: str) -> Connection:
         raise ValidationError({"token": "That does not look like an Airtable token."})
     candidate = Connection(base_id=connection.base_id, token_encrypted=encrypt_token(token))
     schema = _read_schema(candidate)
+    scopes_before = list(connection.token_scopes or [])
     connection.token_encrypted = candidate.token_encrypted
     connection.token_last4 = token[-4:]
     connection.token_scopes = _read_scopes(candidate)
@@ -85,6 +106,10 @@ def connection_set_token(*, connection: Connection, token: str) -> Connection:
             update_fields=["token_encrypted", "token_last4", "token_scopes", "write_blocked"]
         )
         connection_store_schema(connection=connection, schema_payload=schema)
+        changes = {"token": [TOKEN_SHOWN, "replaced (not shown)"]}
+        if scopes_before != connection.token_scopes:
+            changes["token_scopes"] = [scopes_before, connection.token_scopes]
+        audit_connection(connection, actor, "replaced token", changes)
         _feed_after_commit(connection)  # the new token may have (or lack) webhook:manage
     return connection
 

@@ -48,6 +48,7 @@ from sync.models import ChangeFeed, Connection, FeedState, RunKind, RunStatus, S
 from sync.reconcile.reconciler import Reconciler
 from sync.schema import schema_from_api
 from sync.selectors import connection_mapping
+from sync.services.auditing import audit_run_pulled
 from sync.services.connections import connection_client, connection_store_schema
 from sync.services.locks import SyncBusy, feed_lock, feed_poll_again
 from sync.services.runs import run_request
@@ -455,7 +456,9 @@ def _finish_batch(run: SyncRun, reconciler, status: RunStatus, error: str = "") 
         run.unarchived, run.issue_count = counts.unarchived, counts.issues
     run.status, run.error = status, error
     run.finished_at = run.heartbeat_at = timezone.now()
-    run.save()
+    with transaction.atomic():
+        run.save()
+        audit_run_pulled(run)
     if status == RunStatus.SUCCEEDED and (run.created or run.updated or run.archived):
         # Open dashboards fetch their fragments again: the edit shows without a reload.
         events.publish(run.organization_id, events.PLAN)

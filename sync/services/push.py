@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from missionos import events
+from orgs import audit
 from sync.airtable.client import AirtableClient, SyncError
 from sync.crypto import TokenUnreadable
 from sync.mapping.catalogue import ENTITIES
@@ -19,6 +20,7 @@ from sync.models import Connection, PendingWrite, SyncConflict
 from sync.reconcile.adapters import ENTITY_MODELS
 from sync.schema import schema_from_api
 from sync.selectors import connection_mapping
+from sync.services.auditing import audit_connection
 from sync.services.connections import connection_client
 from sync.services.locks import SyncBusy, push_lock
 from sync.values import convert
@@ -129,6 +131,21 @@ def conflict_resolve(
     conflict.resolution = keep
     conflict.resolved_by = actor if actor is not None and actor.is_authenticated else None
     conflict.save(update_fields=["resolved_at", "resolution", "resolved_by"])
+    if keep == SyncConflict.Resolution.AIRTABLE:  # MissionOS takes Airtable's value
+        changes = {conflict.attribute: [conflict.missionos_shown, conflict.airtable_shown]}
+    else:  # Airtable gets MissionOS's
+        changes = {
+            f"{conflict.attribute} in Airtable": [conflict.airtable_shown, conflict.missionos_shown]
+        }
+    audit.record(
+        organization_id=conflict.organization_id,
+        action="resolved conflict",
+        kind=audit.kind_of(row),
+        target_id=row.pk,
+        label=str(row),
+        changes=changes,
+        actor=actor,
+    )
     events.publish(conflict.organization_id, events.PLAN)
     return conflict
 
@@ -176,17 +193,42 @@ def _resolve_link(conflict, row, attr, keep, actor) -> None:
         queue_write(record=row, actor=actor)
 
 
-def connection_set_read_only(*, connection: Connection, table_id: str, read_only: bool) -> None:
+def _table_name(connection: Connection, table_id: str) -> str:
+    table = schema_from_api(connection.schema).table(table_id)
+    return table.name if table else table_id
+
+
+def connection_set_read_only(
+    *,
+    connection: Connection,
+    table_id: str,
+    read_only: bool,
+    actor: AbstractBaseUser | None = None,
+) -> None:
     """Keep a table read-only (MissionOS edits stay here) or let writes through again."""
     settings = dict(connection.write_settings or {})
+    was = bool(settings.get(table_id, {}).get("read_only"))
     settings[table_id] = {**settings.get(table_id, {}), "read_only": read_only}
     connection.write_settings = settings
     connection.save(update_fields=["write_settings"])
+    if was != read_only:
+        name = f"{_table_name(connection, table_id)} read-only"
+        audit_connection(connection, actor, "changed write-back", {name: [was, read_only]})
     if not read_only:
         push_requeue(connection=connection)
 
 
-def connection_add_id_fields(*, connection: Connection) -> list[str]:
+def _field_name(schema, table_id: str, field_id: str | None) -> str | None:
+    table = schema.table(table_id)
+    field = table.field(field_id) if table and field_id else None
+    if field is not None:
+        return field.name
+    return MISSIONOS_ID_FIELD if field_id else None  # just added: not in the schema read yet
+
+
+def connection_add_id_fields(
+    *, connection: Connection, actor: AbstractBaseUser | None = None
+) -> list[str]:
     """Add a "MissionOS ID" text field to each mapped, writable table that lacks one (the
     token needs schema.bases:write), so creates are upserts that cannot duplicate.
     -> the names of the tables given one. Raises SyncError when Airtable refuses."""
@@ -194,6 +236,7 @@ def connection_add_id_fields(*, connection: Connection) -> list[str]:
     schema = schema_from_api(connection.schema)
     client = connection_client(connection)
     settings = dict(connection.write_settings or {})
+    before = {table_id: setting.get("id_field") for table_id, setting in settings.items()}
     added = []
     for entity_mapping in mapping.entities.values():
         table = schema.table(entity_mapping.table_id)
@@ -211,6 +254,16 @@ def connection_add_id_fields(*, connection: Connection) -> list[str]:
         settings[table.id] = {**settings.get(table.id, {}), "id_field": field_id}
     connection.write_settings = settings
     connection.save(update_fields=["write_settings"])
+    changes = {
+        f"{_table_name(connection, table_id)} ID field": [
+            _field_name(schema, table_id, before.get(table_id)),
+            _field_name(schema, table_id, setting.get("id_field")),
+        ]
+        for table_id, setting in settings.items()
+        if setting.get("id_field") != before.get(table_id)
+    }
+    if changes:
+        audit_connection(connection, actor, "changed write-back", changes)
     if added:
         from sync.services.connections import connection_refresh_schema
 

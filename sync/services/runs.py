@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from missionos import events
+from orgs import audit
 from orgs.services import activity_record
 from sync.airtable.client import AirtableClient, OffsetExpired, RetryPolicy, SyncError, read_ahead
 from sync.airtable.ratelimit import RateLimiter
@@ -31,6 +32,7 @@ from sync.reconcile.field_pairs import judge_all
 from sync.reconcile.reconciler import Reconciler
 from sync.schema import TableSchema, schema_from_api
 from sync.selectors import connection_mapping
+from sync.services.auditing import audit_run_pulled
 from sync.services.connections import connection_client, connection_store_schema
 from sync.services.locks import SyncBusy, connection_lock, lock_is_held
 
@@ -68,6 +70,15 @@ def run_request(*, connection: Connection, kind: RunKind, requested_by=None) -> 
             kind=kind,
             requested_by=requested_by,
         )
+        if requested_by is not None:  # by hand (a schedule's runs are the sync's own)
+            audit.record(
+                organization_id=run.organization_id,
+                action="started sync",
+                kind="sync_run",
+                target_id=run.pk,
+                label=f"{run.get_kind_display()} sync of {connection.name}",
+                actor=requested_by,
+            )
         events.publish(connection.organization_id, events.SYNC)
         return run
 
@@ -278,6 +289,7 @@ def _finish(run: SyncRun, status: RunStatus, error: str = "") -> None:
                 detail=detail,
                 subject=run.connection.name,
             )
+        audit_run_pulled(run)
     events.publish(run.organization_id, events.SYNC)
     events.publish(run.organization_id, events.PLAN)
     run_ended(run)

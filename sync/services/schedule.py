@@ -6,11 +6,13 @@ call the `sync.scheduled_sync` task.
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from sync.models import Connection, RunKind
+from sync.services.auditing import audit_connection
 
 DEFAULT_INCREMENTAL_MINUTES = 60
 DEFAULT_FULL_HOUR = 2  # 02:00 UTC, nightly
@@ -21,6 +23,29 @@ def _schedule_name(connection: Connection, kind: RunKind) -> str:
 
 
 def connection_schedule(
+    *,
+    connection: Connection,
+    incremental_every_minutes: int | None = DEFAULT_INCREMENTAL_MINUTES,
+    full_at_hour: int | None = DEFAULT_FULL_HOUR,
+    actor: AbstractBaseUser | None = None,
+) -> None:
+    """Change the connection's two periodic syncs (None switches one off), in the audit log."""
+    before = connection_schedule_state(connection=connection)
+    with transaction.atomic():
+        schedule_set(
+            connection=connection,
+            incremental_every_minutes=incremental_every_minutes,
+            full_at_hour=full_at_hour,
+        )
+        after = connection_schedule_state(connection=connection)
+        changes = {
+            name: [before[name], after[name]] for name in after if before[name] != after[name]
+        }
+        if changes:
+            audit_connection(connection, actor, "changed schedule", changes)
+
+
+def schedule_set(
     *,
     connection: Connection,
     incremental_every_minutes: int | None = DEFAULT_INCREMENTAL_MINUTES,

@@ -38,6 +38,8 @@ VIEW_ACTIONS = {
     "member_role": Action.MANAGE_MEMBERS,
     "member_remove": Action.MANAGE_MEMBERS,
     "invitation_revoke": Action.MANAGE_MEMBERS,
+    "audit_log": Action.VIEW_AUDIT,
+    "audit_csv": Action.VIEW_AUDIT,
     "sync_connections": Action.MANAGE_SYNC,
     "sync_connection": Action.MANAGE_SYNC,
     "sync_now": Action.MANAGE_SYNC,
@@ -139,6 +141,7 @@ def pages(org):
             (at("sync_run", run_id=run.pk), Action.MANAGE_SYNC),
             (at("sync_connections"), Action.MANAGE_SYNC),  # the navigation (base.html)
             (at("member_list"), Action.MANAGE_MEMBERS),
+            (at("audit_log"), Action.VIEW_AUDIT),
         ],
         at("project_list"): [(at("project_create"), Action.EDIT_PLAN)],
         at("project_detail", project_id=task.project_id): [

@@ -38,6 +38,7 @@ from devtools.fakeairtable import FakeAirtable
 from health import services as health_services
 from health.models import DigestOptOut, Finding, HealthAction, HealthSnapshot
 from okrs.models import CheckIn, Cycle, KeyResult, Objective, Pathway, Project, Task, TaskStatus
+from orgs.audit import CSV_HEADER
 from orgs.invitations import invitation_create
 from orgs.models import Invitation, Membership, Organization, Person, Role
 from sync import services as sync_services
@@ -384,6 +385,12 @@ PAGES: dict[str, Url] = {
                 ),
             ),
         ),
+    ),
+    "audit_log": read_page(
+        ADMIN, lambda h: [title("Audit log", h), "connected", f"{h.connection}", "synced"]
+    ),
+    "audit_csv": read_page(
+        ADMIN, lambda h: [",".join(CSV_HEADER), "System,connected,Airtable connection"]
     ),
     # okrs/urls.py
     "org_home": read_page(VIEWER, lambda h: [title("Dashboard", h), h.pathway.name]),
@@ -836,10 +843,16 @@ def data_for(behaviour: Behaviour, home: Tenant, world: World, url: str) -> dict
     return data
 
 
+def response_text(response) -> str:
+    """The body of a response, streamed ones too (the audit log's CSV)."""
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return body.decode(errors="replace")
+
+
 def check_allowed(visit: Visit, behaviour: Shows | Changes, home: Tenant, world: World) -> None:
     if isinstance(behaviour, Shows):
         visit.answered(behaviour.status)
-        page = visit.response.content.decode()
+        page = response_text(visit.response)
         if behaviour.status == 204:
             assert page == "", f"{visit}: a body with its 204"
         for text in behaviour.texts(home):
