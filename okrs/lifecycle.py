@@ -45,7 +45,7 @@ class Kind:
     # Foreign keys to a container: while it is archived, this record is not restored alone.
     containers: tuple[str, ...] = ()
     # Related names whose rows (archived or not) keep it from being deleted.
-    held: tuple[tuple[str, str], ...] = ()  # (related name, what to call them)
+    held: tuple[tuple[str, str, str], ...] = ()  # (related name, one, several)
 
 
 KINDS: dict[str, Kind] = {
@@ -60,7 +60,7 @@ KINDS: dict[str, Kind] = {
             "cycles",
             Action.EDIT_PLAN,
             contents=("objectives",),
-            held=(("objectives", "objective"),),
+            held=(("objectives", "objective", "objectives"),),
         ),
         Kind(
             "pathway",
@@ -71,7 +71,7 @@ KINDS: dict[str, Kind] = {
             "pathways",
             Action.EDIT_PLAN,
             contents=("objectives",),
-            held=(("objectives", "objective"), ("projects", "project")),
+            held=(("objectives", "objective", "objectives"), ("projects", "project", "projects")),
         ),
         Kind(
             "objective",
@@ -84,9 +84,9 @@ KINDS: dict[str, Kind] = {
             contents=("key_results",),
             containers=("pathway", "cycle"),
             held=(
-                ("key_results", "key result"),
-                ("children", "aligned objective"),
-                ("projects", "linked project"),
+                ("key_results", "key result", "key results"),
+                ("children", "aligned objective", "aligned objectives"),
+                ("projects", "linked project", "linked projects"),
             ),
         ),
         Kind(
@@ -98,7 +98,7 @@ KINDS: dict[str, Kind] = {
             "key-results",
             Action.EDIT_PLAN,
             containers=("objective",),
-            held=(("check_ins", "check-in"),),
+            held=(("check_ins", "check-in", "check-ins"),),
         ),
         Kind(
             "project",
@@ -109,7 +109,7 @@ KINDS: dict[str, Kind] = {
             "projects",
             Action.EDIT_PLAN,
             contents=("tasks",),
-            held=(("tasks", "task"),),
+            held=(("tasks", "task", "tasks"),),
         ),
         Kind(
             "task",
@@ -130,10 +130,10 @@ KINDS: dict[str, Kind] = {
             "people",
             Action.MANAGE_PEOPLE,
             held=(
-                ("objectives", "objective owned"),
-                ("key_results", "key result owned"),
-                ("projects", "project owned"),
-                ("tasks", "task assigned"),
+                ("objectives", "objective they own", "objectives they own"),
+                ("key_results", "key result they own", "key results they own"),
+                ("projects", "project they own", "projects they own"),
+                ("tasks", "task assigned to them", "tasks assigned to them"),
             ),
         ),
     )
@@ -197,10 +197,10 @@ def archived_container(record: OrgOwned) -> OrgOwned | None:
 def holdings(record: OrgOwned) -> list[str]:
     """What keeps `record` from being deleted, for a person: ["3 tasks", "1 check-in"]."""
     held = []
-    for name, noun in kind_of(record).held:
+    for name, one, several in kind_of(record).held:
         count = _related(record, name).count()
         if count:
-            held.append(f"{count} {noun}{'' if count == 1 else 's'}")
+            held.append(f"{count} {one if count == 1 else several}")
     return held
 
 
