@@ -42,7 +42,7 @@ def _attach_with(organization: Organization, groups: list[dict]) -> None:
     if marks:
         for kind in lifecycle.content_kinds():
             rows = kind.model.objects.for_org(organization, include_archived=True).filter(
-                archived_at__isnull=False, source_extra__has_key=ARCHIVED_WITH
+                archived_at__isnull=False, **{f"source_extra__{ARCHIVED_WITH}__in": list(marks)}
             )
             for extra in rows.values_list("source_extra", flat=True):
                 mark = (extra or {}).get(ARCHIVED_WITH)
