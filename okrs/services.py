@@ -250,6 +250,9 @@ def record_restore(*, record: OrgOwned, actor: AbstractBaseUser | None = None) -
             f"“{row}” was archived by the sync: its record is gone from Airtable. "
             "Restore the record in Airtable and the next sync brings it back."
         )
+    if ARCHIVED_HERE not in extra:
+        # Archived by something else (a data health merge, which its own undo reverses).
+        raise ValidationError(f"“{row}” was not archived from its Archive page.")
     container = lifecycle.archived_container(row)
     if container is not None:
         kind = lifecycle.kind_of(container).label.lower()

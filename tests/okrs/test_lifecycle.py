@@ -299,3 +299,36 @@ def test_a_viewer_sees_the_archive_without_restore_buttons(client, org, owner, m
     client.force_login(member_of(org, Role.VIEWER))
     page = client.get(url("archive", org)).content.decode()
     assert "New clinic" in page and "Restore" not in page
+
+
+def test_only_what_was_archived_here_is_restored_here(org, owner, plan):
+    """A row the sync archived (gone from Airtable) or data health merged away is not this
+    page's to bring back."""
+    task = plan["tasks"][0]
+    Task.objects.for_org(org).filter(pk=task.pk).update(
+        archived_at=datetime.datetime.now(datetime.UTC), source_record_id="recGONE000000001"
+    )
+    with pytest.raises(ValidationError, match="gone from Airtable"):
+        services.record_restore(record=task, actor=owner)
+    merged = plan["tasks"][1]
+    Task.objects.for_org(org).filter(pk=merged.pk).update(
+        archived_at=datetime.datetime.now(datetime.UTC), source_extra={"merged_into": task.pk}
+    )
+    with pytest.raises(ValidationError, match="not archived from its Archive page"):
+        services.record_restore(record=merged, actor=owner)
+    assert selectors.archived_records(organization=org) == []
+
+
+def test_a_project_linked_to_an_archived_pathway_can_still_be_edited(client, org, owner, plan):
+    services.record_archive(record=plan["pathway"], actor=owner)
+    client.force_login(owner)
+    edit = url("project_edit", org, project_id=plan["project"].pk)
+    form = client.get(edit).context["form"]
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data["name"] = "Renamed clinic"
+    response = client.post(edit, data)
+    assert response.status_code == 302, response.context["form"].errors
+    assert Project.objects.for_org(org).get().name == "Renamed clinic"
+    # New choices leave the archived pathway out.
+    new = client.get(url("project_create", org)).context["form"]
+    assert plan["pathway"] not in new.fields["pathway"].queryset
