@@ -42,6 +42,7 @@ from health import matching
 from health.kinds import Kind
 from okrs.models import CheckIn, KeyResult, Objective, Project, ProjectStatus, Task, TaskStatus
 from orgs.models import Organization, OrgOwned, Person
+from orgs.tenancy import live_q
 from sync.models import Connection, RunKind, RunStatus, SyncIssue, SyncRun
 from sync.reconcile.adapters import ENTITY_MODELS, model_entity
 from sync.values import problem_code, problem_value
@@ -256,7 +257,7 @@ def _open_tasks(ctx: Context):
 
 def abandoned_projects(ctx: Context) -> Iterator[Draft]:
     cutoff = ctx.now - datetime.timedelta(days=ctx.abandoned_after_days)
-    live_tasks = Q(tasks__archived_at=None)
+    live_tasks = live_q("tasks")
     projects = _open_projects(ctx).annotate(
         task_count=Count("tasks", filter=live_tasks),
         open_task_count=Count("tasks", filter=live_tasks & ~Q(tasks__status=TaskStatus.DONE)),
@@ -294,7 +295,7 @@ def projects_without_pathway(ctx: Context) -> Iterator[Draft]:
 
 def projects_without_objective(ctx: Context) -> Iterator[Draft]:
     projects = _open_projects(ctx).annotate(
-        objective_count=Count("objectives", filter=Q(objectives__archived_at=None))
+        objective_count=Count("objectives", filter=live_q("objectives"))
     )
     for project in projects.filter(objective_count=0):
         ref = ctx.ref(project, "project", project.name, _project_context(project))
@@ -373,7 +374,7 @@ def _key_results(ctx: Context):
 def current_key_results(ctx: Context):
     return (
         _key_results(ctx)
-        .filter(objective__archived_at=None)
+        .filter(live_q("objective"))
         .filter(Q(objective__cycle=None) | Q(objective__cycle__ends_on__gte=ctx.today))
     )
 

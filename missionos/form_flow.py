@@ -20,9 +20,11 @@ def form_page(
     title: str,
     cancel_url: str,
     saved_message: str,
+    other_actions: list[tuple[str, str]] = (),
 ) -> HttpResponse:
     """GET shows the form; a valid POST saves through `save` and redirects; an invalid one
-    re-renders with the errors beside their fields (status 400) and saves nothing."""
+    re-renders with the errors beside their fields (status 400) and saves nothing.
+    `other_actions`: (label, url) links shown under the form (an edit page's "Archive…")."""
     if request.method == "POST" and form.is_valid():
         try:
             saved = save(form)
@@ -32,5 +34,10 @@ def form_page(
             messages.success(request, saved_message)
             return redirect(success_url(saved))
     status = 400 if request.method == "POST" else 200
-    context = {"form": form, "title": title, "cancel_url": cancel_url}
+    context = {
+        "form": form,
+        "title": title,
+        "cancel_url": cancel_url,
+        "other_actions": other_actions,
+    }
     return render(request, "form_page.html", context, status=status)

@@ -12,6 +12,7 @@ class OkrsConfig(AppConfig):
         from orgs.shortcuts import register_url_object
 
         for kwarg, model in (
+            ("cycle_id", models.Cycle),
             ("pathway_id", models.Pathway),
             ("objective_id", models.Objective),
             ("key_result_id", models.KeyResult),

@@ -31,6 +31,7 @@ from django.utils import timezone
 from okrs import progress
 from okrs.models import CheckIn, Cycle, KeyResult, Objective, Pathway, Project, Task
 from orgs.models import Organization
+from orgs.tenancy import live_q
 
 Point = tuple[datetime.datetime, float]
 
@@ -160,7 +161,7 @@ def pathway_histories(
     # ones, of the cycle when there is one. Objectives without key results have no progress
     # and are left out of the mean either way, so only key results need reading.
     key_results = KeyResult.objects.for_org(organization).filter(
-        objective__pathway=pathway, objective__archived_at__isnull=True
+        live_q("objective"), objective__pathway=pathway
     )
     if cycle is not None:
         key_results = key_results.filter(objective__cycle=cycle)

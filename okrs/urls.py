@@ -2,11 +2,13 @@
 
 from django.urls import path
 
-from okrs.views import dashboard, editing, objectives, pathways, projects
+from okrs.views import dashboard, editing, lifecycle, objectives, pathways, projects
 
 urlpatterns = [
     path("", dashboard.org_home, name="org_home"),
-    path("cycles/new/", editing.cycle_create, name="cycle_create"),
+    path("cycles/new/", editing.cycle_edit, name="cycle_create"),
+    path("cycles/<int:cycle_id>/edit/", editing.cycle_edit, name="cycle_edit"),
+    path("archive/", lifecycle.archive_page, name="archive"),
     path("pathways/new/", editing.pathway_edit, name="pathway_create"),
     path("pathways/<int:pathway_id>/", pathways.pathway_detail, name="pathway_detail"),
     path("pathways/<int:pathway_id>/edit/", editing.pathway_edit, name="pathway_edit"),
@@ -32,4 +34,6 @@ urlpatterns = [
     path("tasks/overdue/", projects.overdue_task_list, name="overdue_task_list"),
     path("tasks/<int:task_id>/edit/", editing.task_edit, name="task_edit"),
     path("tasks/<int:task_id>/status/", projects.task_status, name="task_status"),
+    # Archive, delete and restore, for every kind (people's too): okrs.views.lifecycle.
+    *lifecycle.urlpatterns,
 ]

@@ -25,8 +25,8 @@ class OrgModelForm(CleanInputForm, forms.ModelForm):
 
     Every choice of an organization-owned model is limited to that organization, so an id from
     another organization is refused beside its field ("Select a valid choice"), and the saved
-    instance always carries the organization. Person choices leave out people who departed,
-    except one already chosen.
+    instance always carries the organization. Choices leave out archived rows and people who
+    departed, except the one already chosen.
     """
 
     def __init__(self, *args, organization, **kwargs):
@@ -37,9 +37,16 @@ class OrgModelForm(CleanInputForm, forms.ModelForm):
             model = getattr(getattr(field, "queryset", None), "model", None)
             if model is None or not issubclass(model, OrgOwned):
                 continue
-            queryset = model.objects.for_org(organization)
+            # The current choice stays choosable even once archived (a project linked to an
+            # archived pathway can still be edited), like a departed person already chosen.
+            current = getattr(self.instance, f"{name}_id", None)
+            chosen = Q(pk=current)
+            if isinstance(field, forms.ModelMultipleChoiceField) and self.instance.pk:
+                chosen = Q(pk__in=getattr(self.instance, name).values("pk"))
+            queryset = model.objects.for_org(organization, include_archived=True).filter(
+                Q(archived_at__isnull=True) | chosen
+            )
             if model is Person:
-                current = getattr(self.instance, f"{name}_id", None)
                 queryset = queryset.filter(Q(departed_on__isnull=True) | Q(pk=current))
             field.queryset = queryset
 

@@ -123,6 +123,15 @@ class OrgOwned(OrgScoped):
         ]
 
 
+# Marks in `source_extra` of a row archived in MissionOS (okrs.services.record_archive), which
+# the sync reads too: archived here on purpose (a pull leaves it archived while its Airtable
+# record lives on), and the record it was archived together with ("project:12"). And the mark
+# of a row whose Airtable record is to be deleted (sync.writeback pushes the delete).
+ARCHIVED_HERE = "archived_here"
+ARCHIVED_WITH = "archived_with"
+DELETE_IN_AIRTABLE = "delete_in_airtable"
+
+
 class Person(OrgOwned):
     """An entry in the organization's directory. People who leave are kept, marked departed."""
 

@@ -49,7 +49,15 @@ def url_objects_or_404(request: HttpRequest, kwargs: dict) -> None:
     """404 unless every object the URL names (by a registered kwarg) is the organization's."""
     for kwarg, value in kwargs.items():
         model = URL_OBJECTS.get(kwarg)
-        if model is not None and not model.objects.for_org(request.org).filter(pk=value).exists():
+        if model is None:
+            continue
+        # An archived object is still the organization's (its restore page says so by role).
+        rows = (
+            model.objects.for_org(request.org, include_archived=True)
+            if hasattr(model, "archived_at")
+            else model.objects.for_org(request.org)
+        )
+        if not rows.filter(pk=value).exists():
             raise Http404("Not found.")
 
 

@@ -48,6 +48,13 @@ def person_edit(request: HttpRequest, org_slug: str, person_id: int | None = Non
         title=f"Edit {person.name}" if person else "Add a person",
         cancel_url=people_url,
         saved_message="Person saved.",
+        # The archive and delete pages are okrs' (it knows what a person holds).
+        other_actions=[
+            ("Archive…", org_url(request, "person_archive", person_id=person.pk)),
+            ("Delete…", org_url(request, "person_delete", person_id=person.pk)),
+        ]
+        if person
+        else [],
     )
 
 

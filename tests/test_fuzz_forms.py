@@ -253,6 +253,24 @@ ENDPOINTS = [
         shows=("org_home",),
     ),
     Endpoint(
+        "cycle_edit",
+        "okrs.forms.CycleForm",
+        lambda h, w: {"name": "Renamed"},
+        shows=("org_home", "audit_log"),
+        edits_form=True,
+    ),
+    # okrs/views/lifecycle.py: archive (and delete, for the kinds whose record is empty) and
+    # restore read nothing but the URL; the Archive page shows what was archived.
+    *(
+        Endpoint(f"{kind}_{action}", "nothing (POST only)", lambda h, w: {}, shows=("archive",))
+        for kind in ("cycle", "pathway", "objective", "key_result", "project", "task", "person")
+        for action in ("archive", "restore")
+    ),
+    *(
+        Endpoint(f"{kind}_delete", "nothing (POST only)", lambda h, w: {}, shows=("archive",))
+        for kind in ("key_result", "task", "person")
+    ),
+    Endpoint(
         "pathway_create",
         "okrs.forms.PathwayForm",
         lambda h, w: {"name": "Reach", "description": "Far", "position": "9"},

@@ -3,6 +3,11 @@ number of queries, whatever the size of the organization (pinned by tests at two
 
 `from okrs import selectors` gives them all: `selectors.dashboard(...)`."""
 
+from okrs.selectors.archive import (
+    ARCHIVE_SHOWN_PER_KIND,
+    archive_contents_summary,
+    archived_records,
+)
 from okrs.selectors.cycles import current_cycle, cycle_elapsed, cycle_on, end_of_day
 from okrs.selectors.dashboard import (
     ACTIVITY_LIMIT,
@@ -42,6 +47,7 @@ from okrs.selectors.plan import (
 
 __all__ = [
     "ACTIVITY_LIMIT",
+    "ARCHIVE_SHOWN_PER_KIND",
     "CHECK_IN_DUE_AFTER",
     "DASHBOARD_CACHE_SECONDS",
     "OVERDUE_PER_PAGE",
@@ -52,6 +58,8 @@ __all__ = [
     "Dashboard",
     "OrganizationWork",
     "ProjectFilters",
+    "archive_contents_summary",
+    "archived_records",
     "attach_health",
     "cached_dashboard",
     "current_cycle",

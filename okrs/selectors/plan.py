@@ -78,7 +78,9 @@ def overdue_tasks(
 def recent_check_ins(*, organization: Organization) -> QuerySet[CheckIn]:
     return (
         CheckIn.objects.for_org(organization)
-        .filter(live_q("key_result"), key_result__isnull=False)
+        # Neither the key result nor its objective archived (the sync archives an objective
+        # gone from Airtable without its key results).
+        .filter(live_q("key_result"), live_q("key_result__objective"), key_result__isnull=False)
         .select_related("key_result__objective", "author")
         .order_by("-checked_in_at")
     )

@@ -16,12 +16,14 @@ from okrs.forms import (
     TaskForm,
 )
 from okrs.models import (
+    Cycle,
     KeyResult,
     Objective,
     Pathway,
     Project,
     Task,
 )
+from okrs.views.lifecycle import lifecycle_actions
 from okrs.views.params import int_or_none
 from orgs import services as org_services
 from orgs.permissions import Action, require_permission
@@ -29,18 +31,20 @@ from orgs.shortcuts import org_object_or_404, org_url
 
 
 @require_permission(Action.EDIT_PLAN)
-def cycle_create(request: HttpRequest, org_slug: str) -> HttpResponse:
+def cycle_edit(request: HttpRequest, org_slug: str, cycle_id: int | None = None) -> HttpResponse:
+    cycle = org_object_or_404(request, Cycle, pk=cycle_id) if cycle_id else None
     home = org_url(request, "org_home")
     return form_page(
         request,
-        form=CycleForm(request.POST or None, organization=request.org),
+        form=CycleForm(request.POST or None, instance=cycle, organization=request.org),
         save=lambda form: org_services.record_save(
             record=form.save(commit=False), actor=request.user
         ),
         success_url=lambda saved: home,
-        title="New cycle",
+        title=f"Edit {cycle}" if cycle else "New cycle",
         cancel_url=home,
         saved_message="Cycle saved.",
+        other_actions=lifecycle_actions(request, cycle),
     )
 
 
@@ -61,6 +65,7 @@ def pathway_edit(
         if pathway
         else org_url(request, "org_home"),
         saved_message="Pathway saved.",
+        other_actions=lifecycle_actions(request, pathway),
     )
 
 
@@ -89,6 +94,7 @@ def objective_edit(
         if objective
         else org_url(request, "org_home"),
         saved_message="Objective saved.",
+        other_actions=lifecycle_actions(request, objective),
     )
 
 
@@ -125,6 +131,7 @@ def _key_result_form_page(request: HttpRequest, key_result: KeyResult):
         else f"New key result for {key_result.objective}",
         cancel_url=objective_url,
         saved_message="Key result saved.",
+        other_actions=lifecycle_actions(request, key_result),
     )
 
 
@@ -151,6 +158,7 @@ def project_edit(
         if project
         else org_url(request, "project_list"),
         saved_message="Project saved.",
+        other_actions=lifecycle_actions(request, project),
     )
 
 
@@ -180,4 +188,5 @@ def _task_form_page(request: HttpRequest, task: Task) -> HttpResponse:
         title=f"Edit {task}" if task.pk else "New task",
         cancel_url=project_url,
         saved_message="Task saved.",
+        other_actions=lifecycle_actions(request, task),
     )

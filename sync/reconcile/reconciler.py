@@ -19,7 +19,7 @@ from typing import NamedTuple
 from django.db import transaction
 from django.utils import timezone
 
-from orgs.models import Organization, OrgOwned
+from orgs.models import ARCHIVED_HERE, Organization, OrgOwned
 from sync.bulk import save_rows
 from sync.mapping.document import Mapping
 from sync.models import Connection, RunKind, SyncIssue, SyncRun
@@ -66,6 +66,10 @@ class Stored(NamedTuple):
     # to its record resolve to the survivor, until the merge is undone.
     merged_into: int | None = None
     blank: bool = False  # a blank row, kept archived (not a row archived for being gone)
+    # Archived in MissionOS on purpose (okrs.services.record_archive): it stays archived, and
+    # is left as it is, while its record lives on in Airtable; restoring it here lets the next
+    # pull bring what changed there meanwhile.
+    archived_here: bool = False
 
 
 @dataclass
@@ -156,6 +160,11 @@ class Reconciler:
                 # it was merged into.
                 self.counts.unchanged += 1
                 self.links.remember(entity, record_id, stored.merged_into)
+                continue
+            if stored and stored.archived_here and stored.archived_at is not None:
+                # Archived in MissionOS: left as it is until someone restores it here.
+                self.counts.unchanged += 1
+                self.links.remember(entity, record_id, stored.pk)
                 continue
             live = stored is not None and (stored.archived_at is None or stored.blank)
             if live and stored.source_hash == digest:
@@ -279,11 +288,14 @@ class Reconciler:
                 "source_extra__issues",
                 f"source_extra__{MERGED_INTO}",
                 f"source_extra__{BLANK}",
+                f"source_extra__{ARCHIVED_HERE}",
             )
         )
         return {
-            record_id: Stored(pk, source_hash, archived_at, issues, merged_into, bool(blank))
-            for pk, record_id, source_hash, archived_at, issues, merged_into, blank in rows
+            record_id: Stored(
+                pk, source_hash, archived_at, issues, merged_into, bool(blank), bool(here)
+            )
+            for pk, record_id, source_hash, archived_at, issues, merged_into, blank, here in rows
         }
 
     def _prepare_updates(self, entity, table, to_update, issues, single_links, linked) -> list:

@@ -14,7 +14,7 @@ asked. Pure: reads the row it is given, no queries.
 
 from __future__ import annotations
 
-from orgs.models import OrgOwned
+from orgs.models import DELETE_IN_AIRTABLE, OrgOwned
 from sync.mapping.catalogue import ENTITIES
 from sync.values import content_hash
 
@@ -22,7 +22,6 @@ BASE = "base"
 BASE_LINKS = "base_links"
 # A row whose Airtable record is to be deleted (a person asked, e.g. when merging duplicates),
 # and the mark that it was: the row stays here, archived, for its history.
-DELETE_IN_AIRTABLE = "delete_in_airtable"
 DELETED_IN_AIRTABLE = "deleted_in_airtable"
 
 

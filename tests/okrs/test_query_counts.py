@@ -13,8 +13,10 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 
-from orgs.models import Membership, Role
+from okrs.models import Project, Task
+from orgs.models import ARCHIVED_HERE, ARCHIVED_WITH, Membership, Organization, Person, Role
 from tests.builders import build_organization as build
 from tests.factories import OrganizationFactory
 
@@ -100,3 +102,38 @@ def test_a_cached_dashboard_costs_the_same_at_both_sizes(
         client.get(url)
         with django_assert_num_queries(1 + session_queries):  # the user with their memberships
             assert client.get(url).status_code == 200
+
+
+def test_the_archive_page_costs_the_same_at_both_sizes(
+    viewer_client, django_assert_max_num_queries
+):
+    """A tenth of each organization's projects archived with their tasks, and some people: the
+    Archive page reads one query a kind and one a kind of contents (okrs.selectors.archive)."""
+    client, _ = viewer_client
+    now = timezone.now()
+    counts = {}
+    for slug in ("small", "large"):
+        organization = Organization.objects.get(slug=slug)
+        projects = Project.objects.for_org(organization)
+        archived = list(projects.values_list("pk", flat=True)[: projects.count() // 10])
+        for pk in archived[-150:]:  # the newest: those the page lists (100 a kind at most)
+            Task.objects.for_org(organization).filter(project_id=pk).update(
+                archived_at=now,
+                source_extra={ARCHIVED_HERE: now.isoformat(), ARCHIVED_WITH: f"project:{pk}"},
+            )
+        projects.filter(pk__in=archived).update(
+            archived_at=now, source_extra={ARCHIVED_HERE: now.isoformat()}
+        )
+        Person.objects.for_org(organization).filter(
+            pk__in=Person.objects.for_org(organization).values("pk")[:3]
+        ).update(archived_at=now, source_extra={ARCHIVED_HERE: now.isoformat()})
+        url = reverse("archive", kwargs={"org_slug": slug})
+        client.get(url)
+        cache.clear()
+        # The session and the user with their memberships, 7 kinds, 3 kinds of contents.
+        with django_assert_max_num_queries(12) as captured:
+            response = client.get(url)
+        assert response.status_code == 200
+        assert "tasks" in response.content.decode()
+        counts[slug] = len(captured)
+    assert counts["small"] == counts["large"], counts

@@ -55,6 +55,21 @@ VIEW_ACTIONS = {
     "health_fix": Action.EDIT_PLAN,
     "health_undo": Action.EDIT_PLAN,
     "health_digest": Action.EDIT_PLAN,
+    "cycle_edit": Action.EDIT_PLAN,
+    # okrs/views/lifecycle.py: archiving, deleting and restoring need what editing does.
+    **{
+        f"{kind}_{verb}": action
+        for kind, action in (
+            ("cycle", Action.EDIT_PLAN),
+            ("pathway", Action.EDIT_PLAN),
+            ("objective", Action.EDIT_PLAN),
+            ("key_result", Action.EDIT_PLAN),
+            ("project", Action.EDIT_PLAN),
+            ("task", Action.EDIT_TASKS),
+            ("person", Action.MANAGE_PEOPLE),
+        )
+        for verb in ("archive", "delete", "restore")
+    },
 }
 
 

@@ -92,6 +92,7 @@ class Tenant:
     def url_ids(self) -> dict[str, int]:
         """URL kwarg -> the id of this organization's object of that kind."""
         return {
+            "cycle_id": self.cycle.pk,
             "pathway_id": self.pathway.pk,
             "objective_id": self.objective.pk,
             "key_result_id": self.key_result.pk,
@@ -748,6 +749,94 @@ PAGES: dict[str, Url] = {
         ADMIN, lambda h: [f"{h.run.pulled} records pulled", "Full sync succeeded"]
     ),
 }
+
+
+# -- archive, delete, restore (okrs/views/lifecycle.py): three URLs for every kind -------------
+
+# Kind -> (the tenant's object, the least role, where archiving and deleting it lead, whether
+# it is empty: the tenant's task, key result and person are; the rest hold something).
+LIFECYCLE: dict[str, tuple[Callable[[Tenant], object], Role, str, bool]] = {
+    "cycle": (lambda h: h.cycle, ADMIN, "org_home", False),
+    "pathway": (lambda h: h.pathway, ADMIN, "org_home", False),
+    "objective": (lambda h: h.objective, ADMIN, "pathway_detail", False),
+    "key_result": (lambda h: h.key_result, ADMIN, "objective_detail", True),
+    "project": (lambda h: h.project, ADMIN, "project_list", False),
+    "task": (lambda h: h.task, MEMBER, "project_detail", True),
+    "person": (lambda h: h.person, ADMIN, "people_list", True),
+}
+
+
+def _archived(record) -> None:
+    stored = type(record).objects.for_org(record.organization_id, include_archived=True)
+    assert stored.get(pk=record.pk).archived_at is not None, f"{record} is not archived"
+
+
+def _gone(record) -> None:
+    rows = type(record).objects.for_org(record.organization_id, include_archived=True)
+    equal(rows.filter(pk=record.pk).exists(), False)
+
+
+def _live(record) -> None:
+    exists(type(record).objects.for_org(record.organization_id), pk=record.pk)
+
+
+def _lifecycle_pages() -> dict[str, Url]:
+    pages = {}
+    for kind, (record, role, then, empty) in LIFECYCLE.items():
+        label = kind.replace("_", " ")
+        pages[f"{kind}_archive"] = Url(
+            get=Shows(role, lambda h, r=record, n=label: [f"<h1>Archive {n} “{r(h)}”?</h1>"]),
+            post=(
+                Changes(
+                    role,
+                    data=lambda h, w: {},
+                    then=then,
+                    changed=lambda h, w, r=record: _archived(r(h)),
+                ),
+            ),
+        )
+        if empty:
+            delete_post = (
+                Changes(
+                    role,
+                    data=lambda h, w: {},
+                    then=then,
+                    changed=lambda h, w, r=record: _gone(r(h)),
+                ),
+            )
+            delete_text = lambda h, r=record, n=label: [f"<h1>Delete {n} “{r(h)}”?</h1>"]  # noqa: E731
+        else:
+            delete_text = lambda h, r=record: [f"“{r(h)}” cannot be deleted", "Archive instead"]  # noqa: E731
+            delete_post = Shows(role, delete_text, status=400)
+        pages[f"{kind}_delete"] = Url(get=Shows(role, delete_text), post=delete_post)
+        # The tenant's objects are live: restoring one says so and changes nothing.
+        pages[f"{kind}_restore"] = Url(
+            get=NOT_ALLOWED,
+            post=(
+                Changes(
+                    role,
+                    data=lambda h, w: {},
+                    then="archive",
+                    changed=lambda h, w, r=record: _live(r(h)),
+                ),
+            ),
+        )
+    return pages
+
+
+PAGES.update(_lifecycle_pages())
+PAGES["archive"] = read_page(VIEWER, lambda h: [title("Archive", h), "Nothing is archived."])
+PAGES["cycle_edit"] = form_page(
+    ADMIN,
+    lambda h: f"Edit {h.cycle}",
+    Changes(
+        ADMIN,
+        data=lambda h, w: {"name": "Renamed cycle"},
+        edits_form=True,
+        then="org_home",
+        changed=lambda h, w: equal(refreshed(h.cycle).name, "Renamed cycle"),
+    ),
+)
 
 
 def equal(actual, expected) -> None:
