@@ -12,6 +12,7 @@ class OkrsConfig(AppConfig):
         from orgs.shortcuts import register_url_object
 
         for kwarg, model in (
+            ("cycle_id", models.Cycle),
             ("pathway_id", models.Pathway),
             ("objective_id", models.Objective),
             ("key_result_id", models.KeyResult),
@@ -34,6 +35,7 @@ class OkrsConfig(AppConfig):
             ("objective", "Objective", models.Objective),
             ("key_result", "Key result", models.KeyResult),
             ("check_in", "Check-in", models.CheckIn),
+            ("objective_review", "Objective review", models.ObjectiveReview),
             ("project", "Project", models.Project),
             ("task", "Task", models.Task),
         ):

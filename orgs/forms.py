@@ -47,9 +47,13 @@ class OrgModelForm(CleanInputForm, forms.ModelForm):
 class PersonForm(OrgModelForm):
     class Meta:
         model = Person
-        fields = ["name", "email", "user", "departed_on"]
+        fields = ["name", "email", "user", "departed_on", "check_in_cadence"]
         widgets = {"departed_on": DateInput()}
-        labels = {"departed_on": "Departed on", "user": "MissionOS account"}
+        labels = {
+            "departed_on": "Departed on",
+            "user": "MissionOS account",
+            "check_in_cadence": "Check-in cadence",
+        }
         help_texts = {
             "departed_on": "Leave empty while the person is still here.",
             "user": "Links their tasks and key results to this member's “My work”.",

@@ -123,6 +123,14 @@ class OrgOwned(OrgScoped):
         ]
 
 
+class CheckInCadence(models.TextChoices):
+    """How often a person is expected to check in on the key results they own."""
+
+    WEEKLY = "weekly", "Weekly"
+    FORTNIGHTLY = "fortnightly", "Every two weeks"
+    MONTHLY = "monthly", "Monthly"
+
+
 class Person(OrgOwned):
     """An entry in the organization's directory. People who leave are kept, marked departed."""
 
@@ -136,6 +144,12 @@ class Person(OrgOwned):
         related_name="people",
     )
     departed_on = models.DateField(null=True, blank=True, validators=[validate_kept_date])
+    check_in_cadence = models.CharField(
+        max_length=12,
+        choices=CheckInCadence.choices,
+        default=CheckInCadence.WEEKLY,
+        help_text="How often they check in on the key results they own.",
+    )
 
     class Meta(OrgOwned.Meta):
         ordering = ["name"]

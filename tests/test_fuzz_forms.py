@@ -253,6 +253,18 @@ ENDPOINTS = [
         shows=("org_home",),
     ),
     Endpoint(
+        "cycle_carry_over",
+        "okrs.forms.CarryOverForm",
+        lambda h, w: {"objectives": [h.objective.pk], "next_cycle": h.next_cycle.pk},
+        shows=("cycle_review", "objective_detail"),
+    ),
+    Endpoint(
+        "objective_review_note",
+        "okrs.forms.ObjectiveReviewForm",
+        lambda h, w: {"note": "Closed well."},
+        shows=("objective_review",),
+    ),
+    Endpoint(
         "pathway_create",
         "okrs.forms.PathwayForm",
         lambda h, w: {"name": "Reach", "description": "Far", "position": "9"},

@@ -27,6 +27,16 @@ from okrs.selectors.lists import (
     project_list,
     projects_with_completion,
 )
+from okrs.selectors.review import (
+    CycleReview,
+    KeyResultMove,
+    ObjectiveReviewPage,
+    ObjectiveScore,
+    cycle_after,
+    cycle_review,
+    later_cycles,
+    objective_review,
+)
 from okrs.selectors.my_work import OrganizationWork, my_work
 from okrs.selectors.plan import (
     CHECK_IN_DUE_AFTER,
@@ -42,6 +52,14 @@ from okrs.selectors.plan import (
 
 __all__ = [
     "ACTIVITY_LIMIT",
+    "CycleReview",
+    "KeyResultMove",
+    "ObjectiveReviewPage",
+    "ObjectiveScore",
+    "cycle_after",
+    "cycle_review",
+    "later_cycles",
+    "objective_review",
     "CHECK_IN_DUE_AFTER",
     "DASHBOARD_CACHE_SECONDS",
     "OVERDUE_PER_PAGE",

@@ -16,6 +16,7 @@ from okrs.forms import (
     TaskForm,
 )
 from okrs.models import (
+    Cycle,
     KeyResult,
     Objective,
     Pathway,
@@ -30,16 +31,23 @@ from orgs.shortcuts import org_object_or_404, org_url
 
 @require_permission(Action.EDIT_PLAN)
 def cycle_create(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """A new cycle. `?after=<cycle id>` (from a cycle's review, which has no next cycle to carry
+    over into) proposes dates following it, shown in the form to change or confirm, and goes
+    back to that review once saved."""
     home = org_url(request, "org_home")
+    after_id = int_or_none(request.GET.get("after"))
+    after = Cycle.objects.for_org(request.org).filter(pk=after_id).first() if after_id else None
+    initial = selectors.cycle_after(after) if after else {}
+    back = org_url(request, "cycle_review", cycle_id=after.pk) if after else home
     return form_page(
         request,
-        form=CycleForm(request.POST or None, organization=request.org),
+        form=CycleForm(request.POST or None, initial=initial, organization=request.org),
         save=lambda form: org_services.record_save(
             record=form.save(commit=False), actor=request.user
         ),
-        success_url=lambda saved: home,
+        success_url=lambda saved: back,
         title="New cycle",
-        cancel_url=home,
+        cancel_url=back,
         saved_message="Cycle saved.",
     )
 

@@ -70,7 +70,7 @@ def build_objects(organization) -> dict[str, int]:
     key_result = KeyResultFactory(organization=organization)
     objective = key_result.objective
     task = TaskFactory(organization=organization)
-    CycleFactory(organization=organization)
+    cycle = CycleFactory(organization=organization)
     CheckInFactory(organization=organization, key_result=key_result)
     membership = MembershipFactory(organization=organization, role=Role.MEMBER)
     connection = Connection.objects.create(
@@ -98,6 +98,7 @@ def build_objects(organization) -> dict[str, int]:
         "conflict_id": conflict.pk,
         "connection_id": connection.pk,
         "run_id": run.pk,
+        "cycle_id": cycle.pk,
         "pathway_id": objective.pathway_id,
         "objective_id": objective.pk,
         "key_result_id": key_result.pk,
