@@ -199,3 +199,11 @@ class CarryOverForm(CleanInputForm, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["objectives"].queryset = objectives
         self.fields["next_cycle"].queryset = cycles
+
+
+class NotificationsForm(CleanInputForm, forms.Form):
+    check_in_reminders = forms.BooleanField(
+        label="Weekly check-in reminder",
+        required=False,
+        help_text="One email a week listing the check-ins due from you, in all your organizations.",
+    )
