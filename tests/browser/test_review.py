@@ -69,7 +69,7 @@ def test_review_carry_over_and_my_work(live_server, page, quarter_end, screensho
     page.goto(f"{live_server.url}/o/north/objectives/{objective.pk}/")
     page.get_by_role("link", name="Last quarter").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Review of Last quarter")
-    expect(page.get_by_text("unfinished")).to_be_visible()
+    expect(page.get_by_text("unfinished", exact=True)).to_be_visible()
     shoot(page, screenshot_dir, "cycle-review", desktop=(1366, 800))
 
     page.get_by_role("button", name="Carry over").click()
@@ -79,7 +79,7 @@ def test_review_carry_over_and_my_work(live_server, page, quarter_end, screensho
     shoot(page, screenshot_dir, "cycle-review-carried", desktop=(1366, 800))
 
     page.get_by_role("link", name="Cut waiting times").click()
-    page.get_by_label("Closing note").fill("Two clinics opened late; the rest move on.")
+    page.get_by_role("textbox", name="Closing note").fill("Two clinics opened late; the rest move on.")
     page.get_by_role("button", name="Save note").click()
     expect(page.get_by_text("Closing note saved.")).to_be_visible()
     expect(page.get_by_text("Carried over into This quarter")).to_be_visible()
