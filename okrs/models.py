@@ -107,8 +107,10 @@ class Objective(OrgOwned):
         related_name="children",
         help_text="A higher objective this one supports (alignment).",
     )
-    # The objective of an earlier cycle this one continues (okrs.review.carry_over): at most
-    # one copy of an objective per cycle, so carrying over twice does not duplicate.
+    # The objective of an earlier cycle this one continues (okrs.services.cycle_carry_over,
+    # which makes at most one copy of an objective per cycle, under a lock on the cycle). Not a
+    # unique constraint: a cycle is synced from Airtable, and the sync never fails on a rule a
+    # cell can break (tests/sync/test_constraints.py).
     carried_over_from = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,
@@ -120,14 +122,6 @@ class Objective(OrgOwned):
 
     class Meta(OrgOwned.Meta):
         ordering = ["pathway__position", "title"]
-        constraints = [
-            *OrgOwned.Meta.constraints,
-            models.UniqueConstraint(
-                fields=["organization", "carried_over_from", "cycle"],
-                condition=models.Q(carried_over_from__isnull=False),
-                name="one_carry_over_per_cycle",
-            ),
-        ]
 
     def __str__(self) -> str:
         return self.title

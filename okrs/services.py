@@ -256,8 +256,8 @@ def cycle_carry_over(
     projects linked to it) and records what it was carried over from; each key result starts
     where the original stands now (its current value becomes the copy's start and current
     value). An objective already carried over into `next_cycle` is left alone: carrying over
-    twice does not duplicate (a unique constraint holds it, and the cycle row is locked so two
-    requests at once take turns)."""
+    twice does not duplicate (the cycle row is locked first, so two requests at once take
+    turns, and the second finds the first one's copies)."""
     organization_id = cycle.organization_id
     if next_cycle.organization_id != organization_id:
         raise ValidationError({"next_cycle": "Choose a cycle of this organization."})
