@@ -79,7 +79,8 @@ def test_review_carry_over_and_my_work(live_server, page, quarter_end, screensho
     shoot(page, screenshot_dir, "cycle-review-carried", desktop=(1366, 800))
 
     page.get_by_role("link", name="Cut waiting times").click()
-    page.get_by_role("textbox", name="Closing note").fill("Two clinics opened late; the rest move on.")
+    note = page.get_by_role("textbox", name="Closing note")
+    note.fill("Two clinics opened late; the rest move on.")
     page.get_by_role("button", name="Save note").click()
     expect(page.get_by_text("Closing note saved.")).to_be_visible()
     expect(page.get_by_text("Carried over into This quarter")).to_be_visible()
