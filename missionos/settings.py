@@ -312,6 +312,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "health.send_digests",
         "schedule": crontab(minute=0, hour=7, day_of_week=1),
     },
+    # Each person's check-ins due, Monday mornings (sent once a week whatever beat does).
+    "okrs:weekly-check-in-reminders": {
+        "task": "okrs.send_check_in_reminders",
+        "schedule": crontab(minute=30, hour=7, day_of_week=1),
+    },
 }
 
 # Where this deployment is reached, for links in emails (the data health digest).

@@ -7,6 +7,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("orgs.urls")),
     path("my-work/", my_work.my_work, name="my_work"),
+    path("notifications/", my_work.notifications, name="notifications"),
+    path("notifications/unsubscribe/", my_work.reminder_unsubscribe, name="reminder_unsubscribe"),
     path("o/<slug:org_slug>/", include("orgs.org_urls")),
     path("o/<slug:org_slug>/", include("okrs.urls")),
     path("o/<slug:org_slug>/sync/", include("sync.urls")),

@@ -35,6 +35,7 @@ class OkrsConfig(AppConfig):
             ("objective", "Objective", models.Objective),
             ("key_result", "Key result", models.KeyResult),
             ("check_in", "Check-in", models.CheckIn),
+            ("objective_review", "Objective review", models.ObjectiveReview),
             ("project", "Project", models.Project),
             ("task", "Task", models.Task),
         ):

@@ -168,3 +168,42 @@ class TaskForm(OrgModelForm):
 
 class TaskStatusForm(CleanInputForm, forms.Form):
     status = forms.ChoiceField(choices=TaskStatus.choices)
+
+
+class ObjectiveReviewForm(CleanInputForm, forms.Form):
+    """The closing note of an objective's end-of-cycle review."""
+
+    note = forms.CharField(
+        label="Closing note",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="What was learned, why it ended where it did, what happens next.",
+    )
+
+
+class CarryOverForm(CleanInputForm, forms.Form):
+    """Which unfinished objectives of a cycle to copy, and into which later cycle."""
+
+    objectives = forms.ModelMultipleChoiceField(
+        queryset=Objective.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        label="Unfinished objectives to carry over",
+        error_messages={"required": "Choose at least one objective to carry over."},
+    )
+    next_cycle = forms.ModelChoiceField(
+        queryset=Cycle.objects.none(), label="Into", empty_label=None
+    )
+
+    def __init__(self, *args, objectives, cycles, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["objectives"].queryset = objectives
+        self.fields["next_cycle"].queryset = cycles
+
+
+class NotificationsForm(CleanInputForm, forms.Form):
+    check_in_reminders = forms.BooleanField(
+        label="Weekly check-in reminder",
+        required=False,
+        help_text="One email a week listing the check-ins due from you, in all your organizations.",
+    )

@@ -15,7 +15,7 @@ from django.db import models
 from django.utils import timezone
 
 from missionos.dates import validate_kept_date
-from orgs.models import OrgOwned, Person
+from orgs.models import OrgOwned, OrgScoped, Person
 
 TITLE_MAX = 200
 VALUE_DIGITS = {"max_digits": 18, "decimal_places": 4}
@@ -107,6 +107,18 @@ class Objective(OrgOwned):
         related_name="children",
         help_text="A higher objective this one supports (alignment).",
     )
+    # The objective of an earlier cycle this one continues (okrs.services.cycle_carry_over,
+    # which makes at most one copy of an objective per cycle, under a lock on the cycle). Not a
+    # unique constraint: a cycle is synced from Airtable, and the sync never fails on a rule a
+    # cell can break (tests/sync/test_constraints.py).
+    carried_over_from = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="carried_over_to",
+    )
 
     class Meta(OrgOwned.Meta):
         ordering = ["pathway__position", "title"]
@@ -148,6 +160,14 @@ class KeyResult(OrgOwned):
     )
     owner = models.ForeignKey(
         Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="key_results"
+    )
+    carried_over_from = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="carried_over_to",
     )
 
     class Meta(OrgOwned.Meta):
@@ -215,6 +235,55 @@ class CheckIn(OrgOwned):
                 self.key_result.validate_check_in_value(self.value)
             except ValidationError as error:
                 raise ValidationError({"value": error.error_list}) from None
+
+
+class ObjectiveReview(OrgScoped):
+    """The closing note of an objective at its cycle's end (one per objective: an objective
+    belongs to one cycle; its continuation in the next cycle is another objective)."""
+
+    objective = models.OneToOneField(Objective, on_delete=models.CASCADE, related_name="review")
+    note = models.TextField(blank=True, max_length=5000)
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Review of {self.objective}"
+
+    def activity_target(self) -> tuple[str, int | None, str]:
+        return OBJECTIVE_TARGET, self.objective_id, "review"
+
+
+class CheckInReminderOptOut(models.Model):
+    """A user who switched off the weekly check-in reminder (all their organizations: the
+    email is one per person, across them). Not organization-owned: it is the user's own."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="check_in_reminder_opt_out"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.user} switched check-in reminders off"
+
+
+class CheckInReminderSent(models.Model):
+    """The weekly check-in reminder sent to a user for the week starting `week_of` (a
+    Monday): what keeps a second run of beat in the same week from sending it again."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    week_of = models.DateField()
+    due_count = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "week_of"], name="one_reminder_per_week")
+        ]
+
+    def __str__(self) -> str:
+        return f"Check-in reminder to {self.user} for the week of {self.week_of}"
 
 
 class ProjectStatus(models.TextChoices):

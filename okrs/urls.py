@@ -2,12 +2,14 @@
 
 from django.urls import path
 
-from okrs.views import dashboard, editing, lifecycle, objectives, pathways, projects
+from okrs.views import dashboard, editing, lifecycle, objectives, pathways, projects, review
 
 urlpatterns = [
     path("", dashboard.org_home, name="org_home"),
     path("cycles/new/", editing.cycle_edit, name="cycle_create"),
     path("cycles/<int:cycle_id>/edit/", editing.cycle_edit, name="cycle_edit"),
+    path("cycles/<int:cycle_id>/review/", review.cycle_review, name="cycle_review"),
+    path("cycles/<int:cycle_id>/carry-over/", review.cycle_carry_over, name="cycle_carry_over"),
     path("archive/", lifecycle.archive_page, name="archive"),
     path("pathways/new/", editing.pathway_edit, name="pathway_create"),
     path("pathways/<int:pathway_id>/", pathways.pathway_detail, name="pathway_detail"),
@@ -15,6 +17,12 @@ urlpatterns = [
     path("objectives/new/", editing.objective_edit, name="objective_create"),
     path("objectives/<int:objective_id>/", objectives.objective_detail, name="objective_detail"),
     path("objectives/<int:objective_id>/edit/", editing.objective_edit, name="objective_edit"),
+    path("objectives/<int:objective_id>/review/", review.objective_review, name="objective_review"),
+    path(
+        "objectives/<int:objective_id>/review/note/",
+        review.objective_review_note,
+        name="objective_review_note",
+    ),
     path(
         "objectives/<int:objective_id>/key-results/new/",
         editing.key_result_create,

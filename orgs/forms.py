@@ -9,7 +9,7 @@ from django.db.models import Q
 from missionos.dates import validate_kept_date
 from missionos.forms import CleanInputForm
 from orgs.audit import audit_kind_choices
-from orgs.models import OrgOwned, Person, Role
+from orgs.models import CheckInCadence, OrgOwned, Person, Role
 from orgs.selectors import AuditFilters
 
 
@@ -54,9 +54,13 @@ class OrgModelForm(CleanInputForm, forms.ModelForm):
 class PersonForm(OrgModelForm):
     class Meta:
         model = Person
-        fields = ["name", "email", "user", "departed_on"]
+        fields = ["name", "email", "user", "departed_on", "check_in_cadence"]
         widgets = {"departed_on": DateInput()}
-        labels = {"departed_on": "Departed on", "user": "MissionOS account"}
+        labels = {
+            "departed_on": "Departed on",
+            "user": "MissionOS account",
+            "check_in_cadence": "Check-in cadence",
+        }
         help_texts = {
             "departed_on": "Leave empty while the person is still here.",
             "user": "Links their tasks and key results to this member's “My work”.",
@@ -69,6 +73,13 @@ class PersonForm(OrgModelForm):
             get_user_model()
             .objects.filter(memberships__organization=self.organization)
             .order_by("username")
+        )
+        # Left out (an older form, a script): the cadence stays as it is, weekly for a new one.
+        self.fields["check_in_cadence"].required = False
+
+    def clean_check_in_cadence(self):
+        return self.cleaned_data["check_in_cadence"] or (
+            self.instance.check_in_cadence or CheckInCadence.WEEKLY
         )
 
     def clean_user(self):

@@ -132,6 +132,14 @@ ARCHIVED_WITH = "archived_with"
 DELETE_IN_AIRTABLE = "delete_in_airtable"
 
 
+class CheckInCadence(models.TextChoices):
+    """How often a person is expected to check in on the key results they own."""
+
+    WEEKLY = "weekly", "Weekly"
+    FORTNIGHTLY = "fortnightly", "Every two weeks"
+    MONTHLY = "monthly", "Monthly"
+
+
 class Person(OrgOwned):
     """An entry in the organization's directory. People who leave are kept, marked departed."""
 
@@ -145,6 +153,12 @@ class Person(OrgOwned):
         related_name="people",
     )
     departed_on = models.DateField(null=True, blank=True, validators=[validate_kept_date])
+    check_in_cadence = models.CharField(
+        max_length=12,
+        choices=CheckInCadence.choices,
+        default=CheckInCadence.WEEKLY,
+        help_text="How often they check in on the key results they own.",
+    )
 
     class Meta(OrgOwned.Meta):
         ordering = ["name"]

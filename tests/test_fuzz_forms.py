@@ -218,6 +218,13 @@ ENDPOINTS = [
     ),
     Endpoint("logout", "nothing (POST only)", lambda h, w: {}),
     Endpoint(
+        "notifications",
+        "okrs.forms.NotificationsForm",
+        lambda h, w: {"check_in_reminders": "on"},
+    ),
+    # The signed token is in the query (`?t=`): a POST without one is refused, writes nothing.
+    Endpoint("reminder_unsubscribe", "nothing (the query's signed token)", lambda h, w: {}),
+    Endpoint(
         "sync_feed_notify",
         "the raw body and X-Airtable-Content-MAC",
         lambda h, w: {"base": "appX", "webhook": "achX", "timestamp": "now"},
@@ -269,6 +276,18 @@ ENDPOINTS = [
     *(
         Endpoint(f"{kind}_delete", "nothing (POST only)", lambda h, w: {}, shows=("archive",))
         for kind in ("key_result", "task", "person")
+    ),
+    Endpoint(
+        "cycle_carry_over",
+        "okrs.forms.CarryOverForm",
+        lambda h, w: {"objectives": [h.objective.pk], "next_cycle": h.next_cycle.pk},
+        shows=("cycle_review", "objective_detail"),
+    ),
+    Endpoint(
+        "objective_review_note",
+        "okrs.forms.ObjectiveReviewForm",
+        lambda h, w: {"note": "Closed well."},
+        shows=("objective_review",),
     ),
     Endpoint(
         "pathway_create",
@@ -446,7 +465,13 @@ def test_every_post_endpoint_is_fuzzed():
     posting = {name for name, url in PAGES.items() if isinstance(url.post, tuple)}
     assert all(isinstance(c, Changes) for name in posting for c in PAGES[name].post)
     outside = {name for _, name, params in walk() if "org_slug" not in params}
-    outside_posting = {"login", "logout", "sync_feed_notify"}
+    outside_posting = {
+        "login",
+        "logout",
+        "sync_feed_notify",
+        "notifications",
+        "reminder_unsubscribe",
+    }
     assert outside_posting <= outside
     assert set(BY_NAME) == posting | outside_posting, (
         f"add to ENDPOINTS: {sorted(posting | outside_posting - set(BY_NAME))}; "
@@ -670,6 +695,7 @@ GETS: dict[str, tuple[tuple[str, ...], str]] = {
     "org_home": (("fragment", "as_of", "cycle"), ""),
     "objective_detail": (("fragment",), ""),
     "objective_create": (("pathway",), ""),
+    "cycle_create": (("after",), ""),
     "project_list": (("status", "pathway", "owner", "q", "page"), "project-results"),
     "overdue_task_list": (("as_of", "page"), "overdue-results"),
     "health_page": (("status", "kind", "severity"), ""),

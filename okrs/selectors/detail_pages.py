@@ -63,7 +63,7 @@ def objective_page(*, organization: Organization, objective_id: int) -> Objectiv
     )
     objective = (
         objectives_with_progress(organization=organization)
-        .select_related("parent")
+        .select_related("parent", "carried_over_from")
         .prefetch_related(
             Prefetch("key_results", queryset=key_results, to_attr="live_key_results"),
             Prefetch(

@@ -15,7 +15,7 @@ from okrs.models import (
     Task,
     TaskStatus,
 )
-from okrs.selectors.plan import CHECK_IN_DUE_AFTER
+from okrs.selectors.reminders import DueCheckIn, due_of
 from orgs.models import Organization, Person
 from orgs.tenancy import live_q
 
@@ -27,15 +27,17 @@ class OrganizationWork:
     key_results: list[KeyResult] = field(default_factory=list)
 
     @property
-    def check_ins_due(self) -> list[KeyResult]:
-        return [kr for kr in self.key_results if kr.check_in_due]
+    def check_ins_due(self) -> list[DueCheckIn]:
+        return [kr.due for kr in self.key_results if kr.due is not None]
 
 
 def my_work(
     *, user: AbstractBaseUser, now: datetime.datetime | None = None
 ) -> list[OrganizationWork]:
-    """A user's open tasks and owned key results in every organization they belong to."""
+    """A user's open tasks and owned key results in every organization they belong to; each
+    key result says whether a check-in is due from its owner (okrs.selectors.reminders)."""
     now = now or timezone.now()
+    today = timezone.localdate(now)
     people = Person.objects.for_member(user).filter(user=user)
     tasks = (
         Task.objects.for_member(user)
@@ -47,7 +49,7 @@ def my_work(
     key_results = (
         KeyResult.objects.for_member(user)
         .filter(live_q("objective"), owner__in=people)
-        .select_related("objective", "organization")
+        .select_related("objective__cycle", "organization", "owner")
         .annotate(
             progress=rollups.key_result_progress(),
             last_check_in=Max("check_ins__checked_in_at", filter=live_q("check_ins")),
@@ -60,9 +62,8 @@ def my_work(
             task.organization_id, OrganizationWork(task.organization)
         ).open_tasks.append(task)
     for key_result in key_results:
-        key_result.check_in_due = (
-            key_result.last_check_in is None or now - key_result.last_check_in > CHECK_IN_DUE_AFTER
-        )
+        key_result.due = due_of(key_result, today)
+        key_result.check_in_due = key_result.due is not None
         groups.setdefault(
             key_result.organization_id, OrganizationWork(key_result.organization)
         ).key_results.append(key_result)

@@ -32,17 +32,26 @@ from orgs.shortcuts import org_object_or_404, org_url
 
 @require_permission(Action.EDIT_PLAN)
 def cycle_edit(request: HttpRequest, org_slug: str, cycle_id: int | None = None) -> HttpResponse:
+    """A cycle to edit, or a new one. For a new one, `?after=<cycle id>` (from a cycle's
+    review, which has no next cycle to carry over into) proposes dates following it, shown in
+    the form to change or confirm, and goes back to that review once saved."""
     cycle = org_object_or_404(request, Cycle, pk=cycle_id) if cycle_id else None
     home = org_url(request, "org_home")
+    after_id = None if cycle else int_or_none(request.GET.get("after"))
+    after = Cycle.objects.for_org(request.org).filter(pk=after_id).first() if after_id else None
+    initial = selectors.cycle_after(after) if after else {}
+    back = org_url(request, "cycle_review", cycle_id=after.pk) if after else home
     return form_page(
         request,
-        form=CycleForm(request.POST or None, instance=cycle, organization=request.org),
+        form=CycleForm(
+            request.POST or None, instance=cycle, initial=initial, organization=request.org
+        ),
         save=lambda form: org_services.record_save(
             record=form.save(commit=False), actor=request.user
         ),
-        success_url=lambda saved: home,
+        success_url=lambda saved: back,
         title=f"Edit {cycle}" if cycle else "New cycle",
-        cancel_url=home,
+        cancel_url=back,
         saved_message="Cycle saved.",
         other_actions=lifecycle_actions(request, cycle),
     )

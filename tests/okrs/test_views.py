@@ -293,7 +293,7 @@ def test_my_work_groups_by_organization(client, org, other_org, member_of):
     assert [g.organization for g in groups] == [org, other_org]
     assert [t.title for t in groups[0].open_tasks] == ["Here task"]
     assert [t.title for t in groups[1].open_tasks] == ["There task"]
-    assert [kr.title for kr in groups[1].check_ins_due] == ["There KR"]
+    assert [due.key_result.title for due in groups[1].check_ins_due] == ["There KR"]
     page = response.content.decode()
     assert url("org_home", other_org) in page
 

@@ -115,7 +115,11 @@ def test_a_person_added_then_edited_through_the_pages(admin_client, org, admin):
         person.pk,
         "Dana Scully",
     )
-    assert created.changes == {"name": [None, "Dana Scully"], "email": [None, "d@x.org"]}
+    assert created.changes == {
+        "name": [None, "Dana Scully"],
+        "email": [None, "d@x.org"],
+        "check_in_cadence": [None, "Weekly"],
+    }
 
     edit = at("person_edit", org, person_id=person.pk)
     admin_client.post(edit, {"name": "Dana Mulder", "email": "d@x.org"})

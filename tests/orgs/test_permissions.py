@@ -24,6 +24,8 @@ VIEW_ACTIONS = {
     "task_edit": Action.EDIT_TASKS,
     "task_status": Action.EDIT_TASKS,
     "cycle_create": Action.EDIT_PLAN,
+    "cycle_carry_over": Action.EDIT_PLAN,
+    "objective_review_note": Action.EDIT_PLAN,
     "pathway_create": Action.EDIT_PLAN,
     "pathway_edit": Action.EDIT_PLAN,
     "objective_create": Action.EDIT_PLAN,

@@ -37,7 +37,17 @@ from django.urls import resolve, reverse
 from devtools.fakeairtable import FakeAirtable
 from health import services as health_services
 from health.models import DigestOptOut, Finding, HealthAction, HealthSnapshot
-from okrs.models import CheckIn, Cycle, KeyResult, Objective, Pathway, Project, Task, TaskStatus
+from okrs.models import (
+    CheckIn,
+    Cycle,
+    KeyResult,
+    Objective,
+    ObjectiveReview,
+    Pathway,
+    Project,
+    Task,
+    TaskStatus,
+)
 from orgs.audit import CSV_HEADER
 from orgs.invitations import invitation_create
 from orgs.models import Invitation, Membership, Organization, Person, Role
@@ -87,6 +97,7 @@ class Tenant:
     finding: Finding  # the overdue task is past due
     fix: HealthAction  # a fix from the data health page, to undo
     invitation: Invitation  # pending, to revoke
+    next_cycle: Cycle  # after `cycle`: where its unfinished objective is carried over
 
     @property
     def url_ids(self) -> dict[str, int]:
@@ -167,6 +178,12 @@ def build_tenant(organization: Organization, *, sync: bool) -> Tenant:
             email="pending@example.org",
             role=Role.MEMBER,
             invited_by=None,
+        ),
+        next_cycle=Cycle.objects.create(
+            organization=organization,
+            name="Next quarter",
+            starts_on=key_result.objective.cycle.ends_on + datetime.timedelta(days=1),
+            ends_on=key_result.objective.cycle.ends_on + datetime.timedelta(days=92),
         ),
     )
 
@@ -407,6 +424,42 @@ PAGES: dict[str, Url] = {
             },
             then="org_home",
             changed=lambda h, w: exists(Cycle.objects.for_org(h.organization), name="Next quarter"),
+        ),
+    ),
+    "cycle_review": read_page(
+        VIEWER, lambda h: [title(f"Review of {h.cycle.name}", h), h.objective.title]
+    ),
+    "cycle_carry_over": Url(
+        get=NOT_ALLOWED,
+        post=(
+            Changes(
+                ADMIN,
+                data=lambda h, w: {"objectives": [h.objective.pk], "next_cycle": h.next_cycle.pk},
+                then="cycle_review",
+                changed=lambda h, w: exists(
+                    Objective.objects.for_org(h.organization),
+                    cycle=h.next_cycle,
+                    carried_over_from=h.objective,
+                ),
+            ),
+        ),
+    ),
+    "objective_review": read_page(
+        VIEWER, lambda h: [title(f"Review of {h.objective.title}", h), "Final score"]
+    ),
+    "objective_review_note": Url(
+        get=NOT_ALLOWED,
+        post=(
+            Changes(
+                ADMIN,
+                data=lambda h, w: {"note": "Closed well."},
+                then="objective_review",
+                changed=lambda h, w: exists(
+                    ObjectiveReview.objects.for_org(h.organization),
+                    objective=h.objective,
+                    note="Closed well.",
+                ),
+            ),
         ),
     ),
     "pathway_create": form_page(

@@ -45,6 +45,8 @@ ORGANIZATION_FREE_PAGES = {
     "login",
     "logout",
     "my_work",
+    "notifications",
+    "reminder_unsubscribe",
     "health",
     "sync_feed_notify",
     "invitation",

@@ -35,6 +35,7 @@ LOGIN = "login"
 OUTSIDE_PAGES: dict[str, dict[str, tuple[int | str, int]]] = {
     "home": {"get": (LOGIN, 302), "post": (LOGIN, 302)},  # to the organization used last
     "my_work": {"get": (LOGIN, 200), "post": (LOGIN, 200)},
+    "notifications": {"get": (LOGIN, 200), "post": (LOGIN, 302)},
     "logout": {"get": (405, 405), "post": (302, 302)},
 }
 
@@ -61,6 +62,8 @@ EXEMPT = {
             "supabase_set_password",
         )
     },
+    "reminder_unsubscribe": "the check-in reminder email's unsubscribe link: no login, "
+    "authenticated by its signed token (tests/okrs/test_reminders.py: done, tampered 400)",
     "sync_feed_notify": "Airtable's webhook: no login, authenticated by the hook's MAC "
     "(tests/sync/test_feed.py)",
 }
