@@ -49,11 +49,17 @@ class ThrottleBackend(AxesStandaloneBackend):
         return super().authenticate(request, username=username, password=password, **kwargs)
 
 
+# What axes keeps of the name (AccessAttempt.username is a varchar(255)).
+ACCOUNT_NAME_MAX = 255
+
+
 def account_name(request: HttpRequest, credentials: dict | None) -> str:
     """The account a sign-in names, as counted: case and surrounding spaces do not make
-    another account (an email address, or a username, is matched without them)."""
+    another account (an email address, or a username, is matched without them). Cut to what
+    axes keeps: Django's login form does not bound the username it passes on, and a longer
+    one failed the count's insert on Postgres (a 500 where a refusal was due)."""
     name = (credentials or {}).get("username") or request.POST.get("username") or ""
-    return str(name).strip().lower()
+    return str(name).strip().lower()[:ACCOUNT_NAME_MAX]
 
 
 def client_address(request: HttpRequest) -> str | None:

@@ -97,6 +97,16 @@ def test_an_address_lock_lifts_after_the_cool_off_however_long_the_guessing_goes
     assert signed_in(attempt("olivia", PASSWORD))
 
 
+@pytest.mark.parametrize("length", [255, 256, 100_000])
+def test_a_name_of_any_length_is_refused_and_counted_not_a_500(olivia, length):
+    from axes.models import AccessAttempt
+
+    name = "o" * length
+    assert fail(2, username=name) == [200, 200]
+    (kept,) = AccessAttempt.objects.all()
+    assert kept.failures_since_start == 2 and kept.username == name[:255]
+
+
 def test_case_and_spaces_do_not_make_another_account(olivia):
     for variant in ("olivia", "Olivia", " OLIVIA ", "oLiViA"):
         for number in range(5):
