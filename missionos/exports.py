@@ -24,7 +24,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
@@ -191,3 +191,33 @@ def _plain(value: object) -> object:
     if isinstance(value, datetime.datetime) and timezone.is_aware(value):
         return timezone.localtime(value)
     return value
+
+
+def list_export(request: HttpRequest, org_slug: str, table: str, fmt: str) -> HttpResponse:
+    """The view of every download: `table` as `fmt` (both fixed by the URL pattern, see
+    `urlpatterns_for`), filtered by the query string. The organization and the member's role
+    were resolved by the tenancy middleware: every member may download the lists they read."""
+    found = _TABLES.get(table)
+    if found is None:
+        raise Http404("No such list.")
+    return table_response(request, found, Format(fmt))
+
+
+def urlpatterns_for(tables: Iterable[Table]) -> list:
+    """A URL per table and format: "export/projects.csv", named "export_projects_csv"."""
+    from django.urls import path
+
+    return [
+        path(
+            f"export/{table.name}.{fmt}",
+            list_export,
+            {"table": table.name, "fmt": fmt.value},
+            name=url_name(table.name, fmt),
+        )
+        for table in tables
+        for fmt in Format
+    ]
+
+
+def url_name(name: str, fmt: Format | str) -> str:
+    return f"export_{name.replace('-', '_')}_{fmt}"

@@ -2,6 +2,8 @@
 
 from django.urls import path
 
+from missionos import exports
+from okrs.exports import TABLES
 from okrs.views import dashboard, editing, objectives, pathways, projects
 
 urlpatterns = [
@@ -32,4 +34,6 @@ urlpatterns = [
     path("tasks/overdue/", projects.overdue_task_list, name="overdue_task_list"),
     path("tasks/<int:task_id>/edit/", editing.task_edit, name="task_edit"),
     path("tasks/<int:task_id>/status/", projects.task_status, name="task_status"),
+    # Downloads of each list, with its filters: "export/projects.csv" (export_projects_csv).
+    *exports.urlpatterns_for(TABLES),
 ]
