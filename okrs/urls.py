@@ -4,10 +4,11 @@ from django.urls import path
 
 from missionos import exports
 from okrs.exports import TABLES
-from okrs.views import dashboard, editing, objectives, pathways, projects
+from okrs.views import dashboard, editing, objectives, pathways, projects, reports
 
 urlpatterns = [
     path("", dashboard.org_home, name="org_home"),
+    path("report.pdf", reports.dashboard_report, name="dashboard_report"),
     path("cycles/new/", editing.cycle_create, name="cycle_create"),
     path("pathways/new/", editing.pathway_edit, name="pathway_create"),
     path("pathways/<int:pathway_id>/", pathways.pathway_detail, name="pathway_detail"),
@@ -15,6 +16,11 @@ urlpatterns = [
     path("objectives/new/", editing.objective_edit, name="objective_create"),
     path("objectives/<int:objective_id>/", objectives.objective_detail, name="objective_detail"),
     path("objectives/<int:objective_id>/edit/", editing.objective_edit, name="objective_edit"),
+    path(
+        "objectives/<int:objective_id>/report.pdf",
+        reports.objective_report,
+        name="objective_report",
+    ),
     path(
         "objectives/<int:objective_id>/key-results/new/",
         editing.key_result_create,
