@@ -650,6 +650,7 @@ def test_random_submissions(world, name):
 # asks for a fragment (test_every_query_parameter_is_fuzzed finds them in the views' source).
 GETS: dict[str, tuple[tuple[str, ...], str]] = {
     "org_home": (("fragment", "as_of", "cycle"), ""),
+    "dashboard_report": (("as_of", "cycle"), ""),
     "objective_detail": (("fragment",), ""),
     "objective_create": (("pathway",), ""),
     "project_list": (("status", "pathway", "owner", "q", "page"), "project-results"),
@@ -680,14 +681,14 @@ def test_every_query_parameter_is_fuzzed():
     preview) are those GETS fuzzes."""
     from health import views as health_views
     from okrs import exports as okrs_exports
-    from okrs.views import dashboard, editing, objectives, projects
+    from okrs.views import dashboard, editing, objectives, projects, reports
     from orgs import forms as org_forms
     from orgs import views as org_views
     from sync import views as sync_views
 
     read = set()
     modules = (dashboard, editing, objectives, projects, health_views, sync_views, org_views)
-    for module in (*modules, okrs_exports):
+    for module in (*modules, okrs_exports, reports):
         source = inspect.getsource(module)
         read |= set(re.findall(r"(?:GET|params|data)\.(?:get|getlist)\(\s*\"(\w+)\"", source))
     read |= {"confirm"}  # health_fix: a GET preview never applies, whatever it says

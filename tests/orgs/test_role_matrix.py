@@ -398,6 +398,7 @@ PAGES: dict[str, Url] = {
     "export_people_xlsx": read_page(VIEWER, lambda h: [XLSX_START]),
     # okrs/urls.py
     "org_home": read_page(VIEWER, lambda h: [title("Dashboard", h), h.pathway.name]),
+    "dashboard_report": read_page(VIEWER, lambda h: ["%PDF-"]),
     "cycle_create": form_page(
         ADMIN,
         lambda h: "New cycle",
@@ -570,6 +571,7 @@ PAGES: dict[str, Url] = {
             ),
         ),
     ),
+    "objective_report": read_page(VIEWER, lambda h: ["%PDF-"]),
     # Downloads of the lists (okrs.exports): every member reads them.
     "export_projects_csv": read_page(VIEWER, lambda h: ["Name,Status,Pathway", h.project.name]),
     "export_tasks_csv": read_page(VIEWER, lambda h: ["Title,Project,Assignee", h.task.title]),
