@@ -65,6 +65,10 @@ PAGES = {
     # conflicts: sync.selectors.attach_sources), whatever their number.
     "objective": ("objective_detail", lambda o: {"objective_id": o["objective"].pk}, {}, 12),
     "pathway": ("pathway_detail", lambda o: {"pathway_id": o["pathway"].pk}, {}, 11),
+    # The board reports: their page's plan and chart, without the cards, the write-back state
+    # or the forms.
+    "dashboard report": ("dashboard_report", lambda o: {}, {}, 13),
+    "objective report": ("objective_report", lambda o: {"objective_id": o["objective"].pk}, {}, 10),
     # +1 for the burn-up (its tasks' timestamps).
     "project": ("project_detail", lambda o: {"project_id": o["project"].pk}, {}, 8),
 }
