@@ -168,6 +168,46 @@ def pathway_histories(
     return list(_histories(organization=organization, key_results=key_results).values())
 
 
+def pathways_histories(
+    *, organization: Organization, cycle: Cycle | None
+) -> dict[int, list[list[KeyResultHistory]]]:
+    """The histories of every pathway's live key results (of `cycle`, when there is one), by
+    pathway id, one list per objective: what `pathway_histories` gives for one pathway, for all
+    of them in two queries (the dashboard's chart)."""
+    key_results = KeyResult.objects.for_org(organization).filter(
+        objective__pathway__isnull=False, objective__archived_at__isnull=True
+    )
+    if cycle is not None:
+        key_results = key_results.filter(objective__cycle=cycle)
+    check_ins: dict[int, list[tuple[datetime.datetime, Decimal]]] = defaultdict(list)
+    rows = (
+        CheckIn.objects.for_org(organization)
+        .filter(key_result__in=key_results.order_by().values("pk"))
+        .order_by("checked_in_at", "pk")
+        .values_list("key_result_id", "checked_in_at", "value")
+    )
+    for key_result_id, checked_in_at, value in rows:
+        check_ins[key_result_id].append((checked_in_at, value))
+    by_pathway: dict[int, dict[int, list[KeyResultHistory]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for pk, pathway_id, objective_id, start, current, target, weight in key_results.order_by(
+        "pk"
+    ).values_list(
+        "pk",
+        "objective__pathway_id",
+        "objective_id",
+        "start_value",
+        "current_value",
+        "target_value",
+        "weight",
+    ):
+        by_pathway[pathway_id][objective_id].append(
+            KeyResultHistory(start, current, target, weight, tuple(check_ins.get(pk, ())))
+        )
+    return {pathway_id: list(objectives.values()) for pathway_id, objectives in by_pathway.items()}
+
+
 def objective_progress_series(
     *, organization: Organization, objective: Objective, now: datetime.datetime | None = None
 ) -> list[Point]:

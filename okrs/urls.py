@@ -2,10 +2,22 @@
 
 from django.urls import path
 
-from okrs.views import dashboard, editing, lifecycle, objectives, pathways, projects, review
+from missionos import exports
+from okrs.exports import TABLES
+from okrs.views import (
+    dashboard,
+    editing,
+    lifecycle,
+    objectives,
+    pathways,
+    projects,
+    reports,
+    review,
+)
 
 urlpatterns = [
     path("", dashboard.org_home, name="org_home"),
+    path("report.pdf", reports.dashboard_report, name="dashboard_report"),
     path("cycles/new/", editing.cycle_edit, name="cycle_create"),
     path("cycles/<int:cycle_id>/edit/", editing.cycle_edit, name="cycle_edit"),
     path("cycles/<int:cycle_id>/review/", review.cycle_review, name="cycle_review"),
@@ -22,6 +34,11 @@ urlpatterns = [
         "objectives/<int:objective_id>/review/note/",
         review.objective_review_note,
         name="objective_review_note",
+    ),
+    path(
+        "objectives/<int:objective_id>/report.pdf",
+        reports.objective_report,
+        name="objective_report",
     ),
     path(
         "objectives/<int:objective_id>/key-results/new/",
@@ -44,4 +61,6 @@ urlpatterns = [
     path("tasks/<int:task_id>/status/", projects.task_status, name="task_status"),
     # Archive, delete and restore, for every kind (people's too): okrs.views.lifecycle.
     *lifecycle.urlpatterns,
+    # Downloads of each list, with its filters: "export/projects.csv" (export_projects_csv).
+    *exports.urlpatterns_for(TABLES),
 ]

@@ -50,6 +50,7 @@ from functools import cache
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
 
+from missionos import exports
 from orgs.models import AuditEntry, OrgScoped
 
 # Who to name when nobody signed in made the change (a command, a rule of MissionOS).
@@ -289,9 +290,6 @@ def field_label(name: str) -> str:
     return name.replace("_", " ")
 
 
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
 CSV_HEADER = [
     "When",
     "Who",
@@ -308,8 +306,7 @@ CSV_HEADER = [
 def csv_cell(value: object) -> str:
     """A cell that a spreadsheet shows as text, never runs: a leading apostrophe before what
     would start a formula (OWASP's advice for CSV injection)."""
-    text = value_text(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+    return exports.guarded(value_text(value))
 
 
 def csv_rows(entries: Iterable[AuditEntry]) -> Iterable[list[str]]:

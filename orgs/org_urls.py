@@ -2,7 +2,9 @@
 
 from django.urls import path
 
+from missionos import exports
 from orgs import views
+from orgs.exports import TABLES
 
 urlpatterns = [
     path("events/", views.org_events, name="org_events"),
@@ -19,4 +21,6 @@ urlpatterns = [
         views.invitation_revoke,
         name="invitation_revoke",
     ),
+    # The directory's download: "export/people.csv" (export_people_csv).
+    *exports.urlpatterns_for(TABLES),
 ]

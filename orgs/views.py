@@ -1,18 +1,17 @@
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
+from missionos import exports
 from missionos.form_flow import form_page
 from orgs import audit, invitations, selectors, services
 from orgs.forms import AuditFilterForm, InvitationForm, MemberRoleForm, PersonForm
@@ -212,13 +211,6 @@ def _export_query(request: HttpRequest) -> str:
     return query.urlencode()
 
 
-class _Echo:
-    """A file for csv.writer that hands each line back instead of keeping it."""
-
-    def write(self, line: str) -> str:
-        return line
-
-
 @require_permission(Action.VIEW_AUDIT)
 def audit_csv(request: HttpRequest, org_slug: str) -> HttpResponse:
     """The filtered entries as CSV, streamed a chunk of rows at a time. Filters that do not
@@ -228,14 +220,11 @@ def audit_csv(request: HttpRequest, org_slug: str) -> HttpResponse:
     if form.errors:
         return redirect(f"{org_url(request, 'audit_log')}?{request.GET.urlencode()}")
     entries = selectors.audit_entries(organization=request.org, filters=form.filters())
-    writer = csv.writer(_Echo())
-    rows = audit.csv_rows(entries.iterator(chunk_size=2000))
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
-    )
     day = timezone.localdate().isoformat()
-    response["Content-Disposition"] = f'attachment; filename="audit-{request.org.slug}-{day}.csv"'
-    return response
+    return exports.csv_response(
+        audit.csv_rows(entries.iterator(chunk_size=2000)),
+        filename=f"audit-{request.org.slug}-{day}.csv",
+    )
 
 
 def org_events(request: HttpRequest, org_slug: str) -> HttpResponse:

@@ -693,6 +693,7 @@ def test_random_submissions(world, name):
 # asks for a fragment (test_every_query_parameter_is_fuzzed finds them in the views' source).
 GETS: dict[str, tuple[tuple[str, ...], str]] = {
     "org_home": (("fragment", "as_of", "cycle"), ""),
+    "dashboard_report": (("as_of", "cycle"), ""),
     "objective_detail": (("fragment",), ""),
     "objective_create": (("pathway",), ""),
     "cycle_create": (("after",), ""),
@@ -706,6 +707,16 @@ GETS: dict[str, tuple[tuple[str, ...], str]] = {
     "sync_run": (("page",), ""),
     "audit_log": (("actor", "kind", "action", "since", "until", "page"), "audit-results"),
     "audit_csv": (("actor", "kind", "action", "since", "until"), ""),
+    # The downloads (okrs.exports, orgs.exports), with the filters of the page of each.
+    "export_projects_csv": (("status", "pathway", "owner", "q", "page"), ""),
+    "export_projects_xlsx": (("status", "pathway", "owner", "q"), ""),
+    "export_tasks_csv": (("project", "assignee", "status", "overdue", "as_of"), ""),
+    "export_tasks_xlsx": (("project", "assignee", "status", "overdue", "as_of"), ""),
+    "export_objectives_csv": (("cycle", "pathway", "objective", "owner", "health"), ""),
+    "export_objectives_xlsx": (("cycle", "pathway", "objective", "owner", "health"), ""),
+    "export_key_results_csv": (("cycle", "pathway", "objective", "owner"), ""),
+    "export_check_ins_csv": (("cycle", "pathway", "objective", "as_of"), ""),
+    "export_check_ins_xlsx": (("cycle", "pathway", "objective", "as_of"), ""),
 }
 
 
@@ -713,13 +724,15 @@ def test_every_query_parameter_is_fuzzed():
     """The parameters the views read from `request.GET` (or `params`, or the data of a GET
     preview) are those GETS fuzzes."""
     from health import views as health_views
-    from okrs.views import dashboard, editing, objectives, projects
+    from okrs import exports as okrs_exports
+    from okrs.views import dashboard, editing, objectives, projects, reports
     from orgs import forms as org_forms
     from orgs import views as org_views
     from sync import views as sync_views
 
     read = set()
-    for module in (dashboard, editing, objectives, projects, health_views, sync_views, org_views):
+    modules = (dashboard, editing, objectives, projects, health_views, sync_views, org_views)
+    for module in (*modules, okrs_exports, reports):
         source = inspect.getsource(module)
         read |= set(re.findall(r"(?:GET|params|data)\.(?:get|getlist)\(\s*\"(\w+)\"", source))
     read |= {"confirm"}  # health_fix: a GET preview never applies, whatever it says

@@ -7,6 +7,7 @@ shows an empty state. The queries are those of the `okrs.history` functions they
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Sequence
 
@@ -16,6 +17,7 @@ from okrs import history
 from okrs.charts import geometry
 from okrs.history import Point
 from okrs.models import Cycle, Objective, Pathway, Project
+from okrs.selectors.cycles import end_of_day
 from orgs.models import Organization
 
 
@@ -49,6 +51,62 @@ def pathway_progress_chart(
     points = history.progress_series(histories, start=history.cycle_start(cycle), now=now)
     title = f"Pathway progress in {cycle.name}" if cycle else "Pathway progress over time"
     return _progress_chart(points, cycle=cycle, title=title, now=now)
+
+
+# Lines of the dashboard's chart are told apart by colour (static/css/charts.css), then by
+# legend order: this many colours, repeated for more pathways.
+PATHWAY_COLOURS = 6
+
+
+def dashboard_progress_chart(
+    *,
+    organization: Organization,
+    pathways: Sequence[Pathway],
+    cycle: Cycle | None,
+    as_of: datetime.date | None = None,
+    now: datetime.datetime | None = None,
+) -> geometry.LineChart | None:
+    """Each pathway's progress over the cycle, a line each, up to now or to the end of `as_of`
+    (the day the dashboard is shown as of: nothing later is drawn, and the marker says so).
+    None before the first check-in of any. Two queries, whatever the number of pathways
+    (okrs.history.pathways_histories)."""
+    now = end_of_day(as_of) if as_of is not None else (now or timezone.now())
+    by_pathway = history.pathways_histories(organization=organization, cycle=cycle)
+    if not history.has_check_ins(h for histories in by_pathway.values() for h in histories):
+        return None
+    start = history.cycle_start(cycle)
+    series = []
+    all_points: list[Point] = []
+    for index, pathway in enumerate(pathways):
+        points = history.progress_series(by_pathway.get(pathway.pk, []), start=start, now=now)
+        if points:
+            all_points.extend(points)
+            series.append(
+                geometry.Series(
+                    pathway.name, _local(points), key=f"pathway-{index % PATHWAY_COLOURS}"
+                )
+            )
+    if not series:
+        return None
+    all_points.sort(key=lambda point: point[0])
+    start_day, end_day = _chart_range(
+        all_points,
+        starts_on=cycle.starts_on if cycle else None,
+        ends_on=cycle.ends_on if cycle else None,
+        now=now,
+    )
+    title = f"Pathway progress in {cycle.name}" if cycle else "Pathway progress over time"
+    chart = geometry.line_chart(
+        series,
+        start=start_day,
+        end=end_day,
+        today=timezone.localtime(now),
+        title=title,
+    )
+    if as_of is not None and chart.today is not None:
+        label = f"As of {geometry.date_label(as_of)}"
+        chart = dataclasses.replace(chart, today=dataclasses.replace(chart.today, label=label))
+    return chart
 
 
 def project_burnup_chart(

@@ -29,6 +29,7 @@ from okrs.selectors.lists import (
     ProjectFilters,
     organization_choices,
     overdue_task_list,
+    project_export,
     project_list,
     projects_with_completion,
 )
@@ -98,6 +99,7 @@ __all__ = [
     "overdue_tasks",
     "pathway_page",
     "pathways_with_progress",
+    "project_export",
     "project_list",
     "project_page",
     "projects_with_completion",

@@ -14,6 +14,7 @@ from django.utils.http import urlencode
 from missionos import events, plan_cache
 from missionos.page_cache import plan_page
 from okrs import selectors
+from okrs.charts.pages import dashboard_progress_chart
 from okrs.dashboard_cards import DashboardCard, dashboard_card, dashboard_cards
 from okrs.views.params import int_or_none, past_date
 from orgs import selectors as org_selectors
@@ -61,13 +62,7 @@ def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
             context,
             {"head": "okrs/home.html#head", "live": "okrs/home.html#live"},
             variant=(cycle_id, as_of),
-            data=lambda: {
-                "dashboard": found_or_404(
-                    lambda: selectors.cached_dashboard(
-                        organization=request.org, cycle_id=int_or_none(cycle_id), as_of=as_of
-                    )
-                )
-            },
+            data=lambda: _plan_data(request, cycle_id=int_or_none(cycle_id), as_of=as_of),
         )
 
     if fragment == "live":
@@ -86,6 +81,17 @@ def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
         context=lambda: {**context, **cards_context(), **plan_parts()},
         timeout=selectors.DASHBOARD_CACHE_SECONDS,
     )
+
+
+def _plan_data(request: HttpRequest, *, cycle_id: int | None, as_of) -> dict:
+    """The plan's parts' data: the dashboard and the chart of each pathway's progress."""
+    dashboard = found_or_404(
+        lambda: selectors.cached_dashboard(organization=request.org, cycle_id=cycle_id, as_of=as_of)
+    )
+    chart = dashboard_progress_chart(
+        organization=request.org, pathways=dashboard.pathways, cycle=dashboard.cycle, as_of=as_of
+    )
+    return {"dashboard": dashboard, "progress_chart": chart}
 
 
 def _this_minute() -> str:

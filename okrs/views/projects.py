@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -106,6 +107,7 @@ def overdue_task_list(request: HttpRequest, org_slug: str) -> HttpResponse:
         ),
         "as_of": as_of,
         "as_of_problem": as_of_problem,
+        "export_query": urlencode({"overdue": 1, **({"as_of": f"{as_of}"} if as_of else {})}),
         "today": as_of or timezone.localdate(),
     }
     if request.htmx and request.htmx.target == "overdue-results":

@@ -55,9 +55,10 @@ PAGES = {
     # with their memberships (orgs.auth.MembershipsBackend), then its own queries.
     # Dashboard: cycles, pathways (progress now and a week before), objectives by health,
     # at-risk list, overdue list and count, totals, check-ins, activity, last sync, the data
-    # health score.
-    "dashboard": ("org_home", lambda o: {}, {}, 13),
-    "dashboard as of a past day": ("org_home", lambda o: {}, {"as_of": "2026-01-15"}, 13),
+    # health score; +2 for the chart of each pathway's progress (every pathway's key results,
+    # their check-ins: okrs.history.pathways_histories).
+    "dashboard": ("org_home", lambda o: {}, {}, 15),
+    "dashboard as of a past day": ("org_home", lambda o: {}, {"as_of": "2026-01-15"}, 15),
     "overdue tasks": ("overdue_task_list", lambda o: {}, {}, 4),
     "project list": ("project_list", lambda o: {}, {}, 6),
     "project search": ("project_list", lambda o: {}, {"q": "projct 1"}, 6),
@@ -66,6 +67,10 @@ PAGES = {
     # conflicts: sync.selectors.attach_sources), whatever their number.
     "objective": ("objective_detail", lambda o: {"objective_id": o["objective"].pk}, {}, 12),
     "pathway": ("pathway_detail", lambda o: {"pathway_id": o["pathway"].pk}, {}, 11),
+    # The board reports: their page's plan and chart, without the cards, the write-back state
+    # or the forms.
+    "dashboard report": ("dashboard_report", lambda o: {}, {}, 13),
+    "objective report": ("objective_report", lambda o: {"objective_id": o["objective"].pk}, {}, 10),
     # +1 for the burn-up (its tasks' timestamps).
     "project": ("project_detail", lambda o: {"project_id": o["project"].pk}, {}, 8),
 }
@@ -137,3 +142,36 @@ def test_the_archive_page_costs_the_same_at_both_sizes(
         assert "tasks" in response.content.decode()
         counts[slug] = len(captured)
     assert counts["small"] == counts["large"], counts
+
+
+# Downloads (okrs.exports): the session, the user with their memberships, then the rows: one
+# query each (two for a search, which ranks names first), whatever their number. Streamed CSV
+# reads its rows while it is sent, so the body is read inside the measure.
+EXPORTS = {
+    "export_projects_csv": ({}, 3),
+    "export_projects_xlsx": ({"q": "projct 1"}, 4),
+    "export_tasks_csv": ({"overdue": "1"}, 3),
+    "export_objectives_csv": ({}, 3),
+    "export_key_results_csv": ({}, 3),
+    "export_check_ins_csv": ({}, 3),
+    "export_people_csv": ({}, 3),
+}
+
+
+@pytest.mark.parametrize("name", list(EXPORTS))
+def test_a_download_costs_the_same_at_both_sizes(
+    viewer_client, name, django_assert_max_num_queries
+):
+    client, _ = viewer_client
+    query, ceiling = EXPORTS[name]
+    counts = {}
+    for slug in ("small", "large"):
+        url = reverse(name, kwargs={"org_slug": slug})
+        client.get(url, query)
+        with django_assert_max_num_queries(ceiling) as captured:
+            response = client.get(url, query)
+            assert response.status_code == 200
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+        assert body
+        counts[slug] = len(captured)
+    assert counts["small"] == counts["large"], f"{name}: {counts}"

@@ -75,6 +75,8 @@ NEW_TOKEN = "patReplacement.0123456789abcdefNEW1"
 # A field added in Airtable after the connection read the schema: reading it again finds it.
 NEW_FIELD = {"id": "fldTNEWFIELD0001", "name": "Effort", "type": "number"}
 FAST_POLICY = RetryPolicy(backoff=0.01)
+# An XLSX file is a zip archive: it starts with the zip's signature.
+XLSX_START = "PK\x03\x04"
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
@@ -410,8 +412,11 @@ PAGES: dict[str, Url] = {
     "audit_csv": read_page(
         ADMIN, lambda h: [",".join(CSV_HEADER), "System,connected,Airtable connection"]
     ),
+    "export_people_csv": read_page(VIEWER, lambda h: ["Name,Email,Left on,Account", h.person.name]),
+    "export_people_xlsx": read_page(VIEWER, lambda h: [XLSX_START]),
     # okrs/urls.py
     "org_home": read_page(VIEWER, lambda h: [title("Dashboard", h), h.pathway.name]),
+    "dashboard_report": read_page(VIEWER, lambda h: ["%PDF-"]),
     "cycle_create": form_page(
         ADMIN,
         lambda h: "New cycle",
@@ -620,6 +625,19 @@ PAGES: dict[str, Url] = {
             ),
         ),
     ),
+    "objective_report": read_page(VIEWER, lambda h: ["%PDF-"]),
+    # Downloads of the lists (okrs.exports): every member reads them.
+    "export_projects_csv": read_page(VIEWER, lambda h: ["Name,Status,Pathway", h.project.name]),
+    "export_tasks_csv": read_page(VIEWER, lambda h: ["Title,Project,Assignee", h.task.title]),
+    "export_objectives_csv": read_page(VIEWER, lambda h: ["Title,Pathway", h.objective.title]),
+    "export_key_results_csv": read_page(
+        VIEWER, lambda h: ["Title,Objective,Pathway", h.key_result.title]
+    ),
+    "export_check_ins_csv": read_page(VIEWER, lambda h: ["When,Key result,Objective"]),
+    **{
+        f"export_{name}_xlsx": read_page(VIEWER, lambda h: [XLSX_START])
+        for name in ("projects", "tasks", "objectives", "key_results", "check_ins")
+    },
     # sync/urls.py
     "sync_connections": Url(
         get=Shows(ADMIN, lambda h: [title("Airtable sync", h), h.connection.name]),
