@@ -31,7 +31,10 @@ def header_key(*, user: AbstractBaseUser, membership: Membership) -> tuple:
         user.get_username(),
         user.is_staff,
         membership.role,
-        tuple((m.organization.slug, m.organization.name) for m in memberships_of(user=user)),
+        # The switcher's links depend on the role in each organization (orgs.context_processors).
+        tuple(
+            (m.organization.slug, m.organization.name, m.role) for m in memberships_of(user=user)
+        ),
     )
 
 
