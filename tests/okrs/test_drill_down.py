@@ -148,3 +148,9 @@ def test_another_organizations_cycle_is_not_found(client, org, two_cycles):
     assert client.get(url, {"cycle": two_cycles["foreign"].pk}).status_code == 404
     assert client.get(url, {"cycle": "abc"}).status_code == 404
 
+
+def test_recent_check_ins_on_the_dashboard_are_the_selected_cycles(org, two_cycles):
+    now = selectors.dashboard(organization=org)
+    assert {c.note for c in now.recent_check_ins} == {"early note", "late note"}
+    past = selectors.dashboard(organization=org, cycle_id=two_cycles["past"].pk)
+    assert {c.note for c in past.recent_check_ins} == {"old note"}
