@@ -143,3 +143,24 @@ def audit_filter_choices(*, organization: Organization) -> dict[str, list[str]]:
         name: list(entries.order_by(name).values_list(name, flat=True).distinct())
         for name in ("actor_label", "action")
     }
+
+
+def person_with_email(
+    *, organization: Organization, email: str, other_than: int | None = None
+) -> Person | None:
+    """The directory entry (departed or archived too) that has `email` in any case, but for
+    the person `other_than` (the one being edited)."""
+    if not email.strip():
+        return None
+    return (
+        Person.objects.for_org(organization, include_archived=True)
+        .filter(email__iexact=email.strip())
+        .exclude(pk=other_than)
+        .order_by("pk")
+        .first()
+    )
+
+
+def email_taken_message(person: Person) -> str:
+    where = " (departed)" if person.departed_on else ""
+    return f"{person.name}{where} already has the email {person.email}: edit that person instead."

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from missionos import events
-from orgs import audit
+from orgs import audit, selectors
 from orgs.changes import record_written
 from orgs.models import Activity, Membership, Organization, OrgOwned, Person, Role
 
@@ -146,4 +146,9 @@ def person_save(*, person: Person, actor: AbstractBaseUser | None = None) -> Per
     """Validate and save a directory entry built by a form (new or edited)."""
     person.name = " ".join(person.name.split())
     person.email = person.email.strip().lower()
+    holder = selectors.person_with_email(
+        organization=person.organization, email=person.email, other_than=person.pk
+    )
+    if holder is not None:
+        raise ValidationError({"email": selectors.email_taken_message(holder)})
     return record_save(record=person, actor=actor)
