@@ -136,8 +136,9 @@ def record_save(*, record: OrgOwned, actor: AbstractBaseUser | None = None) -> O
     before = audit.stored(record)
     record.save()
     record_written(record=record, actor=actor)
-    audit.record_change(row=record, before=before, actor=actor)
-    activity_record(record=record, actor=actor, verb="added" if created else "edited")
+    changed = audit.record_change(row=record, before=before, actor=actor)
+    if created or changed:  # a form saved untouched is no activity
+        activity_record(record=record, actor=actor, verb="added" if created else "edited")
     events.publish(record.organization_id, events.PLAN)
     return record
 

@@ -48,3 +48,14 @@ def trend(change: float | None) -> str:
         return "no change"
     arrow = "▲" if points > 0 else "▼"
     return f"{arrow} {abs(points)} pt{'s' if abs(points) != 1 else ''}"
+
+
+@register.filter
+def checked_in_by(check_in) -> str:
+    """Who recorded a check-in, or where it came from: every check-in says one of them."""
+    author = check_in.author
+    if author is not None:
+        return author.get_full_name() or author.get_username()
+    if check_in.source_record_id:
+        return "from Airtable"
+    return "author not recorded"

@@ -19,6 +19,7 @@ from typing import NamedTuple
 from django.db import transaction
 from django.utils import timezone
 
+from okrs.services import check_ins_noted
 from orgs.models import Organization, OrgOwned
 from sync.bulk import save_rows
 from sync.mapping.document import Mapping
@@ -213,6 +214,13 @@ class Reconciler:
         )
         with transaction.atomic():
             save_rows(model, [row for row, _ in to_create + rows_to_update], update_fields)
+            if entity == "check_in" and to_create:
+                # A check-in made in Airtable is activity too, dated when it was made.
+                check_ins_noted(
+                    organization=self.organization,
+                    check_ins=[row for row, _ in to_create if row.archived_at is None],
+                    source="from Airtable",
+                )
             if issues:
                 SyncIssue.objects.bulk_create(issues, batch_size=500)
             if self.conflicts:
