@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from missionos import events
+from okrs import formatting
 from okrs.models import CheckIn, KeyResult, Objective, Project, Task, TaskStatus
 from orgs import audit
 from orgs.changes import record_written
@@ -64,7 +65,7 @@ def _objective_titles(project: Project) -> list[str]:
 
 @transaction.atomic
 def _check_in_detail(check_in: CheckIn, key_result: KeyResult) -> str:
-    return f"{Decimal(check_in.value).normalize():f} {key_result.unit}".strip()
+    return formatting.key_result_value_text(check_in.value, key_result)
 
 
 def check_ins_noted(

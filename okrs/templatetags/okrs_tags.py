@@ -3,7 +3,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import template
-from django.utils.formats import number_format
+
+from okrs import formatting
 
 register = template.Library()
 
@@ -24,18 +25,16 @@ def percent_number(fraction: float | None) -> int:
 
 @register.filter
 def metric(value: Decimal | None, unit: str = "") -> str:
-    """A metric value without trailing zeros: Decimal("42.5000") -> "42.5". Zero has no sign
-    (SQLite keeps a typed "-0" as -0.0)."""
-    if value is None:
-        return "–"
-    if value == 0:
-        value = abs(value)
-    text = number_format(
-        value.normalize() if isinstance(value, Decimal) else value, force_grouping=True
-    )
-    if unit in ("%", "percent"):
-        return f"{text}%"
-    return f"{text} {unit}".strip()
+    """A value with its unit, when the key result is not at hand (okrs.formatting): prefer
+    `kr_value`, which also knows yes/no and milestones."""
+    return formatting.value_text(value, unit=unit)
+
+
+@register.filter
+def kr_value(value, key_result) -> str:
+    """A value of a key result as it reads everywhere (okrs.formatting): "Done" / "Not yet"
+    for yes/no, whole counts ("5 clinics"), "42.5%"."""
+    return formatting.key_result_value_text(value, key_result)
 
 
 @register.filter
