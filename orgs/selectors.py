@@ -10,6 +10,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from orgs.models import OPEN_INVITATION, AuditEntry, Invitation, Membership, Organization, Person
+from orgs.roles import LEAST_ROLE, Action, Role
 
 
 def memberships_of(*, user: AbstractBaseUser) -> list[Membership]:
@@ -164,3 +165,27 @@ def person_with_email(
 def email_taken_message(person: Person) -> str:
     where = " (departed)" if person.departed_on else ""
     return f"{person.name}{where} already has the email {person.email}: edit that person instead."
+
+
+ACTION_TEXT = {
+    "check_in": "Check in on key results",
+    "edit_tasks": "Add, edit and move tasks",
+    "edit_plan": "Change the plan: cycles, pathways, objectives, key results, projects",
+    "manage_people": "Keep the people directory",
+    "manage_sync": "Connect Airtable, map its tables, run and schedule the sync",
+    "manage_members": "Invite members and change their roles",
+    "view_audit": "Read and export the audit log",
+}
+
+
+def role_table() -> list[dict]:
+    """Each role with what it may do, as orgs.roles decides it (for the help page)."""
+    table = []
+    for role in Role:
+        allowed = ["See every page of the organization's plan"] + [
+            ACTION_TEXT.get(str(action), str(action))
+            for action in Action
+            if role.allows(LEAST_ROLE[action])
+        ]
+        table.append({"role": role, "allows": allowed})
+    return table
