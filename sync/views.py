@@ -220,12 +220,11 @@ def run_detail(request: HttpRequest, org_slug: str, run_id: int) -> HttpResponse
     run = org_object_or_404(
         request, SyncRun.objects.select_related("connection", "requested_by"), pk=run_id
     )
-    issues = Paginator(selectors.run_issues(organization=request.org, run=run), 100)
-    return render(
-        request,
-        "sync/run_detail.html",
-        {"run": run, "issues": issues.get_page(request.GET.get("page"))},
+    page = Paginator(selectors.run_issues(organization=request.org, run=run), 100).get_page(
+        request.GET.get("page")
     )
+    selectors.with_airtable_urls(page.object_list, base_id=run.connection.base_id)
+    return render(request, "sync/run_detail.html", {"run": run, "issues": page})
 
 
 @csrf_exempt  # Airtable cannot send a CSRF token; the hook's MAC authenticates the ping

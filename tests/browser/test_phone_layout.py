@@ -54,3 +54,44 @@ def test_on_a_phone_nothing_is_cut_off(live_server, page, owner_org, screenshot_
     for name, path in (("help", "/help/"), ("projects", "/o/north/projects/")):
         page.goto(live_server.url + path)
         shoot(page, screenshot_dir, f"phone-{name}", desktop=(1366, 800))
+
+
+def test_the_sync_run_page_links_records_and_fits_a_phone(
+    live_server, page, owner_org, screenshot_dir
+):
+    from sync.crypto import encrypt_token
+    from sync.models import Connection, SyncIssue, SyncRun
+
+    connection = Connection.objects.create(
+        organization=owner_org,
+        name="Northwind plans",
+        base_id="appNORTHWIND0001",
+        token_encrypted=encrypt_token("patSECRET.token"),
+        token_last4="oken",
+    )
+    run = SyncRun.objects.create(organization=owner_org, connection=connection, kind="full")
+    for i in range(3):
+        SyncIssue.objects.create(
+            organization=owner_org,
+            run=run,
+            kind=SyncIssue.Kind.VALUE,
+            table_id="tblTASKS00000001",
+            table_name="Tasks",
+            record_id=f"recTASK000000000{i}",
+            field_id="fldDUE",
+            field_name="Due",
+            reason="“next week” is not a date: left empty",
+        )
+    log_in(page, live_server)
+    page.set_viewport_size({"width": PHONE[0], "height": PHONE[1]})
+    page.goto(f"{live_server.url}/o/north/sync/runs/{run.pk}/")
+    link = page.get_by_role("link", name="recTASK0000000000")
+    expect(link).to_have_attribute(
+        "href", "https://airtable.com/appNORTHWIND0001/tblTASKS00000001/recTASK0000000000"
+    )
+    width = page.evaluate("window.innerWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    problem = page.get_by_text("“next week” is not a date: left empty").first
+    box = problem.bounding_box()
+    assert box["x"] + box["width"] <= width  # the problem is on screen, not scrolled off
+    shoot(page, screenshot_dir, "sync-run", desktop=(1366, 800))

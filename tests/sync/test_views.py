@@ -124,6 +124,9 @@ def test_run_page_lists_the_issues(owner_client, org, connection, fake):
     services.run_execute(run_id=run.pk, policy=RetryPolicy(backoff=0.01), limiter=NoRateLimiter())
     html = owner_client.get(url("sync_run", org, run_id=run.pk)).content.decode()
     assert fake.ids["tasks"][0] in html and "Due" in html
+    # Each record id is a link to its row in Airtable, where the problem is fixed.
+    record = fake.ids["tasks"][0]
+    assert f'href="https://airtable.com/{BASE_ID}/{T_TASKS}/{record}"' in html
 
 
 def test_members_cannot_open_the_sync_pages(client, org, connection, member_of):
