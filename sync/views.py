@@ -20,7 +20,7 @@ from sync.airtable.client import SyncError
 from sync.crypto import TokenUnreadable
 from sync.forms import ConnectionForm, MappingForm, ScheduleForm, TokenForm
 from sync.mapping.check import check_mapping
-from sync.mapping.describe import describe
+from sync.mapping.describe import overview
 from sync.mapping.document import Mapping, MappingError
 from sync.models import Connection, RunKind, RunStatus, SyncConflict, SyncRun
 from sync.schema import schema_from_api
@@ -204,7 +204,7 @@ def mapping_edit(request: HttpRequest, org_slug: str, connection_id: int) -> Htt
     context = {
         "connection": connection,
         "form": form,
-        "summary": describe(mapping, schema),
+        "summary": overview(mapping, schema),
         "problems": check_mapping(mapping, schema),
         "value_maps": [
             (entity, attr, values)

@@ -95,3 +95,33 @@ def test_the_sync_run_page_links_records_and_fits_a_phone(
     box = problem.bounding_box()
     assert box["x"] + box["width"] <= width  # the problem is on screen, not scrolled off
     shoot(page, screenshot_dir, "sync-run", desktop=(1366, 800))
+
+
+def test_the_mapping_page_fits_a_screen_and_its_selects_a_phone(
+    live_server, page, owner_org, screenshot_dir, settings
+):
+    from devtools.fakeairtable import FakeAirtable
+    from sync import services
+    from tests.sync.airtable_base import BASE_ID, TOKEN, build_base
+
+    with FakeAirtable(rate_limit=None, seed=11) as fake:
+        settings.AIRTABLE_API_URL = fake.url
+        build_base(fake)
+        connection = services.connection_create(
+            organization=owner_org, name="Northwind plans", base_id=BASE_ID, token=TOKEN
+        )
+        log_in(page, live_server)
+        page.set_viewport_size({"width": 1366, "height": 800})
+        page.goto(f"{live_server.url}/o/north/sync/{connection.pk}/mapping/")
+        assert page.evaluate("document.documentElement.scrollHeight") < 2600
+        page.locator("#map-task summary").click()
+        shoot(page, screenshot_dir, "mapping", desktop=(1366, 800))
+        page.set_viewport_size({"width": PHONE[0], "height": PHONE[1]})
+        width = page.evaluate("window.innerWidth")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        cut = page.evaluate(
+            """(width) => [...document.querySelectorAll('details[open] select')]
+                 .filter(e => e.getBoundingClientRect().right > width + 0.5).map(e => e.name)""",
+            width,
+        )
+        assert cut == []
