@@ -45,6 +45,7 @@ ORGANIZATION_FREE_PAGES = {
     "login",
     "logout",
     "my_work",
+    "help",  # how MissionOS works: the same text for every signed-in user
     "health",
     "sync_feed_notify",
     "invitation",
