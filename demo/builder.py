@@ -30,6 +30,7 @@ from demo.specs import (
     OrgSpec,
 )
 from okrs import progress
+from okrs import services as okrs_services
 from okrs.models import (
     CheckIn,
     Cycle,
@@ -137,6 +138,8 @@ class OrgBuilder:
         Objective.objects.bulk_create([o for o, s, _, _ in self.objectives if s.parent])
         KeyResult.objects.bulk_create([kr for kr, *_ in self.key_results])
         CheckIn.objects.bulk_create(self.check_ins, batch_size=BATCH)
+        # The feed shows the history the plan was built with (okrs.services.check_ins_noted).
+        okrs_services.check_ins_noted(organization=self.organization, check_ins=self.check_ins)
         Project.objects.bulk_create(self.projects)
         Through = Project.objectives.through
         Through.objects.bulk_create(

@@ -72,5 +72,11 @@ class CleanInputForm(forms.BaseForm):
         for field in self.fields.values():  # this form's own copies of its fields
             if isinstance(field, forms.CharField):
                 field.validators.append(refuse_control_characters)
+                if field.max_length and isinstance(field.widget, forms.Textarea):
+                    # A long free-text field says its limit before anyone pastes past it.
+                    field.help_text = field.help_text or f"Up to {field.max_length:,} characters."
+                    field.error_messages["max_length"] = (
+                        "Keep this to %(limit_value)s characters or fewer (it has %(show_value)s)."
+                    )
             if isinstance(field, forms.ModelChoiceField):  # and ModelMultipleChoiceField
                 field.clean = _ids_that_fit(field)

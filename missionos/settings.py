@@ -383,10 +383,24 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # A 403/404 a view raised is logged as its one line, without a traceback.
-    "filters": {"expected_refusals": {"()": "missionos.headers.ExpectedRefusalFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "expected_refusals": {"()": "missionos.headers.ExpectedRefusalFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "mail_admins": {
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+            "class": "django.utils.log.AdminEmailHandler",
+        },
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own default gives "django" a console handler of its own (with DEBUG on) and
+        # lets it propagate to the root's too: every line, a 403's included, printed twice.
+        # Here it prints once, through the root; errors still mail the admins.
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
         "django.request": {"filters": ["expected_refusals"]},
         "axes": {"level": "WARNING"},  # it narrates every sign-in at INFO
     },

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from missionos import events
-from okrs import lifecycle, progress
+from okrs import formatting, lifecycle, progress
 from okrs.models import (
     CheckIn,
     Cycle,
@@ -33,7 +33,14 @@ from okrs.models import (
 )
 from orgs import audit
 from orgs.changes import record_written
-from orgs.models import ARCHIVED_HERE, ARCHIVED_WITH, DELETE_IN_AIRTABLE, OrgOwned
+from orgs.models import (
+    ARCHIVED_HERE,
+    ARCHIVED_WITH,
+    DELETE_IN_AIRTABLE,
+    Activity,
+    Organization,
+    OrgOwned,
+)
 from orgs.services import activity_record, record_save
 
 
@@ -61,8 +68,9 @@ def project_save(
         if linked != linked_before:
             extra["objectives"] = [linked_before or None, linked or None]
     record_written(record=project, actor=actor)
-    audit.record_change(row=project, before=before, actor=actor, extra=extra)
-    activity_record(record=project, actor=actor, verb="added" if created else "edited")
+    changed = audit.record_change(row=project, before=before, actor=actor, extra=extra)
+    if created or changed:  # a form saved untouched is no activity
+        activity_record(record=project, actor=actor, verb="added" if created else "edited")
     events.publish(project.organization_id, events.PLAN)
     return project
 
@@ -73,6 +81,42 @@ def _objective_titles(project: Project) -> list[str]:
 
 
 @transaction.atomic
+def _check_in_detail(check_in: CheckIn, key_result: KeyResult) -> str:
+    return formatting.key_result_value_text(check_in.value, key_result)
+
+
+def check_ins_noted(
+    *, organization: Organization, check_ins: list[CheckIn], source: str = ""
+) -> None:
+    """Activity lines for check-ins recorded elsewhere than `check_in_create` (brought in by
+    the sync, built by the demo), dated when each was made, so the feed never reads "No
+    activity yet" beside the check-ins. `source` ("from Airtable") says where they came from."""
+    key_results = KeyResult.objects.for_org(organization, include_archived=True).in_bulk(
+        {c.key_result_id for c in check_ins if c.key_result_id}
+    )
+    lines = []
+    for check_in in check_ins:
+        key_result = key_results.get(check_in.key_result_id)
+        if key_result is None:
+            continue
+        target, target_id, anchor = key_result.activity_target()
+        detail = " · ".join(filter(None, [_check_in_detail(check_in, key_result), source]))
+        lines.append(
+            Activity(
+                organization_id=check_in.organization_id,
+                actor_id=check_in.author_id,
+                verb="checked in on",
+                subject=str(key_result)[:300],
+                detail=detail[:200],
+                target=target,
+                target_id=target_id,
+                anchor=anchor,
+                occurred_at=check_in.checked_in_at,
+            )
+        )
+    Activity.objects.bulk_create(lines, batch_size=500)
+
+
 def check_in_create(
     *,
     key_result: KeyResult,
@@ -111,7 +155,7 @@ def check_in_create(
             **({"note": [None, check_in.note]} if check_in.note else {}),
         },
     )
-    detail = f"{Decimal(check_in.value).normalize():f} {key_result.unit}".strip()
+    detail = _check_in_detail(check_in, key_result)
     activity_record(record=key_result, actor=author, verb="checked in on", detail=detail)
     events.publish(key_result.organization_id, events.PLAN)
     return check_in
@@ -152,9 +196,10 @@ def task_save(*, task: Task, actor: AbstractBaseUser | None = None) -> Task:
     before = audit.stored(task)
     task.save()
     record_written(record=task, actor=actor)
-    audit.record_change(row=task, before=before, actor=actor)
+    changed = audit.record_change(row=task, before=before, actor=actor)
     _touch_project(task)
-    activity_record(record=task, actor=actor, verb="added" if created else "edited")
+    if created or changed:  # a form saved untouched is no activity
+        activity_record(record=task, actor=actor, verb="added" if created else "edited")
     events.publish(task.organization_id, events.PLAN)
     return task
 
@@ -163,6 +208,8 @@ def task_save(*, task: Task, actor: AbstractBaseUser | None = None) -> Task:
 def task_set_status(
     *, task: Task, status: TaskStatus, actor: AbstractBaseUser | None = None
 ) -> Task:
+    if task.status == status:
+        return task  # set to what it already is: no change, so nothing to save or log
     before = copy.copy(task)
     task.status = status
     _stamp_completion(task)

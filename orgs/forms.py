@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from missionos.dates import validate_kept_date
 from missionos.forms import CleanInputForm
+from orgs import selectors
 from orgs.audit import audit_kind_choices
 from orgs.models import CheckInCadence, OrgOwned, Person, Role
 from orgs.selectors import AuditFilters
@@ -81,6 +82,15 @@ class PersonForm(OrgModelForm):
         return self.cleaned_data["check_in_cadence"] or (
             self.instance.check_in_cadence or CheckInCadence.WEEKLY
         )
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        holder = selectors.person_with_email(
+            organization=self.organization, email=email, other_than=self.instance.pk
+        )
+        if holder is not None:
+            raise forms.ValidationError(selectors.email_taken_message(holder))
+        return email
 
     def clean_user(self):
         user = self.cleaned_data["user"]

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from missionos.dates import validate_kept_date
@@ -170,6 +171,16 @@ class Person(OrgOwned):
                 condition=models.Q(user__isnull=False),
                 name="unique_person_per_user",
                 violation_error_message="That account is already linked to another person.",
+            ),
+            # One person per email in an organization, whatever its case: the service and
+            # form name the person who has it (orgs.services.person_save); the sync keeps a
+            # second one without it and lists an issue (sync.reconcile).
+            models.UniqueConstraint(
+                Lower("email"),
+                "organization",
+                condition=~models.Q(email=""),
+                name="unique_person_email",
+                violation_error_message="Another person already has that email.",
             ),
         ]
 

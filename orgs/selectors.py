@@ -10,6 +10,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from orgs.models import OPEN_INVITATION, AuditEntry, Invitation, Membership, Organization, Person
+from orgs.roles import LEAST_ROLE, Action, Role
 
 
 def memberships_of(*, user: AbstractBaseUser) -> list[Membership]:
@@ -31,7 +32,10 @@ def header_key(*, user: AbstractBaseUser, membership: Membership) -> tuple:
         user.get_username(),
         user.is_staff,
         membership.role,
-        tuple((m.organization.slug, m.organization.name) for m in memberships_of(user=user)),
+        # The switcher's links depend on the role in each organization (orgs.context_processors).
+        tuple(
+            (m.organization.slug, m.organization.name, m.role) for m in memberships_of(user=user)
+        ),
     )
 
 
@@ -140,3 +144,48 @@ def audit_filter_choices(*, organization: Organization) -> dict[str, list[str]]:
         name: list(entries.order_by(name).values_list(name, flat=True).distinct())
         for name in ("actor_label", "action")
     }
+
+
+def person_with_email(
+    *, organization: Organization, email: str, other_than: int | None = None
+) -> Person | None:
+    """The directory entry (departed or archived too) that has `email` in any case, but for
+    the person `other_than` (the one being edited)."""
+    if not email.strip():
+        return None
+    return (
+        Person.objects.for_org(organization, include_archived=True)
+        .filter(email__iexact=email.strip())
+        .exclude(pk=other_than)
+        .order_by("pk")
+        .first()
+    )
+
+
+def email_taken_message(person: Person) -> str:
+    where = " (departed)" if person.departed_on else ""
+    return f"{person.name}{where} already has the email {person.email}: edit that person instead."
+
+
+ACTION_TEXT = {
+    "check_in": "Check in on key results",
+    "edit_tasks": "Add, edit and move tasks",
+    "edit_plan": "Change the plan: cycles, pathways, objectives, key results, projects",
+    "manage_people": "Keep the people directory",
+    "manage_sync": "Connect Airtable, map its tables, run and schedule the sync",
+    "manage_members": "Invite members and change their roles",
+    "view_audit": "Read and export the audit log",
+}
+
+
+def role_table() -> list[dict]:
+    """Each role with what it may do, as orgs.roles decides it (for the help page)."""
+    table = []
+    for role in Role:
+        allowed = ["See every page of the organization's plan"] + [
+            ACTION_TEXT.get(str(action), str(action))
+            for action in Action
+            if role.allows(LEAST_ROLE[action])
+        ]
+        table.append({"role": role, "allows": allowed})
+    return table

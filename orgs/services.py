@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from missionos import events
-from orgs import audit
+from orgs import audit, selectors
 from orgs.changes import record_written
 from orgs.models import Activity, Membership, Organization, OrgOwned, Person, Role
 
@@ -136,8 +136,9 @@ def record_save(*, record: OrgOwned, actor: AbstractBaseUser | None = None) -> O
     before = audit.stored(record)
     record.save()
     record_written(record=record, actor=actor)
-    audit.record_change(row=record, before=before, actor=actor)
-    activity_record(record=record, actor=actor, verb="added" if created else "edited")
+    changed = audit.record_change(row=record, before=before, actor=actor)
+    if created or changed:  # a form saved untouched is no activity
+        activity_record(record=record, actor=actor, verb="added" if created else "edited")
     events.publish(record.organization_id, events.PLAN)
     return record
 
@@ -146,4 +147,9 @@ def person_save(*, person: Person, actor: AbstractBaseUser | None = None) -> Per
     """Validate and save a directory entry built by a form (new or edited)."""
     person.name = " ".join(person.name.split())
     person.email = person.email.strip().lower()
+    holder = selectors.person_with_email(
+        organization=person.organization, email=person.email, other_than=person.pk
+    )
+    if holder is not None:
+        raise ValidationError({"email": selectors.email_taken_message(holder)})
     return record_save(record=person, actor=actor)

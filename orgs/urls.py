@@ -14,6 +14,7 @@ urlpatterns = [
     path("auth/", include("orgs.supabase.urls")),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz/", views.health, name="health"),
+    path("help/", views.help_page, name="help"),
     # An emailed invitation: outside any organization until it is accepted.
     path("invitations/<str:token>/", views.invitation, name="invitation"),
 ]

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from missionos import exports
 from missionos.form_flow import form_page
@@ -28,6 +28,14 @@ def home(request: HttpRequest) -> HttpResponse:
     if organization is None:
         return render(request, "orgs/no_organization.html")
     return redirect("org_home", org_slug=organization.slug)
+
+
+@login_required
+@require_safe
+def help_page(request: HttpRequest) -> HttpResponse:
+    """How MissionOS works: roles (from orgs.roles, so the page says what the code does),
+    the sync, data health, and where the numbers come from."""
+    return render(request, "help.html", {"roles": selectors.role_table()})
 
 
 def people_list(request: HttpRequest, org_slug: str) -> HttpResponse:

@@ -120,6 +120,11 @@ class SyncRun(OrgScoped):
         return (self.finished_at - self.started_at).total_seconds()
 
 
+def airtable_record_url(base_id: str, table_id: str, record_id: str) -> str:
+    """A record's row in Airtable: https://airtable.com/<base>/<table>/<record>."""
+    return f"https://airtable.com/{base_id}/{table_id}/{record_id}"
+
+
 class SyncIssue(OrgScoped):
     """Something a run could not make sense of; the record was kept as well as it could be."""
 
@@ -143,6 +148,10 @@ class SyncIssue(OrgScoped):
 
     def __str__(self) -> str:
         return f"{self.table_name} {self.record_id} {self.field_name}: {self.reason}"
+
+    def airtable_url(self, base_id: str) -> str:
+        """The record's row in Airtable, where the problem is fixed."""
+        return airtable_record_url(base_id, self.table_id, self.record_id)
 
 
 class PendingWrite(OrgScoped):

@@ -18,6 +18,7 @@ from sync.models import (
     SyncConflict,
     SyncIssue,
     SyncRun,
+    airtable_record_url,
 )
 from sync.reconcile.adapters import model_entity
 
@@ -47,6 +48,13 @@ def connection_feed(*, connection: Connection) -> ChangeFeed | None:
 
 def run_issues(*, organization: Organization, run: SyncRun) -> QuerySet[SyncIssue]:
     return SyncIssue.objects.for_org(organization).filter(run=run)
+
+
+def with_airtable_urls(issues, *, base_id: str):
+    """Each issue with `url`: its record's row in Airtable (a page of them, for the run page)."""
+    for issue in issues:
+        issue.url = issue.airtable_url(base_id)
+    return issues
 
 
 def connection_mapping(*, connection: Connection) -> Mapping:
@@ -85,7 +93,7 @@ class RecordSource:
 
     @property
     def airtable_url(self) -> str:
-        return f"https://airtable.com/{self.base_id}/{self.table_id}/{self.record_id}"
+        return airtable_record_url(self.base_id, self.table_id, self.record_id)
 
     @property
     def state(self) -> str:

@@ -20,7 +20,7 @@ from sync.airtable.client import SyncError
 from sync.crypto import TokenUnreadable
 from sync.forms import ConnectionForm, MappingForm, ScheduleForm, TokenForm
 from sync.mapping.check import check_mapping
-from sync.mapping.describe import describe
+from sync.mapping.describe import overview
 from sync.mapping.document import Mapping, MappingError
 from sync.models import Connection, RunKind, RunStatus, SyncConflict, SyncRun
 from sync.schema import schema_from_api
@@ -204,7 +204,7 @@ def mapping_edit(request: HttpRequest, org_slug: str, connection_id: int) -> Htt
     context = {
         "connection": connection,
         "form": form,
-        "summary": describe(mapping, schema),
+        "summary": overview(mapping, schema),
         "problems": check_mapping(mapping, schema),
         "value_maps": [
             (entity, attr, values)
@@ -220,12 +220,11 @@ def run_detail(request: HttpRequest, org_slug: str, run_id: int) -> HttpResponse
     run = org_object_or_404(
         request, SyncRun.objects.select_related("connection", "requested_by"), pk=run_id
     )
-    issues = Paginator(selectors.run_issues(organization=request.org, run=run), 100)
-    return render(
-        request,
-        "sync/run_detail.html",
-        {"run": run, "issues": issues.get_page(request.GET.get("page"))},
+    page = Paginator(selectors.run_issues(organization=request.org, run=run), 100).get_page(
+        request.GET.get("page")
     )
+    selectors.with_airtable_urls(page.object_list, base_id=run.connection.base_id)
+    return render(request, "sync/run_detail.html", {"run": run, "issues": page})
 
 
 @csrf_exempt  # Airtable cannot send a CSRF token; the hook's MAC authenticates the ping

@@ -138,3 +138,31 @@ def test_a_filter_by_an_id_no_database_holds_filters_by_nothing(owner_client, or
     url = reverse("project_list", args=[org.slug])
     response = owner_client.get(url, {param: "9223372036854775808"})
     assert response.status_code == 200
+
+
+def test_every_text_field_of_every_form_has_a_limit():
+    unlimited = [
+        f"{form_class.__name__}.{name}"
+        for form_class in product_forms()
+        for name, field in getattr(form_class, "base_fields", {}).items()
+        if isinstance(field, forms.CharField)
+        and not isinstance(field, forms.RegexField)  # a pattern bounds it
+        and not isinstance(field.widget, forms.PasswordInput)  # the password validators do
+        and not field.max_length
+    ]
+    assert not unlimited, f"text fields without a limit: {unlimited}"
+
+
+@pytest.mark.django_db
+def test_a_pasted_10000_character_note_is_refused_with_the_limit_named():
+    key_result = KeyResultFactory()
+    form = CheckInForm(
+        data={"value": "1", "confidence": "5", "note": "x" * 10_000}, key_result=key_result
+    )
+    assert form.fields["note"].help_text == "Up to 2,000 characters."
+    assert not form.is_valid()
+    assert form.errors["note"] == ["Keep this to 2000 characters or fewer (it has 10000)."]
+    assert (
+        ProjectForm(organization=key_result.organization).fields["description"].help_text
+        == "Up to 5,000 characters."
+    )

@@ -75,3 +75,20 @@ def test_strings_differing_only_by_case_and_accents_fold_equal(pair: tuple[str, 
 @given(st.text(alphabet=st.characters(codec="ascii")))
 def test_ascii_folds_like_lower(text: str):
     assert fold(text) == text.lower()
+
+
+def test_every_empty_state_says_what_to_do_next():
+    """An empty list or page says what would fill it and who can (components/empty.html's
+    hint), not just that it is empty."""
+    import re
+    from pathlib import Path
+
+    templates = Path(__file__).resolve().parents[1] / "templates"
+    bare = [
+        f"{path.relative_to(templates)}: {include}"
+        for path in templates.rglob("*.html")
+        if path.name != "line_chart.html"  # passes its caller's hint through
+        for include in re.findall(r'{% include "components/empty.html"[^%]*%}', path.read_text())
+        if "hint=" not in include
+    ]
+    assert not bare, f"give these empty states a hint: {bare}"

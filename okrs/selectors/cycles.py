@@ -39,3 +39,18 @@ def cycle_on(cycles: list[Cycle], day: datetime.date) -> Cycle | None:
         or next((c for c in cycles if c.starts_on <= day), None)
         or (cycles[-1] if cycles else None)
     )
+
+
+def chosen_cycle(
+    *, organization: Organization, cycle_id: int | None, today: datetime.date
+) -> Cycle | None:
+    """The cycle a page shows: the one asked for (Cycle.DoesNotExist when it is not this
+    organization's), else the one on `today` (`cycle_on`). The dashboard, pathway and
+    objective pages choose it alike, so a drill-down stays in the dashboard's cycle."""
+    cycles = list(Cycle.objects.for_org(organization).order_by("-starts_on", "-pk"))
+    if cycle_id is None:
+        return cycle_on(cycles, today)
+    cycle = next((c for c in cycles if c.pk == cycle_id), None)
+    if cycle is None:
+        raise Cycle.DoesNotExist
+    return cycle

@@ -144,7 +144,10 @@ def dashboard(
         task_count=Count("tasks", filter=live_q("tasks")),
         open_task_count=Count("tasks", filter=live_q("tasks") & open_task_q(moment, "tasks__")),
     )
-    check_ins = recent_check_ins(organization=organization)
+    # The cycle's check-ins, as every other part of the page shows the cycle's plan.
+    check_ins = recent_check_ins(organization=organization).filter(
+        key_result__objective__cycle=cycle
+    )
     activity = Activity.objects.for_org(organization).select_related("actor")
     if moment is not None:
         check_ins = check_ins.filter(checked_in_at__lte=moment)

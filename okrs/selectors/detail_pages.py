@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
+import datetime
+
+from django.db.models import DecimalField, Prefetch, Value
+from django.utils import timezone
 
 from okrs import progress, rollups
 from okrs.models import (
@@ -12,7 +15,7 @@ from okrs.models import (
     Project,
     Task,
 )
-from okrs.selectors.cycles import current_cycle, cycle_elapsed
+from okrs.selectors.cycles import chosen_cycle, cycle_elapsed, end_of_day
 from okrs.selectors.lists import projects_with_completion
 from okrs.selectors.plan import attach_health, objectives_with_progress, pathways_with_progress
 from orgs.models import Organization
@@ -20,17 +23,29 @@ from orgs.models import Organization
 PATHWAY_PROJECTS_SHOWN = 12
 
 
-def pathway_page(*, organization: Organization, pathway_id: int) -> dict:
-    """The pathway with progress, its objectives with health, and its projects.
-    Raises Pathway.DoesNotExist for another organization's id."""
-    cycle = current_cycle(organization=organization)
-    elapsed = cycle_elapsed(cycle)
-    pathway = pathways_with_progress(organization=organization, cycle=cycle).get(pk=pathway_id)
+def pathway_page(
+    *,
+    organization: Organization,
+    pathway_id: int,
+    cycle_id: int | None = None,
+    as_of: datetime.date | None = None,
+) -> dict:
+    """The pathway in one cycle (`cycle_id`, else the one the dashboard shows on the day) now or
+    as it stood at the end of `as_of`, as the dashboard shows it: its progress, the cycle's
+    objectives with health, and its projects. Raises Pathway.DoesNotExist for another
+    organization's id, Cycle.DoesNotExist for another organization's cycle."""
+    today = as_of or timezone.localdate()
+    moment = end_of_day(as_of) if as_of else None
+    cycle = chosen_cycle(organization=organization, cycle_id=cycle_id, today=today)
+    elapsed = cycle_elapsed(cycle, today)
+    pathway = pathways_with_progress(organization=organization, cycle=cycle, as_of=moment).get(
+        pk=pathway_id
+    )
     objectives = attach_health(
         list(
-            objectives_with_progress(organization=organization)
-            .filter(pathway=pathway)
-            .order_by("-cycle__starts_on", "title")
+            objectives_with_progress(organization=organization, as_of=moment)
+            .filter(pathway=pathway, cycle=cycle)
+            .order_by("title")
         ),
         elapsed,
     )
@@ -38,31 +53,39 @@ def pathway_page(*, organization: Organization, pathway_id: int) -> dict:
     return {
         "pathway": pathway,
         "cycle": cycle,
+        "as_of": as_of,
         "objectives": objectives,
         "projects": list(projects.order_by("-last_activity_at", "id")[:PATHWAY_PROJECTS_SHOWN]),
         "project_count": projects.count(),
     }
 
 
-def objective_page(*, organization: Organization, objective_id: int) -> Objective:
+def objective_page(
+    *, organization: Organization, objective_id: int, as_of: datetime.date | None = None
+) -> Objective:
     """The objective with progress, health, its key results (with progress and recent history)
-    and the aligned objectives. Raises Objective.DoesNotExist for another org's id."""
+    and the aligned objectives, now or as they stood at the end of `as_of` (its check-ins up to
+    then). Raises Objective.DoesNotExist for another org's id."""
+    today = as_of or timezone.localdate()
+    moment = end_of_day(as_of) if as_of else None
+    check_ins = CheckIn.objects.for_org(organization).select_related("author")
+    if moment is not None:
+        check_ins = check_ins.filter(checked_in_at__lte=moment)
     key_results = (
         KeyResult.objects.for_org(organization)
         .select_related("owner")
-        .annotate(progress=rollups.key_result_progress())
-        .prefetch_related(
-            Prefetch(
-                "check_ins",
-                queryset=CheckIn.objects.for_org(organization)
-                .select_related("author")
-                .order_by("-checked_in_at"),
-            )
+        .annotate(progress=rollups.key_result_progress(moment))
+        # None now: the page shows the current value.
+        .annotate(
+            value_then=rollups.key_result_value(moment)
+            if moment
+            else Value(None, output_field=DecimalField())
         )
+        .prefetch_related(Prefetch("check_ins", queryset=check_ins.order_by("-checked_in_at")))
         .order_by("id")
     )
     objective = (
-        objectives_with_progress(organization=organization)
+        objectives_with_progress(organization=organization, as_of=moment)
         .select_related("parent", "carried_over_from")
         .prefetch_related(
             Prefetch("key_results", queryset=key_results, to_attr="live_key_results"),
@@ -80,10 +103,11 @@ def objective_page(*, organization: Organization, objective_id: int) -> Objectiv
         .get(pk=objective_id)
     )
     objective.health = progress.health(
-        objective.progress, cycle_elapsed(objective.cycle), objective.min_confidence
+        objective.progress, cycle_elapsed(objective.cycle, today), objective.min_confidence
     )
+    objective.as_of = as_of
     objective.pathway_progress = (
-        pathways_with_progress(organization=organization, cycle=objective.cycle)
+        pathways_with_progress(organization=organization, cycle=objective.cycle, as_of=moment)
         .filter(pk=objective.pathway_id)
         .values_list("progress", flat=True)
         .first()

@@ -25,13 +25,15 @@ RECENT_LIMIT = 8
 CHECK_IN_DUE_AFTER = datetime.timedelta(days=7)
 
 
-def objectives_with_progress(*, organization: Organization) -> QuerySet[Objective]:
+def objectives_with_progress(
+    *, organization: Organization, as_of: datetime.datetime | None = None
+) -> QuerySet[Objective]:
     return (
         Objective.objects.for_org(organization)
         .select_related("owner", "pathway", "cycle")
         .annotate(
-            progress=rollups.objective_progress(),
-            min_confidence=rollups.objective_min_confidence(),
+            progress=rollups.objective_progress(as_of),
+            min_confidence=rollups.objective_min_confidence(as_of),
             key_result_count=Count("key_results", filter=live_q("key_results")),
         )
     )

@@ -3,7 +3,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import template
-from django.utils.formats import number_format
+
+from okrs import formatting
 
 register = template.Library()
 
@@ -24,18 +25,16 @@ def percent_number(fraction: float | None) -> int:
 
 @register.filter
 def metric(value: Decimal | None, unit: str = "") -> str:
-    """A metric value without trailing zeros: Decimal("42.5000") -> "42.5". Zero has no sign
-    (SQLite keeps a typed "-0" as -0.0)."""
-    if value is None:
-        return "–"
-    if value == 0:
-        value = abs(value)
-    text = number_format(
-        value.normalize() if isinstance(value, Decimal) else value, force_grouping=True
-    )
-    if unit in ("%", "percent"):
-        return f"{text}%"
-    return f"{text} {unit}".strip()
+    """A value with its unit, when the key result is not at hand (okrs.formatting): prefer
+    `kr_value`, which also knows yes/no and milestones."""
+    return formatting.value_text(value, unit=unit)
+
+
+@register.filter
+def kr_value(value, key_result) -> str:
+    """A value of a key result as it reads everywhere (okrs.formatting): "Done" / "Not yet"
+    for yes/no, whole counts ("5 clinics"), "42.5%"."""
+    return formatting.key_result_value_text(value, key_result)
 
 
 @register.filter
@@ -48,3 +47,14 @@ def trend(change: float | None) -> str:
         return "no change"
     arrow = "▲" if points > 0 else "▼"
     return f"{arrow} {abs(points)} pt{'s' if abs(points) != 1 else ''}"
+
+
+@register.filter
+def checked_in_by(check_in) -> str:
+    """Who recorded a check-in, or where it came from: every check-in says one of them."""
+    author = check_in.author
+    if author is not None:
+        return author.get_full_name() or author.get_username()
+    if check_in.source_record_id:
+        return "from Airtable"
+    return "author not recorded"

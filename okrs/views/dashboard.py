@@ -5,18 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.http import urlencode
 
 from missionos import events, plan_cache
 from missionos.page_cache import plan_page
 from okrs import selectors
 from okrs.charts.pages import dashboard_progress_chart
 from okrs.dashboard_cards import DashboardCard, dashboard_card, dashboard_cards
-from okrs.views.params import int_or_none, past_date
+from okrs.views.params import plan_view
 from orgs import selectors as org_selectors
 from orgs.shortcuts import found_or_404
 
@@ -26,21 +25,15 @@ def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
     on a past day (`?as_of=YYYY-MM-DD`). Open dashboards fetch it again in parts when something
     changes: `?fragment=live` (the plan) and `?fragment=sync` (the last sync)."""
     fragment = request.GET.get("fragment")
-    as_of, as_of_problem = past_date(request.GET.get("as_of"))
-    cycle_id = request.GET.get("cycle") or None
-    if cycle_id is not None and int_or_none(cycle_id) is None:
-        raise Http404("No such cycle.")
-    view_query = {
-        key: value
-        for key, value in (("cycle", cycle_id), ("as_of", as_of and as_of.isoformat()))
-        if value
-    }
+    view = plan_view(request.GET)
+    as_of, as_of_problem, cycle_id = view.as_of, view.as_of_problem, view.cycle_id
     context: dict = {
         # A past day does not change: no stream, no polling.
         "live_stream": events.live_updates_enabled(request) and as_of is None,
         "live_poll": as_of is None,
         "as_of_problem": as_of_problem,
-        "view_query": urlencode(view_query),
+        "view_query": view.query,
+        "view_suffix": view.suffix,
     }
 
     def card_part(card: DashboardCard) -> str:
@@ -62,7 +55,7 @@ def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
             context,
             {"head": "okrs/home.html#head", "live": "okrs/home.html#live"},
             variant=(cycle_id, as_of),
-            data=lambda: _plan_data(request, cycle_id=int_or_none(cycle_id), as_of=as_of),
+            data=lambda: _plan_data(request, cycle_id=cycle_id, as_of=as_of),
         )
 
     if fragment == "live":

@@ -20,14 +20,19 @@ from okrs.forms import (
 from okrs.models import (
     KeyResult,
 )
+from okrs.views.params import plan_view
 from orgs import provenance
 from orgs.permissions import Action, require_permission
 from orgs.shortcuts import found_or_404, org_object_or_404, org_url
 
 
 def _objective_context(request: HttpRequest, objective_id: int, **extra) -> dict:
+    # The dashboard's cycle and day, carried by the links that lead here (`?cycle=&as_of=`).
+    view = plan_view(request.GET)
     objective = found_or_404(
-        lambda: selectors.objective_page(organization=request.org, objective_id=objective_id)
+        lambda: selectors.objective_page(
+            organization=request.org, objective_id=objective_id, as_of=view.as_of
+        )
     )
     can_check_in = request.membership.allows(Action.CHECK_IN)
     forms_by_kr = extra.pop("check_in_forms", {})
@@ -42,7 +47,9 @@ def _objective_context(request: HttpRequest, objective_id: int, **extra) -> dict
     progress_chart = objective_progress_chart(organization=request.org, objective=objective)
     return {
         "objective": objective,
-        "can_check_in": can_check_in,
+        "view": view,
+        # Checking in records today's value: not offered on the page of a past day.
+        "can_check_in": can_check_in and view.as_of is None,
         "progress_chart": progress_chart,
         **extra,
     }
@@ -54,7 +61,7 @@ def objective_detail(request: HttpRequest, org_slug: str, objective_id: int) -> 
     context = _objective_context(request, objective_id)
     if request.GET.get("fragment") == "live":
         return render(request, "okrs/objective_detail.html#live-response", context)
-    context["live_stream"] = events.live_updates_enabled(request)
+    context["live_stream"] = events.live_updates_enabled(request) and context["view"].as_of is None
     return render(request, "okrs/objective_detail.html", context)
 
 

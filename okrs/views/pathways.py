@@ -9,14 +9,23 @@ from okrs import selectors
 from okrs.charts.pages import (
     pathway_progress_chart,
 )
+from okrs.views.params import plan_view
 from orgs import provenance
 from orgs.shortcuts import found_or_404
 
 
 def pathway_detail(request: HttpRequest, org_slug: str, pathway_id: int) -> HttpResponse:
+    """The pathway in the dashboard's cycle and day (`?cycle=ID&as_of=YYYY-MM-DD`)."""
+    view = plan_view(request.GET)
     context = found_or_404(
-        lambda: selectors.pathway_page(organization=request.org, pathway_id=pathway_id)
+        lambda: selectors.pathway_page(
+            organization=request.org,
+            pathway_id=pathway_id,
+            cycle_id=view.cycle_id,
+            as_of=view.as_of,
+        )
     )
+    context["view"] = view
     context["progress_chart"] = pathway_progress_chart(
         organization=request.org, pathway=context["pathway"], cycle=context["cycle"]
     )

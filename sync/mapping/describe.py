@@ -83,3 +83,42 @@ def _describe_values(
     if unmapped:
         line += "; unmapped: " + ", ".join(unmapped)
     return [line]
+
+
+def overview(mapping: Mapping, schema: BaseSchema) -> list[dict]:
+    """What the mapping page's summary shows an ops person: per MissionOS entity, the Airtable
+    table and fields by name (their ids kept for a hover or a details row), what is missing
+    from the base and what is not mapped. Pure: the same facts as `describe`, as data."""
+    rows = []
+    for entity, attrs in ENTITIES.items():
+        entity_mapping = mapping.entities.get(entity)
+        row = {
+            "entity": entity,
+            "label": entity.replace("_", " ").capitalize(),
+            "table": None,
+            "table_id": "",
+            "missing": False,
+            "fields": [],
+            "unmapped": [],
+        }
+        if entity_mapping is not None:
+            table = schema.table(entity_mapping.table_id)
+            row["table_id"] = entity_mapping.table_id
+            row["table"] = table.name if table else entity_mapping.table_name
+            row["missing"] = table is None
+            for attr_name in attrs:
+                field_id = entity_mapping.fields.get(attr_name)
+                if field_id is None:
+                    row["unmapped"].append(attr_name.replace("_", " "))
+                    continue
+                field = table.field(field_id) if table else None
+                row["fields"].append(
+                    {
+                        "attr": attr_name.replace("_", " "),
+                        "name": field.name if field else "",
+                        "id": field_id,
+                        "missing": field is None,
+                    }
+                )
+        rows.append(row)
+    return rows

@@ -35,6 +35,9 @@ class EntityAdapter:
     # The model's check constraints this adapter keeps (`keep_checks`, or `complete` where a
     # record that breaks one cannot be a row): a test fails for a constraint nobody keeps.
     checks_kept: ClassVar[frozenset[str]] = frozenset()
+    # Attributes no two rows of the organization share (case ignored); a repeat is left empty
+    # and listed (Reconciler._keep_unique), as the model's unique constraint requires.
+    unique_attributes: ClassVar[tuple[str, ...]] = ()
 
     @property
     def label(self) -> str:
@@ -70,6 +73,7 @@ class PersonAdapter(EntityAdapter):
     model = Person
     virtual_attributes = frozenset({"active", "status"})
     matched_by_email = True
+    unique_attributes = ("email",)
 
     def complete(self, values, *, item, entity_mapping, created_time, now) -> None:
         attributes = item.attributes

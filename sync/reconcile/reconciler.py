@@ -19,6 +19,7 @@ from typing import NamedTuple
 from django.db import transaction
 from django.utils import timezone
 
+from okrs.services import check_ins_noted
 from orgs.models import ARCHIVED_HERE, Organization, OrgOwned
 from sync.bulk import save_rows
 from sync.mapping.document import Mapping
@@ -109,6 +110,10 @@ class Reconciler:
     # Cells of fields that look like copies of each other, for the same census.
     pair_samples: PairSamples = field(default_factory=PairSamples)
     _raw_cells: dict[str, dict] = field(default_factory=dict)
+    # (entity, attribute) -> {casefolded value: (row key, label)}: who holds each value of an
+    # attribute unique in the organization (EntityAdapter.unique_attributes), and the reverse.
+    _holders: dict[tuple[str, str], dict[str, tuple]] = field(default_factory=dict)
+    _held: dict[tuple[str, str], dict[object, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.links = Links(
@@ -218,6 +223,13 @@ class Reconciler:
         )
         with transaction.atomic():
             save_rows(model, [row for row, _ in to_create + rows_to_update], update_fields)
+            if entity == "check_in" and to_create:
+                # A check-in made in Airtable is activity too, dated when it was made.
+                check_ins_noted(
+                    organization=self.organization,
+                    check_ins=[row for row, _ in to_create if row.archived_at is None],
+                    source="from Airtable",
+                )
             if issues:
                 SyncIssue.objects.bulk_create(issues, batch_size=500)
             if self.conflicts:
@@ -447,9 +459,51 @@ class Reconciler:
 
     def _keep_checks(self, adapter, table: TableSchema, row, item: Converted, issues) -> None:
         entity_mapping = self.mapping.entities[adapter.entity]
-        for kind, field_id, reason in adapter.keep_checks(row, item, entity_mapping):
+        found = adapter.keep_checks(row, item, entity_mapping)
+        found += self._keep_unique(adapter, row, item, entity_mapping)
+        for kind, field_id, reason in found:
             item.issues.append((kind, field_id, reason))
             issues.append(self._issue(table, row.source_record_id, kind, field_id, reason))
+
+    def _keep_unique(self, adapter, row, item: Converted, entity_mapping) -> list:
+        """Keep the organization's unique values unique (a person's email, any case): a record
+        that repeats one another row holds is kept without it, and the run says whose it is.
+        The first row to hold a value keeps it; the holders are read once per run."""
+        found = []
+        for attribute in adapter.unique_attributes:
+            label = adapter.label
+            key = (adapter.entity, attribute)
+            if key not in self._holders:
+                rows = adapter.model.objects.for_org(self.organization, include_archived=True)
+                self._holders[key], self._held[key] = {}, {}
+                for pk, value, name in rows.exclude(**{attribute: ""}).values_list(
+                    "pk", attribute, label
+                ):
+                    self._holders[key].setdefault(value.casefold(), (pk, name))
+                    self._held[key][pk] = value.casefold()
+            holders, held = self._holders[key], self._held[key]
+            me = row.pk or ("record", row.source_record_id)
+            value = (getattr(row, attribute) or "").casefold()
+            holder = holders.get(value) if value else None
+            if holder is not None and holder[0] != me:
+                setattr(row, attribute, "")
+                if attribute in item.values:
+                    item.values[attribute] = ""
+                found.append(
+                    (
+                        SyncIssue.Kind.VALUE,
+                        entity_mapping.fields.get(attribute, ""),
+                        f"{holder[1]} already has the {attribute} {value}: kept without it "
+                        "(one person per email; merge them in data health if they are one)",
+                    )
+                )
+                value = ""
+            previous = held.pop(me, None)
+            if previous and holders.get(previous, (None,))[0] == me:
+                del holders[previous]
+            if value:
+                holders[value], held[me] = (me, getattr(row, label)), value
+        return found
 
     def _stamp(
         self, row: OrgOwned, item: Converted, digest: str, airtable_keys: dict | None = None

@@ -622,3 +622,15 @@ def test_admin_refuses_a_project_linked_to_another_organizations_objective(
     assert response.status_code == 200
     assert "objectives" in response.context["adminform"].form.errors
     assert not project.objectives.filter(pk=foreign.pk).exists()
+
+
+def test_both_organizations_show_their_check_ins_as_activity(main, labs):
+    """Loaded by the sync (main) or built (labs), an organization's check-ins are in its
+    activity feed: the dashboard never says "No activity yet" beside them."""
+    from okrs.models import CheckIn
+    from orgs.models import Activity
+
+    for org in (main, labs):
+        check_ins = CheckIn.objects.for_org(org).filter(key_result__isnull=False).count()
+        noted = Activity.objects.for_org(org).filter(verb="checked in on").count()
+        assert check_ins and noted == check_ins, org.slug

@@ -47,6 +47,7 @@ ORGANIZATION_FREE_PAGES = {
     "my_work",
     "notifications",
     "reminder_unsubscribe",
+    "help",  # how MissionOS works: the same text for every signed-in user
     "health",
     "sync_feed_notify",
     "invitation",

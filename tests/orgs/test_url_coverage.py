@@ -36,6 +36,7 @@ OUTSIDE_PAGES: dict[str, dict[str, tuple[int | str, int]]] = {
     "home": {"get": (LOGIN, 302), "post": (LOGIN, 302)},  # to the organization used last
     "my_work": {"get": (LOGIN, 200), "post": (LOGIN, 200)},
     "notifications": {"get": (LOGIN, 200), "post": (LOGIN, 302)},
+    "help": {"get": (LOGIN, 200), "post": (LOGIN, 405)},
     "logout": {"get": (405, 405), "post": (302, 302)},
 }
 

@@ -539,3 +539,28 @@ def test_synced_records_show_where_they_come_from(connection, org, owner_client)
     project = ProjectFactory(organization=org)
     page = owner_client.get(reverse("project_detail", args=[org.slug, project.pk]))
     assert "From Airtable" not in page.content.decode()
+
+
+def test_people_sharing_an_email_in_airtable_are_kept_and_listed_not_a_crash(connection, fake, org):
+    """Airtable has no unique emails: a second row with one (any case) is kept without it and
+    the run lists a data issue naming who has it; the run succeeds, now and on every re-run."""
+    people = fake.bases[BASE_ID].table(T_PEOPLE)
+    twin = people.create(
+        {"fldPNAME00000001": "Maya O.", "fldPEMAIL0000001": "MAYA@northwind.example"}
+    )
+    run = sync(connection)
+    assert run.status == RunStatus.SUCCEEDED
+    emails = dict(Person.objects.for_org(org).values_list("source_record_id", "email"))
+    assert emails[fake.ids["people"][0]] == "maya@northwind.example"
+    assert emails[twin] == ""
+    [issue] = SyncIssue.objects.unscoped().filter(run=run, record_id=twin)
+    assert issue.kind == SyncIssue.Kind.VALUE and issue.field_name == "Email"
+    assert issue.reason.startswith("Maya Okafor already has the email maya@northwind.example")
+    again = sync(connection)
+    assert SyncIssue.objects.unscoped().filter(run=again, record_id=twin).count() == 1
+    # Fixed in Airtable: the email moves to the row that now has it alone.
+    people.update(fake.ids["people"][0], {"fldPEMAIL0000001": "maya.okafor@northwind.example"})
+    people.update(twin, {"fldPNAME00000001": "Maya Two"})
+    sync(connection)
+    emails = dict(Person.objects.for_org(org).values_list("source_record_id", "email"))
+    assert emails[twin] == "maya@northwind.example"

@@ -124,6 +124,9 @@ def test_run_page_lists_the_issues(owner_client, org, connection, fake):
     services.run_execute(run_id=run.pk, policy=RetryPolicy(backoff=0.01), limiter=NoRateLimiter())
     html = owner_client.get(url("sync_run", org, run_id=run.pk)).content.decode()
     assert fake.ids["tasks"][0] in html and "Due" in html
+    # Each record id is a link to its row in Airtable, where the problem is fixed.
+    record = fake.ids["tasks"][0]
+    assert f'href="https://airtable.com/{BASE_ID}/{T_TASKS}/{record}"' in html
 
 
 def test_members_cannot_open_the_sync_pages(client, org, connection, member_of):
@@ -170,3 +173,21 @@ def test_a_running_sync_shows_in_its_live_card_not_as_a_stale_row(owner_client, 
     html = page.content.decode()
     assert "Full sync running" in html
     assert f'href="{url("sync_run", org, run_id=run.pk)}">' not in html.split('id="runs-h"')[1]
+
+
+def test_the_mapping_page_reads_by_name_one_table_at_a_time(owner_client, org, connection):
+    """An ops person reads tables and fields by name (ids on hover and in a details row, never
+    a monospace dump), and each table's fields are a section of their own."""
+    import re
+
+    html = owner_client.get(url("sync_mapping", org, connection_id=connection.pk)).content.decode()
+    assert "<pre" not in html
+    summary = re.search(r'<section aria-labelledby="summary-h".*?</section>', html, re.S).group(0)
+    visible = re.sub(r'<details class="ids">.*?</details>', "", summary, flags=re.S)
+    visible = re.sub(r'title="[^"]*"', "", visible)
+    assert "Initiatives" in visible and "Team" in visible  # tables by name
+    assert not re.findall(r"\b(?:tbl|fld)[A-Za-z0-9]{6,}", visible), "ids shown as text"
+    assert 'title="tblPROJECTS00001"' in summary
+    assert "<code>tblPROJECTS00001</code>" in summary  # in the details row
+    sections = re.findall(r'<details class="card mapping-entity" id="map-(\w+)"', html)
+    assert {"person", "project", "task"} <= set(sections)
