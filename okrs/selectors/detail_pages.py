@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch
 
 from okrs import progress, rollups
 from okrs.models import (
@@ -50,7 +50,10 @@ def objective_page(*, organization: Organization, objective_id: int) -> Objectiv
     key_results = (
         KeyResult.objects.for_org(organization)
         .select_related("owner")
-        .annotate(progress=rollups.key_result_progress())
+        .annotate(
+            progress=rollups.key_result_progress(),
+            started=ExpressionWrapper(rollups.key_result_started(), output_field=BooleanField()),
+        )
         .prefetch_related(
             Prefetch(
                 "check_ins",
@@ -80,7 +83,10 @@ def objective_page(*, organization: Organization, objective_id: int) -> Objectiv
         .get(pk=objective_id)
     )
     objective.health = progress.health(
-        objective.progress, cycle_elapsed(objective.cycle), objective.min_confidence
+        objective.progress,
+        cycle_elapsed(objective.cycle),
+        objective.min_confidence,
+        measurable=objective.measurable,
     )
     objective.pathway_progress = (
         pathways_with_progress(organization=organization, cycle=objective.cycle)

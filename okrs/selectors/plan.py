@@ -32,6 +32,7 @@ def objectives_with_progress(*, organization: Organization) -> QuerySet[Objectiv
         .annotate(
             progress=rollups.objective_progress(),
             min_confidence=rollups.objective_min_confidence(),
+            measurable=rollups.objective_measurable(),
             key_result_count=Count("key_results", filter=live_q("key_results")),
         )
     )
@@ -39,7 +40,9 @@ def objectives_with_progress(*, organization: Organization) -> QuerySet[Objectiv
 
 def attach_health(objectives: list[Objective], elapsed: float) -> list[Objective]:
     for objective in objectives:
-        objective.health = progress.health(objective.progress, elapsed, objective.min_confidence)
+        objective.health = progress.health(
+            objective.progress, elapsed, objective.min_confidence, measurable=objective.measurable
+        )
     return objectives
 
 
