@@ -17,6 +17,8 @@ class OkrsConfig(AppConfig):
             ("key_result_id", models.KeyResult),
             ("project_id", models.Project),
             ("task_id", models.Task),
+            ("check_in_id", models.CheckIn),
+            ("comment_id", models.Comment),
         ):
             register_url_object(kwarg, model)
 
@@ -36,5 +38,6 @@ class OkrsConfig(AppConfig):
             ("check_in", "Check-in", models.CheckIn),
             ("project", "Project", models.Project),
             ("task", "Task", models.Task),
+            ("comment", "Comment", models.Comment),
         ):
             register_audit_kind(AuditKind(name, label), model)

@@ -6,7 +6,6 @@ from django.db.models import BooleanField, ExpressionWrapper, Prefetch
 
 from okrs import progress, rollups
 from okrs.models import (
-    CheckIn,
     KeyResult,
     Objective,
     Project,
@@ -15,6 +14,7 @@ from okrs.models import (
 from okrs.selectors.cycles import current_cycle, cycle_elapsed
 from okrs.selectors.lists import projects_with_completion
 from okrs.selectors.plan import attach_health, objectives_with_progress, pathways_with_progress
+from okrs.selectors.track import live_check_ins
 from orgs.models import Organization
 
 PATHWAY_PROJECTS_SHOWN = 12
@@ -54,14 +54,7 @@ def objective_page(*, organization: Organization, objective_id: int) -> Objectiv
             progress=rollups.key_result_progress(),
             started=ExpressionWrapper(rollups.key_result_started(), output_field=BooleanField()),
         )
-        .prefetch_related(
-            Prefetch(
-                "check_ins",
-                queryset=CheckIn.objects.for_org(organization)
-                .select_related("author")
-                .order_by("-checked_in_at"),
-            )
-        )
+        .prefetch_related(live_check_ins(organization))
         .order_by("id")
     )
     objective = (

@@ -12,5 +12,9 @@ from okrs import selectors
 
 @login_required
 def my_work(request: HttpRequest) -> HttpResponse:
-    context = {"groups": selectors.my_work(user=request.user), "today": timezone.localdate()}
+    context = {
+        "groups": selectors.my_work(user=request.user),
+        "mentions": selectors.my_mentions(user=request.user),
+        "today": timezone.localdate(),
+    }
     return render(request, "okrs/my_work.html", context)
