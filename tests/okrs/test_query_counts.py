@@ -129,8 +129,7 @@ def test_a_cached_dashboard_costs_the_same_at_both_sizes(
             assert client.get(url).status_code == 200
 
 
-def test_my_mentions_cost_two_queries_at_both_sizes(viewer_client, django_assert_num_queries):
-    client, objects = viewer_client
+def test_my_mentions_cost_two_queries_at_both_sizes(organizations, django_assert_num_queries):
     user = get_user_model().objects.get(username="counter")
     with django_assert_num_queries(2):
         mentions = selectors.my_mentions(user=user)
