@@ -3,13 +3,14 @@ told), comments with @mentions, and the dashboard's cycle selector applying on c
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from okrs import selectors, services
+from okrs import progress, selectors, services
 from okrs.models import CheckIn, CheckInRevision, Comment, Mention
 from orgs.models import AuditEntry, Membership, Role
 from sync.writeback import state
@@ -320,3 +321,36 @@ def test_the_cycle_selector_applies_on_change_and_keeps_its_button_for_no_js(own
     assert 'hx-get="/o/acme/"' in form and 'hx-trigger="change, submit"' in form
     assert 'hx-push-url="true"' in form and 'hx-select="#main"' in form
     assert '<button type="submit" class="button no-js-only">Show</button>' in form
+
+
+def test_the_cached_dashboard_follows_an_edit_and_a_delete(
+    org, people, settings, django_capture_on_commit_callbacks
+):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    today = datetime.date.today()
+    cycle = CycleFactory(
+        organization=org,
+        starts_on=today - datetime.timedelta(days=10),
+        ends_on=today + datetime.timedelta(days=80),
+    )
+    objective = ObjectiveFactory(organization=org, cycle=cycle)
+    kr = KeyResultFactory(organization=org, objective=objective, target_value=10)
+    check_in = services.check_in_create(
+        key_result=kr, value=Decimal(5), confidence=None, author=people["author"]
+    )
+
+    def pathway():
+        [card] = selectors.cached_dashboard(organization=org).pathways
+        return card
+
+    assert pathway().progress == pytest.approx(0.5)
+    with django_capture_on_commit_callbacks(execute=True):  # the plan version is retired
+        services.check_in_update(
+            check_in=check_in, value=Decimal(2), confidence=None, actor=people["author"]
+        )
+    assert pathway().progress == pytest.approx(0.2)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.check_in_delete(check_in=check_in, actor=people["author"])
+    card = pathway()
+    assert card.progress is None  # its only objective is not started again
+    assert card.health_counts[progress.Health.NOT_STARTED] == 1
