@@ -1,9 +1,10 @@
 """@mentions in comments, pure: no ORM here, so it is tested without a database.
 
 A mention is "@" (at the start or after a character that is not a letter or digit) followed by
-one person's name, first name or handle, in any case: "@Jo Former", "@jo", "@jo.former",
-"@jformer" (the part of their email before the "@"). The longest name that matches wins; a
-match must end where a word does ("@Joanne" is not "@Jo"). A name that fits more than one
+one person's name, first name or handle, ignoring case, accents and repeated spaces
+(missionos.text.fold): "@Jo Former", "@jo", "@jo.former", "@jformer" (the part of their email
+before the "@"), "@oscar nunez" for Óscar Núñez. The longest name that matches wins; a match
+must end where a word does ("@Joanne" is not "@Jo"). A name that fits more than one
 person (two Jos) is ambiguous and stays plain text, as does one that fits nobody here: people
 of another organization are never among `people`.
 
@@ -12,12 +13,18 @@ of another organization are never among `people`.
 
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+
+from missionos.text import fold
+
+# How far after "@" a name may reach (Person.name is at most 120 characters).
+MAX_CHARS = 120
 
 
 @dataclass(frozen=True)
@@ -43,34 +50,43 @@ class Directory:
                 email.partition("@")[0] if email else "",
             }:
                 if key:
-                    keys[key.casefold()].add(pk)
+                    keys[_key(key)].add(pk)
         return cls({key: frozenset(ids) for key, ids in keys.items()})
 
 
+def _key(text: str) -> str:
+    return " ".join(fold(text).split())
+
+
 def _word_char(char: str) -> bool:
-    return char.isalnum() or char == "_"
+    return char.isalnum() or char == "_" or unicodedata.combining(char) > 0
+
+
+def _word_ends(text: str, start: int) -> list[int]:
+    """Where the words within MAX_CHARS after `start` end, the farthest first."""
+    ends = []
+    limit = min(len(text), start + MAX_CHARS)
+    for position in range(start + 1, limit + 1):
+        if not _word_char(text[position - 1]):
+            continue
+        if position == len(text) or not _word_char(text[position]):
+            ends.append(position)
+    return ends[::-1]
 
 
 def find_mentions(text: str, directory: Directory) -> list[tuple[int, int, int]]:
     """(start, end, person id) of each unambiguous mention, "@" included, in order."""
     spans = []
     position = 0
-    lengths = sorted({len(key) for key in directory.keys}, reverse=True)
     while (at := text.find("@", position)) != -1:
         position = at + 1
         if at > 0 and _word_char(text[at - 1]):
             continue  # an email address, not a mention
-        for length in lengths:
-            candidate = text[at + 1 : at + 1 + length]
-            if len(candidate) < length or (
-                at + 1 + length < len(text) and _word_char(text[at + 1 + length])
-            ):
-                continue
-            ids = directory.keys.get(candidate.casefold())
+        for end in _word_ends(text, at + 1):
+            ids = directory.keys.get(_key(text[at + 1 : end]))
             if ids is None:
                 continue
             if len(ids) == 1:
-                end = at + 1 + length
                 spans.append((at, end, next(iter(ids))))
                 position = end
             break  # the longest match decides: ambiguous stays plain

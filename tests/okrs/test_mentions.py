@@ -26,6 +26,10 @@ def test_full_name_first_name_and_handle_in_any_case():
     ]
     assert names("@asouza: see @Ana Lima") == [("@asouza", 3), ("@Ana Lima", 2)]
     assert names("@óscar núñez!") == [("@óscar núñez", 4)]
+    # Accents, case and spacing as people type them.
+    assert names("@oscar NUNEZ, @Jo   Former") == [("@oscar NUNEZ", 4), ("@Jo   Former", 1)]
+    decomposed = "@O\u0301scar"
+    assert names(decomposed) == [(decomposed, 4)]
 
 
 def test_ambiguous_unknown_partial_and_emails_stay_plain():
