@@ -18,6 +18,8 @@ class OkrsConfig(AppConfig):
             ("key_result_id", models.KeyResult),
             ("project_id", models.Project),
             ("task_id", models.Task),
+            ("check_in_id", models.CheckIn),
+            ("comment_id", models.Comment),
         ):
             register_url_object(kwarg, model)
 
@@ -38,5 +40,6 @@ class OkrsConfig(AppConfig):
             ("objective_review", "Objective review", models.ObjectiveReview),
             ("project", "Project", models.Project),
             ("task", "Task", models.Task),
+            ("comment", "Comment", models.Comment),
         ):
             register_audit_kind(AuditKind(name, label), model)

@@ -7,6 +7,7 @@ from django import forms
 
 from missionos.forms import CleanInputForm
 from okrs.models import (
+    COMMENT_MAX,
     VALUE_DIGITS,
     VALUE_MAX,
     Cycle,
@@ -107,6 +108,21 @@ class CheckInForm(CleanInputForm, forms.Form):
         value = self.cleaned_data["value"]
         self.key_result.validate_check_in_value(value)
         return value
+
+
+class CommentForm(CleanInputForm, forms.Form):
+    body = forms.CharField(
+        label="Comment",
+        max_length=COMMENT_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Plain text. Mention someone here with @ and their name, e.g. @Jo Smith.",
+    )
+
+    def __init__(self, *args, prefix_id: str = "", **kwargs):
+        # One comment form per record on a page: ids must not repeat.
+        if prefix_id:
+            kwargs.setdefault("auto_id", f"id_{prefix_id}_%s")
+        super().__init__(*args, **kwargs)
 
 
 class ProjectForm(OrgModelForm):

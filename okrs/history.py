@@ -53,6 +53,12 @@ class KeyResultHistory:
         index = bisect_right(self.check_ins, moment, key=itemgetter(0))
         return self.check_ins[index - 1][1] if index else self.start_value
 
+    def started_at(self, moment: datetime.datetime) -> bool:
+        """Whether it has a value at `moment` (`okrs.progress`: "not started" until then)."""
+        if not self.check_ins:
+            return self.current_value != self.start_value
+        return self.check_ins[0][0] <= moment
+
     def progress_at(self, moment: datetime.datetime) -> float | None:
         return progress.key_result_progress(
             self.start_value, self.value_at(moment), self.target_value
@@ -62,15 +68,31 @@ class KeyResultHistory:
 def objective_progress_at(
     key_results: Iterable[KeyResultHistory], moment: datetime.datetime
 ) -> float | None:
-    """An objective's progress at `moment`: the weighted mean of its key results'."""
+    """An objective's progress at `moment`: the weighted mean of its key results'. Its own
+    chart starts from where it stood (0% before its first check-in)."""
     return progress.weighted_mean((kr.progress_at(moment), kr.weight) for kr in key_results)
+
+
+def started_objective_progress_at(
+    key_results: Iterable[KeyResultHistory], moment: datetime.datetime
+) -> float | None:
+    """An objective's progress at `moment` as its pathway counts it: None until one of its key
+    results has a value (not started), as the live figure (`okrs.rollups`)."""
+    return progress.objective_progress(
+        (kr.progress_at(moment), kr.weight, kr.started_at(moment)) for kr in key_results
+    )
 
 
 def pathway_progress_at(
     objectives: Iterable[Sequence[KeyResultHistory]], moment: datetime.datetime
 ) -> float | None:
-    """A pathway's progress at `moment`: the mean of its objectives' that have one."""
-    return progress.mean(objective_progress_at(krs, moment) for krs in objectives)
+    """A pathway's progress at `moment`: the mean of its objectives' that have one (an
+    objective not started by then is left out). With one objective (the objective's own
+    series), that objective's progress."""
+    objectives = list(objectives)
+    if len(objectives) == 1:
+        return objective_progress_at(objectives[0], moment)
+    return progress.mean(started_objective_progress_at(krs, moment) for krs in objectives)
 
 
 def progress_series(

@@ -219,6 +219,19 @@ class CheckIn(OrgOwned):
     checked_in_at = models.DateTimeField(
         default=timezone.now, db_index=True, validators=DATE_VALIDATORS
     )
+    # Set when a person edits it (its earlier versions are its `revisions`), and when a person
+    # deletes it: a deleted check-in is archived (`archived_at`, out of every figure) and kept,
+    # shown as deleted to admins, who may restore it. Archived without `deleted_by`: the sync
+    # found it deleted in Airtable.
+    edited_at = models.DateTimeField(null=True, blank=True, editable=False)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
 
     class Meta(OrgOwned.Meta):
         ordering = ["-checked_in_at"]
@@ -284,6 +297,76 @@ class CheckInReminderSent(models.Model):
 
     def __str__(self) -> str:
         return f"Check-in reminder to {self.user} for the week of {self.week_of}"
+
+
+class CheckInRevision(OrgScoped):
+    """A check-in as it stood before an edit: the history an edit keeps."""
+
+    check_in = models.ForeignKey(CheckIn, on_delete=models.CASCADE, related_name="revisions")
+    value = models.DecimalField(**VALUE_DIGITS)
+    confidence = models.PositiveSmallIntegerField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    checked_in_at = models.DateTimeField()
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    edited_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-edited_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.check_in_id} before {self.edited_at:%Y-%m-%d %H:%M}: {self.value}"
+
+
+COMMENT_MAX = 2000
+
+
+class Comment(OrgScoped):
+    """A plain-text comment on an objective or on a key result (exactly one), with the people
+    of the organization it mentions (`mentions`, `spans`: okrs.mentions)."""
+
+    objective = models.ForeignKey(
+        Objective, on_delete=models.CASCADE, null=True, blank=True, related_name="comments"
+    )
+    key_result = models.ForeignKey(
+        KeyResult, on_delete=models.CASCADE, null=True, blank=True, related_name="comments"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    body = models.TextField(max_length=COMMENT_MAX)
+    # [[start, end, person_id], ...]: where in `body` each resolved @mention is.
+    spans = models.JSONField(default=list, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    edited_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(objective__isnull=False, key_result__isnull=True)
+                | models.Q(objective__isnull=True, key_result__isnull=False),
+                name="comment_on_one_record",
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.body[:60]
+
+
+class Mention(OrgScoped):
+    """A person of the organization named in a comment: what "My work" lists."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="mentions")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="mentions")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["comment", "person"], name="unique_mention")]
+
+    def __str__(self) -> str:
+        return f"{self.person} in {self.comment_id}"
 
 
 class ProjectStatus(models.TextChoices):

@@ -11,9 +11,14 @@ What the numbers mean (the same rules are compiled to SQL in `okrs.rollups`):
 - **Milestones** count milestones reached: start 0, target N, current the number reached.
 - A key result whose target equals its start measures nothing; forms refuse it and, should
   one arrive through a sync, its progress is unknown (None) rather than a division by zero.
-- An objective's progress is the weighted mean of its live key results' progress. An
-  objective with **no key results** (or only zero weights) has no progress: None, shown as
-  "no key results yet", and it is left out of its pathway's mean rather than counted as 0.
+- A key result **has a value** once it has a live check-in (by the moment read), or, with no
+  check-ins at all, once its current value differs from its start (a value synced from
+  Airtable or typed by hand). Until then it is **not started**.
+- An objective's progress is the weighted mean of its live key results' progress, once any of
+  them has a value (those without one count as 0 then). An objective whose key results have no
+  value yet is **not started**: no progress (None), not "off track", and it is left out of its
+  pathway's mean. An objective with **no key results** (or only zero weights) has no progress
+  either: None, shown as "no key results yet", and left out of its pathway's mean too.
 - A pathway's progress is the plain mean of the progress of its objectives that have one;
   a pathway with none has no progress (None).
 - A project's completion is its done tasks over all its live tasks; no tasks is None.
@@ -54,6 +59,21 @@ def weighted_mean(pairs: Iterable[tuple[float | None, Number]]) -> float | None:
     return total / weight_sum if weight_sum else None
 
 
+def objective_progress(
+    key_results: Iterable[tuple[float | None, Number, bool]],
+) -> float | None:
+    """An objective's progress from its key results' (progress, weight, has a value): their
+    weighted mean, or None while none of those that count has a value (not started)."""
+    counted = [
+        (value, weight, started)
+        for value, weight, started in key_results
+        if value is not None and float(weight) > 0
+    ]
+    if not any(started for _, _, started in counted):
+        return None
+    return weighted_mean((value, weight) for value, weight, _ in counted)
+
+
 def mean(values: Iterable[float | None]) -> float | None:
     return weighted_mean((value, 1) for value in values)
 
@@ -71,6 +91,7 @@ def elapsed_fraction(starts_on: date, ends_on: date, today: date) -> float:
 
 
 class Health(StrEnum):
+    NOT_STARTED = "not_started"
     ON_TRACK = "on_track"
     AT_RISK = "at_risk"
     OFF_TRACK = "off_track"
@@ -81,10 +102,18 @@ class Health(StrEnum):
         return self.replace("_", " ").capitalize()
 
 
-def health(progress: float | None, elapsed: float, confidence: int | None) -> Health:
-    """On track / at risk / off track from progress against time elapsed, and confidence."""
+def health(
+    progress: float | None,
+    elapsed: float,
+    confidence: int | None,
+    *,
+    measurable: bool = False,
+) -> Health:
+    """On track / at risk / off track from progress against time elapsed, and confidence.
+    No progress is "not started" for an objective that has key results that count
+    (`measurable`: none has a value yet), and unknown for one that has none."""
     if progress is None:
-        return Health.UNKNOWN
+        return Health.NOT_STARTED if measurable else Health.UNKNOWN
     lag = elapsed - progress
     if lag >= OFF_TRACK_LAG or (confidence is not None and confidence <= OFF_TRACK_CONFIDENCE):
         return Health.OFF_TRACK

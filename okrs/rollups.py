@@ -49,6 +49,14 @@ def key_result_value(as_of: datetime.datetime | None = None):
     )
 
 
+def key_result_started(as_of: datetime.datetime | None = None) -> Q:
+    """Whether a key result has a value (`okrs.progress`): a live check-in by `as_of` (or at
+    all), or, with no check-ins, a current value that differs from its start."""
+    check_ins = CheckIn.objects.live().filter(key_result=OuterRef("pk"))
+    by_then = check_ins if as_of is None else check_ins.filter(checked_in_at__lte=as_of)
+    return Q(Exists(by_then)) | (~Q(Exists(check_ins)) & ~Q(current_value=F("start_value")))
+
+
 def key_result_progress(as_of: datetime.datetime | None = None) -> Case:
     """(value - start) / (target - start), clamped to [0, 1]; NULL when target == start."""
     fraction = (Cast(key_result_value(as_of), FloatField()) - _float("start_value")) / (
@@ -71,12 +79,24 @@ def _counted_key_results():
     )
 
 
-def objective_progress(as_of: datetime.datetime | None = None) -> Subquery:
-    """Weighted mean of the objective's key results; NULL when it has none that count."""
+def objective_progress(as_of: datetime.datetime | None = None) -> Case:
+    """Weighted mean of the objective's key results; NULL when it has none that count, or
+    while none of those has a value (not started)."""
     weighted = _counted_key_results().annotate(
         progress=Sum(_float("weight") * key_result_progress(as_of)) / Sum(_float("weight"))
     )
-    return Subquery(weighted.values("progress"), output_field=FloatField())
+    started = _counted_key_results().filter(key_result_started(as_of))
+    return Case(
+        When(Exists(started), then=Subquery(weighted.values("progress"))),
+        default=Value(None),
+        output_field=FloatField(),
+    )
+
+
+def objective_measurable() -> Exists:
+    """Whether the objective has key results that count in its progress: with no progress,
+    it is then "not started" rather than unknown."""
+    return Exists(_counted_key_results())
 
 
 def key_result_confidence(as_of: datetime.datetime | None = None):
@@ -108,6 +128,10 @@ def objective_health(elapsed: float) -> Case:
     """`progress.health()` in SQL, for a queryset annotated with `progress` and
     `min_confidence`; an unknown confidence (NULL) fails every comparison, as in Python."""
     return Case(
+        When(
+            Q(progress__isnull=True) & Q(objective_measurable()),
+            then=Value(progress.Health.NOT_STARTED.value),
+        ),
         When(progress__isnull=True, then=Value(progress.Health.UNKNOWN.value)),
         When(
             Q(progress__lte=elapsed - progress.OFF_TRACK_LAG)

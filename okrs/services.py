@@ -20,11 +20,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from missionos import events
-from okrs import formatting, lifecycle, progress
+from okrs import formatting, lifecycle, mentions, progress
 from okrs.models import (
     CheckIn,
+    CheckInRevision,
+    Comment,
     Cycle,
     KeyResult,
+    Mention,
     Objective,
     ObjectiveReview,
     Project,
@@ -37,10 +40,14 @@ from orgs.models import (
     ARCHIVED_HERE,
     ARCHIVED_WITH,
     DELETE_IN_AIRTABLE,
+    DELETED_IN_AIRTABLE,
     Activity,
+    Membership,
     Organization,
     OrgOwned,
+    Person,
 )
+from orgs.roles import Action
 from orgs.services import activity_record, record_save
 
 
@@ -159,6 +166,148 @@ def check_in_create(
     activity_record(record=key_result, actor=author, verb="checked in on", detail=detail)
     events.publish(key_result.organization_id, events.PLAN)
     return check_in
+
+
+def check_in_changeable(*, check_in: CheckIn, membership: Membership) -> bool:
+    """Its author may edit or delete a check-in; admins and owners any."""
+    if membership.organization_id != check_in.organization_id:
+        return False
+    return membership.allows(Action.EDIT_PLAN) or (
+        check_in.author_id is not None and check_in.author_id == membership.user_id
+    )
+
+
+def _check_in_label(check_in: CheckIn) -> str:
+    return f"{check_in.key_result}: {Decimal(check_in.value).normalize():f}"
+
+
+@transaction.atomic
+def check_in_update(
+    *,
+    check_in: CheckIn,
+    value: Decimal,
+    confidence: int | None,
+    note: str = "",
+    actor: AbstractBaseUser | None,
+) -> CheckIn:
+    """Edit a check-in, keeping the version before as a revision (shown as "edited" in the
+    history); the key result follows its latest check-in again, and a synced check-in is
+    queued for write-back like any edit. Who may is `check_in_changeable` (the views ask)."""
+    if check_in.archived_at is not None:
+        raise ValidationError("This check-in was deleted; restore it first.")
+    before = copy.copy(check_in)
+    note = note.strip()
+    if (Decimal(value), confidence, note) == (
+        Decimal(check_in.value),
+        check_in.confidence,
+        check_in.note,
+    ):
+        return check_in  # nothing changed: no revision, no noise
+    check_in.value, check_in.confidence, check_in.note = value, confidence, note
+    check_in.edited_at = timezone.now()
+    check_in.full_clean()
+    CheckInRevision.objects.create(
+        organization_id=check_in.organization_id,
+        check_in=check_in,
+        value=before.value,
+        confidence=before.confidence,
+        note=before.note,
+        checked_in_at=before.checked_in_at,
+        edited_by=actor if actor is not None and actor.is_authenticated else None,
+        edited_at=check_in.edited_at,
+    )
+    check_in.save()
+    record_written(record=check_in, actor=actor)
+    audit.record_change(
+        row=check_in,
+        before=before,
+        actor=actor,
+        action=audit.EDITED,
+        fields=("value", "confidence", "note"),
+    )
+    _key_result_after_check_in_change(check_in=check_in, actor=actor, verb="edited a check-in on")
+    return check_in
+
+
+@transaction.atomic
+def check_in_delete(*, check_in: CheckIn, actor: AbstractBaseUser | None) -> CheckIn:
+    """Delete a check-in: it is archived and kept (admins see it as deleted and may restore
+    it), out of every figure; the key result follows its latest check-in left (its start value
+    when none is). A synced check-in's Airtable record is deleted by the write-back."""
+    if check_in.archived_at is not None:
+        return check_in
+    check_in.archived_at = timezone.now()
+    check_in.deleted_by = actor if actor is not None and actor.is_authenticated else None
+    fields = ["archived_at", "deleted_by", "updated_at"]
+    if check_in.source_record_id:
+        check_in.source_extra = {**(check_in.source_extra or {}), DELETE_IN_AIRTABLE: True}
+        fields.append("source_extra")
+    check_in.save(update_fields=fields)
+    record_written(record=check_in, actor=actor)
+    audit.record(
+        organization_id=check_in.organization_id,
+        action="deleted",
+        kind="check_in",
+        target_id=check_in.pk,
+        label=_check_in_label(check_in),
+        changes={"deleted": [None, "yes"]},
+        actor=actor,
+    )
+    _key_result_after_check_in_change(check_in=check_in, actor=actor, verb="deleted a check-in on")
+    return check_in
+
+
+@transaction.atomic
+def check_in_restore(*, check_in: CheckIn, actor: AbstractBaseUser | None) -> CheckIn:
+    """Bring back a check-in a person deleted (admins: the views ask). A synced one whose
+    Airtable record is already gone is made anew there by the write-back."""
+    if check_in.archived_at is None or (
+        check_in.deleted_by_id is None
+        and not ((check_in.source_extra or {}).get(DELETE_IN_AIRTABLE))
+    ):
+        raise ValidationError("Only a check-in someone deleted here can be restored.")
+    check_in.archived_at = None
+    check_in.deleted_by = None
+    extra = dict(check_in.source_extra or {})
+    extra.pop(DELETE_IN_AIRTABLE, None)
+    if extra.pop(DELETED_IN_AIRTABLE, None):
+        check_in.source_record_id = None
+        check_in.source_hash = ""
+    check_in.source_extra = extra
+    check_in.save()
+    record_written(record=check_in, actor=actor)
+    audit.record(
+        organization_id=check_in.organization_id,
+        action=audit.RESTORED,
+        kind="check_in",
+        target_id=check_in.pk,
+        label=_check_in_label(check_in),
+        changes={"deleted": ["yes", None]},
+        actor=actor,
+    )
+    _key_result_after_check_in_change(check_in=check_in, actor=actor, verb="restored a check-in on")
+    return check_in
+
+
+def _key_result_after_check_in_change(
+    *, check_in: CheckIn, actor: AbstractBaseUser | None, verb: str
+) -> None:
+    key_result = KeyResult.objects.for_org(check_in.organization_id, include_archived=True).get(
+        pk=check_in.key_result_id
+    )
+    before = copy.copy(key_result)
+    if key_result.check_ins.live().exists():
+        key_result_follow_latest_check_in(key_result=key_result, actor=actor)
+    else:
+        # Its only check-in is gone: back where it started, not started again.
+        key_result.current_value, key_result.confidence = key_result.start_value, None
+        key_result.save(update_fields=["current_value", "confidence", "updated_at"])
+        record_written(record=key_result, actor=actor)
+    audit.record_change(
+        row=key_result, before=before, actor=actor, fields=("current_value", "confidence")
+    )
+    activity_record(record=key_result, actor=actor, verb=verb)
+    events.publish(key_result.organization_id, events.PLAN)
 
 
 @transaction.atomic
@@ -499,3 +648,114 @@ def cycle_carry_over(
             )
         result.created.append(duplicate)
     return result
+
+
+def mention_directory(*, organization_id: int) -> mentions.Directory:
+    """Who a comment in the organization may mention: its people (none of another's)."""
+    people = Person.objects.for_org(organization_id).values_list("pk", "name", "email")
+    return mentions.Directory.of(people)
+
+
+def _comment_mentions(comment: Comment) -> None:
+    spans = mentions.find_mentions(
+        comment.body, mention_directory(organization_id=comment.organization_id)
+    )
+    comment.spans = [list(span) for span in spans]
+    comment.save(update_fields=["spans"])
+    people = {person_id for _, _, person_id in spans}
+    comment.mentions.exclude(person_id__in=people).delete()
+    known = set(comment.mentions.values_list("person_id", flat=True))
+    Mention.objects.bulk_create(
+        Mention(organization_id=comment.organization_id, comment=comment, person_id=person_id)
+        for person_id in sorted(people - known)
+    )
+
+
+def _comment_record(comment: Comment) -> Objective | KeyResult:
+    return comment.objective if comment.objective_id else comment.key_result
+
+
+@transaction.atomic
+def comment_create(
+    *,
+    author: AbstractBaseUser,
+    body: str,
+    objective: Objective | None = None,
+    key_result: KeyResult | None = None,
+) -> Comment:
+    """Comment on an objective or a key result (one of them); @mentions of the
+    organization's people are found and kept (okrs.mentions), for their "My work"."""
+    record = objective or key_result
+    if record is None or (objective is not None and key_result is not None):
+        raise ValidationError("Comment on one objective or one key result.")
+    comment = Comment(
+        organization_id=record.organization_id,
+        objective=objective,
+        key_result=key_result,
+        author=author,
+        body=body.strip(),
+    )
+    comment.full_clean()
+    comment.save()
+    _comment_mentions(comment)
+    audit.record(
+        organization_id=comment.organization_id,
+        action=audit.CREATED,
+        kind="comment",
+        target_id=comment.pk,
+        label=f"Comment on {record}",
+        changes={"body": [None, audit.shown(comment.body)]},
+        actor=author,
+    )
+    activity_record(record=record, actor=author, verb="commented on")
+    events.publish(comment.organization_id, events.PLAN)
+    return comment
+
+
+def comment_changeable(*, comment: Comment, membership: Membership) -> bool:
+    """Only its author edits or deletes a comment."""
+    return (
+        membership.organization_id == comment.organization_id
+        and comment.author_id is not None
+        and comment.author_id == membership.user_id
+    )
+
+
+@transaction.atomic
+def comment_update(*, comment: Comment, body: str, actor: AbstractBaseUser) -> Comment:
+    before = comment.body
+    body = body.strip()
+    if body == before:
+        return comment
+    comment.body = body
+    comment.edited_at = timezone.now()
+    comment.full_clean()
+    comment.save()
+    _comment_mentions(comment)
+    audit.record(
+        organization_id=comment.organization_id,
+        action=audit.EDITED,
+        kind="comment",
+        target_id=comment.pk,
+        label=f"Comment on {_comment_record(comment)}",
+        changes={"body": [audit.shown(before), audit.shown(body)]},
+        actor=actor,
+    )
+    events.publish(comment.organization_id, events.PLAN)
+    return comment
+
+
+@transaction.atomic
+def comment_delete(*, comment: Comment, actor: AbstractBaseUser) -> None:
+    audit.record(
+        organization_id=comment.organization_id,
+        action="deleted",
+        kind="comment",
+        target_id=comment.pk,
+        label=f"Comment on {_comment_record(comment)}",
+        changes={"body": [audit.shown(comment.body), None]},
+        actor=actor,
+    )
+    organization_id = comment.organization_id
+    comment.delete()
+    events.publish(organization_id, events.PLAN)

@@ -13,6 +13,7 @@ from okrs.views import (
     projects,
     reports,
     review,
+    track,
 )
 
 urlpatterns = [
@@ -51,6 +52,21 @@ urlpatterns = [
         objectives.check_in_create,
         name="check_in_create",
     ),
+    path("check-ins/<int:check_in_id>/edit/", track.check_in_edit, name="check_in_edit"),
+    path("check-ins/<int:check_in_id>/delete/", track.check_in_delete, name="check_in_delete"),
+    path("check-ins/<int:check_in_id>/restore/", track.check_in_restore, name="check_in_restore"),
+    path(
+        "objectives/<int:objective_id>/comments/",
+        track.objective_comment_create,
+        name="objective_comment_create",
+    ),
+    path(
+        "key-results/<int:key_result_id>/comments/",
+        track.key_result_comment_create,
+        name="key_result_comment_create",
+    ),
+    path("comments/<int:comment_id>/edit/", track.comment_edit, name="comment_edit"),
+    path("comments/<int:comment_id>/delete/", track.comment_delete, name="comment_delete"),
     path("projects/", projects.project_list, name="project_list"),
     path("projects/new/", editing.project_edit, name="project_create"),
     path("projects/<int:project_id>/", projects.project_detail, name="project_detail"),

@@ -131,6 +131,7 @@ class OrgOwned(OrgScoped):
 ARCHIVED_HERE = "archived_here"
 ARCHIVED_WITH = "archived_with"
 DELETE_IN_AIRTABLE = "delete_in_airtable"
+DELETED_IN_AIRTABLE = "deleted_in_airtable"  # and the write-back did it
 
 
 class CheckInCadence(models.TextChoices):

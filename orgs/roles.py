@@ -30,7 +30,8 @@ class Role(models.TextChoices):
 
 
 class Action(StrEnum):
-    CHECK_IN = "check_in"  # record progress on a key result
+    CHECK_IN = "check_in"  # record progress on a key result (and edit or delete one's own)
+    COMMENT = "comment"  # comment on objectives and key results
     EDIT_TASKS = "edit_tasks"  # add, edit and move a project's tasks
     EDIT_PLAN = "edit_plan"  # cycles, pathways, objectives, key results, projects
     MANAGE_PEOPLE = "manage_people"  # the people directory
@@ -43,6 +44,7 @@ class Action(StrEnum):
 # As the views required before the vocabulary existed: tests/orgs/test_roles.py holds both.
 LEAST_ROLE: dict[Action, Role] = {
     Action.CHECK_IN: Role.MEMBER,
+    Action.COMMENT: Role.MEMBER,
     Action.EDIT_TASKS: Role.MEMBER,
     Action.EDIT_PLAN: Role.ADMIN,
     Action.MANAGE_PEOPLE: Role.ADMIN,

@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 
 from okrs.models import (
     CheckIn,
+    Comment,
     Cycle,
     KeyResult,
     MetricType,
@@ -126,6 +127,19 @@ class CheckInFactory(OrgOwnedFactory):
         KeyResultFactory, organization=factory.SelfAttribute("..organization")
     )
     value = Decimal(10)
+
+
+class CommentFactory(OrgOwnedFactory):
+    """A comment on an objective (made directly: `okrs.services.comment_create` finds its
+    mentions)."""
+
+    class Meta:
+        model = Comment
+
+    objective = factory.SubFactory(
+        ObjectiveFactory, organization=factory.SelfAttribute("..organization")
+    )
+    body = factory.Sequence(lambda n: f"Comment {n}")
 
 
 class ProjectFactory(OrgOwnedFactory):

@@ -350,6 +350,33 @@ ENDPOINTS = [
         shows=("objective_detail",),
     ),
     Endpoint(
+        "check_in_edit",
+        "okrs.forms.CheckInForm",
+        lambda h, w: {"value": "40", "confidence": "6", "note": "Revised"},
+        shows=("objective_detail",),
+    ),
+    Endpoint("check_in_delete", "nothing (a POST deletes)", lambda h, w: {}),
+    Endpoint("check_in_restore", "nothing (a POST restores)", lambda h, w: {}),
+    Endpoint(
+        "objective_comment_create",
+        "okrs.forms.CommentForm (htmx: the thread)",
+        lambda h, w: {"body": f"Over to @{h.person.name}"},
+        shows=("objective_detail",),
+    ),
+    Endpoint(
+        "key_result_comment_create",
+        "okrs.forms.CommentForm (htmx: the thread)",
+        lambda h, w: {"body": f"Over to @{h.person.name}"},
+        shows=("objective_detail",),
+    ),
+    Endpoint(
+        "comment_edit",
+        "okrs.forms.CommentForm",
+        lambda h, w: {"body": "Second thoughts"},
+        shows=("objective_detail",),
+    ),
+    Endpoint("comment_delete", "nothing (a POST deletes)", lambda h, w: {}),
+    Endpoint(
         "project_create",
         "okrs.forms.ProjectForm",
         lambda h, w: {

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import DecimalField, Prefetch, Value
+from django.db.models import BooleanField, DecimalField, ExpressionWrapper, Prefetch, Value
 from django.utils import timezone
 
 from okrs import progress, rollups
 from okrs.models import (
-    CheckIn,
     KeyResult,
     Objective,
     Project,
@@ -18,6 +17,7 @@ from okrs.models import (
 from okrs.selectors.cycles import chosen_cycle, cycle_elapsed, end_of_day
 from okrs.selectors.lists import projects_with_completion
 from okrs.selectors.plan import attach_health, objectives_with_progress, pathways_with_progress
+from okrs.selectors.track import live_check_ins
 from orgs.models import Organization
 
 PATHWAY_PROJECTS_SHOWN = 12
@@ -68,20 +68,20 @@ def objective_page(
     then). Raises Objective.DoesNotExist for another org's id."""
     today = as_of or timezone.localdate()
     moment = end_of_day(as_of) if as_of else None
-    check_ins = CheckIn.objects.for_org(organization).select_related("author")
-    if moment is not None:
-        check_ins = check_ins.filter(checked_in_at__lte=moment)
     key_results = (
         KeyResult.objects.for_org(organization)
         .select_related("owner")
-        .annotate(progress=rollups.key_result_progress(moment))
-        # None now: the page shows the current value.
         .annotate(
+            progress=rollups.key_result_progress(moment),
+            started=ExpressionWrapper(
+                rollups.key_result_started(moment), output_field=BooleanField()
+            ),
+            # None now: the page shows the current value.
             value_then=rollups.key_result_value(moment)
             if moment
-            else Value(None, output_field=DecimalField())
+            else Value(None, output_field=DecimalField()),
         )
-        .prefetch_related(Prefetch("check_ins", queryset=check_ins.order_by("-checked_in_at")))
+        .prefetch_related(live_check_ins(organization, until=moment))
         .order_by("id")
     )
     objective = (
@@ -103,7 +103,10 @@ def objective_page(
         .get(pk=objective_id)
     )
     objective.health = progress.health(
-        objective.progress, cycle_elapsed(objective.cycle, today), objective.min_confidence
+        objective.progress,
+        cycle_elapsed(objective.cycle, today),
+        objective.min_confidence,
+        measurable=objective.measurable,
     )
     objective.as_of = as_of
     objective.pathway_progress = (

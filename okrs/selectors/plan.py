@@ -34,6 +34,7 @@ def objectives_with_progress(
         .annotate(
             progress=rollups.objective_progress(as_of),
             min_confidence=rollups.objective_min_confidence(as_of),
+            measurable=rollups.objective_measurable(),
             key_result_count=Count("key_results", filter=live_q("key_results")),
         )
     )
@@ -41,7 +42,9 @@ def objectives_with_progress(
 
 def attach_health(objectives: list[Objective], elapsed: float) -> list[Objective]:
     for objective in objectives:
-        objective.health = progress.health(objective.progress, elapsed, objective.min_confidence)
+        objective.health = progress.health(
+            objective.progress, elapsed, objective.min_confidence, measurable=objective.measurable
+        )
     return objectives
 
 

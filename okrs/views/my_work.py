@@ -22,6 +22,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
         "groups": groups,
         "due": [item for group in groups for item in group.check_ins_due],
         "reminders_on": reminders.reminders_enabled(user=request.user),
+        "mentions": selectors.my_mentions(user=request.user),
         "today": timezone.localdate(),
     }
     return render(request, "okrs/my_work.html", context)

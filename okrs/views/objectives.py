@@ -43,6 +43,17 @@ def _objective_context(request: HttpRequest, objective_id: int, **extra) -> dict
     provenance.attach_sources(
         organization=request.org, records=[objective, *objective.live_key_results]
     )
+    selectors.attach_comment_threads(
+        organization=request.org,
+        objective=objective,
+        key_results=objective.live_key_results,
+        membership=request.membership,
+    )
+    selectors.attach_deleted_check_ins(
+        organization=request.org,
+        key_results=objective.live_key_results,
+        membership=request.membership,
+    )
     # Also answered after a check-in, where the chart is swapped in out of band.
     progress_chart = objective_progress_chart(organization=request.org, objective=objective)
     return {

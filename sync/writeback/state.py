@@ -14,15 +14,15 @@ asked. Pure: reads the row it is given, no queries.
 
 from __future__ import annotations
 
-from orgs.models import DELETE_IN_AIRTABLE, OrgOwned
+from orgs.models import DELETE_IN_AIRTABLE, DELETED_IN_AIRTABLE, OrgOwned
 from sync.mapping.catalogue import ENTITIES
 from sync.values import content_hash
 
 BASE = "base"
 BASE_LINKS = "base_links"
 # A row whose Airtable record is to be deleted (a person asked, e.g. when merging duplicates),
-# and the mark that it was: the row stays here, archived, for its history.
-DELETED_IN_AIRTABLE = "deleted_in_airtable"
+# and the mark that it was (orgs.models: the apps below set them): the row stays here,
+# archived, for its history.
 
 
 def to_delete(row: OrgOwned) -> bool:

@@ -116,9 +116,10 @@ def test_pathway_page_draws_the_mean_of_its_objectives(owner_client, org, plan):
         '<title id="pathway-progress-chart-title">Pathway progress in This quarter</title>' in page
     )
     assert labels(page, "y") == ["0%", "25%", "50%", "75%", "100%"]
-    # (50% + 100%) / 2 today; both objectives at 0% when the cycle started.
-    start, today = plan["cycle"].starts_on, timezone.localdate()
-    assert re.search(rf"Progress rose from 0% on {on(start)} to 75% on {on(today)}\.", page)
+    # (50% + 100%) / 2 today. Neither objective had started when the cycle did, so the line
+    # starts at the first check-in (20%), the other objective joining the mean at its own.
+    first, today = timezone.localdate() - _days(20), timezone.localdate()
+    assert re.search(rf"Progress rose from 20% on {on(first)} to 75% on {on(today)}\.", page)
 
 
 def test_pathway_page_without_check_ins_shows_an_empty_state(owner_client, org):

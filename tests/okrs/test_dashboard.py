@@ -90,6 +90,7 @@ def test_pathway_card_counts_objectives_by_health(org, plan):
         ("far behind", 5, 7),  # off track
         ("unsure", 60, 2),  # on pace but confidence 2: off track
         ("no key results", None, None),
+        ("new", 0, None),  # a key result with no check-in and no value yet: not started
     ]:
         objective = ObjectiveFactory(organization=org, pathway=pathway, cycle=cycle, title=title)
         if current is not None:
@@ -108,6 +109,7 @@ def test_pathway_card_counts_objectives_by_health(org, plan):
         progress.Health.AT_RISK: 1,
         progress.Health.OFF_TRACK: 2,
         progress.Health.UNKNOWN: 1,
+        progress.Health.NOT_STARTED: 1,
     }
     expected_at_risk = {"behind", "far behind", "unsure"}
     assert {o.title for o in dashboard.at_risk} == expected_at_risk
@@ -325,3 +327,41 @@ def test_every_dashboard_number_leads_to_its_records(owner_client, org, plan):
     assert page.count(f'href="{pathway}#objectives-h"') == 2
     assert f'href="{reverse("project_list", args=[org.slug])}"' in page
     assert f'href="{reverse("overdue_task_list", args=[org.slug])}"' in page
+
+
+def test_a_new_objective_is_not_started_and_leaves_its_pathway_mean_alone(org, plan):
+    """Issue 14: an objective whose key results have no value yet is "not started", not off
+    track, and its pathway's progress is the mean of the others until one has a value."""
+    cycle, pathway = plan["cycle"], plan["pathway"]
+    before = selectors.dashboard(organization=org).pathways[0].progress
+    new = ObjectiveFactory(organization=org, pathway=pathway, cycle=cycle, title="Brand new")
+    kr = KeyResultFactory(organization=org, objective=new, target_value=10)
+
+    dashboard = selectors.dashboard(organization=org)
+    [card] = dashboard.pathways
+    assert card.progress == pytest.approx(before)
+    assert card.health_counts[progress.Health.NOT_STARTED] == 1
+    assert card.health_counts[progress.Health.OFF_TRACK] == 0
+    assert "Brand new" not in {o.title for o in dashboard.at_risk}
+    page = selectors.objective_page(organization=org, objective_id=new.pk)
+    assert page.progress is None and page.health == progress.Health.NOT_STARTED
+    assert page.pathway_progress == pytest.approx(before)
+    assert page.live_key_results[0].started is False
+
+    # Its first check-in (at its start value: a real 0%) starts it; now it counts.
+    services.check_in_create(key_result=kr, value=0, confidence=None, author=None)
+    dashboard = selectors.dashboard(organization=org)
+    [card] = dashboard.pathways
+    assert card.progress == pytest.approx(before / 2)
+    assert card.health_counts[progress.Health.NOT_STARTED] == 0
+    assert "Brand new" in {o.title for o in dashboard.at_risk}
+    page = selectors.objective_page(organization=org, objective_id=new.pk)
+    assert page.progress == 0 and page.live_key_results[0].started is True
+
+
+def test_a_synced_value_without_check_ins_starts_a_key_result(org, plan):
+    new = ObjectiveFactory(organization=org, pathway=plan["pathway"], cycle=plan["cycle"])
+    KeyResultFactory(organization=org, objective=new, target_value=10, current_value=5)
+    page = selectors.objective_page(organization=org, objective_id=new.pk)
+    assert page.progress == pytest.approx(0.5)
+    assert page.health != progress.Health.NOT_STARTED

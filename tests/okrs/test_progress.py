@@ -67,3 +67,22 @@ def test_elapsed_fraction_clamps():
 )
 def test_health(value, elapsed, confidence, expected):
     assert progress.health(value, elapsed, confidence) is expected
+
+
+def test_an_objective_is_not_started_until_a_key_result_has_a_value():
+    # (progress, weight, has a value)
+    assert progress.objective_progress([(0.0, 1, False), (0.0, 2, False)]) is None
+    assert progress.objective_progress([]) is None
+    # One with a value: the others count as where they stand (0) in the mean.
+    assert progress.objective_progress([(0.6, 1, True), (0.0, 1, False)]) == pytest.approx(0.3)
+    # A zero-weight or unmeasurable key result with a value does not start it.
+    assert progress.objective_progress([(0.5, 0, True), (0.0, 1, False)]) is None
+    assert progress.objective_progress([(None, 1, True), (0.0, 1, False)]) is None
+
+
+def test_no_progress_is_not_started_when_there_are_key_results_else_unknown():
+    assert progress.health(None, 0.9, None, measurable=True) == progress.Health.NOT_STARTED
+    assert progress.health(None, 0.9, 1, measurable=True) == progress.Health.NOT_STARTED
+    assert progress.health(None, 0.9, None) == progress.Health.UNKNOWN
+    assert progress.Health.NOT_STARTED.label == "Not started"
+    assert progress.health(0.0, 0.9, None, measurable=True) == progress.Health.OFF_TRACK

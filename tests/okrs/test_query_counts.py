@@ -8,6 +8,8 @@ savepoint within it, as usual."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -15,6 +17,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from okrs import selectors, services
 from okrs.models import Project, Task
 from orgs.models import ARCHIVED_HERE, ARCHIVED_WITH, Membership, Organization, Person, Role
 from tests.builders import build_organization as build
@@ -35,11 +38,33 @@ def organizations(django_db_setup, django_db_blocker):
             organization = OrganizationFactory(slug=slug)
             Membership.objects.create(user=user, organization=organization, role=Role.OWNER)
             objects[slug] = build(organization, size)
+            _discuss(organization, objects[slug]["objective"], user, size // 11)
         # Check the deferred foreign keys of these rows now, once: left pending, they would be
         # checked again at the end of every test (Django's TestCase checks constraints there).
         connection.check_constraints()
         yield user, objects
         transaction.set_rollback(True)
+
+
+def _discuss(organization, objective, user, count: int) -> None:
+    """`count` comments on the objective and its key results, each mentioning someone (the
+    counter, whose person it is, among them), and a check-in edited and one deleted."""
+    people = list(Person.objects.for_org(organization).order_by("pk")[:count])
+    people[0].user = user
+    people[0].save()
+    key_results = list(objective.key_results.all())
+    for i, person in enumerate(people):
+        target = {"objective": objective} if i % 2 else {"key_result": key_results[0]}
+        services.comment_create(author=user, body=f"Over to @{person.name} #{i}", **target)
+    for key_result in key_results[:2]:
+        first = services.check_in_create(
+            key_result=key_result, value=Decimal(1), confidence=5, author=user
+        )
+        services.check_in_update(check_in=first, value=Decimal(2), confidence=5, actor=user)
+        second = services.check_in_create(
+            key_result=key_result, value=Decimal(3), confidence=5, author=user
+        )
+        services.check_in_delete(check_in=second, actor=user)
 
 
 @pytest.fixture
@@ -65,7 +90,9 @@ PAGES = {
     # +2 each for the progress chart (key results, their check-ins: okrs.history).
     # Record pages +2 for the write-back state of their records (queued writes and open
     # conflicts: sync.selectors.attach_sources), whatever their number.
-    "objective": ("objective_detail", lambda o: {"objective_id": o["objective"].pk}, {}, 12),
+    # The objective +1 for its check-ins' earlier versions, +2 for the comments and the names
+    # they mention, +1 for the deleted check-ins an admin sees.
+    "objective": ("objective_detail", lambda o: {"objective_id": o["objective"].pk}, {}, 16),
     "pathway": ("pathway_detail", lambda o: {"pathway_id": o["pathway"].pk}, {}, 11),
     # The board reports: their page's plan and chart, without the cards, the write-back state
     # or the forms.
@@ -175,3 +202,13 @@ def test_a_download_costs_the_same_at_both_sizes(
         assert body
         counts[slug] = len(captured)
     assert counts["small"] == counts["large"], f"{name}: {counts}"
+
+
+def test_my_mentions_cost_two_queries_at_both_sizes(organizations, django_assert_num_queries):
+    user = get_user_model().objects.get(username="counter")
+    with django_assert_num_queries(2):
+        mentions = selectors.my_mentions(user=user)
+    # Its person in each organization is mentioned once there; the newest first.
+    assert len(mentions) == 2
+    assert {m.organization.slug for m in mentions} == {"small", "large"}
+    assert all('<span class="mention"' in str(m.comment.html) for m in mentions)

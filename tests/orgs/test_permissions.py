@@ -20,6 +20,15 @@ from tests.factories import KeyResultFactory, PersonFactory, TaskFactory
 # What each view that changes something (or shows admin pages) needs, by action.
 VIEW_ACTIONS = {
     "check_in_create": Action.CHECK_IN,
+    # Then only its author, or an admin (okrs.services.check_in_changeable).
+    "check_in_edit": Action.CHECK_IN,
+    "check_in_delete": Action.CHECK_IN,
+    "check_in_restore": Action.EDIT_PLAN,
+    "objective_comment_create": Action.COMMENT,
+    "key_result_comment_create": Action.COMMENT,
+    # Then only its author (okrs.services.comment_changeable).
+    "comment_edit": Action.COMMENT,
+    "comment_delete": Action.COMMENT,
     "task_create": Action.EDIT_TASKS,
     "task_edit": Action.EDIT_TASKS,
     "task_status": Action.EDIT_TASKS,

@@ -37,8 +37,11 @@ from django.urls import resolve, reverse
 from devtools.fakeairtable import FakeAirtable
 from health import services as health_services
 from health.models import DigestOptOut, Finding, HealthAction, HealthSnapshot
+from okrs import services as okrs_services
 from okrs.models import (
     CheckIn,
+    CheckInRevision,
+    Comment,
     Cycle,
     KeyResult,
     Objective,
@@ -100,6 +103,9 @@ class Tenant:
     fix: HealthAction  # a fix from the data health page, to undo
     invitation: Invitation  # pending, to revoke
     next_cycle: Cycle  # after `cycle`: where its unfinished objective is carried over
+    # Made once the members are (World): a check-in by the member, a comment by the owner.
+    check_in: CheckIn | None = None
+    comment: Comment | None = None
 
     @property
     def url_ids(self) -> dict[str, int]:
@@ -119,6 +125,8 @@ class Tenant:
             "finding_id": self.finding.pk,
             "action_id": self.fix.pk,
             "invitation_id": self.invitation.pk,
+            "check_in_id": self.check_in.pk,
+            "comment_id": self.comment.pk,
         }
 
 
@@ -222,6 +230,19 @@ def world(django_db_setup, django_db_blocker):
             Membership.objects.create(user=members[role], organization=home.organization, role=role)
         stranger = UserFactory(username="owner-of-borealis")
         Membership.objects.create(user=stranger, organization=away.organization, role=Role.OWNER)
+        for tenant, check_in_author, comment_author in (
+            (home, members[Role.MEMBER], members[Role.OWNER]),
+            (away, stranger, stranger),
+        ):
+            tenant.check_in = okrs_services.check_in_create(
+                key_result=tenant.key_result,
+                value=Decimal(12),
+                confidence=6,
+                author=check_in_author,
+            )
+            tenant.comment = okrs_services.comment_create(
+                author=comment_author, body="First thoughts", objective=tenant.objective
+            )
         built = World(
             home=home,
             away=away,
@@ -280,6 +301,7 @@ class Shows:
     role: Role
     texts: Callable[[Tenant], list[str]] = lambda home: []
     status: int = 200
+    only: Role | None = None  # of the roles from `role` up, only the author's (see Changes)
 
 
 @dataclass(frozen=True)
@@ -293,6 +315,9 @@ class Changes:
     then: str
     changed: Callable[[Tenant, World], None]
     edits_form: bool = False
+    # Of the roles from `role` up, only this one may: the record's author (a comment, by the
+    # owner); the others get 403 saying so.
+    only: Role | None = None
 
 
 NOT_ALLOWED = "not allowed"  # the method is refused to everyone (405)
@@ -562,6 +587,94 @@ PAGES: dict[str, Url] = {
                 data=lambda h, w: {"value": "30"},
                 then="objective_detail",
                 changed=lambda h, w: checked_in(h.key_result, Decimal(30)),
+            ),
+        ),
+    ),
+    "check_in_edit": form_page(
+        MEMBER,  # its author; admins any
+        lambda h: f"Edit check-in on {h.key_result}",
+        Changes(
+            MEMBER,
+            data=lambda h, w: {"value": "40", "confidence": "6"},
+            then="objective_detail",
+            changed=lambda h, w: check_in_edited(h.check_in, Decimal(40)),
+        ),
+    ),
+    "check_in_delete": Url(
+        get=NOT_ALLOWED,
+        post=(
+            Changes(
+                MEMBER,  # its author; admins any
+                data=lambda h, w: {},
+                then="objective_detail",
+                changed=lambda h, w: check_in_deleted(h.check_in),
+            ),
+        ),
+    ),
+    "check_in_restore": Url(
+        get=NOT_ALLOWED,
+        post=(
+            Changes(
+                ADMIN,  # the check-in is not deleted: refused with a message, still live
+                data=lambda h, w: {},
+                then="objective_detail",
+                changed=lambda h, w: equal(refreshed(h.check_in).archived_at, None),
+            ),
+        ),
+    ),
+    "objective_comment_create": Url(
+        get=NOT_ALLOWED,
+        post=(
+            Changes(
+                MEMBER,
+                data=lambda h, w: {"body": "Looks right"},
+                then="objective_detail",
+                changed=lambda h, w: exists(
+                    Comment.objects.for_org(h.organization),
+                    objective=h.objective,
+                    body="Looks right",
+                ),
+            ),
+        ),
+    ),
+    "key_result_comment_create": Url(
+        get=NOT_ALLOWED,
+        post=(
+            Changes(
+                MEMBER,
+                data=lambda h, w: {"body": "Nearly there"},
+                then="objective_detail",
+                changed=lambda h, w: exists(
+                    Comment.objects.for_org(h.organization),
+                    key_result=h.key_result,
+                    body="Nearly there",
+                ),
+            ),
+        ),
+    ),
+    "comment_edit": Url(
+        get=Shows(MEMBER, lambda h: ["<h1>Edit comment</h1>"], only=OWNER),
+        post=(
+            Changes(
+                MEMBER,
+                data=lambda h, w: {"body": "Second thoughts"},
+                then="objective_detail",
+                changed=lambda h, w: equal(refreshed(h.comment).body, "Second thoughts"),
+                only=OWNER,
+            ),
+        ),
+    ),
+    "comment_delete": Url(
+        get=NOT_ALLOWED,
+        post=(
+            Changes(
+                MEMBER,
+                data=lambda h, w: {},
+                then="objective_detail",
+                changed=lambda h, w: equal(
+                    Comment.objects.for_org(h.organization).filter(pk=h.comment.pk).exists(), False
+                ),
+                only=OWNER,
             ),
         ),
     ),
@@ -931,6 +1044,20 @@ def checked_in(key_result: KeyResult, value: Decimal) -> None:
     equal(refreshed(key_result).current_value, value)
 
 
+def check_in_edited(check_in: CheckIn, value: Decimal) -> None:
+    fresh = refreshed(check_in)
+    equal(fresh.value, value)
+    equal(refreshed(fresh.key_result).current_value, value)
+    exists(CheckInRevision.objects.for_org(check_in.organization), check_in=check_in, value=12)
+
+
+def check_in_deleted(check_in: CheckIn) -> None:
+    fresh = CheckIn.objects.for_org(check_in.organization, include_archived=True).get(
+        pk=check_in.pk
+    )
+    assert fresh.archived_at is not None and fresh.deleted_by_id is not None
+
+
 # -- visiting --------------------------------------------------------------------------------
 
 
@@ -1054,9 +1181,12 @@ def test_who_may_do_what(world, name, method):
                     visit.answered(404)
                 elif behaviour == NOT_ALLOWED:
                     visit.answered(405)
-                elif role.allows(behaviour.role):
+                elif role.allows(behaviour.role) and behaviour.only in (None, role):
                     check_allowed(visit, behaviour, home, world)
                     continue
+                elif role.allows(behaviour.role):
+                    visit.answered(403)
+                    assert "Only its author" in visit.response.content.decode(), visit
                 else:
                     visit.answered(403)
                     needed = f"This needs the {behaviour.role.label.lower()} role."

@@ -20,6 +20,7 @@ from sync.crypto import encrypt_token
 from sync.models import Connection, SyncConflict, SyncRun
 from tests.factories import (
     CheckInFactory,
+    CommentFactory,
     CycleFactory,
     KeyResultFactory,
     MembershipFactory,
@@ -74,7 +75,8 @@ def build_objects(organization) -> dict[str, int]:
     objective = key_result.objective
     task = TaskFactory(organization=organization)
     cycle = CycleFactory(organization=organization)
-    CheckInFactory(organization=organization, key_result=key_result)
+    check_in = CheckInFactory(organization=organization, key_result=key_result)
+    comment = CommentFactory(organization=organization, objective=objective)
     membership = MembershipFactory(organization=organization, role=Role.MEMBER)
     connection = Connection.objects.create(
         organization=organization,
@@ -105,6 +107,8 @@ def build_objects(organization) -> dict[str, int]:
         "pathway_id": objective.pathway_id,
         "objective_id": objective.pk,
         "key_result_id": key_result.pk,
+        "check_in_id": check_in.pk,
+        "comment_id": comment.pk,
         "project_id": task.project_id,
         "task_id": task.pk,
         "person_id": PersonFactory(organization=organization).pk,

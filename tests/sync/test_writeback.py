@@ -506,3 +506,41 @@ def test_the_record_page_says_not_saved_and_shows_a_conflict_to_resolve(
         reverse("sync_connection", kwargs={"org_slug": org.slug, "connection_id": synced.pk})
     )
     assert "1</strong> change queued" in page.content.decode()
+
+
+def test_a_synced_check_in_edited_then_deleted_here_is_edited_then_deleted_in_airtable(
+    fake, checkins_table, connection, org
+):
+    """Issue 14: editing one's check-in goes out like any edit; deleting it deletes its
+    Airtable record; the next pull brings neither back."""
+    sync(connection)
+    key_result = KeyResult.objects.for_org(org).get(title="KR 3")
+    check_in = okrs_services.check_in_create(
+        key_result=key_result, value=Decimal(20), confidence=None, note="First", author=None
+    )
+    push(connection)
+    check_in.refresh_from_db()
+    record_id = check_in.source_record_id
+    assert record_id
+
+    okrs_services.check_in_update(
+        check_in=check_in, value=Decimal(22), confidence=None, note="Recounted", actor=None
+    )
+    report = push(connection)
+    assert report.failed == 0, queued(org)
+    cells = airtable(fake, T_UPDATES, record_id)
+    assert cells["fldUVALUE0000001"] == 22 and cells["fldUNOTE00000001"] == "Recounted"
+    sync(connection)
+    check_in.refresh_from_db()
+    assert check_in.value == 22 and not SyncConflict.objects.for_org(org).exists()
+
+    okrs_services.check_in_delete(check_in=check_in, actor=None)
+    report = push(connection)
+    assert (report.deleted, report.failed) == (1, 0), queued(org)
+    with pytest.raises(KeyError):  # gone from the fake's table
+        fake.bases[BASE_ID].table(T_UPDATES).get(record_id)
+    sync(connection)
+    assert not CheckIn.objects.for_org(org).filter(key_result=key_result).exists()
+    kept = CheckIn.objects.for_org(org, include_archived=True).get(pk=check_in.pk)
+    assert kept.archived_at is not None
+    assert queued(org) == []
