@@ -168,7 +168,8 @@ def email_taken_message(person: Person) -> str:
 
 
 ACTION_TEXT = {
-    "check_in": "Check in on key results",
+    "check_in": "Check in on key results (and edit or delete their own check-ins)",
+    "comment": "Comment on objectives and key results, mentioning people",
     "edit_tasks": "Add, edit and move tasks",
     "edit_plan": "Change the plan: cycles, pathways, objectives, key results, projects",
     "manage_people": "Keep the people directory",

@@ -943,7 +943,8 @@ LIFECYCLE: dict[str, tuple[Callable[[Tenant], object], Role, str, bool]] = {
     "cycle": (lambda h: h.cycle, ADMIN, "org_home", False),
     "pathway": (lambda h: h.pathway, ADMIN, "org_home", False),
     "objective": (lambda h: h.objective, ADMIN, "pathway_detail", False),
-    "key_result": (lambda h: h.key_result, ADMIN, "objective_detail", True),
+    # The key result holds the world's check-in: deleting it is refused, archiving offered.
+    "key_result": (lambda h: h.key_result, ADMIN, "objective_detail", False),
     "project": (lambda h: h.project, ADMIN, "project_list", False),
     "task": (lambda h: h.task, MEMBER, "project_detail", True),
     "person": (lambda h: h.person, ADMIN, "people_list", True),
