@@ -275,7 +275,8 @@ ENDPOINTS = [
     ),
     *(
         Endpoint(f"{kind}_delete", "nothing (POST only)", lambda h, w: {}, shows=("archive",))
-        for kind in ("key_result", "task", "person")
+        # (the key result holds the world's check-in: its delete is a refusal, not a write)
+        for kind in ("task", "person")
     ),
     Endpoint(
         "cycle_carry_over",

@@ -97,7 +97,8 @@ PAGES = {
     # The board reports: their page's plan and chart, without the cards, the write-back state
     # or the forms.
     "dashboard report": ("dashboard_report", lambda o: {}, {}, 13),
-    "objective report": ("objective_report", lambda o: {"objective_id": o["objective"].pk}, {}, 10),
+    # (+1 since check-ins carry their earlier versions: okrs.selectors.track.live_check_ins)
+    "objective report": ("objective_report", lambda o: {"objective_id": o["objective"].pk}, {}, 11),
     # +1 for the burn-up (its tasks' timestamps).
     "project": ("project_detail", lambda o: {"project_id": o["project"].pk}, {}, 8),
 }
