@@ -107,7 +107,13 @@ class _Hub:
         if self.reader is None or self.reader.done():
             self.ready = asyncio.Event()
             self.reader = asyncio.create_task(self._read(self.ready))
-        await self.ready.wait()  # subscribed before the page is told it is live
+        try:
+            await self.ready.wait()  # subscribed before the page is told it is live
+        except BaseException:
+            # Left while joining (the browser went away): let go of the queue here, since the
+            # stream's own `finally` is not reached; else the subscription outlives everyone.
+            self.leave(organization_id, queue)
+            raise
         return queue
 
     def leave(self, organization_id: int, queue: asyncio.Queue) -> None:

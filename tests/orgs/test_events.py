@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -240,3 +241,22 @@ def test_open_streams_hold_no_thread_each_and_share_one_subscription(client, set
     # The shared pool that ran the membership checks may have grown by a few; not one per stream.
     assert threads_open - threads_before <= 8
     assert redis_open - redis_before <= 2  # one subscription (plus at most a pool connection)
+
+
+@needs_redis
+def test_a_stream_left_while_joining_lets_go_of_the_subscription(settings):
+    """Found when a CI run hung: a browser gone while its stream was still joining the
+    subscription left its queue registered, so the subscription outlived every stream."""
+    settings.REDIS_URL = os.environ["REDIS_URL"]
+
+    async def leave_while_joining() -> tuple[dict, bool]:
+        hub = events._hub()
+        joining = asyncio.ensure_future(hub.join(42))
+        await asyncio.sleep(0)  # registered, the subscription not yet made
+        joining.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await joining
+        return dict(hub.listeners), hub.reader is None
+
+    listeners, reader_gone = run_async(leave_while_joining())
+    assert listeners == {} and reader_gone
