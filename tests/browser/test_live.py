@@ -361,15 +361,15 @@ def test_an_outsider_cannot_open_the_stream(asgi_server, asgi_page, north):
     log_in(ben, asgi_server, "ben")  # lands on North's dashboard, which streams too
     ben.evaluate(probe, path)
     otto.evaluate(probe, path)
-    ben.wait_for_function("window.__heard.opened", timeout=5000)
+    ben.wait_for_function("() => window.__heard.opened", timeout=5000)
     wait_for_streams(org, 2)  # Ben's dashboard and Ben's probe; Otto's never subscribes
     assert listening_streams(org) == 2
-    otto.wait_for_function("window.__heard.errors > 0", timeout=5000)
+    otto.wait_for_function("() => window.__heard.errors > 0", timeout=5000)
 
     okr_services.check_in_create(
         key_result=north["kr"], value=Decimal(2), confidence=None, author=None
     )
-    ben.wait_for_function("window.__heard.events.includes('plan')", timeout=3000)
+    ben.wait_for_function("() => window.__heard.events.includes('plan')", timeout=3000)
     otto.wait_for_timeout(300)  # the same time again for anything that would reach Otto
     heard = otto.evaluate("window.__heard")
     assert heard == {"opened": False, "errors": 1, "events": []}

@@ -67,7 +67,7 @@ def accept(page, role: str) -> None:
     welcome = f"Welcome to Acme Health. Your role is {role.lower()}."
     expect(page.get_by_role("status").get_by_text(welcome)).to_be_visible()
     expect(page.get_by_role("heading", level=1)).to_have_text("Acme Health")
-    expect(page.locator(".role-tag")).to_have_text(role)
+    expect(page.locator(".role-tag")).to_have_text(f"Your role: {role}")
 
 
 def test_password_sign_in_from_the_link_creates_the_account_and_joins(
