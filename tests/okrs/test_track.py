@@ -120,8 +120,6 @@ def test_synced_check_in_edit_and_delete_go_out_through_the_sync(org, kr, people
     monkeypatch.setattr(
         "okrs.services.record_written", lambda *, record, actor=None: written.append(record)
     )
-    assert services.DELETE_IN_AIRTABLE == state.DELETE_IN_AIRTABLE
-    assert services.DELETED_IN_AIRTABLE == state.DELETED_IN_AIRTABLE
     check_in = CheckIn.objects.create(
         organization=org,
         key_result=kr,
