@@ -49,12 +49,8 @@ logger = logging.getLogger(__name__)
 def _header_list(request: ASGIRequest, response: HttpResponse) -> list[tuple[bytes, bytes]]:
     """The response's headers with those every response carries (missionos.headers)."""
     response = security_headers(request, response)
-    headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.items()]
-    headers.extend(
-        (b"set-cookie", cookie.output(header="").strip().encode("latin-1"))
-        for cookie in response.cookies.values()
-    )
-    return headers
+    # No cookies: the stream and its refusals (a 404, a login redirect) set none.
+    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.items()]
 
 
 def stream_headers(request: ASGIRequest) -> list[tuple[bytes, bytes]]:
