@@ -48,7 +48,7 @@ CHROMIUM_ARGS = [
 ]
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BROWSER_DIR = Path(__file__).resolve().parent
-DESKTOP = (1280, 800)
+DESKTOP = (1366, 800)  # a common laptop
 PHONE = (390, 844)
 INVITATION_LINK = re.compile(r"https?://[^\s]+/invitations/[\w-]+/")
 
@@ -97,7 +97,7 @@ def page(browser, request):
     """A page at desktop size. Every browser test doubles as a CSP check: a page that needs
     anything the policy refuses (an inline script or handler, an injected style, an outside
     origin) fails the test that opened it, unless it is marked `csp_refusals_expected`."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context = browser.new_context(viewport={"width": DESKTOP[0], "height": DESKTOP[1]})
     refusals = csp_refusals(context)
     page = context.new_page()
     page.csp_refusals = refusals
@@ -263,7 +263,7 @@ def asgi_page(asgi_server, browser):
     contexts = []
 
     def make():
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        context = browser.new_context(viewport={"width": DESKTOP[0], "height": DESKTOP[1]})
         contexts.append(context)
         return context.new_page()
 
