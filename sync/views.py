@@ -117,8 +117,11 @@ def sync_now(request: HttpRequest, org_slug: str, connection_id: int) -> HttpRes
 
 @require_permission(Action.MANAGE_SYNC)
 def run_progress(request: HttpRequest, org_slug: str, run_id: int) -> HttpResponse:
-    """The live progress fragment; htmx polls it until the run ends."""
+    """The live progress fragment; htmx polls it until the run ends. Opened as a page (a
+    copied link, a reload after htmx pushed nothing): the run's own page, not a bare fragment."""
     run = org_object_or_404(request, SyncRun, pk=run_id)
+    if not request.htmx:
+        return redirect("sync_run", org_slug=org_slug, run_id=run.pk)
     response = render(request, "sync/connection_detail.html#run-progress", _run_context(run))
     if not run.is_active and request.htmx:
         # Tell htmx to stop polling and reload, so the finished run joins the list.

@@ -39,7 +39,7 @@ def test_sync_now_without_a_worker_says_so(admin_client, connection, org, settin
     run = SyncRun.objects.for_org(org).get()
     assert run.status == RunStatus.QUEUED  # kept: it starts when a worker does
     progress = reverse("sync_run_progress", args=[org.slug, run.pk])
-    assert "Not started yet." in admin_client.get(progress).content.decode()
+    assert "Not started yet." in admin_client.get(progress, HTTP_HX_REQUEST="true").content.decode()
 
 
 @pytest.mark.django_db
@@ -47,7 +47,10 @@ def test_a_running_run_says_nothing_of_workers(admin_client, connection, org):
     run = services.run_request(connection=connection, kind=RunKind.FULL)
     SyncRun.objects.for_org(org).filter(pk=run.pk).update(status=RunStatus.RUNNING)
     progress = reverse("sync_run_progress", args=[org.slug, run.pk])
-    assert "Not started yet." not in admin_client.get(progress).content.decode()
+    assert (
+        "Not started yet."
+        not in admin_client.get(progress, HTTP_HX_REQUEST="true").content.decode()
+    )
 
 
 def test_a_worker_on_the_filesystem_broker_answers_and_runs_tasks(tmp_path):

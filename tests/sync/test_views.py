@@ -80,6 +80,14 @@ def test_progress_polls_while_running_and_stops_when_done(owner_client, org, con
     assert "47 records pulled" in done.content.decode()
 
 
+def test_progress_opened_as_a_page_is_the_runs_page(owner_client, org, connection):
+    """Its URL opened directly (not by htmx) once showed a bare, unstyled fragment."""
+    run = services.run_request(connection=connection, kind=RunKind.FULL)
+    response = owner_client.get(url("sync_run_progress", org, run_id=run.pk))
+    assert response.status_code == 302
+    assert response["Location"] == url("sync_run", org, run_id=run.pk)
+
+
 def test_schedule_form(owner_client, org, connection):
     response = owner_client.post(
         url("sync_schedule", org, connection_id=connection.pk),
