@@ -7,11 +7,15 @@ everywhere at once (tests/test_fuzz_forms.py checks that no form of the project 
   and the other control characters (tab, line feed and carriage return excepted): Postgres text
   columns cannot hold NUL at all, and the others are invisible, break Airtable's cells and the
   pages' layout, and are never meant. The field says so beside itself, with no 500.
+- **Decimals** are shown as a person writes them: a key result's target stored as 20.0000
+  (the column's four places) shows as 20 in its form, a weight of 1.50 as 1.5.
 - **Ids** that no database integer holds (beyond 64 bits) are an invalid choice, not a query
   that overflows (SQLite raises OverflowError on `pk__in=[2**63]`).
 """
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -41,6 +45,20 @@ def refuse_control_characters(value: object) -> None:
             f"Remove the invisible control characters ({shown}) from this text.",
             code="control_characters",
         )
+
+
+def plain_decimal(value: object) -> object:
+    """A stored Decimal without the zeros its column's scale pads it with ("20.0000" -> "20"),
+    never in exponent form; anything else (typed text, None) as it is."""
+    if not isinstance(value, Decimal) or not value.is_finite():
+        return value
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _shown_plainly(field: forms.DecimalField):
+    prepare_value = field.prepare_value
+    return lambda value: plain_decimal(prepare_value(value))
 
 
 def _fits_an_id(value: object) -> bool:
@@ -78,5 +96,7 @@ class CleanInputForm(forms.BaseForm):
                     field.error_messages["max_length"] = (
                         "Keep this to %(limit_value)s characters or fewer (it has %(show_value)s)."
                     )
+            if isinstance(field, forms.DecimalField):
+                field.prepare_value = _shown_plainly(field)
             if isinstance(field, forms.ModelChoiceField):  # and ModelMultipleChoiceField
                 field.clean = _ids_that_fit(field)

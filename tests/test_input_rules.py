@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from decimal import Decimal
 
 import pytest
 from django import forms
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
 
-from missionos.forms import CleanInputForm
+from missionos.forms import CleanInputForm, plain_decimal
 from missionos.text import control_characters, without_control_characters
 from okrs.forms import CheckInForm, ProjectForm, TaskForm
 from orgs.forms import InvitationForm, PersonForm
@@ -55,7 +58,31 @@ def test_control_characters_are_found_and_dropped():
     assert without_control_characters("Ti\x00tle\x0b \x9fdone\n") == "Title done\n"
 
 
+@given(st.decimals(min_value=-(10**11), max_value=10**11, places=4, allow_nan=False))
+def test_a_stored_decimal_is_shown_as_written_and_reads_back_the_same(value):
+    shown = plain_decimal(value)
+    assert Decimal(shown) == value
+    assert "E" not in shown and not ("." in shown and shown.endswith(("0", ".")))
+
+
 # -- regressions ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_key_results_form_shows_its_figures_without_the_columns_zeros(owner_client, org):
+    """Seen on every edit page: a target of 20 showed as "20.0000", a weight of 1 as "1.00"."""
+    key_result = KeyResultFactory(
+        organization=org,
+        start_value=Decimal("41"),
+        target_value=Decimal("20.5"),
+        weight=Decimal("1"),
+    )
+    key_result.refresh_from_db()  # as stored: Decimal("20.5000")
+    page = owner_client.get(
+        reverse("key_result_edit", args=[org.slug, key_result.pk])
+    ).content.decode()
+    assert 'value="41"' in page and 'value="20.5"' in page and 'value="1"' in page
+    assert "20.5000" not in page and "1.00" not in page
 
 
 @pytest.mark.django_db
