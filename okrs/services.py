@@ -87,17 +87,15 @@ def _objective_titles(project: Project) -> list[str]:
     return sorted(str(objective) for objective in project.objectives.all())
 
 
-@transaction.atomic
 def _check_in_detail(check_in: CheckIn, key_result: KeyResult) -> str:
     return formatting.key_result_value_text(check_in.value, key_result)
 
 
-def check_ins_noted(
-    *, organization: Organization, check_ins: list[CheckIn], source: str = ""
-) -> None:
+def check_ins_noted(*, organization: Organization, check_ins: list[CheckIn], by: str = "") -> None:
     """Activity lines for check-ins recorded elsewhere than `check_in_create` (brought in by
     the sync, built by the demo), dated when each was made, so the feed never reads "No
-    activity yet" beside the check-ins. `source` ("from Airtable") says where they came from."""
+    activity yet" beside the check-ins. `by` ("Airtable") is who a line names when the
+    check-in has no author (it read "Someone … from Airtable")."""
     key_results = KeyResult.objects.for_org(organization, include_archived=True).in_bulk(
         {c.key_result_id for c in check_ins if c.key_result_id}
     )
@@ -107,14 +105,14 @@ def check_ins_noted(
         if key_result is None:
             continue
         target, target_id, anchor = key_result.activity_target()
-        detail = " · ".join(filter(None, [_check_in_detail(check_in, key_result), source]))
         lines.append(
             Activity(
                 organization_id=check_in.organization_id,
                 actor_id=check_in.author_id,
+                actor_label="" if check_in.author_id else by[:60],
                 verb="checked in on",
                 subject=str(key_result)[:300],
-                detail=detail[:200],
+                detail=_check_in_detail(check_in, key_result)[:200],
                 target=target,
                 target_id=target_id,
                 anchor=anchor,

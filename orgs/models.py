@@ -209,6 +209,8 @@ class Activity(OrgScoped):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Who to name when no member did it: "Airtable" for a check-in made there.
+    actor_label = models.CharField(max_length=60, blank=True)
     verb = models.CharField(max_length=40)  # "checked in on", "moved", "edited", "synced"
     subject = models.CharField(max_length=300)
     detail = models.CharField(max_length=200, blank=True)  # "42%", "to Done"

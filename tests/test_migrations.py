@@ -12,3 +12,34 @@ def test_no_model_change_lacks_a_migration(capsys):
     except SystemExit:  # --check exits 1 when a migration is missing
         pytest.fail(f"models changed without a migration:\n{capsys.readouterr().out}")
     assert "No changes detected" in capsys.readouterr().out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_synced_check_in_lines_written_before_name_airtable():
+    """orgs 0012: a line the sync wrote before ("Someone checked in on … · from Airtable")
+    names Airtable afterwards, its detail without the suffix; a member's line is left alone."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    before, after = [("orgs", "0011_person_email_unique")], [("orgs", "0012_activity_actor_label")]
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    org = old.get_model("orgs", "Organization").objects.create(name="Acme", slug="acme")
+    Activity = old.get_model("orgs", "Activity")
+    common = {"organization": org, "verb": "checked in on", "subject": "Clinics", "target": "kr"}
+    synced = Activity.objects.create(detail="4 clinics · from Airtable", **common)
+    typed = Activity.objects.create(detail="5 clinics", **common)
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    new = executor.loader.project_state(after).apps.get_model("orgs", "Activity")
+    assert new.objects.filter(pk=synced.pk).values_list("actor_label", "detail").get() == (
+        "Airtable",
+        "4 clinics",
+    )
+    assert new.objects.filter(pk=typed.pk).values_list("actor_label", "detail").get() == (
+        "",
+        "5 clinics",
+    )
+    executor.loader.build_graph()
+    MigrationExecutor(connection).migrate(executor.loader.graph.leaf_nodes())

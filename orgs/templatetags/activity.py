@@ -29,8 +29,11 @@ def activity_link(entry: Activity, request: HttpRequest) -> str:
 
 @register.filter
 def activity_actor(entry: Activity) -> str:
-    """Who to name for an entry: its actor, else what its kind says (a sync: "Airtable")."""
+    """Who to name for an entry: its actor, else who it says did it (a check-in made in
+    Airtable: "Airtable"), else what its kind says (a sync: "Airtable")."""
     if entry.actor is not None:
         return entry.actor.get_username()
+    if entry.actor_label:
+        return entry.actor_label
     kind = target_kind(entry.target)
     return kind.unattended_actor if kind else "Someone"

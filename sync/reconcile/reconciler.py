@@ -228,7 +228,7 @@ class Reconciler:
                 check_ins_noted(
                     organization=self.organization,
                     check_ins=[row for row, _ in to_create if row.archived_at is None],
-                    source="from Airtable",
+                    by="Airtable",
                 )
             if issues:
                 SyncIssue.objects.bulk_create(issues, batch_size=500)

@@ -634,3 +634,6 @@ def test_both_organizations_show_their_check_ins_as_activity(main, labs):
         check_ins = CheckIn.objects.for_org(org).filter(key_result__isnull=False).count()
         noted = Activity.objects.for_org(org).filter(verb="checked in on").count()
         assert check_ins and noted == check_ins, org.slug
+    # Synced, each line names who did it: the member, or Airtable (they read "Someone").
+    unnamed = Activity.objects.for_org(main).filter(actor__isnull=True, actor_label="")
+    assert not unnamed.filter(verb="checked in on").exists()

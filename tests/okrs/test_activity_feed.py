@@ -10,6 +10,7 @@ from django.urls import reverse
 from okrs import selectors, services
 from okrs.models import TaskStatus
 from orgs.models import Activity, AuditEntry, Membership, Role
+from orgs.templatetags.activity import activity_actor
 from tests.factories import (
     CheckInFactory,
     KeyResultFactory,
@@ -48,13 +49,14 @@ def test_a_form_saved_untouched_is_no_activity(org):
 def test_check_ins_made_elsewhere_are_in_the_feed_dated_when_made(org):
     kr = KeyResultFactory(organization=org, title="Clinics open", unit="clinics")
     made = CheckInFactory(organization=org, key_result=kr, value=4)
-    services.check_ins_noted(organization=org, check_ins=[made], source="from Airtable")
+    services.check_ins_noted(organization=org, check_ins=[made], by="Airtable")
     dashboard = selectors.dashboard(organization=org)
     [line] = dashboard.activity
-    assert (line.verb, line.subject, line.detail) == (
+    assert (activity_actor(line), line.verb, line.subject, line.detail) == (
+        "Airtable",  # not "Someone"
         "checked in on",
         "Clinics open",
-        "4 clinics · from Airtable",
+        "4 clinics",
     )
     assert line.occurred_at == made.checked_in_at
 
