@@ -404,15 +404,23 @@ def _set_archived(
     before = copy.copy(row)
     row.archived_at = when
     marks = dict(row.source_extra or {})
+    fields = ["archived_at", "source_extra", "updated_at"]
     if when is None:
         marks.pop(ARCHIVED_HERE, None)
         marks.pop(ARCHIVED_WITH, None)
+        if lifecycle.deleted_in_airtable(row):
+            # Deleted in Airtable while archived here: restored, it is a row made here again,
+            # and the write-back makes its record anew (as a restored check-in's).
+            marks.pop(DELETED_IN_AIRTABLE)
+            row.source_record_id = None
+            row.source_hash = ""
+            fields += ["source_record_id", "source_hash"]
     else:
         marks[ARCHIVED_HERE] = when.isoformat()
         if mark:
             marks[ARCHIVED_WITH] = mark
     row.source_extra = marks
-    row.save(update_fields=["archived_at", "source_extra", "updated_at"])
+    row.save(update_fields=fields)
     record_written(record=row, actor=actor)
     audit.record_change(row=row, before=before, actor=actor, fields=("archived_at",), extra=extra)
 
