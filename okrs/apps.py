@@ -7,7 +7,7 @@ class OkrsConfig(AppConfig):
 
     def ready(self) -> None:
         from okrs import models
-        from orgs.activity import TargetKind, register_target
+        from orgs.activity import TargetKind, register_archive_page, register_target
         from orgs.audit import AuditKind, register_audit_kind
         from orgs.shortcuts import register_url_object
 
@@ -24,12 +24,31 @@ class OkrsConfig(AppConfig):
             register_url_object(kwarg, model)
 
         for kind in (
-            TargetKind(models.CYCLE_TARGET, "Cycle"),
-            TargetKind(models.PATHWAY_TARGET, "Pathway", "pathway_detail", "pathway_id"),
-            TargetKind(models.OBJECTIVE_TARGET, "Objective", "objective_detail", "objective_id"),
-            TargetKind(models.PROJECT_TARGET, "Project", "project_detail", "project_id"),
+            TargetKind(models.CYCLE_TARGET, "Cycle", model=models.Cycle),
+            TargetKind(
+                models.PATHWAY_TARGET,
+                "Pathway",
+                "pathway_detail",
+                "pathway_id",
+                model=models.Pathway,
+            ),
+            TargetKind(
+                models.OBJECTIVE_TARGET,
+                "Objective",
+                "objective_detail",
+                "objective_id",
+                model=models.Objective,
+            ),
+            TargetKind(
+                models.PROJECT_TARGET,
+                "Project",
+                "project_detail",
+                "project_id",
+                model=models.Project,
+            ),
         ):
             register_target(kind)
+        register_archive_page("archive")  # okrs.views.lifecycle.archive_page
 
         for name, label, model in (
             ("cycle", "Cycle", models.Cycle),

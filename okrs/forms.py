@@ -211,9 +211,12 @@ class CarryOverForm(CleanInputForm, forms.Form):
         queryset=Cycle.objects.none(), label="Into", empty_label=None
     )
 
-    def __init__(self, *args, objectives, cycles, **kwargs):
+    def __init__(self, *args, objectives, cycles, offered=None, **kwargs):
+        """`objectives`: those accepted; `offered`: those shown as choices (all when None)."""
         super().__init__(*args, **kwargs)
         self.fields["objectives"].queryset = objectives
+        if offered is not None:
+            self.fields["objectives"].widget.choices = [(o.pk, str(o)) for o in offered]
         self.fields["next_cycle"].queryset = cycles
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from django.db import models
 
 from okrs.models import Cycle, KeyResult, Objective, Pathway, Project, Task
-from orgs.models import ARCHIVED_WITH, OrgOwned, Person
+from orgs.models import ARCHIVED_WITH, DELETE_IN_AIRTABLE, DELETED_IN_AIRTABLE, OrgOwned, Person
 from orgs.roles import Action
 from orgs.tenancy import live_q
 
@@ -207,3 +207,11 @@ def holdings(record: OrgOwned) -> list[str]:
 def archive_mark(record: OrgOwned) -> str:
     """What the rows archived with `record` carry: "project:12"."""
     return f"{kind_of(record).name}:{record.pk}"
+
+
+def deleted_in_airtable(record: OrgOwned) -> bool:
+    """Whether the synced record's Airtable record was deleted there (the sync marks an
+    archived row whose record a full pull or the change feed no longer finds), not by a delete
+    asked for here. Restoring it makes the record anew in Airtable (the write-back)."""
+    extra = record.source_extra or {}
+    return bool(extra.get(DELETED_IN_AIRTABLE) and not extra.get(DELETE_IN_AIRTABLE))

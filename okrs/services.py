@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from missionos import events
@@ -402,15 +403,23 @@ def _set_archived(
     before = copy.copy(row)
     row.archived_at = when
     marks = dict(row.source_extra or {})
+    fields = ["archived_at", "source_extra", "updated_at"]
     if when is None:
         marks.pop(ARCHIVED_HERE, None)
         marks.pop(ARCHIVED_WITH, None)
+        if lifecycle.deleted_in_airtable(row):
+            # Deleted in Airtable while archived here: restored, it is a row made here again,
+            # and the write-back makes its record anew (as a restored check-in's).
+            marks.pop(DELETED_IN_AIRTABLE)
+            row.source_record_id = None
+            row.source_hash = ""
+            fields += ["source_record_id", "source_hash"]
     else:
         marks[ARCHIVED_HERE] = when.isoformat()
         if mark:
             marks[ARCHIVED_WITH] = mark
     row.source_extra = marks
-    row.save(update_fields=["archived_at", "source_extra", "updated_at"])
+    row.save(update_fields=fields)
     record_written(record=row, actor=actor)
     audit.record_change(row=row, before=before, actor=actor, fields=("archived_at",), extra=extra)
 
@@ -564,6 +573,8 @@ class CarryOver:
     created: list[Objective] = field(default_factory=list)
     key_results: int = 0
     already: list[Objective] = field(default_factory=list)
+    # objective id -> its copy made before (`.cycle` loaded), for the objectives in `already`.
+    copies: dict[int, Objective] = field(default_factory=dict)
 
 
 def _finished(key_result: KeyResult) -> bool:
@@ -587,9 +598,9 @@ def cycle_carry_over(
     Each copy keeps the objective's links (pathway, owner, the objective it supports, the
     projects linked to it) and records what it was carried over from; each key result starts
     where the original stands now (its current value becomes the copy's start and current
-    value). An objective already carried over into `next_cycle` is left alone: carrying over
-    twice does not duplicate (the cycle row is locked first, so two requests at once take
-    turns, and the second finds the first one's copies)."""
+    value). An objective already carried over (into any cycle, its copy archived or not) is
+    left alone: carrying over twice does not duplicate (the cycle row is locked first, so two
+    requests at once take turns, and the second finds the first one's copies)."""
     organization_id = cycle.organization_id
     if next_cycle.organization_id != organization_id:
         raise ValidationError({"next_cycle": "Choose a cycle of this organization."})
@@ -598,15 +609,19 @@ def cycle_carry_over(
     if any(o.organization_id != organization_id or o.cycle_id != cycle.pk for o in objectives):
         raise ValidationError({"objectives": "Choose objectives of this cycle."})
     Cycle.objects.for_org(organization_id).select_for_update().filter(pk=cycle.pk).first()
-    existing = set(
+    existing: dict[int, Objective] = {}
+    for earlier in (
         Objective.objects.for_org(organization_id, include_archived=True)
-        .filter(cycle=next_cycle, carried_over_from__in=[o.pk for o in objectives])
-        .values_list("carried_over_from_id", flat=True)
-    )
+        .filter(carried_over_from__in=[o.pk for o in objectives])
+        .select_related("cycle")
+        .order_by(F("archived_at").asc(nulls_first=True), "pk")
+    ):
+        existing.setdefault(earlier.carried_over_from_id, earlier)
     result = CarryOver()
     for objective in sorted(objectives, key=lambda o: o.pk):
         if objective.pk in existing:
             result.already.append(objective)
+            result.copies[objective.pk] = existing[objective.pk]
             continue
         duplicate = Objective(
             organization_id=organization_id,

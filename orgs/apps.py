@@ -32,6 +32,7 @@ class OrgsConfig(AppConfig):
                 url_name="person_edit",
                 url_kwarg="person_id",
                 required=Action.MANAGE_PEOPLE,
+                model=Person,
             )
         )
 

@@ -14,8 +14,9 @@ def archived_records(*, organization: Organization) -> list[dict]:
     """Per kind (in okrs.lifecycle.KINDS' order): the records archived here on their own,
     newest first, each with `archived_with` (what went with it, counted: "3 key results").
     Rows archived with a parent come back with it and are not listed; rows the sync archived
-    (gone from Airtable) and deleted ones are not this page's. One query a kind, and one a
-    kind of contents."""
+    (gone from Airtable) and deleted ones are not this page's; those archived here and then
+    deleted in Airtable are (`deleted_in_airtable`: restoring makes them anew there). One
+    query a kind, and one a kind of contents."""
     groups = []
     for kind in lifecycle.KINDS.values():
         rows = (
@@ -28,6 +29,8 @@ def archived_records(*, organization: Organization) -> list[dict]:
                 :ARCHIVE_SHOWN_PER_KIND
             ]
         )
+        for record in top:
+            record.deleted_in_airtable = lifecycle.deleted_in_airtable(record)
         groups.append({"kind": kind, "records": top})
     _attach_with(organization, groups)
     return [group for group in groups if group["records"]]

@@ -29,6 +29,7 @@ from okrs.selectors.plan import (
     pathways_with_progress,
     recent_check_ins,
 )
+from orgs.activity import note_target_states
 from orgs.models import Activity, Organization
 from orgs.tenancy import live_q
 
@@ -161,7 +162,7 @@ def dashboard(
         at_risk=at_risk_shown,
         at_risk_count=at_risk_count,
         recent_check_ins=list(check_ins[:RECENT_LIMIT]),
-        activity=list(activity[:ACTIVITY_LIMIT]),
+        activity=_with_target_states(organization, list(activity[:ACTIVITY_LIMIT])),
         overdue_tasks=list(overdue[:RECENT_LIMIT]),
         overdue_count=overdue.count(),
         totals=totals,
@@ -183,3 +184,10 @@ def _objectives_with_health(
         )
         .annotate(health=rollups.objective_health(elapsed))
     )
+
+
+def _with_target_states(organization: Organization, entries: list[Activity]) -> list[Activity]:
+    """The lines, each knowing whether what it names is archived or deleted (its page would
+    answer 404): one query per kind of record named."""
+    note_target_states(organization, entries)
+    return entries

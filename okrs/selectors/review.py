@@ -12,6 +12,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db.models import F
 from django.utils import timezone
 
 from okrs import history, progress
@@ -49,7 +50,8 @@ class ObjectiveScore:
     objective: Objective
     score: float | None
     moves: list[KeyResultMove] = field(default_factory=list)
-    carried_over_to: Objective | None = None  # its copy in the next cycle, if carried over
+    # Its copy in a later cycle, if carried over (the live one first; `.cycle` loaded).
+    carried_over_to: Objective | None = None
 
     @property
     def unfinished(self) -> bool:
@@ -70,8 +72,13 @@ class CycleReview:
         return [score for score in self.scores if score.unfinished]
 
     @property
+    def carried(self) -> list[ObjectiveScore]:
+        """Unfinished and carried over already: shown with their copy, not offered."""
+        return [s for s in self.unfinished if s.carried_over_to is not None]
+
+    @property
     def carryable(self) -> list[ObjectiveScore]:
-        """Unfinished and not yet carried over into the next cycle."""
+        """Unfinished and not yet carried over (into any cycle): what the form offers."""
         return [s for s in self.unfinished if s.carried_over_to is None]
 
 
@@ -119,9 +126,8 @@ def _scores(
     objectives: list[Objective],
     as_of: datetime.datetime,
     start: datetime.datetime | None,
-    next_cycle: Cycle | None,
 ) -> list[ObjectiveScore]:
-    """Three queries: key results, their check-ins, and the copies in the next cycle."""
+    """Three queries: key results, their check-ins, and the copies carried over."""
     key_results = list(
         KeyResult.objects.for_org(organization)
         .filter(objective__in=[o.pk for o in objectives])
@@ -136,12 +142,7 @@ def _scores(
         .values_list("key_result_id", "checked_in_at", "value")
     ):
         check_ins.setdefault(kr_id, []).append((moment, value))
-    copies: dict[int, Objective] = {}
-    if next_cycle is not None and objectives:
-        for copy in Objective.objects.for_org(organization).filter(
-            cycle=next_cycle, carried_over_from__in=[o.pk for o in objectives]
-        ):
-            copies[copy.carried_over_from_id] = copy
+    copies = carried_copies(organization=organization, objectives=objectives)
     by_objective: dict[int, list[KeyResultMove]] = {}
     histories: dict[int, list[history.KeyResultHistory]] = {}
     for kr in key_results:
@@ -179,6 +180,26 @@ def _scores(
     ]
 
 
+def carried_copies(
+    *, organization: Organization, objectives: list[Objective]
+) -> dict[int, Objective]:
+    """objective id -> its copy carried over into another cycle, whichever cycle it went to
+    (not only the next one), archived copies too (restoring one would make a duplicate); a
+    live copy before an archived one. One query; each copy's `cycle` loaded."""
+    copies: dict[int, Objective] = {}
+    if not objectives:
+        return copies
+    rows = (
+        Objective.objects.for_org(organization, include_archived=True)
+        .filter(carried_over_from__in=[o.pk for o in objectives])
+        .select_related("cycle")
+        .order_by(F("archived_at").asc(nulls_first=True), "cycle__starts_on", "pk")
+    )
+    for copy in rows:
+        copies.setdefault(copy.carried_over_from_id, copy)
+    return copies
+
+
 def cycle_review(
     *, organization: Organization, cycle_id: int, now: datetime.datetime | None = None
 ) -> CycleReview:
@@ -199,7 +220,6 @@ def cycle_review(
         objectives=objectives,
         as_of=as_of,
         start=history.cycle_start(cycle),
-        next_cycle=next_cycle,
     )
     return CycleReview(
         cycle=cycle,
@@ -229,7 +249,6 @@ def objective_review(
         objectives=[objective],
         as_of=as_of,
         start=history.cycle_start(cycle),
-        next_cycle=next_cycle,
     )
     review = ObjectiveReview.objects.for_org(organization).filter(objective=objective).first()
     return ObjectiveReviewPage(

@@ -113,13 +113,19 @@ def _restore_view(kind: Kind) -> Callable:
         """Restore an archived record with what was archived with it; back to the Archive."""
         rows = kind.model.objects.for_org(request.org, include_archived=True)
         record = get_object_or_404(rows, pk=ids[kind.kwarg])
+        remade = lifecycle.deleted_in_airtable(record)
         try:
             children = services.record_restore(record=record, actor=request.user)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
             with_them = f" with {len(children)} more" if children else ""
-            messages.success(request, f"“{record}” restored{with_them}.")
+            anew = (
+                " Its Airtable record had been deleted: the sync makes it anew in Airtable."
+                if remade
+                else ""
+            )
+            messages.success(request, f"“{record}” restored{with_them}.{anew}")
         return redirect(org_url(request, "archive"))
 
     return restore

@@ -22,7 +22,10 @@ def _carry_over_form(request: HttpRequest, review, data=None) -> CarryOverForm:
     )
     return CarryOverForm(
         data,
+        # Any unfinished one is accepted (one carried over already is reported, not copied
+        # again); only those not carried over yet are offered.
         objectives=Objective.objects.for_org(request.org).filter(pk__in=unfinished),
+        offered=[score.objective for score in review.carryable],
         cycles=cycles.order_by("starts_on", "pk"),
         initial={
             "objectives": [score.objective.pk for score in review.carryable],
@@ -72,10 +75,10 @@ def cycle_carry_over(request: HttpRequest, org_slug: str, cycle_id: int) -> Http
             f"over into {next_cycle}.",
         )
     if done.already:
-        titles = ", ".join(f"“{objective}”" for objective in done.already)
-        messages.info(
-            request, f"Already carried over into {next_cycle}, left as they are: {titles}."
+        titles = ", ".join(
+            f"“{objective}” (into {done.copies[objective.pk].cycle})" for objective in done.already
         )
+        messages.info(request, f"Already carried over, so not copied again: {titles}.")
     return redirect(org_url(request, "cycle_review", cycle_id=review.cycle.pk))
 
 

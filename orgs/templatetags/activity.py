@@ -6,7 +6,7 @@ from django import template
 from django.http import HttpRequest
 from django.urls import reverse
 
-from orgs.activity import target_kind
+from orgs.activity import ARCHIVED, DELETED, LIVE, archive_page, target_kind
 from orgs.models import Activity
 
 register = template.Library()
@@ -21,6 +21,15 @@ def activity_link(entry: Activity, request: HttpRequest) -> str:
         return ""
     if not request.membership.allows(kind.required):
         return ""
+    state = getattr(entry, "target_state", LIVE)  # orgs.activity.note_target_states
+    if state == DELETED:
+        return ""
+    if state == ARCHIVED:
+        # Its page answers 404: the Archive page, at its row (or at what it went with).
+        if not entry.archive_anchor or not archive_page():
+            return ""
+        archive = reverse(archive_page(), kwargs={"org_slug": request.org.slug})
+        return f"{archive}#{entry.archive_anchor}"
     url = reverse(
         kind.url_name, kwargs={"org_slug": request.org.slug, kind.url_kwarg: entry.target_id}
     )

@@ -20,7 +20,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from okrs.services import check_ins_noted
-from orgs.models import ARCHIVED_HERE, Organization, OrgOwned
+from orgs.models import (
+    ARCHIVED_HERE,
+    DELETE_IN_AIRTABLE,
+    DELETED_IN_AIRTABLE,
+    Organization,
+    OrgOwned,
+)
 from sync.bulk import save_rows
 from sync.mapping.document import Mapping
 from sync.models import Connection, RunKind, SyncIssue, SyncRun
@@ -71,6 +77,9 @@ class Stored(NamedTuple):
     # is left as it is, while its record lives on in Airtable; restoring it here lets the next
     # pull bring what changed there meanwhile.
     archived_here: bool = False
+    # Marked as gone from Airtable (deleted there while archived here), and not by a delete
+    # asked for here: seen again, it was brought back there (Airtable's trash keeps the id).
+    deleted_there: bool = False
 
 
 @dataclass
@@ -157,6 +166,7 @@ class Reconciler:
             self.pair_samples.add(table, self._raw_cells.values())
         converted: dict[str, tuple[Converted, str]] = {}
         issues: list[SyncIssue] = []
+        back_there: list[int] = []
         for record_id, record in by_id.items():
             digest = self.record_digest(entity, table, record)
             stored = existing.get(record_id)
@@ -168,6 +178,8 @@ class Reconciler:
                 continue
             if stored and stored.archived_here and stored.archived_at is not None:
                 # Archived in MissionOS: left as it is until someone restores it here.
+                if stored.deleted_there:
+                    back_there.append(stored.pk)
                 self.counts.unchanged += 1
                 self.links.remember(entity, record_id, stored.pk)
                 continue
@@ -223,6 +235,8 @@ class Reconciler:
         )
         with transaction.atomic():
             save_rows(model, [row for row, _ in to_create + rows_to_update], update_fields)
+            if back_there:
+                self._mark_deleted_there(model, back_there, deleted=False)
             if entity == "check_in" and to_create:
                 # A check-in made in Airtable is activity too, dated when it was made.
                 check_ins_noted(
@@ -301,13 +315,33 @@ class Reconciler:
                 f"source_extra__{MERGED_INTO}",
                 f"source_extra__{BLANK}",
                 f"source_extra__{ARCHIVED_HERE}",
+                f"source_extra__{DELETED_IN_AIRTABLE}",
+                f"source_extra__{DELETE_IN_AIRTABLE}",
             )
         )
         return {
             record_id: Stored(
-                pk, source_hash, archived_at, issues, merged_into, bool(blank), bool(here)
+                pk,
+                source_hash,
+                archived_at,
+                issues,
+                merged_into,
+                bool(blank),
+                bool(here),
+                bool(deleted_there) and not delete_asked,
             )
-            for pk, record_id, source_hash, archived_at, issues, merged_into, blank, here in rows
+            for (
+                pk,
+                record_id,
+                source_hash,
+                archived_at,
+                issues,
+                merged_into,
+                blank,
+                here,
+                deleted_there,
+                delete_asked,
+            ) in rows
         }
 
     def _prepare_updates(self, entity, table, to_update, issues, single_links, linked) -> list:
@@ -591,6 +625,9 @@ class Reconciler:
                 self.counts.archived += live.filter(pk__in=gone[start : start + 1000]).update(
                     archived_at=self.now
                 )
+            here = self._archived_here(model, entity_mapping.table_id)
+            rows = here.values_list("pk", "source_record_id").iterator(chunk_size=5000)
+            self._mark_deleted_there(model, [pk for pk, rid in rows if rid not in seen])
 
     def archive_records(self, entity: str, record_ids: Iterable[str]) -> None:
         """Archive the rows of records Airtable reports deleted (the change feed), as a
@@ -605,6 +642,41 @@ class Reconciler:
             self.counts.archived += live.filter(
                 source_record_id__in=ids[start : start + 1000]
             ).update(archived_at=self.now)
+        here = self._archived_here(model, self.mapping.entities[entity].table_id)
+        self._mark_deleted_there(
+            model, list(here.filter(source_record_id__in=ids).values_list("pk", flat=True))
+        )
+
+    def _archived_here(self, model, table_id: str):
+        """The rows archived in MissionOS (archive_unseen leaves them: archived already) whose
+        records were in Airtable when last seen, and that nobody here asked to delete there."""
+        return (
+            model.objects.for_org(self.organization, include_archived=True)
+            .filter(
+                source_connection_id=self.connection.pk,
+                source_table=table_id,
+                archived_at__isnull=False,
+                source_extra__has_key=ARCHIVED_HERE,
+            )
+            .exclude(source_extra__has_key=DELETED_IN_AIRTABLE)
+            .exclude(source_extra__has_key=DELETE_IN_AIRTABLE)
+        )
+
+    def _mark_deleted_there(self, model, pks: list[int], *, deleted: bool = True) -> None:
+        """Mark archived rows as gone from Airtable (deleted there while archived here: the
+        Archive page says so, and restoring one makes its record anew through the write-back),
+        or, `deleted=False`, as back there. Rare, so row by row in chunks."""
+        rows_of = model.objects.for_org(self.organization, include_archived=True)
+        for start in range(0, len(pks), 1000):
+            rows = list(rows_of.filter(pk__in=pks[start : start + 1000]).only("source_extra"))
+            for row in rows:
+                extra = dict(row.source_extra or {})
+                if deleted:
+                    extra[DELETED_IN_AIRTABLE] = True
+                else:
+                    extra.pop(DELETED_IN_AIRTABLE, None)
+                row.source_extra = extra
+            rows_of.bulk_update(rows, ["source_extra"])
 
 
 def analyze(model: type[OrgOwned]) -> None:

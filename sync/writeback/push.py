@@ -386,7 +386,9 @@ class Push:
                 if same_entries(there, entries):
                     plan.links[name] = entries
                     continue
-                if not same_entries(there, base_links.get(name, [])):
+                if not same_entries(
+                    there, base_links.get(name, [])
+                ) and not self._only_deleted_dropped(attr, base_links.get(name, []), there):
                     plan.conflicts.append(  # changed in Airtable too, to other records
                         link_conflict_found(
                             connection=self.connection,
@@ -405,6 +407,21 @@ class Push:
                 plan.problems.append(str(refused))
                 continue
             plan.links[name] = entries
+
+    def _only_deleted_dropped(self, attr: Attr, base: list, there: list) -> bool:
+        """Whether Airtable's link differs from the base only by records deleted there (it
+        takes them out of the cells linking to them): no person changed it, so it is not a
+        conflict (a record archived here, deleted there, restored and made anew). One read."""
+        if not all(isinstance(entry, str) for entry in [*base, *there]):
+            return False
+        dropped = sorted(set(base) - set(there))
+        target = self.mapping.entities.get(attr.target)
+        if not dropped or not set(there) <= set(base) or target is None:
+            return False
+        try:
+            return not self.client.records_by_id(target.table_id, dropped)
+        except SyncError:
+            return False
 
     def _local_link(self, model, row, name, attr: Attr, field_type: str):
         """(what to_cell takes, the pull's entries for it, row ids of linked rows not in

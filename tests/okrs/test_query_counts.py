@@ -82,8 +82,10 @@ PAGES = {
     # at-risk list, overdue list and count, totals, check-ins, activity, last sync, the data
     # health score; +2 for the chart of each pathway's progress (every pathway's key results,
     # their check-ins: okrs.history.pathways_histories).
-    "dashboard": ("org_home", lambda o: {}, {}, 15),
-    "dashboard as of a past day": ("org_home", lambda o: {}, {"as_of": "2026-01-15"}, 15),
+    # The dashboard's activity feed: one query per kind of record its lines name (5 at most),
+    # to link archived ones to the Archive page.
+    "dashboard": ("org_home", lambda o: {}, {}, 16),
+    "dashboard as of a past day": ("org_home", lambda o: {}, {"as_of": "2026-01-15"}, 16),
     "overdue tasks": ("overdue_task_list", lambda o: {}, {}, 4),
     "project list": ("project_list", lambda o: {}, {}, 6),
     "project search": ("project_list", lambda o: {}, {"q": "projct 1"}, 6),
@@ -96,7 +98,7 @@ PAGES = {
     "pathway": ("pathway_detail", lambda o: {"pathway_id": o["pathway"].pk}, {}, 11),
     # The board reports: their page's plan and chart, without the cards, the write-back state
     # or the forms.
-    "dashboard report": ("dashboard_report", lambda o: {}, {}, 13),
+    "dashboard report": ("dashboard_report", lambda o: {}, {}, 14),  # +1: as the dashboard
     # (+1 since check-ins carry their earlier versions: okrs.selectors.track.live_check_ins)
     "objective report": ("objective_report", lambda o: {"objective_id": o["objective"].pk}, {}, 11),
     # +1 for the burn-up (its tasks' timestamps).

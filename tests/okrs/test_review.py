@@ -180,7 +180,7 @@ def test_cycle_review_page_carries_over_and_says_what_it_did(
     answer = client.post(carry, data, follow=True)
     assert "Carried 1 objective and 1 key result over into Q4." in answer.text
     answer = client.post(carry, data, follow=True)
-    assert "Already carried over into Q4" in answer.text
+    assert "Already carried over, so not copied again: “Open clinics” (into Q4)." in answer.text
     assert Objective.objects.for_org(org).filter(cycle=quarter["q4"]).count() == 1
     # A finished objective is not a choice.
     refused = client.post(
@@ -241,4 +241,51 @@ def test_the_copy_shows_where_it_came_from(client, org, quarter, owner):
     review_url = reverse(
         "objective_review", kwargs={"org_slug": org.slug, "objective_id": quarter["half"].pk}
     )
-    assert "Carried over into Q4" in client.get(review_url).text
+    assert "already carried over to Q4" in client.get(review_url).text
+
+
+def test_an_objective_carried_over_to_any_later_cycle_is_not_offered_or_copied_again(
+    client, org, quarter, member_of
+):
+    """Carried over into a cycle after the next one: the form (which proposes the next) lists
+    it as already carried over, with a link to its copy, and a POST naming it copies nothing."""
+    q1 = CycleFactory(
+        organization=org,
+        name="Q1 next year",
+        starts_on=datetime.date(2027, 1, 1),
+        ends_on=datetime.date(2027, 3, 31),
+    )
+    (copy,) = services.cycle_carry_over(
+        cycle=quarter["q3"], next_cycle=q1, objectives=[quarter["half"]], actor=None
+    ).created
+    client.force_login(member_of(org, Role.ADMIN))
+    url = reverse("cycle_review", kwargs={"org_slug": org.slug, "cycle_id": quarter["q3"].pk})
+    page = client.get(url)
+    assert page.context["review"].carryable == []
+    assert f'name="objectives" value="{quarter["half"].pk}"' not in page.text
+    copy_url = reverse("objective_detail", kwargs={"org_slug": org.slug, "objective_id": copy.pk})
+    assert f'<a href="{copy_url}">already carried over to Q1 next year</a>' in page.text
+    assert "Every unfinished objective has been carried over already." in page.text
+
+    carry = reverse("cycle_carry_over", kwargs={"org_slug": org.slug, "cycle_id": quarter["q3"].pk})
+    data = {"objectives": [quarter["half"].pk], "next_cycle": quarter["q4"].pk}
+    answer = client.post(carry, data, follow=True)
+    assert "Already carried over, so not copied again: “Open clinics” (into Q1 next year)." in (
+        answer.text
+    )
+    assert not Objective.objects.for_org(org).filter(cycle=quarter["q4"]).exists()
+    assert (
+        Objective.objects.for_org(org, include_archived=True)
+        .filter(carried_over_from=quarter["half"])
+        .count()
+        == 1
+    )
+
+    # Its copy archived: still carried over (restoring it would make two), shown in the Archive.
+    services.record_archive(record=copy, actor=None)
+    page = client.get(url)
+    archive_url = reverse("archive", kwargs={"org_slug": org.slug})
+    assert f'href="{archive_url}#archived-objective-{copy.pk}"' in page.text
+    assert copy_url not in page.text
+    client.post(carry, data)
+    assert not Objective.objects.for_org(org).filter(cycle=quarter["q4"]).exists()
