@@ -339,7 +339,7 @@ def test_without_a_directory_entry_the_page_explains_instead_of_a_select(
     page = client.get(reverse("notifications")).text
     assert f'name="{cadence_field(owned[org.slug]["person"])}"' in page
     assert f'name="{cadence_field(away)}"' not in page
-    assert f"Check-in cadence in {other_org.name}</p>" in page
+    assert f"Check-in cadence in {other_org.name}</strong>" in page
     assert "You are not linked to an entry in its directory of people" in page
 
 
