@@ -10,6 +10,10 @@ nothing: a page that (re)connects renders the current state first, then listens.
 (the SQLite demo) nothing is published, and without Redis or without an ASGI server pages poll
 the same fragments instead.
 
+Comments carry one detail, the objective whose page shows them ("comments:<objective id>",
+published by `publish_comments`): a page hears it as the event "comments-<objective id>", so
+only the pages of that objective fetch their comment threads again, not every open page.
+
 One more kind never reaches a page: a membership notice ("membership:<user id>", published by
 `publish_membership` when a member's role changes or they leave), on which that user's open
 streams check again whether they may still listen (orgs/live.py), and end if not.
@@ -40,6 +44,7 @@ logger = logging.getLogger(__name__)
 PLAN = "plan"
 SYNC = "sync"
 KINDS = (PLAN, SYNC)
+COMMENTS = "comments"  # with the objective's id: see publish_comments
 MEMBERSHIP = "membership"  # for the streams themselves, not pages: see publish_membership
 KEEPALIVE_SECONDS = 15.0  # a comment line this often keeps proxies from closing an idle stream
 RECONNECT_MS = 2000  # how soon a browser reconnects a dropped stream
@@ -67,6 +72,20 @@ def publish(organization_id: int, kind: str) -> None:
     if kind == PLAN:
         plan_changed(organization_id)
     transaction.on_commit(lambda: _send(organization_id, kind))
+
+
+def comments_event(objective_id: int) -> str:
+    """The event name an objective's page listens to for its comments (and its key results')."""
+    return f"{COMMENTS}-{objective_id}"
+
+
+def publish_comments(organization_id: int, objective_id: int | None) -> None:
+    """Once the transaction commits, tell the objective's open pages that a comment on it or
+    on one of its key results was added, edited or deleted. A key result without an objective
+    has no page to tell (None: nothing is sent)."""
+    if objective_id is None:
+        return
+    transaction.on_commit(lambda: _send(organization_id, f"{COMMENTS}:{objective_id}"))
 
 
 def publish_membership(organization_id: int, user_id: int) -> None:
@@ -157,13 +176,17 @@ class _Hub:
 
 
 def _item(data: str) -> str | tuple[str, int] | None:
-    """What a message puts on the streams' queues: a page's kind, (MEMBERSHIP, user id), or
-    None for anything else."""
+    """What a message puts on the streams' queues: a page's event name, (MEMBERSHIP, user id),
+    or None for anything else."""
     if data in KINDS:
         return data
-    kind, _, user_id = data.partition(":")
-    if kind == MEMBERSHIP and user_id.isdigit():
-        return (MEMBERSHIP, int(user_id))
+    kind, _, number = data.partition(":")
+    if not number.isdigit():
+        return None
+    if kind == COMMENTS:
+        return comments_event(int(number))
+    if kind == MEMBERSHIP:
+        return (MEMBERSHIP, int(number))
     return None
 
 

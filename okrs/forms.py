@@ -20,6 +20,7 @@ from okrs.models import (
     TaskStatus,
 )
 from orgs.forms import DateInput, OrgModelForm
+from orgs.models import CheckInCadence, Person
 
 
 class CycleForm(OrgModelForm):
@@ -226,3 +227,44 @@ class NotificationsForm(CleanInputForm, forms.Form):
         required=False,
         help_text="One email a week listing the check-ins due from you, in all your organizations.",
     )
+    CADENCE_PREFIX = "cadence_"
+
+    def __init__(self, *args, people: list[Person] = (), **kwargs):
+        """`people`: the user's own directory entries (orgs.selectors.own_people), one select
+        of their check-in cadence each, named after the organization."""
+        super().__init__(*args, **kwargs)
+        self.people = list(people)
+        for person in self.people:
+            self.fields[self.cadence_field(person)] = forms.ChoiceField(
+                label=f"Check-in cadence in {person.organization.name}",
+                choices=CheckInCadence.choices,
+                initial=person.check_in_cadence,
+                help_text="How often a check-in falls due on the key results you own there.",
+                # Left out (an older form, a script): that cadence stays as it is.
+                required=False,
+                error_messages={"invalid_choice": "Choose weekly, every two weeks or monthly."},
+            )
+
+    @classmethod
+    def cadence_field(cls, person: Person) -> str:
+        return f"{cls.CADENCE_PREFIX}{person.pk}"
+
+    def cadence_fields(self) -> list[forms.BoundField]:
+        return [self[self.cadence_field(person)] for person in self.people]
+
+    def clean(self):
+        cleaned = super().clean()
+        # A cadence for a person not offered (someone else's, another organization's): refused.
+        offered = {self.cadence_field(person) for person in self.people}
+        posted = {name for name in self.data if name.startswith(self.CADENCE_PREFIX)}
+        if posted - offered:
+            raise forms.ValidationError("You can set only your own check-in cadence.")
+        return cleaned
+
+    def cadences(self) -> dict[int, str]:
+        """The cadences chosen (person id -> cadence), those left out not included."""
+        return {
+            person.pk: self.cleaned_data[self.cadence_field(person)]
+            for person in self.people
+            if self.cleaned_data.get(self.cadence_field(person))
+        }

@@ -688,6 +688,13 @@ def _comment_record(comment: Comment) -> Objective | KeyResult:
     return comment.objective if comment.objective_id else comment.key_result
 
 
+def _comments_changed(comment: Comment) -> None:
+    """Open pages of the plan (the activity feed) and of the comment's objective hear of it."""
+    events.publish(comment.organization_id, events.PLAN)
+    objective_id = comment.objective_id or comment.key_result.objective_id
+    events.publish_comments(comment.organization_id, objective_id)
+
+
 @transaction.atomic
 def comment_create(
     *,
@@ -721,7 +728,7 @@ def comment_create(
         actor=author,
     )
     activity_record(record=record, actor=author, verb="commented on")
-    events.publish(comment.organization_id, events.PLAN)
+    _comments_changed(comment)
     return comment
 
 
@@ -754,7 +761,7 @@ def comment_update(*, comment: Comment, body: str, actor: AbstractBaseUser) -> C
         changes={"body": [audit.shown(before), audit.shown(body)]},
         actor=actor,
     )
-    events.publish(comment.organization_id, events.PLAN)
+    _comments_changed(comment)
     return comment
 
 
@@ -769,6 +776,5 @@ def comment_delete(*, comment: Comment, actor: AbstractBaseUser) -> None:
         changes={"body": [audit.shown(comment.body), None]},
         actor=actor,
     )
-    organization_id = comment.organization_id
+    _comments_changed(comment)  # sent once the delete commits
     comment.delete()
-    events.publish(organization_id, events.PLAN)

@@ -61,6 +61,11 @@ urlpatterns = [
         name="objective_comment_create",
     ),
     path(
+        "objectives/<int:objective_id>/comments/live/",
+        track.objective_comments,
+        name="objective_comments",
+    ),
+    path(
         "key-results/<int:key_result_id>/comments/",
         track.key_result_comment_create,
         name="key_result_comment_create",

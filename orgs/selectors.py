@@ -146,6 +146,18 @@ def audit_filter_choices(*, organization: Organization) -> dict[str, list[str]]:
     }
 
 
+def own_people(*, user: AbstractBaseUser) -> QuerySet[Person]:
+    """The user's own directory entries (Person.user), one at most per organization they
+    belong to, not departed, with each organization, by its name: whose check-in cadence the
+    user sets for themselves (Notifications)."""
+    return (
+        Person.objects.for_member(user)
+        .filter(user=user, departed_on__isnull=True)
+        .select_related("organization")
+        .order_by("organization__name", "organization_id")
+    )
+
+
 def person_with_email(
     *, organization: Organization, email: str, other_than: int | None = None
 ) -> Person | None:

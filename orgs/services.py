@@ -12,7 +12,15 @@ from django.utils import timezone
 from missionos import events
 from orgs import audit, selectors
 from orgs.changes import record_written
-from orgs.models import Activity, Membership, Organization, OrgOwned, Person, Role
+from orgs.models import (
+    Activity,
+    CheckInCadence,
+    Membership,
+    Organization,
+    OrgOwned,
+    Person,
+    Role,
+)
 
 
 def membership_mark_used(*, membership: Membership) -> None:
@@ -153,3 +161,25 @@ def person_save(*, person: Person, actor: AbstractBaseUser | None = None) -> Per
     if holder is not None:
         raise ValidationError({"email": selectors.email_taken_message(holder)})
     return record_save(record=person, actor=actor)
+
+
+@transaction.atomic
+def own_cadences_save(*, user: AbstractBaseUser, cadences: dict[int, str]) -> list[Person]:
+    """Set the check-in cadence of the user's own directory entries (person id -> cadence),
+    saved as an admin's edit of the person is (person_save: audit log, write-back, live
+    pages). -> the people whose cadence changed. Raises Person.DoesNotExist when an id is not
+    one of the user's own (someone else's, another organization's, departed) and
+    ValidationError for an unknown cadence: then nothing is changed."""
+    own = selectors.own_people(user=user).filter(pk__in=list(cadences))
+    people = {person.pk: person for person in own}
+    if set(cadences) - set(people):
+        raise Person.DoesNotExist("Only your own check-in cadence can be set.")
+    if any(value not in CheckInCadence.values for value in cadences.values()):
+        raise ValidationError("Choose weekly, every two weeks or monthly.")
+    changed = []
+    for person_id, value in sorted(cadences.items()):
+        person = people[person_id]
+        if person.check_in_cadence != value:
+            person.check_in_cadence = value
+            changed.append(person_save(person=person, actor=user))
+    return changed

@@ -64,6 +64,7 @@ from okrs.selectors.track import (
     comment_thread,
     live_check_ins,
     my_mentions,
+    objective_comment_threads,
 )
 
 __all__ = [
@@ -105,6 +106,7 @@ __all__ = [
     "live_check_ins",
     "my_mentions",
     "my_work",
+    "objective_comment_threads",
     "objective_page",
     "objective_review",
     "objectives_with_progress",

@@ -30,6 +30,13 @@ class OrganizationWork:
     def check_ins_due(self) -> list[DueCheckIn]:
         return [kr.due for kr in self.key_results if kr.due is not None]
 
+    @property
+    def cadence(self) -> str | None:
+        """How often the user checks in here ("weekly", "every two weeks", "monthly"): their
+        directory entry's cadence, read off the key results they own (None: they own none)."""
+        owner = next((kr.owner for kr in self.key_results if kr.owner is not None), None)
+        return owner.get_check_in_cadence_display().lower() if owner else None
+
 
 def my_work(
     *, user: AbstractBaseUser, now: datetime.datetime | None = None

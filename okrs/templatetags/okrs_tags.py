@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django import template
 
+from missionos import events
 from okrs import formatting
 
 register = template.Library()
@@ -58,3 +59,9 @@ def checked_in_by(check_in) -> str:
     if check_in.source_record_id:
         return "from Airtable"
     return "author not recorded"
+
+
+@register.filter
+def comments_event(objective_id: int) -> str:
+    """The live event an objective's page listens to for its comments (missionos.events)."""
+    return events.comments_event(objective_id)

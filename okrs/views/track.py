@@ -7,14 +7,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from missionos.form_flow import form_page
 from okrs import selectors, services
 from okrs.forms import CheckInForm, CommentForm
 from okrs.models import CheckIn, Comment, KeyResult, Objective
 from orgs.permissions import Action, require_permission
-from orgs.shortcuts import org_object_or_404, org_url
+from orgs.shortcuts import found_or_404, org_object_or_404, org_url
 
 
 def _check_in_return_url(request: HttpRequest, key_result: KeyResult) -> str:
@@ -120,6 +120,21 @@ def _thread_id(record: Objective | KeyResult) -> str:
         if isinstance(record, Objective)
         else (f"comments-kr-{record.pk}")
     )
+
+
+@require_GET
+def objective_comments(request: HttpRequest, org_slug: str, objective_id: int) -> HttpResponse:
+    """Every comment thread of the objective's page (its own and its key results'), each to
+    be swapped in out of band: what an open page fetches when it hears that one changed
+    (missionos.events.publish_comments). Rendered for the viewer (their own Edit and Delete),
+    and only the lists: the forms, and whatever is typed in them, stay as they are."""
+    objective = found_or_404(
+        lambda: selectors.objective_comment_threads(
+            organization=request.org, objective_id=objective_id, membership=request.membership
+        )
+    )
+    threads = [objective.comment_thread] + [kr.comment_thread for kr in objective.live_key_results]
+    return render(request, "okrs/comments.html#live-lists", {"threads": threads})
 
 
 @require_POST

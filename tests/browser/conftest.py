@@ -257,14 +257,17 @@ def asgi_server(transactional_db, settings):
 
 
 @pytest.fixture
-def asgi_page(asgi_server, browser):
+def asgi_page(asgi_server, browser, request):
     """`asgi_page()` -> a page in a browser context of its own (its own cookies: one user).
-    Contexts close before the server stops, so their streams end first."""
+    Contexts close before the server stops, so their streams end first. The same CSP check as
+    the `page` fixture's, over every context."""
     contexts = []
+    refusals: list[list[str]] = []  # each context's, as they happen
 
     def make():
         context = browser.new_context(viewport={"width": DESKTOP[0], "height": DESKTOP[1]})
         contexts.append(context)
+        refusals.append(csp_refusals(context))
         return context.new_page()
 
     try:
@@ -272,3 +275,6 @@ def asgi_page(asgi_server, browser):
     finally:
         for context in contexts:
             context.close()
+    if request.node.get_closest_marker("csp_refusals_expected") is None:
+        refused = [text for texts in refusals for text in texts]
+        assert refused == [], "the Content-Security-Policy refused what a page needed"

@@ -32,6 +32,7 @@ from orgs.models import Membership, Role
 from sync import services as sync_services
 from sync.crypto import encrypt_token
 from sync.models import Connection, RunKind, RunStatus, SyncRun
+from tests.browser.conftest import shoot
 from tests.factories import (
     CycleFactory,
     KeyResultFactory,
@@ -511,3 +512,40 @@ def test_an_open_objective_page_follows_a_check_in_made_elsewhere(asgi_server, a
     expect(progress).to_have_attribute("aria-valuenow", "60", timeout=STREAM_WAIT)
     expect(ben.locator("#objective-chart")).to_contain_text("60%")
     assert ben.evaluate("window.__sameDocument") is True
+
+
+def test_a_comment_shows_on_another_members_open_objective_page(
+    asgi_server, asgi_page, north, screenshot_dir
+):
+    """Issue 14: Ana comments on the objective while Ben has its page open, half way through
+    typing a comment of his own on the key result. Ana's comment shows on Ben's page through
+    the stream, with no reload, without her Edit or Delete (his view, not hers), and his
+    draft is still there, as he left it."""
+    org, objective, kr = north["org"], north["objective"], north["kr"]
+    page_url = f"{asgi_server.url}/o/{org.slug}/objectives/{objective.pk}/"
+    ana, ben = asgi_page(), asgi_page()
+    log_in(ben, asgi_server, "ben")
+    ben.goto(page_url)
+    expect(ben.locator(".live-listener")).to_have_attribute(
+        "data-stream-opened", "true", timeout=5000
+    )
+    ben.evaluate("() => { window.__sameDocument = true; }")
+    draft = ben.get_by_label(f"Comment on {kr}")
+    draft.fill("Half a thought about")
+    draft.press("End")
+
+    log_in(ana, asgi_server, "ana")
+    ana.goto(page_url)
+    wait_for_streams(org, 2)
+    ana_thread = ana.locator(f"#comments-objective-{objective.pk}")
+    ana_thread.get_by_label(f"Comment on {objective}").fill("Waiting lists are down 10%")
+    ana_thread.get_by_role("button", name="Post comment").click()
+    expect(ana_thread.get_by_text("Waiting lists are down 10%")).to_be_visible(timeout=5000)
+
+    ben_thread = ben.locator(f"#comments-objective-{objective.pk}")
+    expect(ben_thread.get_by_text("Waiting lists are down 10%")).to_be_visible(timeout=STREAM_WAIT)
+    expect(ben_thread.get_by_role("heading", name="Comments (1)")).to_be_visible()
+    expect(ben_thread.get_by_role("link", name="Edit")).to_have_count(0)  # Ana's, not his
+    expect(draft).to_have_value("Half a thought about")
+    assert ben.evaluate("window.__sameDocument") is True
+    shoot(ben, screenshot_dir, "objective-comment-live", desktop=(1366, 900))

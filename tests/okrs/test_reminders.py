@@ -10,16 +10,19 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
 from okrs import cadence, reminders, selectors, services, tasks
 from okrs.models import CheckInReminderOptOut, CheckInReminderSent
-from orgs.models import CheckInCadence, Membership, Role
+from orgs import services as org_services
+from orgs.models import AuditEntry, CheckInCadence, Membership, Person, Role
 from tests.factories import (
     CycleFactory,
     KeyResultFactory,
     ObjectiveFactory,
+    OrganizationFactory,
     PersonFactory,
 )
 
@@ -235,3 +238,124 @@ def test_the_beat_task_sends_once_a_week(settings, owned, clock):
     assert tasks.send_check_in_reminders.run() == 0  # beat ran twice
     assert len(mail.outbox) == 1
     assert "okrs:weekly-check-in-reminders" in settings.CELERY_BEAT_SCHEDULE
+
+
+# -- one's own cadence, on the Notifications page (issue 14) ---------------------------------
+
+
+def cadence_field(person) -> str:
+    return f"cadence_{person.pk}"
+
+
+def cadences(*people) -> list[str]:
+    return [type(p).objects.unscoped().get(pk=p.pk).check_in_cadence for p in people]
+
+
+@pytest.mark.django_db
+def test_own_cadence_is_set_per_organization_and_audited(client, org, other_org, owned):
+    ada, home, away = owned["user"], owned[org.slug]["person"], owned[other_org.slug]["person"]
+    client.force_login(ada)
+    page = client.get(reverse("notifications"))
+    assert f"Check-in cadence in {org.name}" in page.text
+    assert f"Check-in cadence in {other_org.name}" in page.text
+    answer = client.post(
+        reverse("notifications"),
+        {
+            "check_in_reminders": "on",
+            cadence_field(home): "fortnightly",
+            cadence_field(away): "monthly",
+        },
+        follow=True,
+    )
+    assert answer.status_code == 200
+    assert cadences(home, away) == ["fortnightly", "monthly"]
+    assert f"You now check in every two weeks in {org.name}." in answer.text
+    assert f"You now check in monthly in {other_org.name}." in answer.text
+    assert reminders.reminders_enabled(user=ada)
+    entry = AuditEntry.objects.for_org(org).get(target_kind="person", target_id=home.pk)
+    assert entry.actor == ada and entry.changes["check_in_cadence"] == ["Weekly", "Every two weeks"]
+    # My work says it, in each organization, with the way to change it.
+    page = client.get(reverse("my_work")).text
+    assert 'You check in every two weeks — <a href="/notifications/">change</a>' in page
+    assert "You check in monthly — <a" in page
+
+
+@pytest.mark.django_db
+def test_a_garbage_cadence_is_refused_beside_its_field_and_nothing_changes(
+    client, org, other_org, owned
+):
+    ada, home, away = owned["user"], owned[org.slug]["person"], owned[other_org.slug]["person"]
+    client.force_login(ada)
+    answer = client.post(
+        reverse("notifications"),
+        {cadence_field(home): "monthly", cadence_field(away): "daily; DROP TABLE"},
+    )
+    assert answer.status_code == 400
+    assert (
+        f'<p class="field-error" id="id_{cadence_field(away)}_error">'
+        "Choose weekly, every two weeks or monthly.</p>" in answer.text
+    )
+    assert cadences(home, away) == ["weekly", "weekly"]
+    assert reminders.reminders_enabled(user=ada)  # the unticked box did not switch it off
+
+
+@pytest.mark.django_db
+def test_nobody_sets_someone_elses_cadence(client, org, other_org, owned, member_of):
+    ada, home = owned["user"], owned[org.slug]["person"]
+    colleague = PersonFactory(organization=org, name="Cy", user=member_of(org, username="cy"))
+    third = OrganizationFactory(slug="third")
+    stranger = PersonFactory(organization=third, name="Sam")
+    client.force_login(ada)
+    for person in (colleague, stranger):
+        answer = client.post(
+            reverse("notifications"),
+            {
+                "check_in_reminders": "on",
+                cadence_field(home): "monthly",
+                cadence_field(person): "monthly",
+            },
+        )
+        assert answer.status_code == 400
+        assert "You can set only your own check-in cadence." in answer.text
+        assert cadences(home, person) == ["weekly", "weekly"]
+    # The service refuses too, whoever calls it, and changes nothing.
+    with pytest.raises(Person.DoesNotExist):
+        org_services.own_cadences_save(
+            user=ada, cadences={home.pk: "monthly", colleague.pk: "monthly"}
+        )
+    with pytest.raises(ValidationError):
+        org_services.own_cadences_save(user=ada, cadences={home.pk: "daily"})
+    assert cadences(home, colleague) == ["weekly", "weekly"]
+
+
+@pytest.mark.django_db
+def test_without_a_directory_entry_the_page_explains_instead_of_a_select(
+    client, org, other_org, owned
+):
+    ada, away = owned["user"], owned[other_org.slug]["person"]
+    away.user = None
+    away.save()
+    client.force_login(ada)
+    page = client.get(reverse("notifications")).text
+    assert f'name="{cadence_field(owned[org.slug]["person"])}"' in page
+    assert f'name="{cadence_field(away)}"' not in page
+    assert f"Check-in cadence in {other_org.name}</strong>" in page
+    assert "You are not linked to an entry in its directory of people" in page
+
+
+@pytest.mark.django_db
+def test_a_fortnightly_owner_checked_in_8_days_ago_is_not_due(client, org, other_org, owned):
+    ada, home = owned["user"], owned[org.slug]
+    check_in(home["kr"], D(2026, 12, 23))
+    check_in(owned[other_org.slug]["kr"], D(2026, 12, 30))
+    today = D(2026, 12, 31)  # 8 days after the first
+    assert [d.key_result for d in selectors.check_ins_due(user=ada, today=today)] == [home["kr"]]
+    client.force_login(ada)
+    client.post(
+        reverse("notifications"),
+        {"check_in_reminders": "on", cadence_field(home["person"]): "fortnightly"},
+    )
+    assert selectors.check_ins_due(user=ada, today=today) == []
+    # Due again two weeks after it.
+    due_then = selectors.check_ins_due(user=ada, today=D(2027, 1, 6))
+    assert home["kr"] in [d.key_result for d in due_then]

@@ -260,3 +260,86 @@ def test_a_stream_left_while_joining_lets_go_of_the_subscription(settings):
 
     listeners, reader_gone = run_async(leave_while_joining())
     assert listeners == {} and reader_gone
+
+
+# -- comments: the objective's open pages hear of them (issue 14) ----------------------------
+
+
+@pytest.fixture
+def sent(monkeypatch) -> list[tuple[int, str]]:
+    """What would reach Redis: (organization id, message), without needing Redis."""
+    messages: list[tuple[int, str]] = []
+    monkeypatch.setattr(events, "_send", lambda org_id, kind: messages.append((org_id, kind)))
+    return messages
+
+
+@pytest.mark.django_db
+def test_a_comment_names_its_objective_once_committed_and_a_rolled_back_one_never(
+    org, member_of, sent, django_capture_on_commit_callbacks
+):
+    author = member_of(org)
+    kr = KeyResultFactory(organization=org)
+    objective = kr.objective
+    expected = [(org.pk, "plan"), (org.pk, f"comments:{objective.pk}")]
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        comment = services.comment_create(author=author, body="Hello", objective=objective)
+    assert sent == []  # nothing before the commit
+    for callback in callbacks:
+        callback()
+    assert sent == expected
+    # On a key result: the page to tell is its objective's. Edits and deletes too.
+    for write in (
+        lambda: services.comment_create(author=author, body="On the KR", key_result=kr),
+        lambda: services.comment_update(comment=comment, body="Hello again", actor=author),
+        lambda: services.comment_delete(comment=comment, actor=author),
+    ):
+        sent.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            write()
+        assert sent == expected
+    sent.clear()
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        services.comment_create(author=author, body="Lost", objective=objective)
+        raise RuntimeError("the request failed after the write")
+    assert callbacks == [] and sent == []
+
+
+@pytest.mark.django_db
+def test_a_comment_on_a_key_result_without_objective_tells_only_the_plan(
+    org, member_of, sent, django_capture_on_commit_callbacks
+):
+    kr = KeyResultFactory(organization=org, objective=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.comment_create(author=member_of(org), body="Orphan", key_result=kr)
+    assert sent == [(org.pk, "plan")]
+
+
+def test_a_comments_message_becomes_the_objectives_page_event():
+    assert events._item("comments:12") == "comments-12" == events.comments_event(12)
+    assert events._item("comments:") is None and events._item("comments:x") is None
+    assert events._frame(events._item("comments:12")) == "event: comments-12\ndata: comments-12\n\n"
+
+
+@needs_redis
+@pytest.mark.django_db(transaction=True)
+def test_a_member_hears_comments_on_their_organizations_objectives_only(
+    client, settings, org, other_org, owner
+):
+    settings.REDIS_URL = os.environ["REDIS_URL"]
+    cookie = session_cookie(client, owner)
+
+    async def listen() -> dict:
+        stream = AsgiStream(events_url(org), cookie)
+        await stream.open()
+        await stream.next()  # subscribed: the retry hint
+        await asyncio.to_thread(events._send, other_org.pk, "comments:7")
+        await asyncio.to_thread(events._send, org.pk, "comments:8")
+        heard = await stream.next()
+        await stream.close()
+        return heard
+
+    assert run_async(listen())["body"] == b"event: comments-8\ndata: comments-8\n\n"

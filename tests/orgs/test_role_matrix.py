@@ -622,6 +622,13 @@ PAGES: dict[str, Url] = {
             ),
         ),
     ),
+    "objective_comments": Url(  # what an open page fetches when someone comments
+        get=Shows(
+            VIEWER,
+            lambda h: [f'id="comments-objective-{h.objective.pk}-list"', "First thoughts"],
+        ),
+        post=NOT_ALLOWED,
+    ),
     "objective_comment_create": Url(
         get=NOT_ALLOWED,
         post=(
