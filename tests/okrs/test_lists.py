@@ -405,3 +405,23 @@ def test_a_list_costs_the_same_at_both_sizes(
     with django_assert_num_queries(expected - 1 + session_queries):  # 1: the session
         response = client.get(url, query)
     assert response.status_code == 200
+
+
+def test_an_objective_the_sync_archived_alone_takes_its_key_results_out_of_lists_and_downloads(
+    viewer, org, plan
+):
+    """The sync archives an objective gone from Airtable without its key results: those were
+    still in the key result download (and their check-ins in the check-in download)."""
+    reach = plan["reach"]
+    type(reach).objects.for_org(org).filter(pk=reach.pk).update(archived_at=timezone.now())
+    assert shown(viewer.get(page_url("key_result_list", org))) == ["Visits booked"]
+    assert downloaded(viewer, "key_results", org, 0, "cycle=all") == [
+        "Old result",
+        "Visits booked",
+    ]
+    assert downloaded(viewer, "check_ins", org, 1) == ["Visits booked"]
+    # Its objective's health counts key results that are measurable: "not started", not
+    # "unknown", as on the dashboard (the download said "Unknown").
+    assert downloaded(viewer, "objectives", org, 7, "cycle=all&health=not_started") == [
+        "Not started"
+    ]
