@@ -1,13 +1,12 @@
 """The OKR lists that download as CSV and XLSX (missionos.exports): each table's columns and
-its rows, read with the page's own filters and selector.
+its rows, read with the list page's own filters (okrs.views.list_filters) and selector, so a
+download of `?…` holds every row of the list page at `?…`, all its pages.
 
-- projects: the project list's filters (status, pathway, owner, search);
-- tasks: a project's tasks (`?project=`), the overdue tasks (`?overdue=1&as_of=`), by assignee
-  or status;
-- objectives: from the dashboard (`?cycle=`) and a pathway's page (`?pathway=`), also by owner
-  and health;
-- key results and check-ins: from an objective's page (`?objective=`), the dashboard
-  (`?cycle=`) or a pathway's page (`?pathway=`); check-ins also `?as_of=`.
+- projects: the project list's (status, pathway, owner, search);
+- tasks: the task list's (project, assignee, status, overdue with `as_of`, search);
+- objectives: cycle (default the current one, `all` for any), pathway, owner, health, search;
+- key results: cycle, pathway, objective, owner, search;
+- check-ins: cycle, pathway, objective, the key result's owner, `since` and `as_of`.
 """
 
 from __future__ import annotations
@@ -15,71 +14,39 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from missionos.exports import Column, Table, register_table
-from okrs import progress, selectors
-from okrs.models import ProjectStatus, TaskStatus
-from okrs.selectors import exports as export_selectors
-from okrs.views.params import int_or_none, past_date
+from okrs import selectors
+from okrs.views import list_filters
 
 
 def _name(related: object) -> str:
     return getattr(related, "name", "") or ""
 
 
-def _plan_filters(request: HttpRequest) -> export_selectors.PlanFilters:
-    params = request.GET
-    health = params.get("health", "")
-    return export_selectors.PlanFilters(
-        cycle_id=int_or_none(params.get("cycle")),
-        pathway_id=int_or_none(params.get("pathway")),
-        objective_id=int_or_none(params.get("objective")),
-        owner_id=int_or_none(params.get("owner")),
-        health=health if health in {h.value for h in progress.Health} else "",
-    )
-
-
+# Each reads the filters as its list page does (okrs.views.list_filters) through the page's
+# own selector.
 def _project_rows(request: HttpRequest):
-    params = request.GET
-    status = params.get("status", "")
-    filters = selectors.ProjectFilters(
-        status=status if status in ProjectStatus.values else "",
-        pathway_id=int_or_none(params.get("pathway")),
-        owner_id=int_or_none(params.get("owner")),
-        query=" ".join(params.get("q", "").split())[:200],
-    )
-    return selectors.project_export(organization=request.org, filters=filters)
+    filters = list_filters.project_filters(request.GET)
+    return selectors.project_rows(organization=request.org, filters=filters)
 
 
 def _task_rows(request: HttpRequest):
-    params = request.GET
-    status = params.get("status", "")
-    as_of, _ = past_date(params.get("as_of"))
-    filters = export_selectors.TaskFilters(
-        project_id=int_or_none(params.get("project")),
-        assignee_id=int_or_none(params.get("assignee")),
-        status=status if status in TaskStatus.values else "",
-        overdue=params.get("overdue") == "1",
-        as_of=as_of,
-    )
-    return export_selectors.task_export(organization=request.org, filters=filters)
+    filters = list_filters.task_filters(request.GET)
+    return selectors.task_rows(organization=request.org, filters=filters)
 
 
 def _objective_rows(request: HttpRequest):
-    return export_selectors.objective_export(
-        organization=request.org, filters=_plan_filters(request)
-    )
+    filters = list_filters.plan_filters(request.GET, organization=request.org)
+    return selectors.objective_rows(organization=request.org, filters=filters)
 
 
 def _key_result_rows(request: HttpRequest):
-    return export_selectors.key_result_export(
-        organization=request.org, filters=_plan_filters(request)
-    )
+    filters = list_filters.plan_filters(request.GET, organization=request.org)
+    return selectors.key_result_rows(organization=request.org, filters=filters)
 
 
 def _check_in_rows(request: HttpRequest):
-    as_of, _ = past_date(request.GET.get("as_of"))
-    return export_selectors.check_in_export(
-        organization=request.org, filters=_plan_filters(request), as_of=as_of
-    )
+    filters = list_filters.plan_filters(request.GET, organization=request.org)
+    return selectors.check_in_rows(organization=request.org, filters=filters)
 
 
 def _percent(value: float | None) -> float | None:
@@ -162,6 +129,7 @@ KEY_RESULTS = register_table(
             Column("Weight", lambda k: k.weight, width=8),
             Column("Confidence", lambda k: k.confidence, width=10),
             Column("Progress %", lambda k: _percent(k.progress), width=10),
+            Column("Last check-in", lambda k: k.last_checked_in_at, width=18),
         ),
         rows=_key_result_rows,
     )

@@ -719,6 +719,9 @@ def test_random_submissions(world, name):
 
 # Each page that reads its query string, with the parameters it reads and the htmx target that
 # asks for a fragment (test_every_query_parameter_is_fuzzed finds them in the views' source).
+# The lists' filters (okrs.views.list_filters), read alike by each list and its download.
+PLAN_FILTERS = ("cycle", "pathway", "objective", "owner", "health", "q", "since", "as_of")
+TASK_FILTERS = ("project", "assignee", "status", "overdue", "as_of", "q")
 GETS: dict[str, tuple[tuple[str, ...], str]] = {
     "org_home": (("fragment", "as_of", "cycle"), ""),
     "dashboard_report": (("as_of", "cycle"), ""),
@@ -727,6 +730,10 @@ GETS: dict[str, tuple[tuple[str, ...], str]] = {
     "cycle_create": (("after",), ""),
     "project_list": (("status", "pathway", "owner", "q", "page"), "project-results"),
     "overdue_task_list": (("as_of", "page"), "overdue-results"),
+    "objective_list": ((*PLAN_FILTERS, "page"), "objective-results"),
+    "key_result_list": ((*PLAN_FILTERS, "page"), "key-result-results"),
+    "check_in_list": ((*PLAN_FILTERS, "page"), "check-in-results"),
+    "task_list": ((*TASK_FILTERS, "page"), "task-results"),
     "health_page": (("status", "kind", "severity"), ""),
     "health_fix": (
         ("action", "project", "status", "person", "to", "model", "survivor", "ids", "delete"),
@@ -738,13 +745,14 @@ GETS: dict[str, tuple[tuple[str, ...], str]] = {
     # The downloads (okrs.exports, orgs.exports), with the filters of the page of each.
     "export_projects_csv": (("status", "pathway", "owner", "q", "page"), ""),
     "export_projects_xlsx": (("status", "pathway", "owner", "q"), ""),
-    "export_tasks_csv": (("project", "assignee", "status", "overdue", "as_of"), ""),
-    "export_tasks_xlsx": (("project", "assignee", "status", "overdue", "as_of"), ""),
-    "export_objectives_csv": (("cycle", "pathway", "objective", "owner", "health"), ""),
-    "export_objectives_xlsx": (("cycle", "pathway", "objective", "owner", "health"), ""),
-    "export_key_results_csv": (("cycle", "pathway", "objective", "owner"), ""),
-    "export_check_ins_csv": (("cycle", "pathway", "objective", "as_of"), ""),
-    "export_check_ins_xlsx": (("cycle", "pathway", "objective", "as_of"), ""),
+    "export_tasks_csv": (TASK_FILTERS, ""),
+    "export_tasks_xlsx": (TASK_FILTERS, ""),
+    "export_objectives_csv": (PLAN_FILTERS, ""),
+    "export_objectives_xlsx": (PLAN_FILTERS, ""),
+    "export_key_results_csv": (PLAN_FILTERS, ""),
+    "export_key_results_xlsx": (PLAN_FILTERS, ""),
+    "export_check_ins_csv": (PLAN_FILTERS, ""),
+    "export_check_ins_xlsx": (PLAN_FILTERS, ""),
 }
 
 
@@ -753,14 +761,14 @@ def test_every_query_parameter_is_fuzzed():
     preview) are those GETS fuzzes."""
     from health import views as health_views
     from okrs import exports as okrs_exports
-    from okrs.views import dashboard, editing, objectives, projects, reports
+    from okrs.views import dashboard, editing, list_filters, lists, objectives, projects, reports
     from orgs import forms as org_forms
     from orgs import views as org_views
     from sync import views as sync_views
 
     read = set()
     modules = (dashboard, editing, objectives, projects, health_views, sync_views, org_views)
-    for module in (*modules, okrs_exports, reports):
+    for module in (*modules, okrs_exports, reports, list_filters, lists):
         source = inspect.getsource(module)
         read |= set(re.findall(r"(?:GET|params|data)\.(?:get|getlist)\(\s*\"(\w+)\"", source))
     read |= {"confirm"}  # health_fix: a GET preview never applies, whatever it says

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
@@ -39,27 +40,50 @@ class ProjectFilters:
 PROJECTS_PER_PAGE = 50
 
 
-def project_list(
-    *, organization: Organization, filters: ProjectFilters, page: str | int | None = 1
-) -> Page:
-    """One page of the filtered projects: by name, or best match first when searching.
-    A page number that is garbage or out of range gives the nearest real page."""
-    projects = _filtered_projects(organization=organization, filters=filters)
-    if not search.words(filters.query):
-        return Paginator(projects.order_by("name", "id"), PROJECTS_PER_PAGE).get_page(page)
-    # Rank names in Python (typo-tolerant, same on every database), then fetch one page.
-    candidates = projects.values_list("id", "name", "owner__name", "pathway__name")
-    ranked = search.rank(
-        filters.query,
-        ((pk, " ".join(filter(None, texts))) for pk, *texts in candidates),
-    )
-    page_of_ids = Paginator(ranked, PROJECTS_PER_PAGE).get_page(page)
-    by_id = {project.pk: project for project in projects.filter(pk__in=page_of_ids.object_list)}
-    page_of_ids.object_list = [by_id[pk] for pk in page_of_ids.object_list if pk in by_id]
-    return page_of_ids
+class Ranked(Sequence):
+    """The rows of `queryset` whose ids are `ids`, in that order: a slice (a page: Paginator
+    takes any sequence) reads only its own rows; going through them all (a download) reads the
+    queryset once, whatever the number of rows. What a text search gives: ids ranked in Python,
+    then the rows."""
+
+    def __init__(self, queryset: QuerySet, ids: list[int]):
+        self.queryset, self.ids = queryset, ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return self._in_order(self.queryset.filter(pk__in=self.ids[index]), self.ids[index])
+        return self[index : index + 1][0] if index >= 0 else self[len(self) + index]
+
+    def __iter__(self) -> Iterator:
+        # The whole queryset, not `pk__in` all the ids: a database caps a query's parameters.
+        return iter(self._in_order(self.queryset, self.ids))
+
+    @staticmethod
+    def _in_order(rows: QuerySet, ids: list[int]) -> list:
+        if not ids:
+            return []
+        wanted = set(ids)
+        by_id = {row.pk: row for row in rows.iterator(chunk_size=2000) if row.pk in wanted}
+        return [by_id[pk] for pk in ids if pk in by_id]
 
 
-def _filtered_projects(*, organization: Organization, filters: ProjectFilters) -> QuerySet[Project]:
+def ranked(queryset: QuerySet, query: str, fields: tuple[str, ...]) -> QuerySet | Ranked:
+    """`queryset` as it is without search words in `query`; else its rows that match `query`
+    in `fields` (names joined: "title", "owner__name"), best match first (okrs.search): one
+    query for the names, then the rows a slice at a time."""
+    if not search.words(query):
+        return queryset
+    candidates = queryset.values_list("pk", *fields)
+    ids = search.rank(query, ((pk, " ".join(filter(None, texts))) for pk, *texts in candidates))
+    return Ranked(queryset, ids)
+
+
+def project_rows(*, organization: Organization, filters: ProjectFilters) -> QuerySet | Ranked:
+    """The filtered projects, by name, or best match first when searching: what the project
+    list pages through and its download holds."""
     projects = projects_with_completion(organization=organization)
     if filters.status:
         projects = projects.filter(status=filters.status)
@@ -67,22 +91,24 @@ def _filtered_projects(*, organization: Organization, filters: ProjectFilters) -
         projects = projects.filter(pathway_id=filters.pathway_id)
     if filters.owner_id:
         projects = projects.filter(owner_id=filters.owner_id)
-    return projects
-
-
-def project_export(*, organization: Organization, filters: ProjectFilters) -> list[Project]:
-    """Every project the list shows for `filters`, in its order (two queries when searching,
-    one otherwise): what its download holds."""
-    projects = _filtered_projects(organization=organization, filters=filters)
-    if not search.words(filters.query):
-        return list(projects.order_by("name", "id"))
-    candidates = projects.values_list("id", "name", "owner__name", "pathway__name")
-    ranked = search.rank(
-        filters.query,
-        ((pk, " ".join(filter(None, texts))) for pk, *texts in candidates),
+    return ranked(
+        projects.order_by("name", "id"), filters.query, ("name", "owner__name", "pathway__name")
     )
-    by_id = {project.pk: project for project in projects}
-    return [by_id[pk] for pk in ranked if pk in by_id]
+
+
+def page_of(rows, page: str | int | None, per_page: int) -> Page:
+    """One page of `rows`; a page number that is garbage or out of range gives the nearest
+    real page."""
+    return Paginator(rows, per_page).get_page(page)
+
+
+def project_list(
+    *, organization: Organization, filters: ProjectFilters, page: str | int | None = 1
+) -> Page:
+    """One page of the filtered projects (`project_rows`)."""
+    return page_of(
+        project_rows(organization=organization, filters=filters), page, PROJECTS_PER_PAGE
+    )
 
 
 OVERDUE_PER_PAGE = 50

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.http import urlencode
 
 from okrs import selectors
 from okrs.charts.pages import (
     pathway_progress_chart,
 )
+from okrs.views import list_filters
 from okrs.views.params import plan_view
 from orgs import provenance
 from orgs.shortcuts import found_or_404
@@ -26,6 +28,11 @@ def pathway_detail(request: HttpRequest, org_slug: str, pathway_id: int) -> Http
         )
     )
     context["view"] = view
+    # The lists and downloads of the pathway's objectives in the cycle this page shows.
+    cycle = context["cycle"]
+    context["list_query"] = urlencode(
+        {"pathway": pathway_id, "cycle": cycle.pk if cycle else list_filters.ALL_CYCLES}
+    )
     context["progress_chart"] = pathway_progress_chart(
         organization=request.org, pathway=context["pathway"], cycle=context["cycle"]
     )

@@ -23,25 +23,20 @@ from okrs.models import (
     Task,
     TaskStatus,
 )
-from okrs.views.params import int_or_none, past_date
+from okrs.views import list_filters
+from okrs.views.params import past_date
 from orgs import provenance
 from orgs.permissions import Action, require_permission
 from orgs.shortcuts import found_or_404, org_object_or_404, org_url
 
 
 def project_list(request: HttpRequest, org_slug: str) -> HttpResponse:
-    params = request.GET
-    status = params.get("status", "")
-    filters = selectors.ProjectFilters(
-        status=status if status in ProjectStatus.values else "",
-        pathway_id=int_or_none(params.get("pathway")),
-        owner_id=int_or_none(params.get("owner")),
-        query=" ".join(params.get("q", "").split())[:200],
-    )
+    filters = list_filters.project_filters(request.GET)
     context = {
         "page": selectors.project_list(
-            organization=request.org, filters=filters, page=params.get("page")
+            organization=request.org, filters=filters, page=request.GET.get("page")
         ),
+        "export_query": list_filters.without_page(request.GET),
         "filters": filters,
         "statuses": ProjectStatus.choices,
         **selectors.organization_choices(organization=request.org),

@@ -686,6 +686,10 @@ PAGES: dict[str, Url] = {
         ),
     ),
     "project_list": read_page(VIEWER, lambda h: [title("Projects", h), h.project.name]),
+    "objective_list": read_page(VIEWER, lambda h: [title("Objectives", h), h.objective.title]),
+    "key_result_list": read_page(VIEWER, lambda h: [title("Key results", h), h.key_result.title]),
+    "check_in_list": read_page(VIEWER, lambda h: [title("Check-ins", h), h.key_result.title]),
+    "task_list": read_page(VIEWER, lambda h: [title("Tasks", h), h.task.title]),
     "project_create": form_page(
         ADMIN,
         lambda h: "New project",
