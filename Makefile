@@ -5,6 +5,9 @@
 
 PYTHON ?= python3
 PYTEST_ARGS ?=
+# The suite runs in two processes (pytest-xdist; the browser and worker tests together in one of
+# them, in turn: tests/parallel.py). PYTEST_WORKERS=0 runs it in this one.
+PYTEST_WORKERS ?= 2
 
 # Recursive (=) on purpose: re-evaluated after `ensure-uv` has installed uv. Order: uv on PATH,
 # uv from pip --user or the standalone installer in ~/.local/bin, else uv as a module.
@@ -43,7 +46,7 @@ run: install
 	$(UV) run python manage.py run_demo --reload
 
 test: install
-	$(UV) run pytest $(PYTEST_ARGS)
+	$(UV) run pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: install
 	$(UV) run ruff check .

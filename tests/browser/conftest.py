@@ -30,6 +30,7 @@ from playwright.sync_api import expect
 from orgs.models import Role
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 from tests.orgs.supabase_helpers import PASSWORD as SUPABASE_PASSWORD
+from tests.parallel import TIMED
 
 # Playwright's sync API runs an asyncio event loop in the test thread; Django's ORM refuses to run
 # in a thread with a running loop unless told it is safe (live_server tests touch the database).
@@ -53,10 +54,12 @@ PHONE = (390, 844)
 INVITATION_LINK = re.compile(r"https?://[^\s]+/invitations/[\w-]+/")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist names the groups (tests/parallel.py)
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if BROWSER_DIR in Path(str(item.path)).resolve().parents:
             item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.xdist_group(TIMED))
 
 
 @pytest.fixture(scope="session")

@@ -25,11 +25,14 @@ from sync.models import PendingWrite, RunKind, RunStatus, SyncRun
 from sync.reconcile.adapters import ENTITY_MODELS
 from sync.tasks import execute_run
 from sync.tasks import push_connection as push_task
+from tests.parallel import TIMED
 from tests.sync.airtable_base import BASE_ID, T_TASKS, TOKEN, build_base
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [
     pytest.mark.django_db(transaction=True),
+    # Worker processes that time out: in the one process running the timed tests in turn.
+    pytest.mark.xdist_group(TIMED),
     pytest.mark.skipif(
         not os.environ.get("REDIS_URL")
         or not os.environ.get("DATABASE_URL", "").startswith("postgres"),
