@@ -42,6 +42,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.sync.airtable_base import BASE_ID, TOKEN, build_base
+from tests.sync.test_worker import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 LIVE = "#dashboard-live"
@@ -245,6 +246,9 @@ def synced_base(north, settings):
             stderr=subprocess.PIPE,
         )
         try:
+            # Started, not yet ready: under load its start alone took most of the test's 30 s
+            # deadline (the run then stayed queued). The deadline is for the run, not the start.
+            wait_for(lambda: celery_app.control.ping(timeout=0.5), 60, "the worker to answer")
             yield {**north, "connection": connection}
         finally:
             worker.terminate()

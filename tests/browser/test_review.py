@@ -83,7 +83,7 @@ def test_review_carry_over_and_my_work(live_server, page, quarter_end, screensho
     note.fill("Two clinics opened late; the rest move on.")
     page.get_by_role("button", name="Save note").click()
     expect(page.get_by_text("Closing note saved.")).to_be_visible()
-    expect(page.get_by_text("Carried over into This quarter")).to_be_visible()
+    expect(page.get_by_role("link", name="already carried over to This quarter")).to_be_visible()
     shoot(page, screenshot_dir, "objective-review", desktop=(1366, 800))
 
     copy = Objective.objects.for_org(quarter_end["org"]).get(carried_over_from=objective)
