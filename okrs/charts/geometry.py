@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from okrs.charts import palette
+
 Moment = date | datetime
 Point = tuple[Moment, float]
 
@@ -62,7 +64,8 @@ class YFormat(StrEnum):
 @dataclass(frozen=True)
 class Series:
     """Points of one line. A value holds until the next point (step-wise), so the caller adds a
-    last point at "now" to carry the line up to today. `key` names the line for CSS."""
+    last point at "now" to carry the line up to today. `key` names the line: its colour and
+    pattern (okrs.charts.palette) and its CSS class."""
 
     label: str
     points: Sequence[Point]
@@ -90,6 +93,12 @@ class DrawnSeries:
     end_x: str  # where the last point is, for its dot: percentage ...
     end_y: str  # ... and pixels from the top of the <svg>
     end_label: str  # the last value, e.g. "48%"
+    colour: str = palette.DEFAULT_STYLE.colour  # okrs.charts.palette, by key
+    dashed: bool = False
+
+    @property
+    def dash_pattern(self) -> str:
+        return palette.DASH_PATTERN if self.dashed else ""
 
 
 @dataclass(frozen=True)
@@ -116,6 +125,7 @@ class LineChart:
     today: TodayMarker | None
     y_top: float  # the value at the top of the plot (1.0 for percentages)
     plot_units: int = PLOT_UNITS
+    ink: palette.ChartInk = palette.INK
 
     @property
     def plot_height(self) -> int:
@@ -182,14 +192,18 @@ def line_chart(
             [(x_fraction(moment) * PLOT_UNITS, y_pixels(value)) for moment, value in points]
         )
         last_moment, last_value = points[-1]
+        key = line.key or f"series-{len(drawn)}"
+        style = palette.series_style(key)
         drawn.append(
             DrawnSeries(
                 label=line.label,
-                key=line.key or f"series-{len(drawn)}",
+                key=key,
                 points=" ".join(f"{_num(x)},{_num(y)}" for x, y in coordinates),
                 end_x=_percent_position(x_fraction(last_moment)),
                 end_y=_num(MARGIN_TOP + y_pixels(last_value)),
                 end_label=format_value(last_value, y_format),
+                colour=style.colour,
+                dashed=style.dashed,
             )
         )
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from django.utils import timezone
 
 from okrs import history
-from okrs.charts import geometry
+from okrs.charts import geometry, palette
 from okrs.history import Point
 from okrs.models import Cycle, Objective, Pathway, Project
 from okrs.selectors.cycles import end_of_day
@@ -53,11 +53,6 @@ def pathway_progress_chart(
     return _progress_chart(points, cycle=cycle, title=title, now=now)
 
 
-# Lines of the dashboard's chart are told apart by colour (static/css/charts.css), then by
-# legend order: this many colours, repeated for more pathways.
-PATHWAY_COLOURS = 6
-
-
 def dashboard_progress_chart(
     *,
     organization: Organization,
@@ -82,9 +77,8 @@ def dashboard_progress_chart(
         if points:
             all_points.extend(points)
             series.append(
-                geometry.Series(
-                    pathway.name, _local(points), key=f"pathway-{index % PATHWAY_COLOURS}"
-                )
+                # Told apart by colour (okrs.charts.palette), then by legend order.
+                geometry.Series(pathway.name, _local(points), key=palette.pathway_key(index))
             )
     if not series:
         return None

@@ -2,8 +2,9 @@
 
 On screen the chart stretches to its container (percentages and a nested, stretched <svg>:
 okrs.charts.geometry); a PDF renderer such as WeasyPrint draws neither reliably, nor styles SVG
-from the page's stylesheet. This turns a `LineChart` into absolute pixel positions and
-colours, drawn by `components/line_chart_print.html` with presentational attributes only.
+from the page's stylesheet. This turns a `LineChart` into absolute pixel positions, drawn by
+`components/line_chart_print.html` with presentational attributes only, in the colours the
+screen draws it in (the chart carries them: okrs.charts.palette).
 """
 
 from __future__ import annotations
@@ -11,20 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from okrs.charts.geometry import LineChart
-
-# The screen's colours (static/css/app.css and charts.css), by series key.
-COLOURS = {
-    "progress": "#2f7d5b",
-    "done": "#2f7d5b",
-    "scope": "#1f4e79",
-    "pathway-0": "#1f5fbf",
-    "pathway-1": "#d9730d",
-    "pathway-2": "#2e8b57",
-    "pathway-3": "#8e44ad",
-    "pathway-4": "#c0392b",
-    "pathway-5": "#5d6d7e",
-}
-DEFAULT_COLOUR = "#1f4e79"
 
 
 @dataclass(frozen=True)
@@ -35,7 +22,7 @@ class PrintedLine:
     end_x: float
     end_y: float
     end_label: str
-    dashed: bool
+    dash_pattern: str  # "" for a solid line
 
 
 @dataclass(frozen=True)
@@ -77,12 +64,12 @@ def printed(chart: LineChart, *, width: int = 520) -> PrintedChart:
     lines = tuple(
         PrintedLine(
             label=series.label,
-            colour=COLOURS.get(series.key, DEFAULT_COLOUR),
+            colour=series.colour,  # the screen's, both from okrs.charts.palette
             points=line_points(series.points),
             end_x=across(series.end_x),
             end_y=float(series.end_y),
             end_label=series.end_label,
-            dashed=series.key == "scope",
+            dash_pattern=series.dash_pattern,
         )
         for series in chart.series
     )

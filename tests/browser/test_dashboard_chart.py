@@ -1,6 +1,6 @@
 """The demo's dashboard as leadership sees it: each pathway's progress over the cycle as a line
-chart, at laptop and phone width; printed without navigation or buttons, chart kept; and its
-board report, one PDF page."""
+chart, at laptop and phone width; the dashboard, a pathway, an objective and a project printed
+without the screen's controls, figures and charts kept; and its board report, one PDF page."""
 
 from __future__ import annotations
 
@@ -41,16 +41,64 @@ def test_the_dashboard_charts_each_pathways_progress(live_server, page, demo, sc
     assert width <= PHONE[0], f"the dashboard scrolls sideways on a phone ({width}px)"
     expect(chart).to_be_visible()
 
-    # Printed: the chart and the figures, no navigation, no buttons.
-    page.set_viewport_size({"width": LAPTOP[0], "height": LAPTOP[1]})
+
+# Nothing a reader of paper can use: navigation, controls, live-update hints, downloads.
+SCREEN_ONLY = (
+    ".site-header, .org-nav, .crumbs, .head-actions, .download-links, .view-picker, form, button,"
+    " .button, input, select, textarea, details.source, .screen-only, .comment-actions,"
+    " .check-in-actions, details:not([open])"
+)
+# A4 portrait less the print margins, in CSS pixels.
+PAPER = (703, 1000)
+
+
+def visible(page, selector: str) -> list[str]:
+    """The start of each visible element matching `selector`."""
+    return page.evaluate(
+        "selector => [...document.querySelectorAll(selector)]"
+        "  .filter((element) => element.checkVisibility())"
+        "  .map((element) => element.outerHTML.slice(0, 100))",
+        selector,
+    )
+
+
+def test_printed_pages_keep_the_figures_and_drop_the_controls(
+    live_server, page, demo, screenshot_dir
+):
+    log_in(page, live_server, "demo")
+    page.set_viewport_size({"width": PAPER[0], "height": PAPER[1]})
+    page.goto(f"{live_server.url}/o/northwind/")
+    cycle = page.locator(".page-head p.muted").first.inner_text().split(":")[0]
+    pathway = page.locator(".pathway-card h3 a").first.get_attribute("href")
     page.emulate_media(media="print")
-    expect(chart).to_be_visible()
+    pages = {"dashboard": (f"{live_server.url}/o/northwind/", "#dashboard-progress-chart")}
+    page.goto(f"{live_server.url}{pathway}")
+    objective = page.locator("#objectives-h + .list a").first.get_attribute("href")
+    project = page.locator("#projects-h + .list a").first.get_attribute("href")
+    pages |= {
+        "pathway": (f"{live_server.url}{pathway}", "#pathway-progress-chart"),
+        "objective": (f"{live_server.url}{objective}", "#objective-progress-chart"),
+        "project": (f"{live_server.url}{project}", "#project-burnup-chart"),
+    }
+    for name, (url, chart) in pages.items():
+        page.goto(url)
+        page.screenshot(path=screenshot_dir / f"print-{name}.png", full_page=True)
+        assert visible(page, SCREEN_ONLY) == [], name
+        assert "Refreshes every" not in page.locator("body").inner_text(), name
+        expect(page.locator("h1")).to_be_visible()
+        expect(page.locator(chart)).to_be_visible()
+        expect(page.locator(".printed-on")).to_contain_text("printed")
+        assert visible(page, ".progress"), name
+    # The figures a board reader needs: the cycle, the status of each objective and task.
+    page.goto(pages["dashboard"][0])
     expect(page.locator(".stats")).to_be_visible()
-    expect(page.locator(".org-nav")).to_be_hidden()
-    expect(page.locator(".site-header")).to_be_hidden()
-    expect(page.get_by_role("link", name="Board report (PDF)")).to_be_hidden()
-    page.screenshot(path=screenshot_dir / "dashboard-print.png", full_page=True)
+    expect(page.locator(".page-head")).to_contain_text(cycle)
+    page.goto(pages["objective"][0])
+    assert visible(page, "#objective-progress .badge"), "the objective's status"
+    page.goto(pages["project"][0])
+    assert len(visible(page, ".task > .badge")) == page.locator(".task").count()
     page.emulate_media(media="screen")
+    assert visible(page, ".printed-on") == []
 
 
 @pytest.mark.skipif(bool(pdf.pdf_unavailable()), reason=pdf.pdf_unavailable() or "loads")

@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime
 
 from okrs.charts import geometry
-from okrs.charts.printed import COLOURS, printed
+from okrs.charts.palette import PATHWAY_COLOURS
+from okrs.charts.printed import printed
 
 
 def test_positions_are_pixels_inside_the_width_and_lines_keep_their_colours():
@@ -24,7 +25,7 @@ def test_positions_are_pixels_inside_the_width_and_lines_keep_their_colours():
     )
     laid_out = printed(chart, width=480)
     assert laid_out.left == chart.margin_left and laid_out.right == 480 - chart.margin_right
-    assert [line.colour for line in laid_out.lines] == [COLOURS["pathway-0"], COLOURS["pathway-1"]]
+    assert [line.colour for line in laid_out.lines] == list(PATHWAY_COLOURS[:2])
     for line in laid_out.lines:
         for pair in line.points.split():
             x, y = map(float, pair.split(","))

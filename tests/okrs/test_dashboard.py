@@ -148,7 +148,7 @@ def test_dashboard_page_for_a_past_day_and_a_chosen_cycle(owner_client, org, pla
     past = (timezone.localdate() - 10 * DAY).isoformat()
 
     page = client.get(url, {"as_of": past}).content.decode()
-    assert "as it stood at the end of" in page and "live updates are off" in page
+    assert "as it stood at the end of" in page and "Live updates are off" in page
     assert "every 20s" not in page and "sse-connect" not in page  # a past day does not change
     assert "20%" in page
 
