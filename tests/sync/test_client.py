@@ -46,8 +46,13 @@ def fake():
         yield server
 
 
+READ_TIMEOUT, FAULT_TIMEOUT = 2.0, 2.5
+
+
 def client(fake, policy: RetryPolicy, **kwargs) -> AirtableClient:
-    defaults = {"limiter": NoRateLimiter(), "policy": policy, "timeout": (1.0, 0.5)}
+    # A read timeout long enough for a busy machine's slowest honest answer (at 0.5 s a CI run
+    # shared with other work timed out an ordinary page and retried it), short of the fault's.
+    defaults = {"limiter": NoRateLimiter(), "policy": policy, "timeout": (1.0, READ_TIMEOUT)}
     return AirtableClient(
         api_url=fake.url, token=kwargs.pop("token", TOKEN), base_id=BASE, **{**defaults, **kwargs}
     )
@@ -90,7 +95,7 @@ def test_modified_since_returns_only_later_edits(fake, policy):
 
 @pytest.mark.parametrize("kind", ["429", "500", "502", "503", "timeout", "broken_json", "drop"])
 def test_each_fault_is_retried_to_the_same_result(fake, policy, waits, kind):
-    fake.faults.timeout_seconds = 1.0
+    fake.faults.timeout_seconds = FAULT_TIMEOUT
     fake.faults.inject_next(kind, kind)
     requests_made = []
     records = pull(client(fake, policy, on_request=lambda: requests_made.append(1)))
@@ -103,7 +108,7 @@ def test_each_fault_is_retried_to_the_same_result(fake, policy, waits, kind):
 
 
 def test_a_storm_of_mixed_faults_still_pulls_everything(fake, policy):
-    fake.faults.timeout_seconds = 1.0
+    fake.faults.timeout_seconds = FAULT_TIMEOUT
     fake.faults.configure(rate=0.3)
     assert len({r["id"] for r in pull(client(fake, policy))}) == 250
 
