@@ -46,9 +46,13 @@ def uses_trigrams() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _set_word_similarity() -> None:
+def set_word_similarity(sender, connection, **kwargs) -> None:
     """pg_trgm's `<%` answers from the index above a setting, not an argument (0.6 by default:
-    too strict for typos). Session-wide: nothing else here uses the operator."""
+    too strict for typos), so each new Postgres connection sets it once (okrs.apps connects this
+    to `connection_created`), not each search. A pooler in transaction mode would lose it: the
+    search then only finds closer matches."""
+    if connection.vendor != "postgresql":
+        return
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)",
@@ -67,7 +71,6 @@ def ranked_ids(queryset: QuerySet, query: str, fields: tuple[str, ...]) -> list[
     if not prepared:
         return []
     if uses_trigrams():
-        _set_word_similarity()
         queryset = queryset.filter(reduce(or_, (_similar(f, prepared.words) for f in fields)))
     return search.rank(prepared, queryset.values_list("pk", *fields))
 
@@ -205,12 +208,10 @@ def _pathway_ids(organization: Organization, prepared: search.Query) -> list[int
 
 def search_organization(*, organization: Organization, query: str) -> Results:
     """What matches `query` in the organization, by kind, best first: a fixed number of
-    queries (one a kind, one for the pathways, one more on Postgres to set the threshold)."""
+    queries (one a kind, one for the pathways)."""
     prepared = search.Query(query)
     if not prepared:
         return Results(query=query, words=[], groups=[])
-    if uses_trigrams():
-        _set_word_similarity()
     found: dict[str, list[int]] = {"pathways": _pathway_ids(organization, prepared)}
     groups: dict[str, Group] = {}
     for kind in KINDS:
