@@ -37,7 +37,7 @@ from orgs.models import Organization, Person
 from orgs.tenancy import live_q
 
 WORD_SIMILARITY = 0.3  # low enough for a typo in a short word ("bugdet" is 0.43 of "budget")
-CANDIDATES_PER_KIND = 200
+CANDIDATES_PER_KIND = 60  # the most trigram-similar: what the ranking reorders
 BOUNDED_CANDIDATES = 50_000
 RESULTS_PER_KIND = 8
 
