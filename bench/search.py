@@ -49,15 +49,66 @@ N = int(os.environ.get("BENCH_PROJECTS", "20000"))
 REPEATS = int(os.environ.get("BENCH_REPEATS", "7"))
 SEED = 20260115
 
-VERBS = "Improve Reduce Launch Open Hire Grow Ship Build Migrate Redesign Automate Pilot".split()
-THINGS = (
-    "customer onboarding|billing system|pricing page|support backlog|hiring process|data "
-    "warehouse|mobile app|partner program|release process|design system|cloud spend|checkout "
-    "flow|new-starter onboarding|office move|budget forecast|feedback survey|website"
-).split("|")
-PLACES = "north south east west central clinic warehouse hq".split()
-FIRST = "Priya Jo Marcus Zoë Amara Liam Sofia Noah Mia Omar Chen Ana".split()
-LAST = "Patel Smith O'Neill Ångström Okafor Garcia Nguyen Müller Rossi Kim".split()
+VERBS = [
+    "Improve",
+    "Reduce",
+    "Launch",
+    "Open",
+    "Hire",
+    "Grow",
+    "Ship",
+    "Build",
+    "Migrate",
+    "Redesign",
+    "Automate",
+    "Pilot",
+]
+THINGS = [
+    "customer onboarding",
+    "billing system",
+    "pricing page",
+    "support backlog",
+    "hiring process",
+    "data warehouse",
+    "mobile app",
+    "partner program",
+    "release process",
+    "design system",
+    "cloud spend",
+    "checkout flow",
+    "new-starter onboarding",
+    "office move",
+    "budget forecast",
+    "feedback survey",
+    "website",
+]
+PLACES = ["north", "south", "east", "west", "central", "clinic", "warehouse", "hq"]
+FIRST = [
+    "Priya",
+    "Jo",
+    "Marcus",
+    "Zoë",
+    "Amara",
+    "Liam",
+    "Sofia",
+    "Noah",
+    "Mia",
+    "Omar",
+    "Chen",
+    "Ana",
+]
+LAST = [
+    "Patel",
+    "Smith",
+    "O'Neill",
+    "Ångström",
+    "Okafor",
+    "Garcia",
+    "Nguyen",
+    "Müller",
+    "Rossi",
+    "Kim",
+]
 QUERIES = [
     "onbaording",
     "hi, any news on the new-starter onbaording thing??",
