@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # pg_trgm lookups for the search (okrs.selectors.search)
     "django_htmx",
     "template_partials",
     "django_celery_beat",

@@ -14,6 +14,7 @@ from okrs.views import (
     projects,
     reports,
     review,
+    search,
     track,
 )
 
@@ -25,6 +26,7 @@ urlpatterns = [
     path("cycles/<int:cycle_id>/review/", review.cycle_review, name="cycle_review"),
     path("cycles/<int:cycle_id>/carry-over/", review.cycle_carry_over, name="cycle_carry_over"),
     path("archive/", lifecycle.archive_page, name="archive"),
+    path("search/", search.search_page, name="search"),
     path("pathways/new/", editing.pathway_edit, name="pathway_create"),
     path("pathways/<int:pathway_id>/", pathways.pathway_detail, name="pathway_detail"),
     path("pathways/<int:pathway_id>/edit/", editing.pathway_edit, name="pathway_edit"),

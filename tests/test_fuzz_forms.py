@@ -734,6 +734,7 @@ GETS: dict[str, tuple[tuple[str, ...], str]] = {
     "key_result_list": ((*PLAN_FILTERS, "page"), "key-result-results"),
     "check_in_list": ((*PLAN_FILTERS, "page"), "check-in-results"),
     "task_list": ((*TASK_FILTERS, "page"), "task-results"),
+    "search": (("q",), ""),
     "health_page": (("status", "kind", "severity"), ""),
     "health_fix": (
         ("action", "project", "status", "person", "to", "model", "survivor", "ids", "delete"),
@@ -761,14 +762,23 @@ def test_every_query_parameter_is_fuzzed():
     preview) are those GETS fuzzes."""
     from health import views as health_views
     from okrs import exports as okrs_exports
-    from okrs.views import dashboard, editing, list_filters, lists, objectives, projects, reports
+    from okrs.views import (
+        dashboard,
+        editing,
+        list_filters,
+        lists,
+        objectives,
+        projects,
+        reports,
+        search,
+    )
     from orgs import forms as org_forms
     from orgs import views as org_views
     from sync import views as sync_views
 
     read = set()
     modules = (dashboard, editing, objectives, projects, health_views, sync_views, org_views)
-    for module in (*modules, okrs_exports, reports, list_filters, lists):
+    for module in (*modules, okrs_exports, reports, list_filters, lists, search):
         source = inspect.getsource(module)
         read |= set(re.findall(r"(?:GET|params|data)\.(?:get|getlist)\(\s*\"(\w+)\"", source))
     read |= {"confirm"}  # health_fix: a GET preview never applies, whatever it says

@@ -73,6 +73,7 @@ from okrs.selectors.review import (
     later_cycles,
     objective_review,
 )
+from okrs.selectors.search import search_organization
 from okrs.selectors.track import (
     MENTIONS_SHOWN,
     Thread,
@@ -152,6 +153,7 @@ __all__ = [
     "projects_with_completion",
     "ranked",
     "recent_check_ins",
+    "search_organization",
     "task_list_choices",
     "task_rows",
 ]

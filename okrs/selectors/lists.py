@@ -15,6 +15,7 @@ from okrs.models import (
     Pathway,
     Project,
 )
+from okrs.selectors import search as search_engine
 from okrs.selectors.cycles import end_of_day
 from okrs.selectors.plan import overdue_tasks
 from orgs.models import Organization, Person
@@ -72,13 +73,11 @@ class Ranked(Sequence):
 
 def ranked(queryset: QuerySet, query: str, fields: tuple[str, ...]) -> QuerySet | Ranked:
     """`queryset` as it is without search words in `query`; else its rows that match `query`
-    in `fields` (names joined: "title", "owner__name"), best match first (okrs.search): one
-    query for the names, then the rows a slice at a time."""
+    in `fields` (the name first, then its context: "title", "owner__name"), best match first
+    (okrs.selectors.search): one query for the candidates, then the rows a slice at a time."""
     if not search.words(query):
         return queryset
-    candidates = queryset.values_list("pk", *fields)
-    ids = search.rank(query, ((pk, " ".join(filter(None, texts))) for pk, *texts in candidates))
-    return Ranked(queryset, ids)
+    return Ranked(queryset, search_engine.ranked_ids(queryset, query, fields))
 
 
 def project_rows(*, organization: Organization, filters: ProjectFilters) -> QuerySet | Ranked:

@@ -67,14 +67,14 @@ def objective_rows(*, organization: Organization, filters: PlanFilters) -> list[
         rows = [objective for objective in rows if objective.health == filters.health]
     if search.words(filters.query):
         by_id = {objective.pk: objective for objective in rows}
-        texts = ((o.pk, _text(o.title, o.owner, o.pathway)) for o in rows)
+        texts = ((o.pk, o.title, *_names(o.owner, o.pathway)) for o in rows)
         rows = [by_id[pk] for pk in search.rank(filters.query, texts)]
     return rows
 
 
-def _text(title: str, *related: object) -> str:
-    """What a search reads of a row: its title and the names of what it links to."""
-    return " ".join([title, *(getattr(r, "name", "") or "" for r in related)])
+def _names(*related: object) -> list[str]:
+    """A searched row's context: the names of what it links to."""
+    return [getattr(r, "name", "") or "" for r in related]
 
 
 def _in_plan(queryset: QuerySet, filters: PlanFilters, objective: str) -> QuerySet:

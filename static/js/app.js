@@ -10,3 +10,38 @@ document.addEventListener("htmx:sseOpen", (event) => {
   }
   source.dataset.streamOpened = "true";
 });
+
+// Search results (okrs/search.html): ↓ and ↑ move from the search box through the results and
+// back; Enter opens the focused result (it is a link). "/" anywhere but a field jumps to the
+// header's search box.
+document.addEventListener("keydown", (event) => {
+  const target = event.target;
+  const inField = target.closest && target.closest("input, textarea, select, [contenteditable]");
+  if (event.key === "/" && !inField && !event.ctrlKey && !event.metaKey && !event.altKey) {
+    const box = document.getElementById("header-search-q");
+    if (box) {
+      event.preventDefault();
+      box.focus();
+      box.select();
+    }
+    return;
+  }
+  if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+  const hits = Array.from(document.querySelectorAll("[data-search-hit]"));
+  if (!hits.length) return;
+  const onBox = target.matches && target.matches("[data-search-input]");
+  const at = hits.indexOf(target);
+  if (!onBox && at < 0) return;
+  event.preventDefault();
+  if (onBox) {
+    if (event.key === "ArrowDown") hits[0].focus();
+    return;
+  }
+  if (event.key === "ArrowDown") {
+    hits[Math.min(at + 1, hits.length - 1)].focus();
+  } else if (at === 0) {
+    document.getElementById("search-page-q").focus();
+  } else {
+    hits[at - 1].focus();
+  }
+});

@@ -89,6 +89,9 @@ PAGES = {
     "overdue tasks": ("overdue_task_list", lambda o: {}, {}, 4),
     "project list": ("project_list", lambda o: {}, {}, 6),
     "project search": ("project_list", lambda o: {}, {"q": "projct 1"}, 6),
+    # Search: the pathways, then one query a kind (people, objectives, projects, key results,
+    # tasks, check-ins): okrs.selectors.search.
+    "search": ("search", lambda o: {}, {"q": "projct 1 onbaording"}, 10),
     # +2 each for the progress chart (key results, their check-ins: okrs.history).
     # Record pages +2 for the write-back state of their records (queued writes and open
     # conflicts: sync.selectors.attach_sources), whatever their number.

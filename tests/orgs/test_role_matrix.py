@@ -1021,6 +1021,9 @@ def _lifecycle_pages() -> dict[str, Url]:
 
 PAGES.update(_lifecycle_pages())
 PAGES["archive"] = read_page(VIEWER, lambda h: [title("Archive", h), "Nothing is archived."])
+PAGES["search"] = read_page(
+    VIEWER, lambda h: [title("Search", h), "Type what you are looking for."]
+)
 PAGES["cycle_edit"] = form_page(
     ADMIN,
     lambda h: f"Edit {h.cycle}",

@@ -1,0 +1,274 @@
+"""Search latency at 20,000 projects (and the other kinds around them), typo'd queries.
+
+    uv run python bench/search.py                               # a throwaway SQLite file
+    DATABASE_URL=postgres://... uv run python bench/search.py   # an EMPTY throwaway Postgres DB
+    BENCH_PROJECTS=2000 uv run python bench/search.py
+
+Builds one organization (bulk inserts, seeded names from a small vocabulary the way real plans
+repeat words): BENCH_PROJECTS projects, as many tasks, a tenth as many objectives, a fifth as
+many key results, a quarter as many check-in notes, 500 people, 8 pathways. Times, for each of
+the typo'd and pasted queries below, the organization-wide search (okrs.selectors.search), the
+project list's search (its first page, as the page reads it) and the whole search page through
+Django's test client; prints and saves median and p95 to bench/results/search-<database>.json.
+Timings, not assertions (the suite pins query counts and the ranking).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DATABASE_URL", f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "missionos.settings")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.urls import reverse  # noqa: E402
+
+from okrs import selectors  # noqa: E402
+from okrs.models import CheckIn, KeyResult, Objective, Pathway, Project, Task  # noqa: E402
+from orgs.models import Membership, Organization, Person, Role  # noqa: E402
+from tests.factories import UserFactory  # noqa: E402
+
+N = int(os.environ.get("BENCH_PROJECTS", "20000"))
+REPEATS = int(os.environ.get("BENCH_REPEATS", "7"))
+SEED = 20260115
+
+VERBS = [
+    "Improve",
+    "Reduce",
+    "Launch",
+    "Open",
+    "Hire",
+    "Grow",
+    "Ship",
+    "Build",
+    "Migrate",
+    "Redesign",
+    "Automate",
+    "Pilot",
+]
+THINGS = [
+    "customer onboarding",
+    "billing system",
+    "pricing page",
+    "support backlog",
+    "hiring process",
+    "data warehouse",
+    "mobile app",
+    "partner program",
+    "release process",
+    "design system",
+    "cloud spend",
+    "checkout flow",
+    "new-starter onboarding",
+    "office move",
+    "budget forecast",
+    "feedback survey",
+    "website",
+]
+PLACES = ["north", "south", "east", "west", "central", "clinic", "warehouse", "hq"]
+FIRST = [
+    "Priya",
+    "Jo",
+    "Marcus",
+    "Zoë",
+    "Amara",
+    "Liam",
+    "Sofia",
+    "Noah",
+    "Mia",
+    "Omar",
+    "Chen",
+    "Ana",
+]
+LAST = [
+    "Patel",
+    "Smith",
+    "O'Neill",
+    "Ångström",
+    "Okafor",
+    "Garcia",
+    "Nguyen",
+    "Müller",
+    "Rossi",
+    "Kim",
+]
+QUERIES = [
+    "onbaording",
+    "hi, any news on the new-starter onbaording thing??",
+    "biling sytem north",
+    "websit redesgn",
+    "pricng page",
+    "budget forcast hq",
+    "priya patel",
+    "migrate data warehous",
+    "  CHECKOUT   flow!! ",
+    "zoe angstrom",
+]
+
+
+def name(rng: random.Random, i: int) -> str:
+    return f"{rng.choice(VERBS)} {rng.choice(THINGS)} {rng.choice(PLACES)} {i}"
+
+
+def build(org: Organization) -> None:
+    rng = random.Random(SEED)
+    pathways = Pathway.objects.bulk_create(
+        Pathway(organization=org, name=f"Pathway {p}", position=p) for p in range(8)
+    )
+    people = Person.objects.bulk_create(
+        Person(organization=org, name=f"{rng.choice(FIRST)} {rng.choice(LAST)} {i}")
+        for i in range(500)
+    )
+    objectives = Objective.objects.bulk_create(
+        Objective(
+            organization=org,
+            pathway=rng.choice(pathways),
+            owner=rng.choice(people),
+            title=name(rng, i),
+        )
+        for i in range(max(N // 10, 1))
+    )
+    key_results = KeyResult.objects.bulk_create(
+        KeyResult(
+            organization=org,
+            objective=rng.choice(objectives),
+            owner=rng.choice(people),
+            title=name(rng, i),
+            target_value=100,
+        )
+        for i in range(max(N // 5, 1))
+    )
+    projects = Project.objects.bulk_create(
+        (
+            Project(
+                organization=org,
+                pathway=rng.choice(pathways),
+                owner=rng.choice(people),
+                name=name(rng, i),
+            )
+            for i in range(N)
+        ),
+        batch_size=2000,
+    )
+    Task.objects.bulk_create(
+        (
+            Task(
+                organization=org,
+                project=rng.choice(projects),
+                assignee=rng.choice(people),
+                title=name(rng, i),
+            )
+            for i in range(N)
+        ),
+        batch_size=2000,
+    )
+    CheckIn.objects.bulk_create(
+        (
+            CheckIn(
+                organization=org,
+                key_result=rng.choice(key_results),
+                value=1,
+                note=f"{name(rng, i)} is on track, waiting for the {rng.choice(THINGS)}",
+            )
+            for i in range(max(N // 4, 1))
+        ),
+        batch_size=2000,
+    )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
+def timed(run) -> list[float]:
+    run()  # warm
+    samples = []
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        run()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def summary(samples: list[float]) -> dict:
+    samples = sorted(samples)
+    return {
+        "median_ms": round(statistics.median(samples), 2),
+        "p95_ms": round(samples[max(int(len(samples) * 0.95) - 1, 0)], 2),
+        "max_ms": round(samples[-1], 2),
+        "samples": len(samples),
+    }
+
+
+def main() -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("migrate", verbosity=0)
+    if Organization.objects.exists():
+        sys.exit("bench/search.py needs an empty database: it builds its own organization")
+    org = Organization.objects.create(name="Bench", slug="bench")
+    user = UserFactory(username="bench")
+    Membership.objects.create(user=user, organization=org, role=Role.VIEWER)
+    started = time.perf_counter()
+    build(org)
+    built_s = time.perf_counter() - started
+    client = Client()
+    client.force_login(user)
+    page_url = reverse("search", args=[org.slug])
+
+    engine, project_list, page, per_query = [], [], [], {}
+    for query in QUERIES:
+        samples = timed(lambda q=query: selectors.search_organization(organization=org, query=q))
+        engine += samples
+        results = selectors.search_organization(organization=org, query=query)
+        per_query[query] = {
+            **summary(samples),
+            "first": {g.kind.name: g.hits[0].name for g in results.groups},
+        }
+        filters = selectors.ProjectFilters(query=query)
+        project_list += timed(
+            lambda f=filters: list(
+                selectors.page_of(selectors.project_rows(organization=org, filters=f), 1, 50)
+            )
+        )
+        page += timed(lambda q=query: client.get(page_url, {"q": q}))
+    report = {
+        "database": connection.vendor,
+        "projects": N,
+        "records": {
+            "objectives": max(N // 10, 1),
+            "key_results": max(N // 5, 1),
+            "tasks": N,
+            "check_ins": max(N // 4, 1),
+            "people": 500,
+        },
+        "build_seconds": round(built_s, 1),
+        "search (okrs.selectors.search)": summary(engine),
+        "project list search (first page)": summary(project_list),
+        "search page (test client)": summary(page),
+        "per_query": per_query,
+        "note": "shared 2-core machine with other engineers' work running: timings are noisy",
+    }
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    out = ROOT / "bench" / "results" / f"search-{connection.vendor}.json"
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    print(f"saved {out}")
+
+
+if __name__ == "__main__":
+    main()
