@@ -479,12 +479,6 @@ class Task(OrgOwned):
                 condition=models.Q(archived_at__isnull=True) & ~models.Q(status=TaskStatus.DONE),
                 name="task_open_by_due",
             ),
-            # A project's live tasks (its page, its completion counts).
-            models.Index(
-                fields=["project", "due_on", "id"],
-                condition=models.Q(archived_at__isnull=True),
-                name="task_live_by_project",
-            ),
         ]
 
     def __str__(self) -> str:

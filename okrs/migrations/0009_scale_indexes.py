@@ -46,12 +46,4 @@ class Migration(migrations.Migration):
                 name="task_open_by_due",
             ),
         ),
-        migrations.AddIndex(
-            model_name="task",
-            index=models.Index(
-                condition=models.Q(("archived_at__isnull", True)),
-                fields=["project", "due_on", "id"],
-                name="task_live_by_project",
-            ),
-        ),
     ]
