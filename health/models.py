@@ -52,18 +52,7 @@ class Finding(OrgScoped):
                 name="one_unresolved_finding_per_key",
             )
         ]
-        indexes = [
-            models.Index(fields=["organization", "resolved_at", "kind"]),
-            # The data-health page: open findings by kind, best score first (its order).
-            models.Index(
-                "organization",
-                "kind",
-                models.F("score").desc(),
-                "id",
-                condition=models.Q(resolved_at__isnull=True),
-                name="finding_open_by_kind",
-            ),
-        ]
+        indexes = [models.Index(fields=["organization", "resolved_at", "kind"])]
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.detail}"

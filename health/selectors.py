@@ -71,6 +71,21 @@ class HealthPage:
     people: list[Person]  # who can take tasks over: those who have not left
 
 
+def first_of_each_kind(findings: QuerySet[Finding], limit: int = SHOWN_PER_KIND):
+    """`findings` by kind, best score first, the first `limit` of each kind: one query. The
+    window runs over every open finding in the database (a sort there); only the rows shown
+    become objects."""
+    return (
+        findings.order_by("kind", "-score", "pk")
+        .annotate(
+            place=Window(
+                RowNumber(), partition_by=[F("kind")], order_by=[F("score").desc(), F("pk")]
+            )
+        )
+        .filter(place__lte=limit)
+    )
+
+
 RECENT_FIXES = 10
 SEVERITY_ORDER = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
 
@@ -86,26 +101,27 @@ def health_page(
     # of findings (most of them past-due tasks), and the page shows 8 of each kind.
     counts: dict[str, int] = {}
     dismissed = 0
+    listed_dismissed = status == FindingStatus.DISMISSED
+    group_sizes: dict[str, int] = {}  # each kind's findings under the page's filters
     for row in (
         unresolved.order_by()
-        .values("kind")
+        .values("kind", "severity")
         .annotate(open=Count("pk", filter=~DISMISSED_Q), dismissed=Count("pk", filter=DISMISSED_Q))
     ):
         if row["open"]:
-            counts[row["kind"]] = row["open"]
+            counts[row["kind"]] = counts.get(row["kind"], 0) + row["open"]
         dismissed += row["dismissed"]
-    listed = unresolved.filter(DISMISSED_Q if status == FindingStatus.DISMISSED else ~DISMISSED_Q)
-    if kind:
-        listed = listed.filter(kind=kind)
+        if (not kind or row["kind"] == kind) and (not severity or row["severity"] == severity):
+            size = row["dismissed"] if listed_dismissed else row["open"]
+            group_sizes[row["kind"]] = group_sizes.get(row["kind"], 0) + size
+    listed = unresolved.filter(DISMISSED_Q if listed_dismissed else ~DISMISSED_Q)
     if severity:
         listed = listed.filter(severity=severity)
-    # Each row carries its kind's size under the filters; unfiltered, the first of each kind.
-    rows = listed.order_by("kind", "-score", "pk").annotate(
-        kind_size=Window(Count("pk"), partition_by=[F("kind")]),
-        place=Window(RowNumber(), partition_by=[F("kind")], order_by=[F("score").desc(), F("pk")]),
+    rows = (
+        listed.filter(kind=kind).order_by("kind", "-score", "pk")
+        if kind
+        else first_of_each_kind(listed)
     )
-    if not kind:
-        rows = rows.filter(place__lte=SHOWN_PER_KIND)
     shown: dict[str, KindGroup] = {}
     for finding in rows:
         group = shown.get(finding.kind)
@@ -115,7 +131,7 @@ def health_page(
                 kind_enum,
                 KINDS[kind_enum].severity,
                 limit=None if kind else SHOWN_PER_KIND,
-                count=finding.kind_size,
+                count=group_sizes.get(finding.kind, 0),
             )
         group.findings.append(finding)
     departed = shown.get(Kind.TASK_DEPARTED_ASSIGNEE)
