@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from health.kinds import KINDS, Kind, Severity
 from health.models import Finding, FindingStatus, HealthAction, HealthSnapshot
@@ -33,8 +34,11 @@ def unresolved_findings(organization: Organization) -> QuerySet[Finding]:
 class KindGroup:
     kind: Kind
     severity: Severity
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # the first `limit` (all: None)
     limit: int | None = SHOWN_PER_KIND
+    count: int = 0  # the kind's findings under the page's filters, shown or not
+    # The people who left whose open tasks this group lists: {person, name, tasks}.
+    reassignments: list[dict] = field(default_factory=list)
 
     @property
     def shown(self) -> list[Finding]:
@@ -48,22 +52,9 @@ class KindGroup:
     def label(self) -> str:
         return self.kind.label
 
-    @property
-    def reassignments(self) -> list[dict]:
-        """The people who left whose open tasks this group lists: {person, name, tasks}."""
-        people: dict[int, dict] = {}
-        for finding in self.findings:
-            fix = finding.fix or {}
-            if fix.get("action") == "reassign_tasks":
-                entry = people.setdefault(
-                    fix["person"], {"person": fix["person"], "name": fix["person_name"], "tasks": 0}
-                )
-                entry["tasks"] += 1
-        return sorted(people.values(), key=lambda entry: (-entry["tasks"], entry["name"]))
 
-    @property
-    def count(self) -> int:
-        return len(self.findings)
+# "Not a problem" and the records unchanged since (Finding.status, in SQL).
+DISMISSED_Q = Q(dismissed_at__isnull=False, dismissed_fingerprint=F("fingerprint"))
 
 
 @dataclass
@@ -80,6 +71,21 @@ class HealthPage:
     people: list[Person]  # who can take tasks over: those who have not left
 
 
+def first_of_each_kind(findings: QuerySet[Finding], limit: int = SHOWN_PER_KIND):
+    """`findings` by kind, best score first, the first `limit` of each kind: one query. The
+    window runs over every open finding in the database (a sort there); only the rows shown
+    become objects."""
+    return (
+        findings.order_by("kind", "-score", "pk")
+        .annotate(
+            place=Window(
+                RowNumber(), partition_by=[F("kind")], order_by=[F("score").desc(), F("pk")]
+            )
+        )
+        .filter(place__lte=limit)
+    )
+
+
 RECENT_FIXES = 10
 SEVERITY_ORDER = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
 
@@ -90,28 +96,58 @@ def health_page(
     """The page's findings, filtered by status (open, or "not a problem"), kind and severity,
     grouped by kind, with the recent fixes. A fixed number of queries whatever the number of
     findings."""
-    findings = list(unresolved_findings(organization).order_by("kind", "-score", "pk"))
+    unresolved = unresolved_findings(organization)
+    # Counted in the database and only the rows shown read: an old base has tens of thousands
+    # of findings (most of them past-due tasks), and the page shows 8 of each kind.
     counts: dict[str, int] = {}
     dismissed = 0
+    listed_dismissed = status == FindingStatus.DISMISSED
+    group_sizes: dict[str, int] = {}  # each kind's findings under the page's filters
+    for row in (
+        unresolved.order_by()
+        .values("kind", "severity")
+        .annotate(open=Count("pk", filter=~DISMISSED_Q), dismissed=Count("pk", filter=DISMISSED_Q))
+    ):
+        if row["open"]:
+            counts[row["kind"]] = counts.get(row["kind"], 0) + row["open"]
+        dismissed += row["dismissed"]
+        if (not kind or row["kind"] == kind) and (not severity or row["severity"] == severity):
+            size = row["dismissed"] if listed_dismissed else row["open"]
+            group_sizes[row["kind"]] = group_sizes.get(row["kind"], 0) + size
+    listed = unresolved.filter(DISMISSED_Q if listed_dismissed else ~DISMISSED_Q)
+    if severity:
+        listed = listed.filter(severity=severity)
+    rows = (
+        listed.filter(kind=kind).order_by("kind", "-score", "pk")
+        if kind
+        else first_of_each_kind(listed)
+    )
     shown: dict[str, KindGroup] = {}
-    for finding in findings:
-        if finding.status == FindingStatus.DISMISSED:
-            dismissed += 1
-            if status != FindingStatus.DISMISSED:
-                continue
-        else:
-            counts[finding.kind] = counts.get(finding.kind, 0) + 1
-            if status == FindingStatus.DISMISSED:
-                continue
-        if (kind and finding.kind != kind) or (severity and finding.severity != severity):
-            continue
+    for finding in rows:
         group = shown.get(finding.kind)
         if group is None:
             kind_enum = Kind(finding.kind)
             group = shown[finding.kind] = KindGroup(
-                kind_enum, KINDS[kind_enum].severity, limit=None if kind else SHOWN_PER_KIND
+                kind_enum,
+                KINDS[kind_enum].severity,
+                limit=None if kind else SHOWN_PER_KIND,
+                count=group_sizes.get(finding.kind, 0),
             )
         group.findings.append(finding)
+    departed = shown.get(Kind.TASK_DEPARTED_ASSIGNEE)
+    if departed is not None:
+        departed.reassignments = sorted(
+            (
+                {"person": row["person"], "name": row["name"], "tasks": row["tasks"]}
+                for row in listed.filter(
+                    kind=Kind.TASK_DEPARTED_ASSIGNEE, fix__action="reassign_tasks"
+                )
+                .order_by()
+                .values(person=F("fix__person"), name=F("fix__person_name"))
+                .annotate(tasks=Count("pk"))
+            ),
+            key=lambda entry: (-entry["tasks"], entry["name"]),
+        )
     groups = sorted(
         shown.values(), key=lambda g: (SEVERITY_ORDER[g.severity], -g.count, g.kind.label)
     )

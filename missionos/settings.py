@@ -211,6 +211,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "timeout": 10,  # seconds a request waits for a connection before it errs
             "max_idle": 120,  # seconds: idle connections close before servers time them out
         }
+    # No JIT compilation: the pages' queries (progress and health as nested subqueries) cost
+    # past jit_above_cost at 100x the demo's data, and compiling them took 320 ms of a 360 ms
+    # query (bench/scale.py); they run in milliseconds without. A transaction pooler may refuse
+    # startup options: there, `ALTER ROLE ... SET jit = off` does the same.
+    if env_bool("DB_JIT_OFF", True) and not env_bool("DB_TRANSACTION_POOLER", False):
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
     if ssl_root_cert := os.environ.get("DB_SSLROOTCERT"):
         DATABASES["default"].setdefault("OPTIONS", {}).update(
             {"sslmode": "verify-full", "sslrootcert": ssl_root_cert}

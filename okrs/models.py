@@ -236,6 +236,23 @@ class CheckIn(OrgOwned):
     class Meta(OrgOwned.Meta):
         ordering = ["-checked_in_at"]
         get_latest_by = "checked_in_at"
+        # Partial on live rows, as for_org reads them: a key result's latest check-in (the key
+        # result list, progress) and the organization's newest first (dashboard, check-in list).
+        indexes = [
+            models.Index(
+                "key_result",
+                models.F("checked_in_at").desc(),
+                condition=models.Q(archived_at__isnull=True),
+                name="checkin_live_by_kr",
+            ),
+            models.Index(
+                "organization",
+                models.F("checked_in_at").desc(),
+                models.F("id").desc(),
+                condition=models.Q(archived_at__isnull=True),
+                name="checkin_live_newest",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.key_result}: {self.value}"
@@ -396,6 +413,14 @@ class Project(OrgOwned):
 
     class Meta(OrgOwned.Meta):
         ordering = ["name"]
+        # The project list's order (and the task list's project choices), live rows only.
+        indexes = [
+            models.Index(
+                fields=["organization", "name", "id"],
+                condition=models.Q(archived_at__isnull=True),
+                name="project_live_by_name",
+            )
+        ]
         constraints = [
             *OrgOwned.Meta.constraints,
             models.CheckConstraint(
@@ -444,7 +469,17 @@ class Task(OrgOwned):
 
     class Meta(OrgOwned.Meta):
         ordering = ["due_on", "id"]
-        indexes = [models.Index(fields=["organization", "status", "due_on"])]
+        indexes = [
+            models.Index(fields=["organization", "status", "due_on"]),
+            # Open work by due date, oldest first: the dashboard's overdue tasks and their list.
+            # The condition is what open_tasks() asks (not done, not archived), so the planner
+            # can use it; done tasks, most of an old organization's, are not in it.
+            models.Index(
+                fields=["organization", "due_on", "id"],
+                condition=models.Q(archived_at__isnull=True) & ~models.Q(status=TaskStatus.DONE),
+                name="task_open_by_due",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title

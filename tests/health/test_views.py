@@ -9,9 +9,10 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from health import services
+from health import selectors, services
 from health.kinds import Kind
 from health.models import Finding, FindingStatus, HealthAction
+from health.selectors import SHOWN_PER_KIND
 from okrs.models import Task
 from orgs.models import Person, Role
 from tests.factories import PersonFactory, TaskFactory
@@ -106,9 +107,10 @@ def test_the_page_costs_the_same_queries_whatever_its_findings(
     plant_departed(org, findings)
     services.findings_compute(organization=org)
     owner_client.get(page_url(org))  # warm whatever the first request loads once
-    # user and membership, findings, latest snapshot, trend, recent fixes, people, the
-    # viewer's weekly email switch
-    with django_assert_num_queries(session_queries + 7):
+    # user and membership, the counts by kind, the findings shown (the first of each kind),
+    # the reassignments of the departed people's tasks, latest snapshot, trend, recent fixes,
+    # people, the viewer's weekly email switch
+    with django_assert_num_queries(session_queries + 9):
         assert owner_client.get(page_url(org)).status_code == 200
 
 
@@ -176,3 +178,23 @@ def test_a_computation_costs_the_same_queries_at_two_sizes(org, size, django_ass
 # Pinned so that a query per row, or a detector reading again what another read, shows. Most
 # are counts: the score's populations (one per synced model), and one read per detector.
 QUERIES_PER_COMPUTATION = 55
+
+
+def test_the_page_reads_the_first_of_each_kind_and_counts_them_all(org):
+    """The page's groups are counted in the database and read 8 rows each (an old base has
+    tens of thousands of findings): the count, "more" and the reassignments cover them all."""
+    plant_departed(org, SHOWN_PER_KIND + 4)
+    services.findings_compute(organization=org)
+    dismissed = Finding.objects.for_org(org).filter(kind=Kind.TASK_DEPARTED_ASSIGNEE).first()
+    services.finding_dismiss(finding=dismissed, actor=None)
+
+    page = selectors.health_page(org)
+    group = next(g for g in page.groups if g.kind == Kind.TASK_DEPARTED_ASSIGNEE)
+    assert (len(group.shown), group.count, group.more) == (SHOWN_PER_KIND, 11, 3)
+    assert [entry["tasks"] for entry in group.reassignments] == [11]
+    assert page.counts[Kind.TASK_DEPARTED_ASSIGNEE] == 11 and page.dismissed == 1
+
+    whole_kind = selectors.health_page(org, kind=Kind.TASK_DEPARTED_ASSIGNEE)
+    assert len(whole_kind.groups[0].shown) == whole_kind.groups[0].count == 11
+    not_a_problem = selectors.health_page(org, status=FindingStatus.DISMISSED)
+    assert [f.pk for g in not_a_problem.groups for f in g.shown] == [dismissed.pk]

@@ -1,0 +1,102 @@
+"""The plans Postgres chooses for the pages' key queries on an organization of some size (with
+planner statistics): each reads an index, not the whole table, and takes its order from the
+index instead of sorting every row (okrs/migrations/0009_scale_indexes.py). Postgres only."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from health import selectors as health_selectors
+from health.kinds import Kind
+from health.models import Finding
+from okrs.selectors.lists import ProjectFilters, project_rows
+from okrs.selectors.plan import open_tasks, overdue_tasks
+from tests.builders import build_organization
+from tests.factories import OrganizationFactory
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="Postgres plans"),
+]
+
+PROJECTS = 2_000  # 10,000 tasks, 5,000 findings: past what a sequential scan wins at
+FINDINGS = 5_000
+
+
+@pytest.fixture(scope="module")
+def organization(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock(), transaction.atomic():
+        other = OrganizationFactory(slug="other")
+        build_organization(other, 50)
+        organization = OrganizationFactory(slug="big")
+        build_organization(organization, PROJECTS)
+        kinds = itertools.cycle(Kind.values)
+        Finding.objects.bulk_create(
+            Finding(
+                organization=organization,
+                kind=next(kinds),
+                severity="medium",
+                key=f"finding {i}",
+                detail="A planted finding.",
+                score=(i % 100) / 100 if i % 3 else None,
+                fingerprint="f",
+            )
+            for i in range(FINDINGS)
+        )
+        with connection.cursor() as cursor:  # statistics, as autovacuum would gather them
+            cursor.execute("ANALYZE")
+        yield organization
+        transaction.set_rollback(True)
+
+
+def plan(queryset) -> str:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_the_dashboards_overdue_tasks_read_the_open_task_index_in_its_order(organization):
+    overdue = overdue_tasks(organization=organization, today=timezone.localdate())
+    shown = plan(overdue[:8])
+    assert "task_open_by_due" in shown, shown
+    assert "Seq Scan on okrs_task" not in shown and "Sort" not in shown, shown
+
+
+def test_open_tasks_by_due_date_read_the_index_in_its_order(organization):
+    first_page = plan(open_tasks(organization=organization).order_by("due_on", "id")[:50])
+    assert "task_open_by_due" in first_page, first_page
+    assert "Seq Scan on okrs_task" not in first_page and "Sort" not in first_page, first_page
+
+
+def test_the_project_lists_page_reads_50_projects_by_name_and_only_their_tasks(organization):
+    first_page = plan(project_rows(organization=organization, filters=ProjectFilters())[:50])
+    assert "project_live_by_name" in first_page, first_page
+    for table in ("okrs_project", "okrs_task"):
+        assert f"Seq Scan on {table}" not in first_page, first_page
+    assert "Sort" not in first_page and "HashAggregate" not in first_page, first_page
+
+
+def test_a_kinds_data_health_page_reads_its_kind_through_an_index(organization):
+    listed = health_selectors.unresolved_findings(organization).filter(
+        ~health_selectors.DISMISSED_Q, kind=Kind.PAST_DUE
+    )
+    read = plan(listed.order_by("kind", "-score", "pk"))
+    # (organization, resolved_at, kind): the kind's open findings, then sorted (a kind's share)
+    assert "health_find_organiz_672075_idx" in read, read
+    assert "Seq Scan on health_finding" not in read, read
+
+
+def test_the_data_health_page_reads_only_the_first_findings_of_each_kind(organization):
+    """Unfiltered, the page reads 8 findings of each kind: the window runs in the database
+    (over every open finding: a sort of them there, not objects in Python)."""
+    listed = health_selectors.unresolved_findings(organization).filter(
+        ~health_selectors.DISMISSED_Q
+    )
+    rows = list(health_selectors.first_of_each_kind(listed))
+    assert len(rows) == health_selectors.SHOWN_PER_KIND * len(Kind.values)
+    assert "Run Condition" in plan(health_selectors.first_of_each_kind(listed))
