@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("okrs", "0007_track"),
+        ("okrs", "0008_search"),
     ]
 
     operations = [
