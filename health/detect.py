@@ -426,14 +426,15 @@ def broken_links(ctx: Context) -> Iterator[Draft]:
     """Links to missing records, as each connection's latest full run found them (a run that
     did not see the whole base cannot say a record is gone)."""
     latest_runs = [pk for pk, _ in ctx.latest_full_runs]
-    issues = (
-        SyncIssue.objects.for_org(ctx.organization)
-        .filter(run_id__in=latest_runs, kind=SyncIssue.Kind.LINK)
-        .select_related("run")
+    # One row per problem while it lasts: the link problems standing now, of the connections
+    # a full run has seen whole.
+    connections = SyncRun.objects.for_org(ctx.organization).filter(pk__in=latest_runs)
+    issues = SyncIssue.objects.for_org(ctx.organization).filter(
+        connection_id__in=connections.values("connection_id"), kind=SyncIssue.Kind.LINK
     )
     by_record: dict[tuple[int, str], list[SyncIssue]] = defaultdict(list)
     for issue in issues:
-        by_record[(issue.run.connection_id, issue.record_id)].append(issue)
+        by_record[(issue.connection_id, issue.record_id)].append(issue)
     rows = _rows_by_record(ctx, {record for _, record in by_record})
     for (_connection_id, record_id), found in by_record.items():
         row = rows.get(record_id)

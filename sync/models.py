@@ -126,7 +126,14 @@ def airtable_record_url(base_id: str, table_id: str, record_id: str) -> str:
 
 
 class SyncIssue(OrgScoped):
-    """Something a run could not make sense of; the record was kept as well as it could be."""
+    """Something a run could not make sense of; the record was kept as well as it could be.
+
+    One row per problem (connection, table, record, kind, field and the reason's key), kept
+    while the problem lasts: a run that finds it again updates it (a record unchanged in
+    Airtable leaves it as it is), one that finds the record without it removes it
+    (sync.reconcile.issues). `run` is the run that first found it, `last_seen_run` the last
+    run that wrote the record or its links; each run's own count is SyncRun.issue_count.
+    """
 
     class Kind(models.TextChoices):
         VALUE = "value", "Value that does not fit"
@@ -135,6 +142,12 @@ class SyncIssue(OrgScoped):
         OVERWRITE = "overwrite", "MissionOS edit overwritten"
 
     run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="issues")
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="issues")
+    last_seen_run = models.ForeignKey(
+        SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Tells apart two problems of one kind in one field (sync.reconcile.issues.problem_key).
+    problem_key = models.CharField(max_length=16)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     table_id = models.CharField(max_length=32)
     table_name = models.CharField(max_length=200)
@@ -145,6 +158,12 @@ class SyncIssue(OrgScoped):
 
     class Meta:
         ordering = ["table_name", "record_id", "field_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "table_id", "record_id", "kind", "field_id", "problem_key"],
+                name="one_sync_issue_per_problem",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.table_name} {self.record_id} {self.field_name}: {self.reason}"

@@ -21,6 +21,7 @@ from sync.models import (
     airtable_record_url,
 )
 from sync.reconcile.adapters import model_entity
+from sync.reconcile.issues import current_issues_q
 
 RECENT_RUNS = 20
 
@@ -47,7 +48,8 @@ def connection_feed(*, connection: Connection) -> ChangeFeed | None:
 
 
 def run_issues(*, organization: Organization, run: SyncRun) -> QuerySet[SyncIssue]:
-    return SyncIssue.objects.for_org(organization).filter(run=run)
+    """The problems standing when the run ended (each kept as one row while it lasts)."""
+    return SyncIssue.objects.for_org(organization).filter(current_issues_q([run]))
 
 
 def with_airtable_urls(issues, *, base_id: str):

@@ -211,9 +211,20 @@ def judge_all(samples: PairSamples, schema, mapping, organization) -> dict[str, 
             for cell in pair:
                 if isinstance(cell, list):
                     linked_ids.update(item for item in cell if isinstance(item, str))
+    # Only the tables a sampled pair's link field points at are read (the names of their
+    # rows): reading every table's rows was a third of an unchanged run.
+    linked_tables: set[str] = set()
+    for table_id, a, b in samples.cells:
+        table = schema.table(table_id)
+        for field_id in (a, b):
+            schema_field = table.field(field_id) if table is not None else None
+            if schema_field is not None and schema_field.linked_table_id:
+                linked_tables.add(schema_field.linked_table_id)
     names: dict[str, str] = {}
     names_by_table: dict[str, set[str]] = {}
     for table_id, entity in entity_of.items():
+        if table_id not in linked_tables:
+            continue
         rows = (
             ENTITY_MODELS[entity]
             .objects.for_org(organization, include_archived=True)

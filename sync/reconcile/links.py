@@ -24,6 +24,7 @@ from sync.mapping.catalogue import ENTITIES, Attr
 from sync.mapping.document import EntityMapping, Mapping
 from sync.models import SyncIssue, SyncRun
 from sync.reconcile.adapters import ADAPTERS, ENTITY_MODELS
+from sync.reconcile.issues import LINK_KINDS, issues_save
 from sync.reconcile.records import Converted, record_issue
 from sync.schema import BaseSchema
 
@@ -249,8 +250,15 @@ class Links:
                 save_rows(model, changed, [*single, "source_extra"])
             for name, pairs in many_links.items():
                 self._set_many(model, name, pairs)
-            if issues:
-                SyncIssue.objects.bulk_create(issues, batch_size=500)
+            # The rows' links are resolved again here: their link problems are these now.
+            issues_save(
+                self.organization,
+                self.run,
+                issues,
+                table_id=entity_mapping.table_id,
+                record_ids=[row.source_record_id for row in rows],
+                kinds=LINK_KINDS,
+            )
         return len(issues)
 
     # -- finding the linked rows -----------------------------------------------------------

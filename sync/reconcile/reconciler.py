@@ -32,6 +32,7 @@ from sync.mapping.document import Mapping
 from sync.models import Connection, RunKind, SyncIssue, SyncRun
 from sync.reconcile.adapters import ADAPTERS, ENTITY_MODELS, model_entity
 from sync.reconcile.field_pairs import PairSamples
+from sync.reconcile.issues import issues_forget, issues_save
 from sync.reconcile.links import Links
 from sync.reconcile.records import Converted, convert_record, record_issue
 from sync.schema import BaseSchema, TableSchema
@@ -109,6 +110,8 @@ class Reconciler:
     seen: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     links: Links = field(init=False)
     _had_rows: dict[str, bool] = field(default_factory=dict)
+    # Table id -> record id -> Stored: a full run's stored rows, read once per table.
+    _stored: dict[str, dict[str, Stored]] = field(default_factory=dict)
     _digest_prefix: dict[str, str] = field(default_factory=dict)
     _written: Counter[str] = field(default_factory=Counter)  # rows written per entity
     # Conflicts found (saved with the page) and rows that keep MissionOS values to write back.
@@ -167,6 +170,8 @@ class Reconciler:
         converted: dict[str, tuple[Converted, str]] = {}
         issues: list[SyncIssue] = []
         back_there: list[int] = []
+        relisted = 0  # problems of unchanged records, still problems of the base
+        converted_ids: list[str] = []  # records read anew: their problems are rewritten
         for record_id, record in by_id.items():
             digest = self.record_digest(entity, table, record)
             stored = existing.get(record_id)
@@ -189,12 +194,14 @@ class Reconciler:
                 # still problems of the base, so the run lists them again.
                 self.counts.unchanged += 1
                 self.links.remember(entity, record_id, stored.pk)
-                for kind, field_id, reason in stored.issues or ():
-                    issues.append(self._issue(table, record_id, kind, field_id, reason))
+                # Its problems stand as they are (one row each, sync.reconcile.issues): the
+                # run counts them and writes nothing.
+                relisted += len(stored.issues or ())
                 continue
             item = convert_record(
                 adapter, self.mapping.entities[entity], table, record, now=self.now
             )
+            converted_ids.append(record_id)
             for kind, field_id, reason in item.issues:
                 issues.append(self._issue(table, record_id, kind, field_id, reason))
             if not item.skip:
@@ -233,8 +240,39 @@ class Reconciler:
             | {"source_hash", "source_extra", "last_synced_at", "archived_at", "updated_at"}
             | {"created_at"}
         )
+        written = [row for row, _ in to_create + rows_to_update]
+        if converted_ids or back_there or self.conflicts or self.queue_push:
+            # A page with nothing to write (an unchanged run's) opens no transaction.
+            self._write_page(
+                entity,
+                table,
+                model,
+                written,
+                to_create,
+                back_there,
+                (issues, converted_ids),
+                update_fields,
+            )
+        self._raw_cells = {}
+        if table.id in self._stored:
+            self._remember_stored(table, written)
+        for row in written:
+            self.links.remember(entity, row.source_record_id, row.pk)
+        self.counts.created += len(to_create)
+        self.counts.updated += len(rows_to_update)
+        self._written[entity] += len(written)
+        self.counts.issues += len(issues) + relisted
+        # Rows with many-to-many links or links still dangling get the pass after the pull.
+        self.links.unfinished[entity].update(
+            row.pk for row, complete in to_create + rows_to_update if not complete
+        )
+
+    def _write_page(
+        self, entity, table, model, written, to_create, back_there, found, update_fields
+    ) -> None:
+        issues, converted_ids = found
         with transaction.atomic():
-            save_rows(model, [row for row, _ in to_create + rows_to_update], update_fields)
+            save_rows(model, written, update_fields)
             if back_there:
                 self._mark_deleted_there(model, back_there, deleted=False)
             if entity == "check_in" and to_create:
@@ -244,25 +282,33 @@ class Reconciler:
                     check_ins=[row for row, _ in to_create if row.archived_at is None],
                     by="Airtable",
                 )
-            if issues:
-                SyncIssue.objects.bulk_create(issues, batch_size=500)
+            # The written records' problems as they are now: kept, updated or gone.
+            issues_save(
+                self.organization, self.run, issues, table_id=table.id, record_ids=converted_ids
+            )
             if self.conflicts:
                 conflicts_save(self.conflicts)
                 self.conflicts = []
             if self.queue_push:
                 queue_rows(self.connection, self.queue_push)
                 self.queue_push = set()
-        self._raw_cells = {}
-        for row, _ in to_create + rows_to_update:
-            self.links.remember(entity, row.source_record_id, row.pk)
-        self.counts.created += len(to_create)
-        self.counts.updated += len(rows_to_update)
-        self._written[entity] += len(to_create) + len(rows_to_update)
-        self.counts.issues += len(issues)
-        # Rows with many-to-many links or links still dangling get the pass after the pull.
-        self.links.unfinished[entity].update(
-            row.pk for row, complete in to_create + rows_to_update if not complete
-        )
+
+    def _remember_stored(self, table: TableSchema, rows: list) -> None:
+        """Keep a full run's stored rows current with what it wrote (a table listed again
+        after a dropped listing sends the same records twice)."""
+        stored = self._stored[table.id]
+        for row in rows:
+            extra = row.source_extra or {}
+            stored[row.source_record_id] = Stored(
+                row.pk,
+                row.source_hash,
+                row.archived_at,
+                extra.get("issues"),
+                extra.get(MERGED_INTO),
+                bool(extra.get(BLANK)),
+                bool(extra.get(ARCHIVED_HERE)),
+                bool(extra.get(DELETED_IN_AIRTABLE)) and not extra.get(DELETE_IN_AIRTABLE),
+            )
 
     def record_digest(self, entity: str, table: TableSchema, record: dict) -> str:
         """Changes exactly when the Airtable record, or how it is read, does: the record's raw
@@ -303,22 +349,39 @@ class Reconciler:
             record_ids = [rid for rid in record_ids if rid in self.seen[table.id]]
             if not record_ids:
                 return {}
-        rows = (
-            model.objects.for_org(self.organization, include_archived=True)
-            .filter(source_table=table.id, source_record_id__in=record_ids)
-            .values_list(
-                "pk",
-                "source_record_id",
-                "source_hash",
-                "archived_at",
-                "source_extra__issues",
-                f"source_extra__{MERGED_INTO}",
-                f"source_extra__{BLANK}",
-                f"source_extra__{ARCHIVED_HERE}",
-                f"source_extra__{DELETED_IN_AIRTABLE}",
-                f"source_extra__{DELETE_IN_AIRTABLE}",
-            )
+        if self.run.kind == RunKind.FULL and self._had_rows[table.id]:
+            # A full run reads every record of the table: one query for all the stored rows
+            # (a query per page planned for longer than it ran). Rows this run writes are
+            # added as it writes them; see `_remember_stored`.
+            if table.id not in self._stored:
+                self._stored[table.id] = self._stored_rows(model, table, None)
+            stored = self._stored[table.id]
+            return {rid: stored[rid] for rid in record_ids if rid in stored}
+        return self._stored_rows(model, table, record_ids)
+
+    def _stored_rows(
+        self, model, table: TableSchema, record_ids: list[str] | None
+    ) -> dict[str, Stored]:
+        """The stored rows of the table: those of `record_ids`, or all of them (None)."""
+        rows = model.objects.for_org(self.organization, include_archived=True).filter(
+            source_table=table.id
         )
+        if record_ids is not None:
+            rows = rows.filter(source_record_id__in=record_ids)
+        rows = rows.values_list(
+            "pk",
+            "source_record_id",
+            "source_hash",
+            "archived_at",
+            "source_extra__issues",
+            f"source_extra__{MERGED_INTO}",
+            f"source_extra__{BLANK}",
+            f"source_extra__{ARCHIVED_HERE}",
+            f"source_extra__{DELETED_IN_AIRTABLE}",
+            f"source_extra__{DELETE_IN_AIRTABLE}",
+        )
+        if record_ids is None:
+            rows = rows.iterator(chunk_size=5000)
         return {
             record_id: Stored(
                 pk,
@@ -628,20 +691,34 @@ class Reconciler:
             here = self._archived_here(model, entity_mapping.table_id)
             rows = here.values_list("pk", "source_record_id").iterator(chunk_size=5000)
             self._mark_deleted_there(model, [pk for pk, rid in rows if rid not in seen])
+            # Problems of records no longer in the base go with them.
+            with_issues = (
+                SyncIssue.objects.for_org(self.organization)
+                .filter(connection=self.connection, table_id=entity_mapping.table_id)
+                .values_list("record_id", flat=True)
+                .distinct()
+            )
+            issues_forget(
+                self.organization,
+                self.connection,
+                entity_mapping.table_id,
+                [record_id for record_id in with_issues if record_id not in seen],
+            )
 
     def archive_records(self, entity: str, record_ids: Iterable[str]) -> None:
         """Archive the rows of records Airtable reports deleted (the change feed), as a
         complete full pull would archive them for not being seen."""
         model = ENTITY_MODELS[entity]
+        live_table = self.mapping.entities[entity].table_id
         live = model.objects.for_org(self.organization).filter(
-            source_connection_id=self.connection.pk,
-            source_table=self.mapping.entities[entity].table_id,
+            source_connection_id=self.connection.pk, source_table=live_table
         )
         ids = sorted(set(record_ids))
         for start in range(0, len(ids), 1000):
             self.counts.archived += live.filter(
                 source_record_id__in=ids[start : start + 1000]
             ).update(archived_at=self.now)
+        issues_forget(self.organization, self.connection, live_table, ids)
         here = self._archived_here(model, self.mapping.entities[entity].table_id)
         self._mark_deleted_there(
             model, list(here.filter(source_record_id__in=ids).values_list("pk", flat=True))

@@ -74,6 +74,7 @@ def test_the_sync_run_page_links_records_and_fits_a_phone(
         SyncIssue.objects.create(
             organization=owner_org,
             run=run,
+            connection=connection,
             kind=SyncIssue.Kind.VALUE,
             table_id="tblTASKS00000001",
             table_name="Tasks",

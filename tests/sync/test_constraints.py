@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from okrs import history
 from okrs.models import KeyResult, Pathway, Project, Task
-from sync import services
+from sync import selectors, services
 from sync.airtable.ratelimit import NoRateLimiter
 from sync.mapping.catalogue import ENTITIES
 from sync.mapping.document import EntityMapping
@@ -84,7 +84,9 @@ def messy(fake, org):
 def issues_of(run, record_id: str) -> list[str]:
     return [
         i.reason
-        for i in SyncIssue.objects.for_org(run.organization).filter(run=run, record_id=record_id)
+        for i in selectors.run_issues(organization=run.organization, run=run).filter(
+            record_id=record_id
+        )
     ]
 
 

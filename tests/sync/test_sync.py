@@ -7,11 +7,13 @@ import logging
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection as django_connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from okrs.models import KeyResult, Objective, Pathway, Project, ProjectStatus, Task, TaskStatus
 from orgs.models import Activity, Person
-from sync import services
+from sync import selectors, services
 from sync.airtable.client import READ_AHEAD_PAGES, RetryPolicy
 from sync.airtable.ratelimit import NoRateLimiter
 from sync.models import SYNC_RUN_TARGET, PendingWrite, RunKind, RunStatus, SyncConflict, SyncIssue
@@ -236,16 +238,56 @@ def test_bad_values_do_not_fail_the_run_and_become_issues(connection, fake, org)
     gone_link = Task.objects.for_org(org).get(source_record_id=fake.ids["tasks"][2])
     assert gone_link.assignee is None
 
-    # Unchanged records are not converted again, yet the next full run lists the same problems.
+    # Unchanged records are not converted again, yet the next full run lists the same problems:
+    # the same rows, one per problem, left as they are (not deleted and inserted again).
     def problems(of_run) -> set:
         return set(
-            SyncIssue.objects.unscoped()
-            .filter(run=of_run)
-            .values_list("kind", "record_id", "field_id", "reason")
+            selectors.run_issues(organization=org, run=of_run).values_list(
+                "pk", "kind", "record_id", "field_id", "reason"
+            )
         )
 
     again = sync(connection)
     assert again.updated == 0 and problems(again) == problems(run)
+    assert again.issue_count == run.issue_count
+    assert SyncIssue.objects.unscoped().count() == len(issues)
+
+
+def test_issues_are_one_row_per_problem_updated_in_place(connection, fake, org):
+    """A problem found again keeps its row; one fixed in Airtable is removed; one whose
+    reason changes is the new problem; an unchanged run writes no issue at all."""
+    tasks = fake.bases[BASE_ID].table(T_TASKS)
+    tasks.update(fake.ids["tasks"][0], {"fldTDUE000000001": "next week"})
+    tasks.update(fake.ids["tasks"][1], {"fldTSTATUS000001": "Frobnicated"})
+    tasks.update(fake.ids["tasks"][2], {"fldTASSIGNEE0001": ["recGONEGONEGONE01"]})
+    first = sync(connection)
+    rows = {i.record_id: i for i in SyncIssue.objects.unscoped()}
+    assert set(rows) == {fake.ids["tasks"][0], fake.ids["tasks"][1], fake.ids["tasks"][2]}
+    assert all(i.connection_id == connection.pk for i in rows.values())
+
+    with CaptureQueriesContext(django_connection) as unchanged_queries:
+        unchanged = sync(connection)
+    # Only the dangling link is looked at again (and its row updated); nothing is removed.
+    removed = [q for q in unchanged_queries if 'DELETE FROM "sync_syncissue"' in q["sql"]]
+    assert removed == [] and unchanged.issue_count == first.issue_count == 3
+    assert {i.record_id: i.pk for i in SyncIssue.objects.unscoped()} == {
+        record_id: issue.pk for record_id, issue in rows.items()
+    }
+
+    # Fixed in Airtable (the date), changed (the status), still there (the gone link).
+    tasks.update(fake.ids["tasks"][0], {"fldTDUE000000001": "2026-03-02"})
+    tasks.update(fake.ids["tasks"][1], {"fldTSTATUS000001": "Bamboozled"})
+    tasks.update(fake.ids["tasks"][2], {"fldTNAME00000001": "Renamed in Airtable"})
+    later = sync(connection)
+    now = {i.record_id: i for i in SyncIssue.objects.unscoped()}
+    assert set(now) == {fake.ids["tasks"][1], fake.ids["tasks"][2]}
+    assert "Bamboozled" in now[fake.ids["tasks"][1]].reason
+    assert now[fake.ids["tasks"][1]].pk != rows[fake.ids["tasks"][1]].pk
+    link = now[fake.ids["tasks"][2]]
+    assert link.pk == rows[fake.ids["tasks"][2]].pk  # found again: the same row
+    assert link.run_id == first.pk and link.last_seen_run_id == later.pk
+    listed = selectors.run_issues(organization=org, run=later)
+    assert {i.record_id for i in listed} == set(now) and later.issue_count == 2
 
 
 def test_different_fields_changed_on_each_side_both_survive(connection, fake, org):
@@ -488,8 +530,8 @@ def test_links_that_did_not_resolve_are_reported_again_and_set_when_the_record_a
 
     def objective_link_issues(run) -> set:
         return set(
-            SyncIssue.objects.unscoped()
-            .filter(run=run, kind=SyncIssue.Kind.LINK, field_name="Objectives")
+            selectors.run_issues(organization=org, run=run)
+            .filter(kind=SyncIssue.Kind.LINK, field_name="Objectives", last_seen_run=run)
             .values_list("record_id", flat=True)
         )
 
@@ -557,7 +599,7 @@ def test_people_sharing_an_email_in_airtable_are_kept_and_listed_not_a_crash(con
     assert issue.kind == SyncIssue.Kind.VALUE and issue.field_name == "Email"
     assert issue.reason.startswith("Maya Okafor already has the email maya@northwind.example")
     again = sync(connection)
-    assert SyncIssue.objects.unscoped().filter(run=again, record_id=twin).count() == 1
+    assert selectors.run_issues(organization=org, run=again).filter(record_id=twin).count() == 1
     # Fixed in Airtable: the email moves to the row that now has it alone.
     people.update(fake.ids["people"][0], {"fldPEMAIL0000001": "maya.okafor@northwind.example"})
     people.update(twin, {"fldPNAME00000001": "Maya Two"})
