@@ -23,17 +23,16 @@ from sync.models import RunKind, RunStatus, SyncRun
 from sync.reconcile.reconciler import Reconciler
 from tests.sync.airtable_base import T_PEOPLE, TOKEN, build_base
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not os.environ.get("DATABASE_URL", "").startswith("postgres"),
-        reason="two runs at once need Postgres (CI sets DATABASE_URL)",
-    ),
-]
+needs_postgres = pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="two runs at once need Postgres (CI sets DATABASE_URL)",
+)
 
 BASES = ("appFLEETTEST00001", "appFLEETTEST00002")
 
 
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
 def test_two_bases_of_one_organization_with_the_same_team_sync_at_the_same_time(
     org, settings, monkeypatch
 ):
@@ -85,3 +84,26 @@ def test_two_bases_of_one_organization_with_the_same_team_sync_at_the_same_time(
     people = Person.objects.for_org(org, include_archived=True)
     emails = [p.email.lower() for p in people if p.email]
     assert sorted(emails) == sorted(set(emails)) and len(set(emails)) == 3
+
+
+@pytest.mark.django_db
+def test_connecting_works_when_two_connects_at_once_left_twin_schedule_rows(org, fake):
+    """Found by bench/fleet.py connecting four bases at a time: two saves at once each created
+    the shared hourly IntervalSchedule (beat's tables have no unique constraint), and every
+    connect after that failed on get_or_create's MultipleObjectsReturned."""
+    from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+
+    from tests.sync.airtable_base import BASE_ID
+
+    for _ in range(2):
+        IntervalSchedule.objects.create(every=60, period=IntervalSchedule.MINUTES)
+        CrontabSchedule.objects.create(minute="0", hour="2", timezone="UTC")
+    connection = services.connection_create(
+        organization=org, name="Northwind", base_id=BASE_ID, token=TOKEN
+    )
+    assert services.connection_schedule_state(connection=connection) == {
+        "incremental_every_minutes": 60,
+        "full_at_hour": 2,
+    }
+    oldest = IntervalSchedule.objects.order_by("pk").first()
+    assert PeriodicTask.objects.get(name=f"sync:{connection.pk}:incremental").interval == oldest
