@@ -290,7 +290,12 @@ class AirtableClient:
             self.limiter.wait(self.base_id)
             self.on_request()
             try:
-                return self.api.request(method, str(url), **kwargs)
+                try:
+                    return self.api.request(method, str(url), **kwargs)
+                finally:
+                    # Airtable counted it on arrival, before now: the limiter's next
+                    # second counts from here (sync.airtable.ratelimit).
+                    self.limiter.done(self.base_id)
             except requests.HTTPError as error:
                 response = error.response
                 status = response.status_code if response is not None else 0

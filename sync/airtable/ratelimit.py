@@ -6,7 +6,8 @@ out for 30 seconds after a 6th. The limiter keeps the server's rule with a margi
 
 - at most ``ceil(rate)`` slots in any ``ceil(rate) / rate`` seconds (5 in 1.02 s at 4.9/s);
 - never two actual sends closer than ``1 / ceil(rate)`` (200 ms): even pacing, no bursts;
-- never ``ceil(rate) + 1`` actual sends within ``1 s + JITTER_MARGIN``.
+- never ``ceil(rate) + 1`` actual sends within ``1 s + JITTER_MARGIN``, where each earlier
+  request counts from when its answer came back (``done``), once it has.
 
 A request reserves the earliest slot that keeps the first rule and the gap, and sleeps until
 then. Awake, it checks the other two against the requests that have actually gone out, and
@@ -15,6 +16,13 @@ recorded as sent. The window counts from reserved slots, so requests that wake a
 milliseconds late do not push every later one back (the window's slack over five gaps absorbs
 it), while the check on actual sends means no lateness, in any process, can pack two requests
 closer than the gap or six into a second.
+
+Why from the answer: Airtable counts a request when it arrives, which is some time after the
+limiter let it go (the worker building it, a busy machine, the network) and before its answer
+is back. The fleet benchmark (bench/fleet.py: 4 workers and beat on 2 busy cores) saw six
+arrivals within 0.89 s, and lockouts, while the limiter's own send times were 1.015 s apart:
+the first of the six had arrived over 100 ms after it was let go. Counted from its answer, the
+sixth cannot go until a second after the first has certainly arrived, however late it went.
 
 With Redis the recent sends live in Redis, shared by every process (one atomic script per
 reservation); without Redis, in this process.
@@ -68,7 +76,8 @@ return slot - now_us
 
 # Once awake: may the request go now, given what has actually been sent? If so, record it
 # and return 0; if not (an earlier request went late), return how much longer to wait.
-# ARGV: allowed, hard_window_us, gap_us, token[, now_us].
+# KEYS[3]: the same sends, each moved to when its answer came back once it has (_DONE); the
+# one-second rule counts from these. ARGV: allowed, hard_window_us, gap_us, token[, now_us].
 _SEND = """
 local now_us = tonumber(ARGV[5])
 if not now_us then
@@ -81,8 +90,9 @@ local earliest = now_us
 if #sent > 0 then
   earliest = math.max(earliest, tonumber(sent[2]) + tonumber(ARGV[3]))
 end
-if #sent >= allowed * 2 then
-  earliest = math.max(earliest, tonumber(sent[allowed * 2]) + tonumber(ARGV[2]))
+local answered = redis.call('ZREVRANGE', KEYS[3], 0, allowed - 1, 'WITHSCORES')
+if #answered >= allowed * 2 then
+  earliest = math.max(earliest, tonumber(answered[allowed * 2]) + tonumber(ARGV[2]))
 end
 if earliest > now_us then
   return earliest - now_us
@@ -90,6 +100,21 @@ end
 redis.call('ZADD', KEYS[2], now_us, ARGV[4])
 redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(allowed + 1))
 redis.call('PEXPIRE', KEYS[2], 60000)
+redis.call('ZADD', KEYS[3], now_us, ARGV[4])
+redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(allowed + 1))
+redis.call('PEXPIRE', KEYS[3], 60000)
+return 0
+"""
+
+# The answer to the send `token` came back: it counts from now (if still among the latest).
+# KEYS[1]: the answered sends. ARGV: token[, now_us].
+_DONE = """
+local now_us = tonumber(ARGV[2])
+if not now_us then
+  local now = redis.call('TIME')
+  now_us = tonumber(now[1]) * 1000000 + tonumber(now[2])
+end
+redis.call('ZADD', KEYS[1], 'XX', 'GT', now_us, ARGV[1])
 return 0
 """
 
@@ -97,6 +122,9 @@ return 0
 class RateLimiter(Protocol):
     def wait(self, base_id: str) -> float:
         """Block until a request to the base may be sent; return the seconds waited."""
+
+    def done(self, base_id: str) -> None:
+        """The answer to this thread's latest request to the base came back (or it failed)."""
 
 
 class _Pace:
@@ -117,13 +145,17 @@ class _Pace:
             slot = max(slot, reserved[-self.allowed] + self.window)
         return slot
 
-    def earliest_send(self, now: float, sent: Sequence[float]) -> float:
-        """When a request may go, given the latest actual sends (oldest first)."""
+    def earliest_send(
+        self, now: float, sent: Sequence[float], answered: Sequence[float] | None = None
+    ) -> float:
+        """When a request may go, given the latest actual sends (oldest first) and the same
+        sends moved to when their answers came back (any order; `sent` when not given)."""
         earliest = now
         if sent:
             earliest = max(earliest, sent[-1] + self.gap)
-        if len(sent) >= self.allowed:
-            earliest = max(earliest, sent[-self.allowed] + self.hard_window)
+        answered = sorted(sent if answered is None else answered)
+        if len(answered) >= self.allowed:
+            earliest = max(earliest, answered[-self.allowed] + self.hard_window)
         return earliest
 
 
@@ -141,6 +173,9 @@ class LocalRateLimiter:
         # Per base: the latest reserved slots and the latest actual sends, oldest first.
         self._reserved: dict[str, deque[float]] = {}
         self._sent: dict[str, deque[float]] = {}
+        # The same sends as one-item lists, moved to when their answers came back (done).
+        self._answered: dict[str, deque[list[float]]] = {}
+        self._mine = threading.local()  # this thread's latest send, per base
         self._lock = threading.Lock()
 
     def wait(self, base_id: str) -> float:
@@ -157,10 +192,20 @@ class LocalRateLimiter:
             with self._lock:
                 now = self._clock()
                 sent = self._sent.setdefault(base_id, deque(maxlen=self.pace.allowed))
-                delay = self.pace.earliest_send(now, sent) - now
+                answered = self._answered.setdefault(base_id, deque(maxlen=self.pace.allowed))
+                delay = self.pace.earliest_send(now, sent, [a[0] for a in answered]) - now
                 if delay <= 0:
                     sent.append(now)
+                    entry = [now]
+                    answered.append(entry)
+                    self._mine.__dict__[base_id] = entry
                     return waited
+
+    def done(self, base_id: str) -> None:
+        entry = self._mine.__dict__.pop(base_id, None)
+        if entry is not None:
+            with self._lock:
+                entry[0] = max(entry[0], self._clock())
 
     def recent_sends(self, base_id: str) -> list[float]:
         """When the latest requests to the base went out (seconds on the limiter's clock,
@@ -188,6 +233,8 @@ class RedisRateLimiter:
         self._client = client
         self._reserve = client.register_script(_RESERVE)
         self._send = client.register_script(_SEND)
+        self._done = client.register_script(_DONE)
+        self._mine = threading.local()  # this thread's latest send token, per base
 
     def wait(self, base_id: str) -> float:
         keys = self._keys(base_id)
@@ -202,7 +249,13 @@ class RedisRateLimiter:
             send_args = [*self._send_args, token, *self._now_us()]
             delay = int(self._send(keys=keys, args=send_args)) / 1_000_000
             if delay <= 0:
+                self._mine.__dict__[base_id] = token
                 return waited
+
+    def done(self, base_id: str) -> None:
+        token = self._mine.__dict__.pop(base_id, None)
+        if token is not None:
+            self._done(keys=[self._keys(base_id)[2]], args=[token, *self._now_us()])
 
     def _now_us(self) -> list[int]:
         """The time to pass the scripts: none when they read Redis's clock."""
@@ -216,7 +269,11 @@ class RedisRateLimiter:
 
     @staticmethod
     def _keys(base_id: str) -> list[str]:
-        return [f"missionos:airtable-slots:{base_id}", f"missionos:airtable-sent:{base_id}"]
+        return [
+            f"missionos:airtable-slots:{base_id}",
+            f"missionos:airtable-sent:{base_id}",
+            f"missionos:airtable-answered:{base_id}",
+        ]
 
 
 def _us(seconds: float) -> int:
@@ -228,6 +285,9 @@ class NoRateLimiter:
 
     def wait(self, base_id: str) -> float:
         return 0.0
+
+    def done(self, base_id: str) -> None:
+        pass
 
 
 _local_limiters: dict[float, LocalRateLimiter] = {}

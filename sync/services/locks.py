@@ -62,6 +62,48 @@ def connection_lock(connection_id: int):
         lock.release()
 
 
+# An organization's unique values (a person's email) are shared by all its connections: a run
+# reads who holds each once, before writing its first page of that table, so two connections of
+# one organization must not write such a table at the same time, or both insert the same email
+# and one run dies on the unique constraint (bench/fleet.py found it: 1-3 bases per
+# organization, the same team in each, synced side by side). Held only while that table is
+# written (people are a small table), waited for, never skipped.
+_local_unique_locks: dict[int, threading.Lock] = {}
+_local_unique_guard = threading.Lock()
+
+
+@contextmanager
+def organization_unique_lock(organization_id: int):
+    """Wait for (up to SYNC_LOCK_TIMEOUT_SECONDS) and hold the organization's lock on its
+    unique values. Yields `keep()`, to call while a long table is written. Raises SyncError
+    if another run keeps it longer than that."""
+    from sync.airtable.client import SyncError
+
+    timeout = settings.SYNC_LOCK_TIMEOUT_SECONDS
+    busy = "Another sync of this organization kept writing its people too long; try again."
+    client = shared_redis()
+    if client is not None:
+        lock = client.lock(f"missionos:unique-lock:{organization_id}", timeout=timeout)
+        if not lock.acquire(blocking=True, blocking_timeout=timeout):
+            raise SyncError(busy)
+        try:
+            yield lambda: lock.extend(timeout, replace_ttl=True)
+        finally:
+            try:
+                lock.release()
+            except redis.exceptions.LockError:
+                logger.warning("unique lock of organization %s had expired", organization_id)
+        return
+    with _local_unique_guard:
+        lock = _local_unique_locks.setdefault(organization_id, threading.Lock())
+    if not lock.acquire(timeout=timeout):
+        raise SyncError(busy)
+    try:
+        yield lambda: None
+    finally:
+        lock.release()
+
+
 _local_push_locks: dict[int, threading.Lock] = {}
 
 

@@ -12,6 +12,7 @@ import datetime
 import logging
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 
 from django.conf import settings
 from django.db import transaction
@@ -28,13 +29,19 @@ from sync.mapping.catalogue import ENTITIES
 from sync.mapping.check import check_mapping
 from sync.mapping.document import MappingError
 from sync.models import Connection, RunKind, RunStatus, SyncRun
+from sync.reconcile.adapters import ADAPTERS
 from sync.reconcile.field_pairs import judge_all
 from sync.reconcile.reconciler import Reconciler
 from sync.schema import TableSchema, schema_from_api
 from sync.selectors import connection_mapping
 from sync.services.auditing import audit_run_pulled
 from sync.services.connections import connection_client, connection_store_schema
-from sync.services.locks import SyncBusy, connection_lock, lock_is_held
+from sync.services.locks import (
+    SyncBusy,
+    connection_lock,
+    lock_is_held,
+    organization_unique_lock,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -224,24 +231,37 @@ def _pull(run, client, reconciler, tables, on_progress, extend_lock) -> None:
             yield entity, table, None  # the table is done
 
     last_saved = 0.0
-    for entity, table, records in read_ahead(pages()):
-        run.current_table = table.name
-        if records is None:
-            reconciler.table_done(entity)
-            run.tables_done += 1
-            _save_progress(run, reconciler)
-            if on_progress:
-                on_progress(run)
-            continue
-        reconciler.apply_page(entity, table, records)
-        # Real Airtable sends a page every 0.2 s at most; a fast one is not worth a save per
-        # page. The end of every table is saved too.
-        if time.monotonic() - last_saved >= PROGRESS_SAVE_SECONDS:
-            last_saved = time.monotonic()
-            _save_progress(run, reconciler)
-            extend_lock(settings.SYNC_LOCK_TIMEOUT_SECONDS, replace_ttl=True)
-            if on_progress:
-                on_progress(run)
+    with ExitStack() as unique_lock:
+        keep_unique = None  # set while this run holds the organization's unique lock
+        for entity, table, records in read_ahead(pages()):
+            run.current_table = table.name
+            if records is None:
+                reconciler.table_done(entity)
+                if keep_unique is not None:  # its people are written: the others may go
+                    unique_lock.close()
+                    keep_unique = None
+                run.tables_done += 1
+                _save_progress(run, reconciler)
+                if on_progress:
+                    on_progress(run)
+                continue
+            if keep_unique is None and ADAPTERS[entity].unique_attributes:
+                # The organization's unique values (a person's email) are shared with its
+                # other connections: one run writes them at a time (organization_unique_lock).
+                keep_unique = unique_lock.enter_context(
+                    organization_unique_lock(run.organization_id)
+                )
+            reconciler.apply_page(entity, table, records)
+            # Real Airtable sends a page every 0.2 s at most; a fast one is not worth a save
+            # per page. The end of every table is saved too.
+            if time.monotonic() - last_saved >= PROGRESS_SAVE_SECONDS:
+                last_saved = time.monotonic()
+                _save_progress(run, reconciler)
+                extend_lock(settings.SYNC_LOCK_TIMEOUT_SECONDS, replace_ttl=True)
+                if keep_unique is not None:
+                    keep_unique()
+                if on_progress:
+                    on_progress(run)
 
 
 def _save_progress(run: SyncRun, reconciler: Reconciler) -> None:

@@ -71,11 +71,14 @@ def schedule_set(
                 "crontab": None,
             }
             if kind == RunKind.INCREMENTAL and enabled:
-                defaults["interval"], _ = IntervalSchedule.objects.get_or_create(
-                    every=incremental_every_minutes, period=IntervalSchedule.MINUTES
+                defaults["interval"] = _shared_schedule(
+                    IntervalSchedule,
+                    every=incremental_every_minutes,
+                    period=IntervalSchedule.MINUTES,
                 )
             elif kind == RunKind.FULL and enabled:
-                defaults["crontab"], _ = CrontabSchedule.objects.get_or_create(
+                defaults["crontab"] = _shared_schedule(
+                    CrontabSchedule,
                     minute="0",
                     hour=str(full_at_hour),
                     day_of_week="*",
@@ -93,6 +96,15 @@ def schedule_set(
             PeriodicTask.objects.update_or_create(
                 name=_schedule_name(connection, kind), defaults=defaults
             )
+
+
+def _shared_schedule(model, **fields):
+    """The schedule row every connection with these settings shares. django-celery-beat's
+    tables have no unique constraint, so two connections saved at the same moment can both
+    create one (bench/fleet.py did, connecting four bases at a time): take the oldest of
+    those rather than fail every later connect on get_or_create's MultipleObjectsReturned."""
+    found = model.objects.filter(**fields).order_by("pk").first()
+    return found or model.objects.create(**fields)
 
 
 def connection_schedule_state(*, connection: Connection) -> dict:

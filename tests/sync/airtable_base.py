@@ -30,8 +30,16 @@ def select(field_id: str, name: str, choices: list[str]) -> dict:
     }
 
 
-def build_base(fake: FakeAirtable, *, projects: int = 6, tasks_per_project: int = 4) -> dict:
-    base = fake.add_base(BASE_ID, "Northwind plans", tokens={TOKEN})
+def build_base(
+    fake: FakeAirtable,
+    *,
+    projects: int = 6,
+    tasks_per_project: int = 4,
+    base_id: str = BASE_ID,
+    token: str = TOKEN,
+) -> dict:
+    """The base (BASE_ID by default; another id and token for benchmarks of many bases)."""
+    base = fake.add_base(base_id, "Northwind plans", tokens={token})
     people = base.add_table(
         T_PEOPLE,
         "Team",

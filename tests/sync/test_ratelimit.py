@@ -207,3 +207,63 @@ def test_a_very_late_request_never_lets_eleven_sends_into_the_hard_window(clock,
     times = sequential_sends(make(FRACTIONAL_RATE, clock), new_base(), count=13)
     assert min_span(times, 11) >= HARD_WINDOW - MICROSECONDS
     assert min_gap(times) >= 0.1 - MICROSECONDS
+
+
+@pytest.mark.parametrize("make", LIMITERS)
+def test_the_second_counts_from_when_a_slow_requests_answer_came_back(clock, make):
+    """Found by bench/fleet.py (4 workers on 2 busy cores): six requests arrived at the fake
+    within 0.89 s, a lockout, though the limiter had let them go 1.015 s apart; the first had
+    reached Airtable long after it was let go. Airtable counts a request somewhere between
+    then and its answer: the sixth goes a second after the first one's answer."""
+    rate = 4.9  # Airtable's pacing: 5 sends in 1.02 s, 200 ms apart
+    limiter, base_id = make(rate, clock), new_base()
+    limiter.wait(base_id)
+    first_sent = limiter.recent_sends(base_id)[-1]
+    clock.sleep(0.15)  # the first request's answer takes 150 ms to come back
+    first_answered = clock()
+    limiter.done(base_id)
+    times = [first_sent]
+    for _ in range(5):
+        limiter.wait(base_id)
+        times.append(limiter.recent_sends(base_id)[-1])
+        limiter.done(base_id)  # the others are answered at once
+    # Wherever in its 150 ms the first arrived, the sixth arrives over a second later ...
+    assert times[5] - first_answered >= HARD_WINDOW - MICROSECONDS
+    # ... and the ones between kept their even pace.
+    assert times[1:5] == pytest.approx(
+        [first_sent + k * 0.2 for k in range(1, 5)], abs=MICROSECONDS
+    )
+
+
+def test_the_client_tells_the_limiter_when_each_answer_came_back(settings):
+    """Every request the client sends is followed by `done`, the answer an error or not."""
+    from devtools.fakeairtable import FakeAirtable
+    from sync.airtable.client import AirtableClient, RetryPolicy
+    from tests.sync.airtable_base import BASE_ID, T_TASKS, TOKEN, build_base
+
+    class Counting(LocalRateLimiter):
+        calls: list[str] = []
+
+        def wait(self, base_id: str) -> float:
+            self.calls.append("wait")
+            return super().wait(base_id)
+
+        def done(self, base_id: str) -> None:
+            self.calls.append("done")
+            super().done(base_id)
+
+    with FakeAirtable(rate_limit=None, seed=3) as fake:
+        build_base(fake)
+        fake.faults.inject_next("500")
+        limiter = Counting(1000.0)
+        client = AirtableClient(
+            api_url=fake.url,
+            token=TOKEN,
+            base_id=BASE_ID,
+            limiter=limiter,
+            policy=RetryPolicy(backoff=0.001),
+        )
+        records = [r for page in client.pages(T_TASKS) for r in page]
+    assert len(records) == 24
+    assert limiter.calls == ["wait", "done"] * (len(limiter.calls) // 2)
+    assert len(limiter.calls) >= 4  # the failed request and its retry, at least
