@@ -5,14 +5,11 @@ non-number id), and another organization's id is kept, so it matches nothing."""
 
 from __future__ import annotations
 
-import datetime
-
 from django.http import QueryDict
 
-from missionos import dates
 from okrs import progress, selectors
 from okrs.models import ProjectStatus, TaskStatus
-from okrs.views.params import int_or_none, past_date
+from okrs.views.params import day_or_none, int_or_none, past_date
 from orgs.models import Organization
 
 ALL_CYCLES = "all"
@@ -26,15 +23,6 @@ def search_text(params: QueryDict) -> str:
 
 def _choice(value: str, allowed) -> str:
     return value if value in allowed else ""
-
-
-def day_or_none(value: str | None) -> datetime.date | None:
-    """A day (YYYY-MM-DD) MissionOS keeps, or None for anything else."""
-    try:
-        day = datetime.date.fromisoformat(value or "")
-    except ValueError:
-        return None
-    return None if dates.out_of_range(day) else day
 
 
 def project_filters(params: QueryDict) -> selectors.ProjectFilters:

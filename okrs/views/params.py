@@ -19,6 +19,16 @@ from missionos.forms import row_id
 int_or_none = row_id
 
 
+def day_or_none(value: str | None) -> datetime.date | None:
+    """A day (YYYY-MM-DD) MissionOS keeps, or None for anything else (no sentence: a list's
+    "from" filter that names no day is no filter)."""
+    try:
+        day = datetime.date.fromisoformat(value or "")
+    except ValueError:
+        return None
+    return None if dates.out_of_range(day) else day
+
+
 def past_date(value: str | None) -> tuple[datetime.date | None, str]:
     """A day to show the dashboard as of: (the day, "") or (None, why it was refused)."""
     if not value:
