@@ -95,6 +95,12 @@ def csp_refusals(context) -> list[str]:
     return refusals
 
 
+def assert_nothing_refused(request, refusals: list[str]) -> None:
+    """The test fails on any CSP refusal, unless it is marked `csp_refusals_expected`."""
+    if request.node.get_closest_marker("csp_refusals_expected") is None:
+        assert refusals == [], "the Content-Security-Policy refused what a page needed"
+
+
 @pytest.fixture
 def page(browser, request):
     """A page at desktop size. Every browser test doubles as a CSP check: a page that needs
@@ -108,8 +114,7 @@ def page(browser, request):
         yield page
     finally:
         context.close()
-    if request.node.get_closest_marker("csp_refusals_expected") is None:
-        assert refusals == [], "the Content-Security-Policy refused what a page needed"
+    assert_nothing_refused(request, refusals)
 
 
 @pytest.fixture
@@ -278,6 +283,4 @@ def asgi_page(asgi_server, browser, request):
     finally:
         for context in contexts:
             context.close()
-    if request.node.get_closest_marker("csp_refusals_expected") is None:
-        refused = [text for texts in refusals for text in texts]
-        assert refused == [], "the Content-Security-Policy refused what a page needed"
+    assert_nothing_refused(request, [text for texts in refusals for text in texts])
