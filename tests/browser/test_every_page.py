@@ -1,6 +1,7 @@
 """Every page a person can open, on the demo's data, at laptop (1366 px) and phone (390 px)
 width: it answers 200, nothing on it widens the document past the screen, nothing on a phone
-hides columns in a box that scrolls sideways (tables stack into cards), and its screenshots
+hides columns in a box that scrolls sideways (tables stack into cards), no live part replaces
+its own listener, and its screenshots
 are written to artifacts/screenshots/every-page/ to be looked at.
 
 The pages are found, not listed: every organization URL whose GET shows a page in the role
@@ -74,6 +75,15 @@ SIDEWAYS_BOXES = """() => [...document.querySelectorAll("main *")]
   .map((box) => box.className || box.tagName)"""
 
 
+# Live parts that replace themselves: the listener goes with the old element, so an event that
+# comes while its fetch is out is lost (the fetch it asked for was still in its delay). A live
+# part's listener wraps what it swaps (hx-target), as on the dashboard.
+SELF_REPLACING_LIVE_PARTS = """() => [...document.querySelectorAll("[data-live]")]
+  .filter((part) => (part.getAttribute("hx-swap") || "").startsWith("outerHTML")
+    && ["", "this"].includes(part.getAttribute("hx-target") || ""))
+  .map((part) => part.id || part.getAttribute("hx-get"))"""
+
+
 def test_every_page_fits_a_laptop_and_a_phone(live_server, page, demo, screenshot_dir):
     folder = screenshot_dir / "every-page"
     folder.mkdir(exist_ok=True)
@@ -98,6 +108,8 @@ def test_every_page_fits_a_laptop_and_a_phone(live_server, page, demo, screensho
         if response is None or response.status != 200:
             problems.append(f"{name} {url}: {response and response.status}")
             continue
+        if parts := page.evaluate(SELF_REPLACING_LIVE_PARTS):
+            problems.append(f"{name} {url}: live parts that replace their own listener: {parts}")
         for width, height in (LAPTOP, PHONE):
             page.set_viewport_size({"width": width, "height": height})
             page.screenshot(path=folder / f"{name}-{width}.png", full_page=True)
