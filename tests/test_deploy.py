@@ -97,6 +97,9 @@ def test_compose_worker_and_beat(compose):
     worker = command_of(compose["services"]["worker"])
     beat = command_of(compose["services"]["beat"])
     assert "celery -A missionos worker" in worker
+    # A run mostly waits on its base's rate limit: one run per process starves a fleet
+    # (bench/fleet.py), so the worker runs its tasks in threads.
+    assert "--pool=threads" in worker and "--concurrency=" in worker, worker
     assert "celery -A missionos beat" in beat
     assert "django_celery_beat.schedulers:DatabaseScheduler" in beat
 
