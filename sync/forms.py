@@ -30,7 +30,14 @@ MINUTE_CHOICES = [
     (360, "Every 6 hours"),
     (1440, "Once a day"),
 ]
-HOUR_CHOICES = [("", "Off")] + [(hour, f"Every night at {hour:02d}:00 UTC") for hour in range(24)]
+
+
+def full_sync_choices(minute: int) -> list[tuple]:
+    """The nightly full sync's hours, each at the connection's own minute
+    (sync.services.full_sync_minute)."""
+    return [("", "Off")] + [
+        (hour, f"Every night at {hour:02d}:{minute:02d} UTC") for hour in range(24)
+    ]
 
 
 class ConnectionForm(CleanInputForm, forms.Form):
@@ -70,12 +77,16 @@ class ScheduleForm(CleanInputForm, forms.Form):
     )
     full_at_hour = forms.TypedChoiceField(
         label="Full sync",
-        choices=HOUR_CHOICES,
+        choices=full_sync_choices(0),
         coerce=int,
         empty_value=None,
         required=False,
         help_text="Pulls everything: the only run that notices deleted records and archives them.",
     )
+
+    def __init__(self, *args, full_sync_minute: int = 0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["full_at_hour"].choices = full_sync_choices(full_sync_minute)
 
 
 class MappingForm(CleanInputForm, forms.Form):

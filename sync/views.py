@@ -77,7 +77,10 @@ def _connection_context(request: HttpRequest, connection: Connection, **extra) -
         "active_run": active_run,
         "no_worker": _run_context(active_run)["no_worker"] if active_run else "",
         "schedule_form": extra.pop("schedule_form", None)
-        or ScheduleForm(initial=services.connection_schedule_state(connection=connection)),
+        or ScheduleForm(
+            initial=services.connection_schedule_state(connection=connection),
+            full_sync_minute=services.full_sync_minute(connection),
+        ),
         "token_form": extra.pop("token_form", None) or TokenForm(),
         "write_queue": selectors.connection_write_queue(connection=connection),
         # Known from Airtable's whoami at connect or token change; empty when it did not say.
@@ -134,7 +137,7 @@ def run_progress(request: HttpRequest, org_slug: str, run_id: int) -> HttpRespon
 @require_permission(Action.MANAGE_SYNC)
 def schedule_update(request: HttpRequest, org_slug: str, connection_id: int) -> HttpResponse:
     connection = _connection(request, connection_id)
-    form = ScheduleForm(request.POST)
+    form = ScheduleForm(request.POST, full_sync_minute=services.full_sync_minute(connection))
     if form.is_valid():
         try:
             services.connection_schedule(

@@ -40,7 +40,11 @@ from sync.services.push import (
     push_requeue,
 )
 from sync.services.runs import run_execute, run_request
-from sync.services.schedule import connection_schedule, connection_schedule_state
+from sync.services.schedule import (
+    connection_schedule,
+    connection_schedule_state,
+    full_sync_minute,
+)
 
 __all__ = [
     "FeedOutcome",
@@ -63,6 +67,7 @@ __all__ = [
     "feed_notification",
     "feed_poll",
     "feed_poll_due",
+    "full_sync_minute",
     "push_connection",
     "push_requeue",
     "run_execute",

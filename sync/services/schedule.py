@@ -15,7 +15,14 @@ from sync.models import Connection, RunKind
 from sync.services.auditing import audit_connection
 
 DEFAULT_INCREMENTAL_MINUTES = 60
-DEFAULT_FULL_HOUR = 2  # 02:00 UTC, nightly
+DEFAULT_FULL_HOUR = 2  # 02:00 UTC, nightly, plus the connection's own minute
+
+
+def full_sync_minute(connection: Connection) -> int:
+    """The minute past its hour a connection's nightly full sync starts, from its id: the
+    bases of a fleet that keep the default hour start over the hour, not all at 02:00 (where
+    they would wait behind each other for the workers)."""
+    return connection.pk % 60
 
 
 def _schedule_name(connection: Connection, kind: RunKind) -> str:
@@ -79,7 +86,7 @@ def schedule_set(
             elif kind == RunKind.FULL and enabled:
                 defaults["crontab"] = _shared_schedule(
                     CrontabSchedule,
-                    minute="0",
+                    minute=str(full_sync_minute(connection)),
                     hour=str(full_at_hour),
                     day_of_week="*",
                     day_of_month="*",

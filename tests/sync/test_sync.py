@@ -16,7 +16,16 @@ from orgs.models import Activity, Person
 from sync import selectors, services
 from sync.airtable.client import READ_AHEAD_PAGES, RetryPolicy
 from sync.airtable.ratelimit import NoRateLimiter
-from sync.models import SYNC_RUN_TARGET, PendingWrite, RunKind, RunStatus, SyncConflict, SyncIssue
+from sync.forms import ScheduleForm
+from sync.models import (
+    SYNC_RUN_TARGET,
+    Connection,
+    PendingWrite,
+    RunKind,
+    RunStatus,
+    SyncConflict,
+    SyncIssue,
+)
 from sync.services import runs
 from sync.services.locks import connection_lock
 from tests.factories import OrganizationFactory, ProjectFactory
@@ -389,6 +398,31 @@ def test_token_never_appears_in_logs(connection, fake, caplog):
     fake.faults.configure(rate=0.3, kinds=("500", "429"))
     sync(connection)
     assert TOKEN not in caplog.text
+
+
+def test_nightly_full_syncs_start_over_the_hour_not_all_at_once(org):
+    """Sixty connections on the default hour: each starts its full sync at its own minute,
+    every minute of the hour used once, so a fleet's bases do not queue behind each other at
+    02:00; the connection page offers the hours at that minute."""
+    from django_celery_beat.models import PeriodicTask
+
+    connections = [
+        Connection.objects.create(organization=org, name=f"Base {n}", base_id=f"app{n:014d}")
+        for n in range(60)
+    ]
+    for connection in connections:  # the defaults, as connecting a base sets them
+        services.connection_schedule(connection=connection)
+    crontabs = [
+        PeriodicTask.objects.select_related("crontab").get(name=f"sync:{c.pk}:full").crontab
+        for c in connections
+    ]
+    assert {crontab.hour for crontab in crontabs} == {"2"}
+    assert sorted(int(crontab.minute) for crontab in crontabs) == list(range(60))
+    assert all(
+        int(crontab.minute) == c.pk % 60 for crontab, c in zip(crontabs, connections, strict=True)
+    )
+    choices = dict(ScheduleForm(full_sync_minute=17).fields["full_at_hour"].choices)
+    assert choices[2] == "Every night at 02:17 UTC" and choices[""] == "Off"
 
 
 def test_new_connections_sync_hourly_and_fully_at_night_and_it_can_change(connection):

@@ -108,7 +108,11 @@ class Command(BaseCommand):
         self.stdout.write(
             "Scheduled: "
             + (f"incremental every {every} minutes" if every else "no incremental syncs")
-            + (f", full daily at {hour:02d}:00 UTC." if hour is not None else ", no full syncs.")
+            + (
+                f", full daily at {hour:02d}:{services.full_sync_minute(connection):02d} UTC."
+                if hour is not None
+                else ", no full syncs."
+            )
         )
         self._print_next_steps(connection)
 
