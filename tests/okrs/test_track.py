@@ -118,7 +118,8 @@ def test_synced_check_in_edit_and_delete_go_out_through_the_sync(org, kr, people
     delete marks its Airtable record for deletion with the sync's own mark."""
     written = []
     monkeypatch.setattr(
-        "okrs.services.record_written", lambda *, record, actor=None: written.append(record)
+        "okrs.services.check_ins.record_written",
+        lambda *, record, actor=None: written.append(record),
     )
     check_in = CheckIn.objects.create(
         organization=org,
