@@ -763,7 +763,14 @@ def _number_key(number: Decimal) -> str:
 
 
 def _canonical(value: object) -> object:
-    if value is None or isinstance(value, bool | str):
+    kind = type(value)  # the common exact types first: every synced value passes here
+    if kind is str or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return {str(key): _canonical(item) for key, item in value.items()}
+    if kind is list:
+        return [_canonical(item) for item in value]
+    if isinstance(value, bool | str):
         return value
     if isinstance(value, int | float | Decimal):
         number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)

@@ -81,6 +81,7 @@ class Stored(NamedTuple):
     # Marked as gone from Airtable (deleted there while archived here), and not by a delete
     # asked for here: seen again, it was brought back there (Airtable's trash keeps the id).
     deleted_there: bool = False
+    connection_id: int | None = None  # the connection that wrote it (source_connection_id)
 
 
 @dataclass
@@ -144,11 +145,25 @@ class Reconciler:
         census = self.field_fill.setdefault(
             table_id, {"records": 0, "filled": Counter(), "errors": {}}
         )
+        filled: Counter[str] = census["filled"]
+        census["records"] += len(records)
+        # Every cell of every record passes here, unchanged runs included: plain types are
+        # told apart by `type` (a number or a boolean is a value; a string one unless blank),
+        # and only lists and objects, which may hold a formula's error, take the full checks.
         for record_id, cells in records.items():
-            census["records"] += 1
-            census["filled"].update(fid for fid, cell in cells.items() if not is_empty(cell))
             for field_id, cell in cells.items():
-                error = cell_error(cell) if isinstance(cell, dict | list) else None
+                kind = type(cell)
+                if kind is str:
+                    if cell and (not cell[0].isspace() or cell.strip()):
+                        filled[field_id] += 1
+                    continue
+                if kind is not list and kind is not dict:
+                    if cell is not None:
+                        filled[field_id] += 1
+                    continue
+                if not is_empty(cell):
+                    filled[field_id] += 1
+                error = cell_error(cell)
                 if error is not None:
                     found = census["errors"].setdefault(field_id, {"count": 0, "records": {}})
                     found["count"] += 1
@@ -308,6 +323,7 @@ class Reconciler:
                 bool(extra.get(BLANK)),
                 bool(extra.get(ARCHIVED_HERE)),
                 bool(extra.get(DELETED_IN_AIRTABLE)) and not extra.get(DELETE_IN_AIRTABLE),
+                row.source_connection_id,
             )
 
     def record_digest(self, entity: str, table: TableSchema, record: dict) -> str:
@@ -379,6 +395,7 @@ class Reconciler:
             f"source_extra__{ARCHIVED_HERE}",
             f"source_extra__{DELETED_IN_AIRTABLE}",
             f"source_extra__{DELETE_IN_AIRTABLE}",
+            "source_connection_id",
         )
         if record_ids is None:
             rows = rows.iterator(chunk_size=5000)
@@ -392,6 +409,7 @@ class Reconciler:
                 bool(blank),
                 bool(here),
                 bool(deleted_there) and not delete_asked,
+                connection_id,
             )
             for (
                 pk,
@@ -404,6 +422,7 @@ class Reconciler:
                 here,
                 deleted_there,
                 delete_asked,
+                connection_id,
             ) in rows
         }
 
@@ -682,8 +701,7 @@ class Reconciler:
                 source_connection_id=self.connection.pk,
                 source_table=entity_mapping.table_id,
             )
-            rows = live.values_list("pk", "source_record_id").iterator(chunk_size=5000)
-            gone = [pk for pk, record_id in rows if record_id not in seen]
+            gone = self._unseen_live(model, entity_mapping.table_id, live, seen)
             for start in range(0, len(gone), 1000):
                 self.counts.archived += live.filter(pk__in=gone[start : start + 1000]).update(
                     archived_at=self.now
@@ -704,6 +722,25 @@ class Reconciler:
                 entity_mapping.table_id,
                 [record_id for record_id in with_issues if record_id not in seen],
             )
+
+    def _unseen_live(self, model, table_id: str, live, seen: set[str]) -> list[int]:
+        """The live rows of the connection's table whose records this full pull did not see.
+        A table that had no rows when the run began has only rows this run wrote (all seen);
+        one that had rows was read whole into `_stored` (kept current with what the run
+        wrote), so neither needs the table read again."""
+        if self._had_rows.get(table_id) is False:
+            return []
+        stored = self._stored.get(table_id)
+        if stored is None:
+            rows = live.values_list("pk", "source_record_id").iterator(chunk_size=5000)
+            return [pk for pk, record_id in rows if record_id not in seen]
+        return [
+            row.pk
+            for record_id, row in stored.items()
+            if row.archived_at is None
+            and row.connection_id == self.connection.pk
+            and record_id not in seen
+        ]
 
     def archive_records(self, entity: str, record_ids: Iterable[str]) -> None:
         """Archive the rows of records Airtable reports deleted (the change feed), as a
