@@ -31,7 +31,8 @@ modules and the broker connection). Workers run with DEBUG off (DEBUG keeps ever
 which is not what production pays). Nothing runs ANALYZE unless BENCH_ANALYZE=1 (Postgres: after
 each sync, outside the timings, as autovacuum would between scheduled runs; saved as
 sync-postgresql-analyzed.json).
-BENCH_PROFILE=1 profiles each sync step with cProfile and prints its top functions.
+BENCH_PROFILE=1 profiles each sync step with cProfile and prints its top functions;
+BENCH_QUERIES=1 prints each step's SQL (its timings then include Django's query logging).
 
 Targets (issue 15, "sync near the pull floor"; the issue's size is 100,000 records): full <= 3x the
 floor; unchanged <= 1.5x the floor; incremental <= 0.03x full; full sync peak RSS at the largest
@@ -62,6 +63,7 @@ SIZES = tuple(
 PACED_RECORDS = int(os.environ.get("BENCH_PACED_RECORDS", "20000"))
 PROFILE = os.environ.get("BENCH_PROFILE", "") not in ("", "0")
 ANALYZE = os.environ.get("BENCH_ANALYZE", "") not in ("", "0")
+QUERIES = os.environ.get("BENCH_QUERIES", "") not in ("", "0")
 FLOOR_REPEATS = 3
 CHANGED_FRACTION = 0.01
 CEILING_RECORDS_PER_SECOND = 500  # Airtable: 5 requests/s x 100 records a page
@@ -342,7 +344,16 @@ def _run_sync(connection, kind, limiter, label: str) -> dict:
         return run, time.perf_counter() - started, time.process_time() - cpu_started
 
     baseline = _peak_mb()
-    run, seconds, cpu_seconds = _profiled(label, go)
+    if QUERIES:
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(db) as captured:
+            run, seconds, cpu_seconds = _profiled(label, go)
+        print(f"\n-- {len(captured)} queries of {label} --", file=sys.stderr)
+        for query in captured:
+            print(f"  {query['time']}  {query['sql'][:160]}", file=sys.stderr)
+    else:
+        run, seconds, cpu_seconds = _profiled(label, go)
     peak = _peak_mb()
     run.refresh_from_db()
     if run.status != RunStatus.SUCCEEDED:

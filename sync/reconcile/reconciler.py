@@ -355,6 +355,8 @@ class Reconciler:
         A table with no rows when the run started has only the rows this run wrote, so the
         lookup is skipped for records not seen yet (the whole first sync of a table).
         """
+        if not record_ids:  # an empty page (an incremental run's table with no change)
+            return {}
         if table.id not in self._had_rows:
             self._had_rows[table.id] = (
                 model.objects.for_org(self.organization, include_archived=True)

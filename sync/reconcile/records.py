@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 from django.db import models
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
@@ -238,6 +240,8 @@ def fit_field_limits(
                 (SyncIssue.Kind.VALUE, field_id, f"{len(value)} characters, cut to {max_length}")
             )
             values[name] = value = value[: max_length - 1] + "…"
+        if type(value) is str and "\x00" not in value and _text_checks_only(model_field):
+            continue  # what its validators check (length, NUL) holds already
         if isinstance(model_field, models.DecimalField) and isinstance(value, Decimal):
             places = Decimal(1).scaleb(-model_field.decimal_places)
             # More digits than the context holds: the validators below refuse it.
@@ -254,6 +258,16 @@ def fit_field_limits(
             converted.issues.append(
                 (SyncIssue.Kind.VALUE, field_id, f"{shown} does not fit: {reason}; left empty")
             )
+
+
+@functools.cache
+def _text_checks_only(model_field: models.Field) -> bool:
+    """Whether the field's validators check nothing but a text's length and NUL characters
+    (a CharField's or TextField's own): a text cut to the field's length passes them."""
+    return isinstance(model_field, models.CharField | models.TextField) and all(
+        isinstance(check, MaxLengthValidator | ProhibitNullCharactersValidator)
+        for check in model_field.validators
+    )
 
 
 def _check_integer_range(model_field: models.Field, value: object) -> None:

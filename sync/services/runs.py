@@ -189,9 +189,8 @@ def _execute(run, connection, policy, limiter, on_progress, extend_lock) -> None
                     "pairs": pairs.get(table_id, []),
                 }
                 for table_id, census in reconciler.field_fill.items()
-            }
-            run.save(update_fields=["field_fill"])
-        _save_progress(run, reconciler)
+            }  # saved with the run's end
+        _take_counts(run, reconciler)  # saved with the run's end
         _finish(run, RunStatus.SUCCEEDED)
     except (SyncError, MappingError, TokenUnreadable) as error:
         _finish(run, RunStatus.FAILED, str(error))
@@ -241,7 +240,11 @@ def _pull(run, client, reconciler, tables, on_progress, extend_lock) -> None:
                     unique_lock.close()
                     keep_unique = None
                 run.tables_done += 1
-                _save_progress(run, reconciler)
+                # Saved like a page's progress: a table that took no time (an incremental
+                # run's, mostly) is not worth its own save; the run's end saves the rest.
+                if time.monotonic() - last_saved >= PROGRESS_SAVE_SECONDS:
+                    last_saved = time.monotonic()
+                    _save_progress(run, reconciler)
                 if on_progress:
                     on_progress(run)
                 continue
@@ -264,7 +267,7 @@ def _pull(run, client, reconciler, tables, on_progress, extend_lock) -> None:
                     on_progress(run)
 
 
-def _save_progress(run: SyncRun, reconciler: Reconciler) -> None:
+def _take_counts(run: SyncRun, reconciler: Reconciler) -> None:
     counts = reconciler.counts
     run.pulled = counts.pulled
     run.created, run.updated, run.unchanged = counts.created, counts.updated, counts.unchanged
@@ -274,6 +277,10 @@ def _save_progress(run: SyncRun, reconciler: Reconciler) -> None:
         counts.issues,
     )
     run.heartbeat_at = timezone.now()
+
+
+def _save_progress(run: SyncRun, reconciler: Reconciler) -> None:
+    _take_counts(run, reconciler)
     run.save(
         update_fields=[
             "pulled",
