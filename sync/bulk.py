@@ -49,6 +49,65 @@ def save_rows(
             _update(model, existing, fields)
 
 
+def upsert_rows(
+    model: type[models.Model],
+    rows: Sequence[models.Model],
+    *,
+    unique_fields: Sequence[str],
+    update_fields: Sequence[str],
+) -> None:
+    """Insert new rows (no primary key) or, where one with the same `unique_fields` exists,
+    write its `update_fields`: Django's `bulk_create(update_conflicts=True)`, which other
+    databases use. On Postgres the rows are streamed with COPY into a staging table and moved
+    with one `INSERT … SELECT … ON CONFLICT DO UPDATE`. The rows' keys are not read back.
+    No two rows may share their unique fields (as with Postgres's ON CONFLICT)."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            rows,
+            batch_size=BATCH,
+            update_conflicts=True,
+            unique_fields=unique_fields,
+            update_fields=update_fields,
+        )
+        return
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    for row in rows:
+        for field in fields:
+            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+                field.pre_save(row, add=True)
+    table = model._meta.db_table
+    columns = ", ".join(f'"{field.column}"' for field in fields)
+    conflict = ", ".join(f'"{model._meta.get_field(name).column}"' for name in unique_fields)
+    updates = ", ".join(
+        f'"{column}" = EXCLUDED."{column}"'
+        for column in (model._meta.get_field(name).column for name in update_fields)
+    )
+    # One transaction: the staging table empties at every commit.
+    with transaction.atomic():
+        stage = _stage(table)
+        _copy(stage, fields, rows)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM "{stage}" '
+                f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
+            )
+
+
+def _stage(table: str) -> str:
+    """An empty temporary table shaped like `table`, for COPY to fill (Postgres)."""
+    stage = f"sync_stage_{table}"
+    with connection.cursor() as cursor:
+        # Lives as long as the database session; emptied at every commit.
+        cursor.execute(
+            f'CREATE TEMPORARY TABLE IF NOT EXISTS "{stage}" ON COMMIT DELETE ROWS '
+            f'AS SELECT * FROM "{table}" WITH NO DATA'
+        )
+        cursor.execute(f'DELETE FROM "{stage}"')
+    return stage
+
+
 def _copy(table: str, fields: list[models.Field], rows: Sequence[models.Model]) -> None:
     json_columns = [i for i, field in enumerate(fields) if isinstance(field, models.JSONField)]
     names = ", ".join(f'"{field.column}"' for field in fields)
@@ -98,15 +157,8 @@ def _update(model: type[models.Model], rows: list[models.Model], names: Sequence
         if not field.primary_key and (field.name in wanted or field.attname in wanted)
     ]
     table = model._meta.db_table
-    stage = f"sync_stage_{table}"
     key = model._meta.pk
-    with connection.cursor() as cursor:
-        # Lives as long as the database session; emptied at every commit.
-        cursor.execute(
-            f'CREATE TEMPORARY TABLE IF NOT EXISTS "{stage}" ON COMMIT DELETE ROWS '
-            f'AS SELECT * FROM "{table}" WITH NO DATA'
-        )
-        cursor.execute(f'DELETE FROM "{stage}"')
+    stage = _stage(table)
     _copy(stage, [key, *fields], rows)
     assignments = ", ".join(f'"{field.column}" = s."{field.column}"' for field in fields)
     with connection.cursor() as cursor:
