@@ -127,6 +127,7 @@ class Reconciler:
     # attribute unique in the organization (EntityAdapter.unique_attributes), and the reverse.
     _holders: dict[tuple[str, str], dict[str, tuple]] = field(default_factory=dict)
     _held: dict[tuple[str, str], dict[object, str]] = field(default_factory=dict)
+    _value_attributes: dict[str, list[str]] = field(default_factory=dict)  # per entity
 
     def __post_init__(self) -> None:
         self.links = Links(
@@ -631,21 +632,27 @@ class Reconciler:
         mapped = self.mapping.entities[entity].fields
         previous_links = base_links_of(row) if row.pk else {}
         row.source_hash = digest
+        attributes = self._value_attributes.get(entity)
+        if attributes is None:
+            attributes = self._value_attributes[entity] = value_attributes(entity, mapped, model)
+        airtable_keys = airtable_keys or {}
+        # What Airtable has, attribute by attribute: the write-back's base.
+        base = {
+            name: airtable_keys.get(name) or value_key(getattr(row, name)) for name in attributes
+        }
         row.source_extra = {
             "fields": item.extras,
             "links": item.links,
-            # What the sync wrote, to notice a MissionOS edit before overwriting it.
-            "written": content_hash(item.values),
-            # What Airtable has, attribute by attribute: the write-back's base.
-            BASE: {
-                name: (airtable_keys or {}).get(name) or value_key(getattr(row, name))
-                for name in value_attributes(entity, mapped, model)
-            },
+            BASE: base,
             BASE_LINKS: {
                 name: previous_links.get(name, []) if name in item.keep_links else entries
                 for name, entries in item.links.items()
             },
         }
+        if not base:
+            # What the sync wrote, to notice a MissionOS edit before overwriting it: a row
+            # with a base is merged by it instead (`_merge`), so only a row without one.
+            row.source_extra["written"] = content_hash(item.values)
         if item.blank:
             row.source_extra[BLANK] = True
         if item.issues:  # listed again by runs that find the record unchanged
