@@ -32,7 +32,8 @@ which is not what production pays). Nothing runs ANALYZE unless BENCH_ANALYZE=1 
 each sync, outside the timings, as autovacuum would between scheduled runs; saved as
 sync-postgresql-analyzed.json).
 BENCH_PROFILE=1 profiles each sync step with cProfile and prints its top functions;
-BENCH_QUERIES=1 prints each step's SQL (its timings then include Django's query logging).
+BENCH_QUERIES=1 prints each step's SQL (its timings then include Django's query logging);
+BENCH_WRITE_AT_ONCE=1 writes each page before converting the next (no writer thread).
 
 Targets (issue 15, "sync near the pull floor"; the issue's size is 100,000 records): full <= 3x the
 floor; unchanged <= 1.5x the floor; incremental <= 0.03x full; full sync peak RSS at the largest
@@ -64,6 +65,7 @@ PACED_RECORDS = int(os.environ.get("BENCH_PACED_RECORDS", "20000"))
 PROFILE = os.environ.get("BENCH_PROFILE", "") not in ("", "0")
 ANALYZE = os.environ.get("BENCH_ANALYZE", "") not in ("", "0")
 QUERIES = os.environ.get("BENCH_QUERIES", "") not in ("", "0")
+WRITE_AT_ONCE = os.environ.get("BENCH_WRITE_AT_ONCE", "") not in ("", "0")
 FLOOR_REPEATS = 3
 CHANGED_FRACTION = 0.01
 CEILING_RECORDS_PER_SECOND = 500  # Airtable: 5 requests/s x 100 records a page
@@ -336,6 +338,10 @@ def _run_sync(connection, kind, limiter, label: str) -> dict:
     from sync.models import RunStatus
 
     _as_a_worker()
+    if WRITE_AT_ONCE:  # each page written before the next is converted, for comparison
+        from sync.reconcile.writer import PageWriter
+
+        PageWriter.threaded = classmethod(lambda cls: cls())
 
     def go():
         started, cpu_started = time.perf_counter(), time.process_time()

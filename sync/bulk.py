@@ -28,8 +28,9 @@ def save_rows(
     (such as `created_at`) keep what they hold. No signals and no `save()`, as with Django's
     bulk methods.
     """
-    new = [row for row in rows if row.pk is None]
-    existing = [row for row in rows if row.pk is not None]
+    # New: made here, not read from the database (its key may be taken already: take_keys).
+    new = [row for row in rows if row._state.adding]
+    existing = [row for row in rows if not row._state.adding]
     with transaction.atomic():
         if connection.vendor != "postgresql":
             model.objects.bulk_create(new, batch_size=BATCH)
@@ -123,9 +124,25 @@ def _copy(table: str, fields: list[models.Field], rows: Sequence[models.Model]) 
             copy.write_row(values)
 
 
-def _insert(model: type[models.Model], rows: list[models.Model]) -> None:
-    table = model._meta.db_table
+def take_keys(model: type[models.Model], rows: Sequence[models.Model]) -> None:
+    """Give new rows their primary keys before they are written (Postgres: from the table's
+    own sequence, which no transaction holds), so a caller can link to them while their write
+    is still to come. Elsewhere the write sets them."""
+    unkeyed = [row for row in rows if row._state.adding and row.pk is None]
+    if not unkeyed or connection.vendor != "postgresql":
+        return
     key = model._meta.pk
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, key.column, len(unkeyed)],
+        )
+        keys = [value for (value,) in cursor.fetchall()]
+    for row, value in zip(unkeyed, keys, strict=True):
+        setattr(row, key.attname, value)
+
+
+def _insert(model: type[models.Model], rows: list[models.Model]) -> None:
     # What `save()` does: auto_now and auto_now_add fields get the current time.
     stamped = [
         field
@@ -135,18 +152,11 @@ def _insert(model: type[models.Model], rows: list[models.Model]) -> None:
     for row in rows:
         for field in stamped:
             field.pre_save(row, add=True)
-    with connection.cursor() as cursor:
-        # Keys first, from the table's own sequence, so every row knows its key exactly.
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [table, key.column, len(rows)],
-        )
-        keys = [value for (value,) in cursor.fetchall()]
-    for row, value in zip(rows, keys, strict=True):
-        setattr(row, key.attname, value)
+    take_keys(model, rows)  # every row knows its key exactly
+    for row in rows:
         row._state.adding = False
         row._state.db = connection.alias
-    _copy(table, list(model._meta.concrete_fields), rows)
+    _copy(model._meta.db_table, list(model._meta.concrete_fields), rows)
 
 
 def _update(model: type[models.Model], rows: list[models.Model], names: Sequence[str]) -> None:

@@ -27,7 +27,7 @@ from orgs.models import (
     Organization,
     OrgOwned,
 )
-from sync.bulk import save_rows
+from sync.bulk import save_rows, take_keys
 from sync.mapping.document import Mapping
 from sync.models import Connection, RunKind, SyncIssue, SyncRun
 from sync.reconcile.adapters import ADAPTERS, ENTITY_MODELS, model_entity
@@ -35,6 +35,7 @@ from sync.reconcile.field_pairs import PairSamples
 from sync.reconcile.issues import issues_forget, issues_save
 from sync.reconcile.links import Links
 from sync.reconcile.records import Converted, convert_record, record_issue
+from sync.reconcile.writer import PageWriter
 from sync.schema import BaseSchema, TableSchema
 from sync.values import canonical_json, cell_error, content_hash, is_empty
 from sync.writeback.conflicts import conflict_found, conflicts_save, link_conflict_found
@@ -128,6 +129,9 @@ class Reconciler:
     _holders: dict[tuple[str, str], dict[str, tuple]] = field(default_factory=dict)
     _held: dict[tuple[str, str], dict[object, str]] = field(default_factory=dict)
     _value_attributes: dict[str, list[str]] = field(default_factory=dict)  # per entity
+    # Writes each page: at once by default; in a thread while the next is converted when the
+    # run asks (PageWriter.threaded). Whatever reads rows a pending write may hold waits first.
+    writer: PageWriter = field(default_factory=PageWriter)
 
     def __post_init__(self) -> None:
         self.links = Links(
@@ -287,27 +291,37 @@ class Reconciler:
         self, entity, table, model, written, to_create, back_there, found, update_fields
     ) -> None:
         issues, converted_ids = found
-        with transaction.atomic():
-            save_rows(model, written, update_fields)
-            if back_there:
-                self._mark_deleted_there(model, back_there, deleted=False)
-            if entity == "check_in" and to_create:
-                # A check-in made in Airtable is activity too, dated when it was made.
-                check_ins_noted(
-                    organization=self.organization,
-                    check_ins=[row for row, _ in to_create if row.archived_at is None],
-                    by="Airtable",
+        conflicts, self.conflicts = self.conflicts, []
+        queue_push, self.queue_push = self.queue_push, set()
+        # Keys now, in this thread: what links to the new rows is set before they are written.
+        take_keys(model, [row for row, _ in to_create])
+
+        def write() -> None:
+            with transaction.atomic():
+                save_rows(model, written, update_fields)
+                if back_there:
+                    self._mark_deleted_there(model, back_there, deleted=False)
+                if entity == "check_in" and to_create:
+                    # A check-in made in Airtable is activity too, dated when it was made.
+                    check_ins_noted(
+                        organization=self.organization,
+                        check_ins=[row for row, _ in to_create if row.archived_at is None],
+                        by="Airtable",
+                    )
+                # The written records' problems as they are now: kept, updated or gone.
+                issues_save(
+                    self.organization,
+                    self.run,
+                    issues,
+                    table_id=table.id,
+                    record_ids=converted_ids,
                 )
-            # The written records' problems as they are now: kept, updated or gone.
-            issues_save(
-                self.organization, self.run, issues, table_id=table.id, record_ids=converted_ids
-            )
-            if self.conflicts:
-                conflicts_save(self.conflicts)
-                self.conflicts = []
-            if self.queue_push:
-                queue_rows(self.connection, self.queue_push)
-                self.queue_push = set()
+                if conflicts:
+                    conflicts_save(conflicts)
+                if queue_push:
+                    queue_rows(self.connection, queue_push)
+
+        self.writer.submit(write)
 
     def _remember_stored(self, table: TableSchema, rows: list) -> None:
         """Keep a full run's stored rows current with what it wrote (a table listed again
@@ -368,6 +382,8 @@ class Reconciler:
             record_ids = [rid for rid in record_ids if rid in self.seen[table.id]]
             if not record_ids:
                 return {}
+        if table.id not in self._stored or self.run.kind != RunKind.FULL:
+            self.writer.wait()  # the rows asked for may be in the page being written
         if self.run.kind == RunKind.FULL and self._had_rows[table.id]:
             # A full run reads every record of the table: one query for all the stored rows
             # (a query per page planned for longer than it ran). Rows this run writes are
@@ -434,6 +450,7 @@ class Reconciler:
         and any MissionOS edit they overwrite recorded."""
         if not to_update:
             return []
+        self.writer.wait()  # the rows, their pending writes and conflicts as they are now
         full = (
             ENTITY_MODELS[entity]
             .objects.for_org(self.organization, include_archived=True)
@@ -692,6 +709,7 @@ class Reconciler:
         """The entity's table has been pulled whole. Tables come linked-first, so its link
         targets are usually complete too: resolve its links and refresh the planner's
         statistics now, while the next tables download, rather than all after the last page."""
+        self.writer.wait()  # the table's rows are all written
         self.counts.issues += self.links.table_done(entity)
         if self._written[entity] >= ANALYZE_AFTER_WRITES:
             analyze(ENTITY_MODELS[entity])
@@ -699,10 +717,12 @@ class Reconciler:
     def resolve_links(self) -> None:
         """Point foreign keys and many-to-many links at the rows of the linked records, for
         every entity whose links `table_done` could not resolve yet."""
+        self.writer.wait()
         self.counts.issues += self.links.resolve_all()
 
     def archive_unseen(self) -> None:
         """After a complete full pull only: archive rows whose records were not seen."""
+        self.writer.wait()
         for entity, entity_mapping in self.mapping.entities.items():
             model = ENTITY_MODELS[entity]
             seen = self.seen.get(entity_mapping.table_id, set())
@@ -754,6 +774,7 @@ class Reconciler:
     def archive_records(self, entity: str, record_ids: Iterable[str]) -> None:
         """Archive the rows of records Airtable reports deleted (the change feed), as a
         complete full pull would archive them for not being seen."""
+        self.writer.wait()
         model = ENTITY_MODELS[entity]
         live_table = self.mapping.entities[entity].table_id
         live = model.objects.for_org(self.organization).filter(

@@ -32,6 +32,7 @@ from sync.models import Connection, RunKind, RunStatus, SyncRun
 from sync.reconcile.adapters import ADAPTERS
 from sync.reconcile.field_pairs import judge_all
 from sync.reconcile.reconciler import Reconciler
+from sync.reconcile.writer import PageWriter
 from sync.schema import TableSchema, schema_from_api
 from sync.selectors import connection_mapping
 from sync.services.auditing import audit_run_pulled
@@ -165,18 +166,30 @@ def _execute(run, connection, policy, limiter, on_progress, extend_lock) -> None
         problems = check_mapping(mapping, schema)
         if problems:
             raise SyncError("The mapping no longer matches the base: " + " ".join(problems))
-        reconciler = Reconciler(run=run, connection=connection, schema=schema, mapping=mapping)
+        # Pages are written in a thread while the next ones are converted (Postgres).
+        reconciler = Reconciler(
+            run=run,
+            connection=connection,
+            schema=schema,
+            mapping=mapping,
+            writer=PageWriter.threaded(),
+        )
         entities = [entity for entity in ENTITIES if entity in mapping.entities]
         tables = [schema.table(mapping.entities[entity].table_id) for entity in entities]
         run.tables_total = len(entities)
-        _pull(
-            run,
-            client,
-            reconciler,
-            list(zip(entities, tables, strict=True)),
-            on_progress,
-            extend_lock,
-        )
+        try:
+            _pull(
+                run,
+                client,
+                reconciler,
+                list(zip(entities, tables, strict=True)),
+                on_progress,
+                extend_lock,
+            )
+        except BaseException:
+            reconciler.writer.close(quiet=True)  # this error is the run's
+            raise
+        reconciler.writer.close()  # a page's failed write fails the run here
         reconciler.resolve_links()
         if run.kind == RunKind.FULL:
             reconciler.archive_unseen()
