@@ -190,6 +190,8 @@ def is_empty(raw: object) -> bool:
 
 
 def _is_empty(raw: object) -> bool:
+    if type(raw) is str:  # most cells: checked before the general case below
+        return not raw.strip()
     if raw is None:
         return True
     if isinstance(raw, str):
@@ -208,6 +210,8 @@ def _empty(attr: Attr) -> object:
 
 
 def _airtable_error(raw: object) -> str | None:
+    if type(raw) in _PLAIN:  # most cells (and every link's record id): no error in them
+        return None
     if isinstance(raw, Mapping):
         if "error" in raw:
             return str(raw["error"])
@@ -220,6 +224,9 @@ def _airtable_error(raw: object) -> str | None:
             if error is not None:
                 return error
     return None
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 def _show(raw: object, limit: int = 60) -> str:

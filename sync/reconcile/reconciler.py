@@ -166,6 +166,10 @@ class Reconciler:
                     if cell is not None:
                         filled[field_id] += 1
                     continue
+                if kind is list and all(type(item) is str for item in cell):
+                    if any(item.strip() for item in cell):  # links, choices: no error
+                        filled[field_id] += 1
+                    continue
                 if not is_empty(cell):
                     filled[field_id] += 1
                 error = cell_error(cell)

@@ -58,18 +58,25 @@ def _without_nul(cells: dict) -> tuple[dict, list[str]]:
     touched: list[str] = []
 
     def clean(value: object) -> object:
+        """The value itself when it holds no NUL (nearly always): nothing is copied."""
         if isinstance(value, str):
-            return value.replace("\x00", "")
+            return value.replace("\x00", "") if "\x00" in value else value
         if isinstance(value, list):
-            return [clean(item) for item in value]
+            items = [clean(item) for item in value]
+            return value if all(a is b for a, b in zip(items, value, strict=True)) else items
         if isinstance(value, dict):
-            return {clean(key): clean(item) for key, item in value.items()}
+            pairs = [(clean(key), clean(item)) for key, item in value.items()]
+            same = all(
+                k is key and v is item
+                for (k, v), (key, item) in zip(pairs, value.items(), strict=True)
+            )
+            return value if same else dict(pairs)
         return value
 
     cleaned = {}
     for field_id, cell in cells.items():
         cleaned[field_id] = clean(cell)
-        if cleaned[field_id] != cell:
+        if cleaned[field_id] is not cell:
             touched.append(field_id)
     return cleaned, touched
 
