@@ -26,13 +26,18 @@ reports the closest any six requests to the base came (under 1 s would be a lock
 Isolation: the fake runs in its own process (it holds the whole base), and every step runs in a
 fresh Python process, so its peak RSS (ru_maxrss) is its own: reported as the absolute peak and
 as the growth over the process's baseline (Django set up, the connection made, just before the
-run). Workers run with DEBUG off (DEBUG keeps every query's SQL, which is not what production
-pays). Nothing runs ANALYZE unless BENCH_ANALYZE=1 (Postgres: after each sync, outside the
-timings, as autovacuum would between scheduled runs; saved as sync-postgresql-analyzed.json).
-BENCH_PROFILE=1 profiles each sync step with cProfile and prints its top functions.
+run), and with what a Celery worker has loaded before its first sync (`_as_a_worker`: the task
+modules and the broker connection). Workers run with DEBUG off (DEBUG keeps every query's SQL,
+which is not what production pays). Nothing runs ANALYZE unless BENCH_ANALYZE=1 (Postgres: after
+each sync, outside the timings, as autovacuum would between scheduled runs; saved as
+sync-postgresql-analyzed.json).
+BENCH_PROFILE=1 profiles each sync step with cProfile and prints its top functions;
+BENCH_QUERIES=1 prints each step's SQL (its timings then include Django's query logging);
+BENCH_WRITE_AT_ONCE=1 writes each page before converting the next (no writer thread).
 
-Targets: full <= 1.5x the floor; unchanged <= 0.5x full; incremental <= 5% of full; full sync peak
-RSS at the largest size <= 1.3x that at the smallest; paced >= 95% of 500 records/s, no lockout.
+Targets (issue 15, "sync near the pull floor"; the issue's size is 100,000 records): full <= 3x the
+floor; unchanged <= 1.5x the floor; incremental <= 0.03x full; full sync peak RSS at the largest
+size <= 1.3x that at the smallest; paced >= 95% of 500 records/s, no lockout.
 Prints a table and saves every figure with each target's pass/fail to
 bench/results/sync-<database>.json (with BENCH_SIZES= empty, the paced run alone, to
 bench/results/sync-<database>-paced.json).
@@ -59,13 +64,15 @@ SIZES = tuple(
 PACED_RECORDS = int(os.environ.get("BENCH_PACED_RECORDS", "20000"))
 PROFILE = os.environ.get("BENCH_PROFILE", "") not in ("", "0")
 ANALYZE = os.environ.get("BENCH_ANALYZE", "") not in ("", "0")
+QUERIES = os.environ.get("BENCH_QUERIES", "") not in ("", "0")
+WRITE_AT_ONCE = os.environ.get("BENCH_WRITE_AT_ONCE", "") not in ("", "0")
 FLOOR_REPEATS = 3
 CHANGED_FRACTION = 0.01
 CEILING_RECORDS_PER_SECOND = 500  # Airtable: 5 requests/s x 100 records a page
 TARGETS = {
-    "full_vs_floor": 1.5,  # at most
-    "unchanged_vs_full": 0.5,  # at most
-    "incremental_vs_full": 0.05,  # at most
+    "full_vs_floor": 3.0,  # at most
+    "unchanged_vs_floor": 1.5,  # at most
+    "incremental_vs_full": 0.03,  # at most
     "memory_largest_vs_smallest": 1.3,  # at most
     "paced_vs_ceiling": 0.95,  # at least
 }
@@ -310,11 +317,31 @@ def _profiled(label: str, function):
     return result
 
 
+def _as_a_worker() -> None:
+    """What a Celery worker has done before it runs a sync task: its app and every task module
+    loaded (at start), its broker connection open (since its first task). A fresh process would
+    otherwise pay both inside the timed run, when its end enqueues health's recomputation: 0.5 s
+    on this machine, whose PYTHONDONTWRITEBYTECODE=1 compiles every first import from source."""
+    from missionos.celery import app
+
+    app.loader.import_default_modules()
+    app.finalize(auto=True)
+    app.events.Dispatcher  # noqa: B018 (a worker's consumer sends its events through it)
+    with app.producer_or_acquire() as producer:
+        producer.connection.ensure_connection(max_retries=1)
+
+
 def _run_sync(connection, kind, limiter, label: str) -> dict:
     from django.db import connection as db
 
     from sync import services
     from sync.models import RunStatus
+
+    _as_a_worker()
+    if WRITE_AT_ONCE:  # each page written before the next is converted, for comparison
+        from sync.reconcile.writer import PageWriter
+
+        PageWriter.threaded = classmethod(lambda cls: cls())
 
     def go():
         started, cpu_started = time.perf_counter(), time.process_time()
@@ -323,7 +350,16 @@ def _run_sync(connection, kind, limiter, label: str) -> dict:
         return run, time.perf_counter() - started, time.process_time() - cpu_started
 
     baseline = _peak_mb()
-    run, seconds, cpu_seconds = _profiled(label, go)
+    if QUERIES:
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(db) as captured:
+            run, seconds, cpu_seconds = _profiled(label, go)
+        print(f"\n-- {len(captured)} queries of {label} --", file=sys.stderr)
+        for query in captured:
+            print(f"  {query['time']}  {query['sql'][:160]}", file=sys.stderr)
+    else:
+        run, seconds, cpu_seconds = _profiled(label, go)
     peak = _peak_mb()
     run.refresh_from_db()
     if run.status != RunStatus.SUCCEEDED:
@@ -576,9 +612,10 @@ def bench_size(size: int) -> dict:
     }
     ratios = {
         "full_vs_floor": round(full["seconds"] / floor["seconds"], 2),
-        "unchanged_vs_full": round(unchanged["seconds"] / full["seconds"], 3),
+        "unchanged_vs_floor": round(unchanged["seconds"] / floor["seconds"], 2),
         "incremental_vs_full": round(incremental["seconds"] / full["seconds"], 4),
     }
+    print_ratios(size, ratios)
     return {
         "records": size,
         "tables": base["records"],
@@ -591,7 +628,7 @@ def bench_size(size: int) -> dict:
         "ratios": ratios,
         "passed": {
             "full_vs_floor": ratios["full_vs_floor"] <= TARGETS["full_vs_floor"],
-            "unchanged_vs_full": ratios["unchanged_vs_full"] <= TARGETS["unchanged_vs_full"],
+            "unchanged_vs_floor": ratios["unchanged_vs_floor"] <= TARGETS["unchanged_vs_floor"],
             "incremental_vs_full": ratios["incremental_vs_full"] <= TARGETS["incremental_vs_full"],
             **checks,
         },
@@ -627,6 +664,23 @@ def bench_paced(records: int) -> dict:
             "full_created_all": result["created"] == records,
         },
     }
+
+
+RATIO_LABELS = {
+    "full_vs_floor": "full / floor",
+    "unchanged_vs_floor": "unchanged / floor",
+    "incremental_vs_full": "incremental / full",
+}
+
+
+def print_ratios(size: int, ratios: dict) -> None:
+    """The issue's three ratios, each against its goal, on one line per size."""
+    parts = [
+        f"{RATIO_LABELS[key]} {ratios[key]:.3g} "
+        f"({'ok' if ratios[key] <= TARGETS[key] else 'MISS'}, <= {TARGETS[key]:g})"
+        for key in RATIO_LABELS
+    ]
+    print(f"  == {size:,} records: " + " | ".join(parts), flush=True)
 
 
 def _brief(result: dict) -> str:
@@ -674,9 +728,9 @@ def print_report(engine: str, sizes: dict, paced: dict | None, summary: dict) ->
                 )
         row("  pulled (incremental)", [str(sizes[s]["incremental"]["pulled"]) for s in columns])
         for key, label, fmt in (
-            ("full_vs_floor", "full / floor (<= 1.5)", "{:.2f}x"),
-            ("unchanged_vs_full", "unchanged / full (<= 0.5)", "{:.2f}x"),
-            ("incremental_vs_full", "incremental / full (<= 5%)", "{:.1%}"),
+            ("full_vs_floor", "full / floor (<= 3x)", "{:.2f}x"),
+            ("unchanged_vs_floor", "unchanged / floor (<= 1.5x)", "{:.2f}x"),
+            ("incremental_vs_full", "incremental / full (<= 0.03)", "{:.3f}"),
         ):
             row(
                 label,
@@ -703,6 +757,10 @@ def print_report(engine: str, sizes: dict, paced: dict | None, summary: dict) ->
             f"({paced['vs_pacing_bound']:.1%} of it reached); lockouts {paced['lockouts']}, "
             f"429s {paced['fake_rate_limited_429']} ({mark(paced['passed']['no_lockout'])})"
         )
+    if sizes:
+        print("\nThe issue's ratios (paired runs of one session):")
+        for s in columns:
+            print_ratios(int(s), sizes[s]["ratios"])
     print("\nTargets:")
     for name, ok in summary.items():
         print(f"  {'PASS' if ok else 'FAIL'}  {name}")

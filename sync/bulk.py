@@ -28,8 +28,9 @@ def save_rows(
     (such as `created_at`) keep what they hold. No signals and no `save()`, as with Django's
     bulk methods.
     """
-    new = [row for row in rows if row.pk is None]
-    existing = [row for row in rows if row.pk is not None]
+    # New: made here, not read from the database (its key may be taken already: take_keys).
+    new = [row for row in rows if row._state.adding]
+    existing = [row for row in rows if not row._state.adding]
     with transaction.atomic():
         if connection.vendor != "postgresql":
             model.objects.bulk_create(new, batch_size=BATCH)
@@ -49,6 +50,65 @@ def save_rows(
             _update(model, existing, fields)
 
 
+def upsert_rows(
+    model: type[models.Model],
+    rows: Sequence[models.Model],
+    *,
+    unique_fields: Sequence[str],
+    update_fields: Sequence[str],
+) -> None:
+    """Insert new rows (no primary key) or, where one with the same `unique_fields` exists,
+    write its `update_fields`: Django's `bulk_create(update_conflicts=True)`, which other
+    databases use. On Postgres the rows are streamed with COPY into a staging table and moved
+    with one `INSERT … SELECT … ON CONFLICT DO UPDATE`. The rows' keys are not read back.
+    No two rows may share their unique fields (as with Postgres's ON CONFLICT)."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            rows,
+            batch_size=BATCH,
+            update_conflicts=True,
+            unique_fields=unique_fields,
+            update_fields=update_fields,
+        )
+        return
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    for row in rows:
+        for field in fields:
+            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+                field.pre_save(row, add=True)
+    table = model._meta.db_table
+    columns = ", ".join(f'"{field.column}"' for field in fields)
+    conflict = ", ".join(f'"{model._meta.get_field(name).column}"' for name in unique_fields)
+    updates = ", ".join(
+        f'"{column}" = EXCLUDED."{column}"'
+        for column in (model._meta.get_field(name).column for name in update_fields)
+    )
+    # One transaction: the staging table empties at every commit.
+    with transaction.atomic():
+        stage = _stage(table)
+        _copy(stage, fields, rows)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM "{stage}" '
+                f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
+            )
+
+
+def _stage(table: str) -> str:
+    """An empty temporary table shaped like `table`, for COPY to fill (Postgres)."""
+    stage = f"sync_stage_{table}"
+    with connection.cursor() as cursor:
+        # Lives as long as the database session; emptied at every commit.
+        cursor.execute(
+            f'CREATE TEMPORARY TABLE IF NOT EXISTS "{stage}" ON COMMIT DELETE ROWS '
+            f'AS SELECT * FROM "{table}" WITH NO DATA'
+        )
+        cursor.execute(f'DELETE FROM "{stage}"')
+    return stage
+
+
 def _copy(table: str, fields: list[models.Field], rows: Sequence[models.Model]) -> None:
     json_columns = [i for i, field in enumerate(fields) if isinstance(field, models.JSONField)]
     names = ", ".join(f'"{field.column}"' for field in fields)
@@ -64,9 +124,25 @@ def _copy(table: str, fields: list[models.Field], rows: Sequence[models.Model]) 
             copy.write_row(values)
 
 
-def _insert(model: type[models.Model], rows: list[models.Model]) -> None:
-    table = model._meta.db_table
+def take_keys(model: type[models.Model], rows: Sequence[models.Model]) -> None:
+    """Give new rows their primary keys before they are written (Postgres: from the table's
+    own sequence, which no transaction holds), so a caller can link to them while their write
+    is still to come. Elsewhere the write sets them."""
+    unkeyed = [row for row in rows if row._state.adding and row.pk is None]
+    if not unkeyed or connection.vendor != "postgresql":
+        return
     key = model._meta.pk
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, key.column, len(unkeyed)],
+        )
+        keys = [value for (value,) in cursor.fetchall()]
+    for row, value in zip(unkeyed, keys, strict=True):
+        setattr(row, key.attname, value)
+
+
+def _insert(model: type[models.Model], rows: list[models.Model]) -> None:
     # What `save()` does: auto_now and auto_now_add fields get the current time.
     stamped = [
         field
@@ -76,18 +152,11 @@ def _insert(model: type[models.Model], rows: list[models.Model]) -> None:
     for row in rows:
         for field in stamped:
             field.pre_save(row, add=True)
-    with connection.cursor() as cursor:
-        # Keys first, from the table's own sequence, so every row knows its key exactly.
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [table, key.column, len(rows)],
-        )
-        keys = [value for (value,) in cursor.fetchall()]
-    for row, value in zip(rows, keys, strict=True):
-        setattr(row, key.attname, value)
+    take_keys(model, rows)  # every row knows its key exactly
+    for row in rows:
         row._state.adding = False
         row._state.db = connection.alias
-    _copy(table, list(model._meta.concrete_fields), rows)
+    _copy(model._meta.db_table, list(model._meta.concrete_fields), rows)
 
 
 def _update(model: type[models.Model], rows: list[models.Model], names: Sequence[str]) -> None:
@@ -98,15 +167,8 @@ def _update(model: type[models.Model], rows: list[models.Model], names: Sequence
         if not field.primary_key and (field.name in wanted or field.attname in wanted)
     ]
     table = model._meta.db_table
-    stage = f"sync_stage_{table}"
     key = model._meta.pk
-    with connection.cursor() as cursor:
-        # Lives as long as the database session; emptied at every commit.
-        cursor.execute(
-            f'CREATE TEMPORARY TABLE IF NOT EXISTS "{stage}" ON COMMIT DELETE ROWS '
-            f'AS SELECT * FROM "{table}" WITH NO DATA'
-        )
-        cursor.execute(f'DELETE FROM "{stage}"')
+    stage = _stage(table)
     _copy(stage, [key, *fields], rows)
     assignments = ", ".join(f'"{field.column}" = s."{field.column}"' for field in fields)
     with connection.cursor() as cursor:

@@ -190,6 +190,8 @@ def is_empty(raw: object) -> bool:
 
 
 def _is_empty(raw: object) -> bool:
+    if type(raw) is str:  # most cells: checked before the general case below
+        return not raw.strip()
     if raw is None:
         return True
     if isinstance(raw, str):
@@ -208,6 +210,8 @@ def _empty(attr: Attr) -> object:
 
 
 def _airtable_error(raw: object) -> str | None:
+    if type(raw) in _PLAIN:  # most cells (and every link's record id): no error in them
+        return None
     if isinstance(raw, Mapping):
         if "error" in raw:
             return str(raw["error"])
@@ -220,6 +224,9 @@ def _airtable_error(raw: object) -> str | None:
             if error is not None:
                 return error
     return None
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 def _show(raw: object, limit: int = 60) -> str:
@@ -763,7 +770,14 @@ def _number_key(number: Decimal) -> str:
 
 
 def _canonical(value: object) -> object:
-    if value is None or isinstance(value, bool | str):
+    kind = type(value)  # the common exact types first: every synced value passes here
+    if kind is str or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return {str(key): _canonical(item) for key, item in value.items()}
+    if kind is list:
+        return [_canonical(item) for item in value]
+    if isinstance(value, bool | str):
         return value
     if isinstance(value, int | float | Decimal):
         number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from django.db.models import Q
 
 from orgs.models import Organization
+from sync.bulk import upsert_rows
 from sync.models import Connection, SyncIssue, SyncRun
 
 # The fields a problem found again takes from the run that found it.
@@ -52,14 +53,9 @@ def issues_save(
         unique[(issue.table_id, issue.record_id, issue.kind, issue.field_id, issue.problem_key)] = (
             issue
         )
-    if unique:
-        SyncIssue.objects.bulk_create(
-            list(unique.values()),
-            batch_size=500,
-            update_conflicts=True,
-            unique_fields=NATURAL_KEY,
-            update_fields=REFRESHED,
-        )
+    upsert_rows(
+        SyncIssue, list(unique.values()), unique_fields=NATURAL_KEY, update_fields=REFRESHED
+    )
     ids = sorted(set(record_ids))
     for start in range(0, len(ids), CHUNK):
         # Not found again by this run: resolved.

@@ -27,7 +27,7 @@ from orgs.models import (
     Organization,
     OrgOwned,
 )
-from sync.bulk import save_rows
+from sync.bulk import save_rows, take_keys
 from sync.mapping.document import Mapping
 from sync.models import Connection, RunKind, SyncIssue, SyncRun
 from sync.reconcile.adapters import ADAPTERS, ENTITY_MODELS, model_entity
@@ -35,6 +35,7 @@ from sync.reconcile.field_pairs import PairSamples
 from sync.reconcile.issues import issues_forget, issues_save
 from sync.reconcile.links import Links
 from sync.reconcile.records import Converted, convert_record, record_issue
+from sync.reconcile.writer import PageWriter
 from sync.schema import BaseSchema, TableSchema
 from sync.values import canonical_json, cell_error, content_hash, is_empty
 from sync.writeback.conflicts import conflict_found, conflicts_save, link_conflict_found
@@ -81,6 +82,7 @@ class Stored(NamedTuple):
     # Marked as gone from Airtable (deleted there while archived here), and not by a delete
     # asked for here: seen again, it was brought back there (Airtable's trash keeps the id).
     deleted_there: bool = False
+    connection_id: int | None = None  # the connection that wrote it (source_connection_id)
 
 
 @dataclass
@@ -126,6 +128,10 @@ class Reconciler:
     # attribute unique in the organization (EntityAdapter.unique_attributes), and the reverse.
     _holders: dict[tuple[str, str], dict[str, tuple]] = field(default_factory=dict)
     _held: dict[tuple[str, str], dict[object, str]] = field(default_factory=dict)
+    _value_attributes: dict[str, list[str]] = field(default_factory=dict)  # per entity
+    # Writes each page: at once by default; in a thread while the next is converted when the
+    # run asks (PageWriter.threaded). Whatever reads rows a pending write may hold waits first.
+    writer: PageWriter = field(default_factory=PageWriter)
 
     def __post_init__(self) -> None:
         self.links = Links(
@@ -144,11 +150,29 @@ class Reconciler:
         census = self.field_fill.setdefault(
             table_id, {"records": 0, "filled": Counter(), "errors": {}}
         )
+        filled: Counter[str] = census["filled"]
+        census["records"] += len(records)
+        # Every cell of every record passes here, unchanged runs included: plain types are
+        # told apart by `type` (a number or a boolean is a value; a string one unless blank),
+        # and only lists and objects, which may hold a formula's error, take the full checks.
         for record_id, cells in records.items():
-            census["records"] += 1
-            census["filled"].update(fid for fid, cell in cells.items() if not is_empty(cell))
             for field_id, cell in cells.items():
-                error = cell_error(cell) if isinstance(cell, dict | list) else None
+                kind = type(cell)
+                if kind is str:
+                    if cell and (not cell[0].isspace() or cell.strip()):
+                        filled[field_id] += 1
+                    continue
+                if kind is not list and kind is not dict:
+                    if cell is not None:
+                        filled[field_id] += 1
+                    continue
+                if kind is list and all(type(item) is str for item in cell):
+                    if any(item.strip() for item in cell):  # links, choices: no error
+                        filled[field_id] += 1
+                    continue
+                if not is_empty(cell):
+                    filled[field_id] += 1
+                error = cell_error(cell)
                 if error is not None:
                     found = census["errors"].setdefault(field_id, {"count": 0, "records": {}})
                     found["count"] += 1
@@ -271,27 +295,37 @@ class Reconciler:
         self, entity, table, model, written, to_create, back_there, found, update_fields
     ) -> None:
         issues, converted_ids = found
-        with transaction.atomic():
-            save_rows(model, written, update_fields)
-            if back_there:
-                self._mark_deleted_there(model, back_there, deleted=False)
-            if entity == "check_in" and to_create:
-                # A check-in made in Airtable is activity too, dated when it was made.
-                check_ins_noted(
-                    organization=self.organization,
-                    check_ins=[row for row, _ in to_create if row.archived_at is None],
-                    by="Airtable",
+        conflicts, self.conflicts = self.conflicts, []
+        queue_push, self.queue_push = self.queue_push, set()
+        # Keys now, in this thread: what links to the new rows is set before they are written.
+        take_keys(model, [row for row, _ in to_create])
+
+        def write() -> None:
+            with transaction.atomic():
+                save_rows(model, written, update_fields)
+                if back_there:
+                    self._mark_deleted_there(model, back_there, deleted=False)
+                if entity == "check_in" and to_create:
+                    # A check-in made in Airtable is activity too, dated when it was made.
+                    check_ins_noted(
+                        organization=self.organization,
+                        check_ins=[row for row, _ in to_create if row.archived_at is None],
+                        by="Airtable",
+                    )
+                # The written records' problems as they are now: kept, updated or gone.
+                issues_save(
+                    self.organization,
+                    self.run,
+                    issues,
+                    table_id=table.id,
+                    record_ids=converted_ids,
                 )
-            # The written records' problems as they are now: kept, updated or gone.
-            issues_save(
-                self.organization, self.run, issues, table_id=table.id, record_ids=converted_ids
-            )
-            if self.conflicts:
-                conflicts_save(self.conflicts)
-                self.conflicts = []
-            if self.queue_push:
-                queue_rows(self.connection, self.queue_push)
-                self.queue_push = set()
+                if conflicts:
+                    conflicts_save(conflicts)
+                if queue_push:
+                    queue_rows(self.connection, queue_push)
+
+        self.writer.submit(write)
 
     def _remember_stored(self, table: TableSchema, rows: list) -> None:
         """Keep a full run's stored rows current with what it wrote (a table listed again
@@ -308,6 +342,7 @@ class Reconciler:
                 bool(extra.get(BLANK)),
                 bool(extra.get(ARCHIVED_HERE)),
                 bool(extra.get(DELETED_IN_AIRTABLE)) and not extra.get(DELETE_IN_AIRTABLE),
+                row.source_connection_id,
             )
 
     def record_digest(self, entity: str, table: TableSchema, record: dict) -> str:
@@ -339,6 +374,8 @@ class Reconciler:
         A table with no rows when the run started has only the rows this run wrote, so the
         lookup is skipped for records not seen yet (the whole first sync of a table).
         """
+        if not record_ids:  # an empty page (an incremental run's table with no change)
+            return {}
         if table.id not in self._had_rows:
             self._had_rows[table.id] = (
                 model.objects.for_org(self.organization, include_archived=True)
@@ -349,6 +386,8 @@ class Reconciler:
             record_ids = [rid for rid in record_ids if rid in self.seen[table.id]]
             if not record_ids:
                 return {}
+        if table.id not in self._stored or self.run.kind != RunKind.FULL:
+            self.writer.wait()  # the rows asked for may be in the page being written
         if self.run.kind == RunKind.FULL and self._had_rows[table.id]:
             # A full run reads every record of the table: one query for all the stored rows
             # (a query per page planned for longer than it ran). Rows this run writes are
@@ -379,6 +418,7 @@ class Reconciler:
             f"source_extra__{ARCHIVED_HERE}",
             f"source_extra__{DELETED_IN_AIRTABLE}",
             f"source_extra__{DELETE_IN_AIRTABLE}",
+            "source_connection_id",
         )
         if record_ids is None:
             rows = rows.iterator(chunk_size=5000)
@@ -392,6 +432,7 @@ class Reconciler:
                 bool(blank),
                 bool(here),
                 bool(deleted_there) and not delete_asked,
+                connection_id,
             )
             for (
                 pk,
@@ -404,6 +445,7 @@ class Reconciler:
                 here,
                 deleted_there,
                 delete_asked,
+                connection_id,
             ) in rows
         }
 
@@ -412,6 +454,7 @@ class Reconciler:
         and any MissionOS edit they overwrite recorded."""
         if not to_update:
             return []
+        self.writer.wait()  # the rows, their pending writes and conflicts as they are now
         full = (
             ENTITY_MODELS[entity]
             .objects.for_org(self.organization, include_archived=True)
@@ -610,21 +653,27 @@ class Reconciler:
         mapped = self.mapping.entities[entity].fields
         previous_links = base_links_of(row) if row.pk else {}
         row.source_hash = digest
+        attributes = self._value_attributes.get(entity)
+        if attributes is None:
+            attributes = self._value_attributes[entity] = value_attributes(entity, mapped, model)
+        airtable_keys = airtable_keys or {}
+        # What Airtable has, attribute by attribute: the write-back's base.
+        base = {
+            name: airtable_keys.get(name) or value_key(getattr(row, name)) for name in attributes
+        }
         row.source_extra = {
             "fields": item.extras,
             "links": item.links,
-            # What the sync wrote, to notice a MissionOS edit before overwriting it.
-            "written": content_hash(item.values),
-            # What Airtable has, attribute by attribute: the write-back's base.
-            BASE: {
-                name: (airtable_keys or {}).get(name) or value_key(getattr(row, name))
-                for name in value_attributes(entity, mapped, model)
-            },
+            BASE: base,
             BASE_LINKS: {
                 name: previous_links.get(name, []) if name in item.keep_links else entries
                 for name, entries in item.links.items()
             },
         }
+        if not base:
+            # What the sync wrote, to notice a MissionOS edit before overwriting it: a row
+            # with a base is merged by it instead (`_merge`), so only a row without one.
+            row.source_extra["written"] = content_hash(item.values)
         if item.blank:
             row.source_extra[BLANK] = True
         if item.issues:  # listed again by runs that find the record unchanged
@@ -664,6 +713,7 @@ class Reconciler:
         """The entity's table has been pulled whole. Tables come linked-first, so its link
         targets are usually complete too: resolve its links and refresh the planner's
         statistics now, while the next tables download, rather than all after the last page."""
+        self.writer.wait()  # the table's rows are all written
         self.counts.issues += self.links.table_done(entity)
         if self._written[entity] >= ANALYZE_AFTER_WRITES:
             analyze(ENTITY_MODELS[entity])
@@ -671,10 +721,12 @@ class Reconciler:
     def resolve_links(self) -> None:
         """Point foreign keys and many-to-many links at the rows of the linked records, for
         every entity whose links `table_done` could not resolve yet."""
+        self.writer.wait()
         self.counts.issues += self.links.resolve_all()
 
     def archive_unseen(self) -> None:
         """After a complete full pull only: archive rows whose records were not seen."""
+        self.writer.wait()
         for entity, entity_mapping in self.mapping.entities.items():
             model = ENTITY_MODELS[entity]
             seen = self.seen.get(entity_mapping.table_id, set())
@@ -682,8 +734,7 @@ class Reconciler:
                 source_connection_id=self.connection.pk,
                 source_table=entity_mapping.table_id,
             )
-            rows = live.values_list("pk", "source_record_id").iterator(chunk_size=5000)
-            gone = [pk for pk, record_id in rows if record_id not in seen]
+            gone = self._unseen_live(model, entity_mapping.table_id, live, seen)
             for start in range(0, len(gone), 1000):
                 self.counts.archived += live.filter(pk__in=gone[start : start + 1000]).update(
                     archived_at=self.now
@@ -705,9 +756,29 @@ class Reconciler:
                 [record_id for record_id in with_issues if record_id not in seen],
             )
 
+    def _unseen_live(self, model, table_id: str, live, seen: set[str]) -> list[int]:
+        """The live rows of the connection's table whose records this full pull did not see.
+        A table that had no rows when the run began has only rows this run wrote (all seen);
+        one that had rows was read whole into `_stored` (kept current with what the run
+        wrote), so neither needs the table read again."""
+        if self._had_rows.get(table_id) is False:
+            return []
+        stored = self._stored.get(table_id)
+        if stored is None:
+            rows = live.values_list("pk", "source_record_id").iterator(chunk_size=5000)
+            return [pk for pk, record_id in rows if record_id not in seen]
+        return [
+            row.pk
+            for record_id, row in stored.items()
+            if row.archived_at is None
+            and row.connection_id == self.connection.pk
+            and record_id not in seen
+        ]
+
     def archive_records(self, entity: str, record_ids: Iterable[str]) -> None:
         """Archive the rows of records Airtable reports deleted (the change feed), as a
         complete full pull would archive them for not being seen."""
+        self.writer.wait()
         model = ENTITY_MODELS[entity]
         live_table = self.mapping.entities[entity].table_id
         live = model.objects.for_org(self.organization).filter(

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 from django.db import models
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
@@ -56,18 +58,25 @@ def _without_nul(cells: dict) -> tuple[dict, list[str]]:
     touched: list[str] = []
 
     def clean(value: object) -> object:
+        """The value itself when it holds no NUL (nearly always): nothing is copied."""
         if isinstance(value, str):
-            return value.replace("\x00", "")
+            return value.replace("\x00", "") if "\x00" in value else value
         if isinstance(value, list):
-            return [clean(item) for item in value]
+            items = [clean(item) for item in value]
+            return value if all(a is b for a, b in zip(items, value, strict=True)) else items
         if isinstance(value, dict):
-            return {clean(key): clean(item) for key, item in value.items()}
+            pairs = [(clean(key), clean(item)) for key, item in value.items()]
+            same = all(
+                k is key and v is item
+                for (k, v), (key, item) in zip(pairs, value.items(), strict=True)
+            )
+            return value if same else dict(pairs)
         return value
 
     cleaned = {}
     for field_id, cell in cells.items():
         cleaned[field_id] = clean(cell)
-        if cleaned[field_id] != cell:
+        if cleaned[field_id] is not cell:
             touched.append(field_id)
     return cleaned, touched
 
@@ -238,6 +247,8 @@ def fit_field_limits(
                 (SyncIssue.Kind.VALUE, field_id, f"{len(value)} characters, cut to {max_length}")
             )
             values[name] = value = value[: max_length - 1] + "…"
+        if type(value) is str and "\x00" not in value and _text_checks_only(model_field):
+            continue  # what its validators check (length, NUL) holds already
         if isinstance(model_field, models.DecimalField) and isinstance(value, Decimal):
             places = Decimal(1).scaleb(-model_field.decimal_places)
             # More digits than the context holds: the validators below refuse it.
@@ -254,6 +265,16 @@ def fit_field_limits(
             converted.issues.append(
                 (SyncIssue.Kind.VALUE, field_id, f"{shown} does not fit: {reason}; left empty")
             )
+
+
+@functools.cache
+def _text_checks_only(model_field: models.Field) -> bool:
+    """Whether the field's validators check nothing but a text's length and NUL characters
+    (a CharField's or TextField's own): a text cut to the field's length passes them."""
+    return isinstance(model_field, models.CharField | models.TextField) and all(
+        isinstance(check, MaxLengthValidator | ProhibitNullCharactersValidator)
+        for check in model_field.validators
+    )
 
 
 def _check_integer_range(model_field: models.Field, value: object) -> None:

@@ -32,6 +32,7 @@ from sync.models import Connection, RunKind, RunStatus, SyncRun
 from sync.reconcile.adapters import ADAPTERS
 from sync.reconcile.field_pairs import judge_all
 from sync.reconcile.reconciler import Reconciler
+from sync.reconcile.writer import PageWriter
 from sync.schema import TableSchema, schema_from_api
 from sync.selectors import connection_mapping
 from sync.services.auditing import audit_run_pulled
@@ -165,18 +166,30 @@ def _execute(run, connection, policy, limiter, on_progress, extend_lock) -> None
         problems = check_mapping(mapping, schema)
         if problems:
             raise SyncError("The mapping no longer matches the base: " + " ".join(problems))
-        reconciler = Reconciler(run=run, connection=connection, schema=schema, mapping=mapping)
+        # Pages are written in a thread while the next ones are converted (Postgres).
+        reconciler = Reconciler(
+            run=run,
+            connection=connection,
+            schema=schema,
+            mapping=mapping,
+            writer=PageWriter.threaded(),
+        )
         entities = [entity for entity in ENTITIES if entity in mapping.entities]
         tables = [schema.table(mapping.entities[entity].table_id) for entity in entities]
         run.tables_total = len(entities)
-        _pull(
-            run,
-            client,
-            reconciler,
-            list(zip(entities, tables, strict=True)),
-            on_progress,
-            extend_lock,
-        )
+        try:
+            _pull(
+                run,
+                client,
+                reconciler,
+                list(zip(entities, tables, strict=True)),
+                on_progress,
+                extend_lock,
+            )
+        except BaseException:
+            reconciler.writer.close(quiet=True)  # this error is the run's
+            raise
+        reconciler.writer.close()  # a page's failed write fails the run here
         reconciler.resolve_links()
         if run.kind == RunKind.FULL:
             reconciler.archive_unseen()
@@ -189,9 +202,8 @@ def _execute(run, connection, policy, limiter, on_progress, extend_lock) -> None
                     "pairs": pairs.get(table_id, []),
                 }
                 for table_id, census in reconciler.field_fill.items()
-            }
-            run.save(update_fields=["field_fill"])
-        _save_progress(run, reconciler)
+            }  # saved with the run's end
+        _take_counts(run, reconciler)  # saved with the run's end
         _finish(run, RunStatus.SUCCEEDED)
     except (SyncError, MappingError, TokenUnreadable) as error:
         _finish(run, RunStatus.FAILED, str(error))
@@ -241,7 +253,11 @@ def _pull(run, client, reconciler, tables, on_progress, extend_lock) -> None:
                     unique_lock.close()
                     keep_unique = None
                 run.tables_done += 1
-                _save_progress(run, reconciler)
+                # Saved like a page's progress: a table that took no time (an incremental
+                # run's, mostly) is not worth its own save; the run's end saves the rest.
+                if time.monotonic() - last_saved >= PROGRESS_SAVE_SECONDS:
+                    last_saved = time.monotonic()
+                    _save_progress(run, reconciler)
                 if on_progress:
                     on_progress(run)
                 continue
@@ -264,7 +280,7 @@ def _pull(run, client, reconciler, tables, on_progress, extend_lock) -> None:
                     on_progress(run)
 
 
-def _save_progress(run: SyncRun, reconciler: Reconciler) -> None:
+def _take_counts(run: SyncRun, reconciler: Reconciler) -> None:
     counts = reconciler.counts
     run.pulled = counts.pulled
     run.created, run.updated, run.unchanged = counts.created, counts.updated, counts.unchanged
@@ -274,6 +290,10 @@ def _save_progress(run: SyncRun, reconciler: Reconciler) -> None:
         counts.issues,
     )
     run.heartbeat_at = timezone.now()
+
+
+def _save_progress(run: SyncRun, reconciler: Reconciler) -> None:
+    _take_counts(run, reconciler)
     run.save(
         update_fields=[
             "pulled",

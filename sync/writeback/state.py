@@ -14,6 +14,11 @@ asked. Pure: reads the row it is given, no queries.
 
 from __future__ import annotations
 
+import datetime
+import functools
+import hashlib
+import json
+
 from orgs.models import DELETE_IN_AIRTABLE, DELETED_IN_AIRTABLE, OrgOwned
 from sync.mapping.catalogue import ENTITIES
 from sync.values import content_hash
@@ -36,7 +41,26 @@ def to_delete(row: OrgOwned) -> bool:
 
 def value_key(value: object) -> str:
     """A short key equal for equal values (Decimal("5.0000") and 5 are one)."""
+    kind = type(value)
+    if kind is str:
+        # content_hash({"v": value})'s own text, without its walk and sorted dump: every
+        # attribute of every written row is keyed (its write-back base).
+        text = '{"v":' + json.dumps(value, ensure_ascii=False) + "}"
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    if value is None:
+        return _NONE_KEY
+    if kind in _CACHED_KINDS:  # few distinct values (statuses' days, counts): keyed once each
+        return _scalar_key(kind, value)
     return content_hash({"v": value})[:16]
+
+
+@functools.lru_cache(maxsize=8192)
+def _scalar_key(kind: type, value: object) -> str:
+    return content_hash({"v": value})[:16]
+
+
+_NONE_KEY = content_hash({"v": None})[:16]
+_CACHED_KINDS = frozenset({bool, int, datetime.date})
 
 
 def base_of(row: OrgOwned) -> dict[str, str]:

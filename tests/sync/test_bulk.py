@@ -9,7 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from okrs.models import Task, TaskStatus
-from sync.bulk import save_rows
+from sync import services
+from sync.bulk import save_rows, upsert_rows
+from sync.models import RunKind, RunStatus, SyncIssue, SyncRun
+from sync.reconcile.issues import NATURAL_KEY, REFRESHED, problem_key
 from tests.factories import ProjectFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
@@ -70,3 +73,62 @@ def test_two_writes_in_one_transaction_do_not_mix(org):
         Task.objects.unscoped(include_archived=True).get(pk=first.pk).title == "Changed in between"
     )
     assert Task.objects.unscoped(include_archived=True).get(pk=second.pk).title == "Second"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_upsert_rows_adds_new_problems_and_refreshes_only_the_named_columns_of_known_ones(
+    connection,
+):
+    """Issues go in by COPY and one INSERT … ON CONFLICT on Postgres, by bulk_create elsewhere:
+    the same rows either way, also outside a transaction (the staging table empties at every
+    commit, so staging and moving must be one)."""
+    first_run = services.run_request(connection=connection, kind=RunKind.FULL)
+    SyncRun.objects.unscoped().filter(pk=first_run.pk).update(status=RunStatus.SUCCEEDED)
+    second_run = services.run_request(connection=connection, kind=RunKind.FULL)
+    org = connection.organization
+
+    def issue(run, record_id: str, reason: str, table_name: str) -> SyncIssue:
+        return SyncIssue(
+            organization=org,
+            run=run,
+            last_seen_run=run,
+            connection=connection,
+            kind=SyncIssue.Kind.VALUE,
+            table_id="tblTASKS",
+            table_name=table_name,
+            record_id=record_id,
+            field_id="fldSTATUS",
+            field_name="Status",
+            reason=reason,
+            problem_key=problem_key(reason),
+        )
+
+    upsert_rows(
+        SyncIssue,
+        [issue(first_run, "recA", "“Maybe” is not a status", "Tasks")],
+        unique_fields=NATURAL_KEY,
+        update_fields=REFRESHED,
+    )
+    known = SyncIssue.objects.for_org(org).get()
+
+    upsert_rows(
+        SyncIssue,
+        [
+            issue(second_run, "recA", "“Maybe” is not a status", "Action items"),
+            issue(second_run, "recB", "tab\there, naïve", "Action items"),
+        ],
+        unique_fields=NATURAL_KEY,
+        update_fields=REFRESHED,
+    )
+
+    rows = {row.record_id: row for row in SyncIssue.objects.for_org(org)}
+    assert set(rows) == {"recA", "recB"}
+    again = rows["recA"]
+    assert again.pk == known.pk  # updated in place, not added
+    assert again.run_id == first_run.pk  # first found by the first run ...
+    assert again.last_seen_run_id == second_run.pk  # ... seen again by the second
+    assert again.table_name == "Action items"
+    added = rows["recB"]
+    assert (added.run_id, added.last_seen_run_id) == (second_run.pk, second_run.pk)
+    assert added.reason == "tab\there, naïve" and added.problem_key == problem_key(added.reason)
+    assert (added.organization_id, added.connection_id) == (org.pk, connection.pk)

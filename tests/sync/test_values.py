@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -14,6 +15,7 @@ from sync.mapping.catalogue import ENTITIES, Attr
 from sync.mapping.propose import propose_mapping
 from sync.schema import FieldSchema, TableSchema, schema_from_api
 from sync.values import Converted, NameRef, PersonRef, content_hash, convert, parse_number
+from sync.writeback.state import value_key
 
 TEXT = Attr("text")
 LONG = Attr("long_text")
@@ -594,6 +596,58 @@ def test_content_hash_of_converted_cells():
         "value": convert(NUMBER, 1250).value,
     }
     assert content_hash(first) == content_hash(second)
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def test_content_hash_text_is_pinned():
+    # Stored digests and write-back bases were made from this exact text: a faster walk or
+    # dump must give the same.
+    values = {
+        "b": [1, "x", None, True],
+        "a": {"d": date(2024, 3, 1), "n": Decimal("5.50")},
+        "é": 'say "hi"',
+    }
+    text = (
+        '{"a":{"d":{"$d":"2024-03-01"},"n":{"$n":"5.5"}},'
+        '"b":[{"$n":"1"},"x",null,true],"é":"say \\"hi\\""}'
+    )
+    assert content_hash(values) == _sha(text)
+    assert content_hash({"t": ("x", 2.0)}) == _sha('{"t":["x",{"$n":"2"}]}')
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "Done",
+        'é \u2028 "quoted" \\ back',
+        None,
+        True,
+        False,
+        0,
+        7,
+        -(10**20),
+        date(2024, 3, 1),
+        datetime(2024, 3, 1, 9, tzinfo=UTC),
+        Decimal("5.000"),
+        Decimal("NaN"),
+        2.5,
+        [REC_A, REC_B],
+        {"b": 1, "a": None},
+        PersonRef("ann@example.org", "Ann", None),
+    ],
+)
+def test_value_key_is_the_content_hash_of_the_value(value: object):
+    # value_key's fast paths (text, None, cached scalars) keep the keys of existing bases.
+    expected = content_hash({"v": value})[:16]
+    assert value_key(value) == expected
+    assert value_key(value) == expected  # and again, from the cache
+    assert value_key("Done") == _sha('{"v":"Done"}')[:16]
+    assert value_key(True) != value_key(1)
+    assert value_key(Decimal("5.00")) == value_key(5)
 
 
 # --- a messy base, end to end ---------------------------------------------------------------
