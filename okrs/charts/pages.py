@@ -63,17 +63,19 @@ def dashboard_progress_chart(
 ) -> geometry.LineChart | None:
     """Each pathway's progress over the cycle, a line each, up to now or to the end of `as_of`
     (the day the dashboard is shown as of: nothing later is drawn, and the marker says so).
-    None before the first check-in of any. Two queries, whatever the number of pathways
-    (okrs.history.pathways_histories)."""
+    None before the first check-in of any. One query, whatever the number of pathways and
+    check-ins: the series are computed in the database (okrs.history.pathways_progress_series).
+    """
     now = end_of_day(as_of) if as_of is not None else (now or timezone.now())
-    by_pathway = history.pathways_histories(organization=organization, cycle=cycle)
-    if not history.has_check_ins(h for histories in by_pathway.values() for h in histories):
+    by_pathway, any_check_ins = history.pathways_progress_series(
+        organization=organization, cycle=cycle, start=history.cycle_start(cycle), now=now
+    )
+    if not any_check_ins:
         return None
-    start = history.cycle_start(cycle)
     series = []
     all_points: list[Point] = []
     for index, pathway in enumerate(pathways):
-        points = history.progress_series(by_pathway.get(pathway.pk, []), start=start, now=now)
+        points = by_pathway.get(pathway.pk, [])
         if points:
             all_points.extend(points)
             series.append(

@@ -30,7 +30,7 @@ def _plan_context(request: HttpRequest, rows, per_page: int) -> dict:
             rows(organization=request.org, filters=filters), request.GET.get("page"), per_page
         ),
         "all_cycles": list_filters.ALL_CYCLES,
-        **selectors.plan_list_choices(organization=request.org, cycle_id=filters.cycle_id),
+        **selectors.plan_list_choices(organization=request.org, filters=filters),
     }
 
 
@@ -62,6 +62,6 @@ def task_list(request: HttpRequest, org_slug: str) -> HttpResponse:
         ),
         "statuses": TaskStatus.choices,
         "today": filters.as_of or timezone.localdate(),
-        **selectors.task_list_choices(organization=request.org),
+        **selectors.task_list_choices(organization=request.org, filters=filters),
     }
     return _list_page(request, "okrs/task_list.html", "task-results", context)

@@ -111,8 +111,13 @@ def test_pathway_card_counts_objectives_by_health(org, plan):
         progress.Health.UNKNOWN: 1,
         progress.Health.NOT_STARTED: 1,
     }
-    expected_at_risk = {"behind", "far behind", "unsure"}
-    assert {o.title for o in dashboard.at_risk} == expected_at_risk
+    # The furthest behind first, each with its health (read once with the pathways' figures).
+    assert [(o.title, o.health) for o in dashboard.at_risk] == [
+        ("far behind", progress.Health.OFF_TRACK),
+        ("behind", progress.Health.AT_RISK),
+        ("unsure", progress.Health.OFF_TRACK),
+    ]
+    assert dashboard.at_risk_count == 3
 
 
 def test_as_of_a_past_day_rebuilds_progress_and_tasks(org, plan):

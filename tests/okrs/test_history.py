@@ -323,3 +323,114 @@ def test_query_counts_do_not_grow_with_the_data(org, cycle, size, django_assert_
     with django_assert_num_queries(1):
         burnup = chart_pages.project_burnup_chart(organization=org, project=project)
     assert burnup.series[0].end_label == str(size * 4)
+
+
+# The dashboard's series, computed in the database, against the replay in Python.
+
+
+def _replayed(org, cycle, start, now) -> dict[int, list]:
+    by_pathway = history.pathways_histories(organization=org, cycle=cycle)
+    series = {
+        pathway_id: history.progress_series(objectives, start=start, now=now)
+        for pathway_id, objectives in by_pathway.items()
+    }
+    return {pathway_id: points for pathway_id, points in series.items() if points}
+
+
+def _assert_same_series(computed: dict, replayed: dict) -> None:
+    assert computed.keys() == replayed.keys()
+    for pathway_id, points in replayed.items():
+        assert [m for m, _ in computed[pathway_id]] == [m for m, _ in points], pathway_id
+        assert [v for _, v in computed[pathway_id]] == pytest.approx([v for _, v in points])
+
+
+@pytest.fixture
+def tangled_plan(org, other_org, cycle):
+    """Every case of the rules in a few pathways: weights of 0, targets equal to starts, key
+    results without check-ins (moved or not), check-ins before the cycle, after now, two at
+    the same moment, archived ones, a pathway of one objective, one of several."""
+    mixed, single, idle = (PathwayFactory(organization=org) for _ in range(3))
+    first = ObjectiveFactory(organization=org, pathway=mixed, cycle=cycle)
+    second = ObjectiveFactory(organization=org, pathway=mixed, cycle=cycle)
+    third = ObjectiveFactory(organization=org, pathway=mixed, cycle=cycle)
+    only = ObjectiveFactory(organization=org, pathway=single, cycle=cycle)
+    unmeasured = ObjectiveFactory(organization=org, pathway=idle, cycle=cycle)
+    older = ObjectiveFactory(organization=org, pathway=mixed)  # another cycle
+    kr = {
+        "a": KeyResultFactory(organization=org, objective=first, target_value=10, weight=2),
+        "b": KeyResultFactory(
+            organization=org, objective=first, start_value=40, target_value=20, weight=1
+        ),
+        "zero": KeyResultFactory(organization=org, objective=first, target_value=10, weight=0),
+        "moved": KeyResultFactory(  # no check-ins, current differs: started all along
+            organization=org, objective=second, target_value=8, current_value=6
+        ),
+        "c": KeyResultFactory(organization=org, objective=second, target_value=5),
+        "late": KeyResultFactory(organization=org, objective=third, target_value=10),
+        "o1": KeyResultFactory(organization=org, objective=only, target_value=100),
+        "o2": KeyResultFactory(organization=org, objective=only, target_value=50, weight=3),
+        "flat": KeyResultFactory(  # its target is its start: never counts
+            organization=org, objective=unmeasured, start_value=5, target_value=5
+        ),
+        "old": KeyResultFactory(organization=org, objective=older, target_value=10),
+    }
+    for name, value, moment in (
+        ("a", 3, at(-5)),
+        ("a", 5, at(-2)),
+        ("a", 12, at(4)),  # past the target: 100%
+        ("a", 4, at(4)),  # the same moment, written later: this one counts
+        ("b", 30, at(6)),
+        ("b", 50, at(9)),  # the wrong way: 0%
+        ("zero", 10, at(7)),
+        ("c", 2, at(9)),
+        ("c", 4, at(12)),
+        ("late", 9, NOW + datetime.timedelta(days=2)),  # after now: not history
+        ("o1", 30, at(3)),
+        ("o2", 10, at(8)),
+        ("o2", 40, at(11)),
+        ("flat", 6, at(10)),
+        ("old", 10, at(5)),
+    ):
+        CheckInFactory(organization=org, key_result=kr[name], value=value, checked_in_at=moment)
+    CheckInFactory(
+        organization=org, key_result=kr["c"], value=5, checked_in_at=at(13), archived_at=NOW
+    )
+    CheckInFactory(organization=other_org, key_result=kr["c"], value=5, checked_in_at=at(14))
+    return {"mixed": mixed, "single": single, "idle": idle}
+
+
+@pytest.mark.parametrize(
+    "start, now",
+    [
+        (CYCLE_START, NOW),
+        (CYCLE_START, at(9)),  # now on a check-in's moment
+        (None, NOW),  # no cycle
+        (at(60), NOW),  # a cycle that has not begun
+    ],
+)
+def test_the_dashboards_series_from_the_database_are_the_replayed_ones(
+    org, cycle, tangled_plan, start, now
+):
+    chart_cycle = None if start is None else cycle
+    computed, any_check_ins = history.pathways_progress_series(
+        organization=org, cycle=chart_cycle, start=start, now=now
+    )
+    replayed = _replayed(org, chart_cycle, start, now)
+    assert any_check_ins
+    assert tangled_plan["single"].pk in replayed and tangled_plan["mixed"].pk in replayed
+    _assert_same_series(computed, replayed)
+
+
+def test_the_dashboards_series_without_check_ins(org, cycle):
+    objective = ObjectiveFactory(organization=org, pathway=PathwayFactory(organization=org))
+    objective.cycle = cycle
+    objective.save()
+    KeyResultFactory(organization=org, objective=objective, target_value=10, current_value=4)
+    computed, any_check_ins = history.pathways_progress_series(
+        organization=org, cycle=cycle, start=CYCLE_START, now=NOW
+    )
+    assert not any_check_ins
+    _assert_same_series(computed, _replayed(org, cycle, CYCLE_START, NOW))
+    assert history.pathways_progress_series(
+        organization=org, cycle=CycleFactory(organization=org), start=CYCLE_START, now=NOW
+    ) == ({}, False)

@@ -380,13 +380,14 @@ def _grow(org, size: int) -> None:
 
 
 # The session, the user with their memberships, then each list's own reads: the current cycle,
-# the rows' count and page, and the filter choices.
+# the rows' count and page (the objective list's too since it pages in the database: it read
+# every row to compute their progress), and the filter choices.
 QUERIES = {
-    "objective_list": ({}, 8),
+    "objective_list": ({}, 9),
     "key_result_list": ({}, 9),
     "check_in_list": ({}, 9),
     "task_list": ({}, 6),
-    "objective_list ": ({"q": "aim"}, 8),
+    "objective_list ": ({"q": "aim"}, 9),
     "key_result_list ": ({"q": "result"}, 9),
     "task_list ": ({"q": "task", "overdue": "1"}, 5),
 }
@@ -425,3 +426,63 @@ def test_an_objective_the_sync_archived_alone_takes_its_key_results_out_of_lists
     assert downloaded(viewer, "objectives", org, 7, "cycle=all&health=not_started") == [
         "Not started"
     ]
+
+
+# -- filter menus that stay small --------------------------------------------------------
+
+
+def options(response, select_id: str) -> list[str]:
+    """The labels of a <select>'s options, its "any" option left out."""
+    page = response.content.decode()
+    select = page.split(f'id="{select_id}"')[1].split("</select>")[0]
+    return [text(label) for label in re.findall(r"<option[^>]*>(.*?)</option>", select)][1:]
+
+
+def test_the_task_lists_menus_offer_what_is_in_use_up_to_a_cap(viewer, org, plan, monkeypatch):
+    """Projects with tasks and people with tasks, at most FILTER_CHOICES_SHOWN of each by
+    name, the chosen one always among them; the menu then says there are more and how to find
+    them, and the select points at that sentence."""
+    ProjectFactory(organization=org, name="Idle project")  # no tasks: not offered
+    zebra = ProjectFactory(organization=org, name="Zebra crossings")
+    TaskFactory(organization=org, project=zebra, title="Paint stripes")
+    PersonFactory(organization=org, name="Unassigned Uma")
+    page = viewer.get(page_url("task_list", org))
+    assert options(page, "filter-project") == ["Night clinics", "Rooms", "Zebra crossings"]
+    assert options(page, "filter-assignee") == ["Dana"]
+    assert 'id="filter-project-hint"' not in page.content.decode()
+
+    monkeypatch.setattr(selectors.plan_lists, "FILTER_CHOICES_SHOWN", 2)
+    page = viewer.get(page_url("task_list", org))
+    assert options(page, "filter-project") == ["Night clinics", "Rooms"]
+    body = page.content.decode()
+    assert 'aria-describedby="filter-project-hint"' in body
+    assert "The first 2 only: type a project" in body
+    chosen = viewer.get(page_url("task_list", org, project=zebra.pk))
+    assert options(chosen, "filter-project") == ["Night clinics", "Zebra crossings"]
+    assert shown(chosen) == ["Paint stripes"]
+
+
+def test_the_plan_lists_menus_offer_owners_and_the_pathways_objectives(
+    viewer, org, plan, monkeypatch
+):
+    PersonFactory(organization=org, name="Owns nothing")
+    for name in ("objective_list", "key_result_list", "check_in_list"):
+        assert options(viewer.get(page_url(name, org)), "filter-owner") == ["Dana", "Eli"]
+    narrowed = viewer.get(page_url("check_in_list", org, pathway=plan["growth"].pk))
+    assert options(narrowed, "filter-objective") == ["Grow reach"]
+    monkeypatch.setattr(selectors.plan_lists, "FILTER_CHOICES_SHOWN", 1)
+    capped = viewer.get(page_url("key_result_list", org))
+    assert options(capped, "filter-objective") == ["Cut waiting times"]
+    assert options(capped, "filter-owner") == ["Dana"]
+    assert "The first 1 only: choose a pathway" in capped.content.decode()
+
+
+def test_the_task_list_pages_run_on_into_the_tasks_in_no_project(viewer, org, plan, monkeypatch):
+    """Tasks of projects by project name first, then those in none, whichever the database
+    (NULLs sort first in SQLite, last in Postgres), across a page break."""
+    TaskFactory(organization=org, project=None, title="Loose end")
+    monkeypatch.setattr(selectors, "TASKS_PER_PAGE", 2)
+    pages = [shown(viewer.get(page_url("task_list", org, page=n))) for n in (1, 2)]
+    assert [len(rows) for rows in pages] == [2, 2]
+    assert pages[1][-1] == "Loose end"
+    assert sorted(pages[0] + pages[1][:1]) == ["Book rooms late", "Hire nurses", "Paint walls"]

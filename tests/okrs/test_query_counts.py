@@ -80,12 +80,12 @@ PAGES = {
     # with their memberships (orgs.auth.MembershipsBackend), then its own queries.
     # Dashboard: cycles, pathways (progress now and a week before), objectives by health,
     # at-risk list, overdue list and count, totals, check-ins, activity, last sync, the data
-    # health score; +2 for the chart of each pathway's progress (every pathway's key results,
-    # their check-ins: okrs.history.pathways_histories).
+    # health score; +1 for the chart of each pathway's progress (computed in the database:
+    # okrs.history.pathways_progress_series).
     # The dashboard's activity feed: one query per kind of record its lines name (5 at most),
     # to link archived ones to the Archive page.
-    "dashboard": ("org_home", lambda o: {}, {}, 16),
-    "dashboard as of a past day": ("org_home", lambda o: {}, {"as_of": "2026-01-15"}, 16),
+    "dashboard": ("org_home", lambda o: {}, {}, 15),
+    "dashboard as of a past day": ("org_home", lambda o: {}, {"as_of": "2026-01-15"}, 15),
     "overdue tasks": ("overdue_task_list", lambda o: {}, {}, 4),
     "project list": ("project_list", lambda o: {}, {}, 6),
     "project search": ("project_list", lambda o: {}, {"q": "projct 1"}, 6),

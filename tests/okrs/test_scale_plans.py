@@ -15,6 +15,7 @@ from health.kinds import Kind
 from health.models import Finding
 from okrs.selectors.lists import ProjectFilters, project_rows
 from okrs.selectors.plan import open_tasks, overdue_tasks
+from okrs.selectors.plan_lists import PlanFilters, TaskFilters, objective_rows, task_rows
 from tests.builders import build_organization
 from tests.factories import OrganizationFactory
 
@@ -100,3 +101,23 @@ def test_the_data_health_page_reads_only_the_first_findings_of_each_kind(organiz
     rows = list(health_selectors.first_of_each_kind(listed))
     assert len(rows) == health_selectors.SHOWN_PER_KIND * len(Kind.values)
     assert "Run Condition" in plan(health_selectors.first_of_each_kind(listed))
+
+
+def test_the_task_lists_page_reads_projects_by_name_and_only_their_tasks(organization):
+    """Tasks of live projects in the order of the project name index, each project's tasks
+    from the task index: no sort of every task (the list's order is the project's name)."""
+    rows = task_rows(organization=organization, filters=TaskFilters())
+    first_page = plan(rows.in_projects[:50])
+    assert "project_live_by_name" in first_page, first_page
+    assert "Seq Scan on okrs_task" not in first_page, first_page
+    assert "Incremental Sort" in first_page and "Presorted Key: okrs_project.name" in first_page
+
+
+def test_the_objective_lists_page_computes_progress_for_its_rows_only(organization):
+    """The page's 50 objectives are chosen (a sort of narrow rows) before their progress is
+    computed: the subplans run above the sort, not for every objective."""
+    rows = objective_rows(organization=organization, filters=PlanFilters())
+    lines = plan(rows.rows[:50]).splitlines()
+    sort = next(i for i, line in enumerate(lines) if "Sort" in line and "->" in line)
+    first_subplan = next(i for i, line in enumerate(lines) if "SubPlan" in line)
+    assert "Result" in lines[sort - 1] and sort < first_subplan, "\n".join(lines)
