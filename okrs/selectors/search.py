@@ -1,10 +1,13 @@
 """Search: the databases find the candidates, okrs.search ranks them (one contract on both).
 
-- Postgres: pg_trgm (migration 0008_search: the extension and GIN trigram indexes on every
-  searched column). A candidate's name has a query word within `pg_trgm.word_similarity`
-  `WORD_SIMILARITY` (`word <% name`, answered by the index), or it belongs to an owner,
-  pathway, project or objective found the same way; the most similar `CANDIDATES_PER_KIND`
-  go on to the ranking.
+- Postgres (migration 0010_search_knn): a query's words are first matched against the
+  organization's vocabulary (`okrs_search_word`: the nearest words by trigram distance, KNN on
+  a GiST index, and the words it begins; okrs.search.word_score keeps those that match), then
+  each kind's rows holding those words are read from a GIN index on their words
+  (`okrs_search_words(name)`), a few bounded tiers in one UNION ALL: the rows holding every
+  query word (shortest names first), the rows holding each word, the rows linked to an owner,
+  pathway, project or objective found by name. No row's similarity is computed in SQL and no
+  threshold setting is needed, so the cost follows the tiers' LIMITs, not the table's size.
 - SQLite (the local mode) and anything else: the organization's newest
   `BOUNDED_CANDIDATES` rows of a kind, every one ranked in Python (rapidfuzz).
 
@@ -13,15 +16,14 @@ Every query is scoped with `for_org` (archived rows and rows of archived parents
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import reduce
-from operator import add, or_
 
-from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, QuerySet
+from django.db.models.expressions import RawSQL
 
+from missionos.text import fold
 from okrs import search
 from okrs.models import (
     CheckIn,
@@ -36,43 +38,164 @@ from okrs.models import (
 from orgs.models import Organization, Person
 from orgs.tenancy import live_q
 
-WORD_SIMILARITY = 0.3  # low enough for a typo in a short word ("bugdet" is 0.43 of "budget")
-CANDIDATES_PER_KIND = 60  # the most trigram-similar: what the ranking reorders
+NEAREST_WORDS = 24  # vocabulary words nearest a query word by trigrams: what a typo may mean
+PREFIXED_WORDS = 24  # vocabulary words a query word begins ("onb" -> "onboarding")
 BOUNDED_CANDIDATES = 50_000
 RESULTS_PER_KIND = 8
+LINKED_IDS = 60  # of a kind's ranked rows, how many link the later kinds' candidates
+
+
+@dataclass(frozen=True)
+class Tiers:
+    """How many rows each tier of a kind's candidate query reads (Postgres)."""
+
+    every_word: int  # rows holding every query word, shortest names first
+    each_word: int  # rows holding one query word, per word (when there are several)
+    linked: int  # rows linked to a found owner/pathway/project..., per link
+
+
+SEARCH_TIERS = Tiers(every_word=40, each_word=8, linked=12)  # the search page's groups
+LIST_TIERS = Tiers(every_word=150, each_word=25, linked=40)  # a list's best matches
 
 
 def uses_trigrams() -> bool:
     return connection.vendor == "postgresql"
 
 
-def set_word_similarity(sender, connection, **kwargs) -> None:
-    """pg_trgm's `<%` answers from the index above a setting, not an argument (0.6 by default:
-    too strict for typos), so each new Postgres connection sets it once (okrs.apps connects this
-    to `connection_created`), not each search. A pooler in transaction mode would lose it: the
-    search then only finds closer matches."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)",
-            [str(WORD_SIMILARITY)],
+def vocabulary_matches(
+    organization_sql: tuple[str, Sequence], prepared: search.Query
+) -> list[list[str]]:
+    """For each query word, the organization's words it matches (okrs.search.word_score), as
+    the database writes them (lower case, accents kept): one query. `organization_sql` is SQL
+    giving the organization's id, with its parameters."""
+    org_sql, org_params = organization_sql
+    parts, params = [], []
+    for i, word in enumerate(prepared.words):
+        if not word.isdigit():  # numbers are matched as they are or as a prefix, never near
+            parts.append(
+                f"(SELECT {i} AS i, word FROM okrs_search_word WHERE organization_id = ({org_sql})"
+                " AND word !~ '^[0-9]+$' ORDER BY okrs_search_fold(word) <-> %s"
+                f" LIMIT {NEAREST_WORDS})"
+            )
+            params += [*org_params, word]
+        parts.append(
+            f"(SELECT {i} AS i, word FROM okrs_search_word WHERE organization_id = ({org_sql})"
+            f" AND okrs_search_fold(word) LIKE %s LIMIT {PREFIXED_WORDS})"
         )
+        params += [*org_params, f"{word}%"]  # words are letters and digits: nothing to escape
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        found = cursor.fetchall()
+    matches: list[set[str]] = [set() for _ in prepared.words]
+    for i, word in found:
+        if search.word_score(prepared.words[i], fold(word)) >= search.MATCH_THRESHOLD:
+            matches[i].add(word)
+    return [sorted(words) for words in matches]
 
 
-def _similar(field_name: str, words: list[str]) -> Q:
-    return reduce(or_, (Q(**{f"{field_name}__trigram_word_similar": w}) for w in words))
+def _table_sql(model, organization_sql: tuple[str, Sequence]) -> tuple[str, list]:
+    """FROM and WHERE of the organization's live rows of `model`'s table, with parameters."""
+    org_sql, org_params = organization_sql
+    live = " AND archived_at IS NULL" if hasattr(model, "archived_at") else ""
+    sql = f"FROM {model._meta.db_table} WHERE organization_id = ({org_sql}){live}"
+    return sql, list(org_params)
+
+
+def _holds_sql(column: str, words: list[str]) -> tuple[str, list]:
+    # The GIN index's expression exactly, so the planner reads the index.
+    return f"okrs_search_words({column}) && %s::text[]", [words]
+
+
+def word_candidates(
+    rows: QuerySet,
+    organization_sql: tuple[str, Sequence],
+    name_field: str,
+    columns: Sequence[str],
+    matches: list[list[str]],
+    links: dict[str, list[int] | tuple[str, list]],
+    tiers: Tiers,
+) -> list[dict]:
+    """`rows` (values of `columns`) holding the matched words in `name_field`, or linked
+    (`links`: a link's column to ids, or to SQL giving them) to what was found by name,
+    bounded by `tiers`: one query. The tiers read ids from the table alone (the
+    organization's live rows, no join before the LIMIT; plain SQL: the ORM would take longer
+    to build a dozen subqueries than Postgres takes to run them), `rows` adds its joins and
+    filters to those ids only. Only the first tier sorts (shortest names first: what covers
+    the query best); the others take the first rows they meet, so a word in thousands of rows
+    costs no more than a rare one."""
+    model = rows.model
+    column = model._meta.get_field(name_field).column
+    table_sql, table_params = _table_sql(model, organization_sql)
+    holds = [_holds_sql(column, words) for words in matches if words]
+    tiers_sql: list[tuple[str, list]] = []
+
+    def tier(conditions: list[tuple[str, list]], limit: int, ordered: bool = False) -> None:
+        where = "".join(f" AND {sql}" for sql, _ in conditions)
+        order = f" ORDER BY length({column}), {column}" if ordered else ""
+        params = [*table_params, *(p for _, params in conditions for p in params)]
+        tiers_sql.append((f"(SELECT id {table_sql}{where}{order} LIMIT {limit})", params))
+
+    if holds:
+        tier(holds, tiers.every_word, ordered=True)
+    if len(holds) > 1:
+        for hold in holds:
+            tier([hold], tiers.each_word)
+    flat = sorted({word for words in matches for word in words})
+    for link, ids in links.items():
+        link_column = model._meta.get_field(link).column
+        if isinstance(ids, tuple):
+            linked = (f"{link_column} IN ({ids[0]})", list(ids[1]))
+        else:
+            linked = (f"{link_column} = ANY(%s)", [list(ids)])
+        if flat:  # what is linked and holds a word first ("people culture onboarding")
+            tier([linked, _holds_sql(column, flat)], tiers.linked)
+        tier([linked], tiers.linked)
+    if not tiers_sql:
+        return []
+    ids_sql = " UNION ALL ".join(sql for sql, _ in tiers_sql)
+    ids_params = [p for _, params in tiers_sql for p in params]
+    # `= ANY(ARRAY(...))`: the ids are read once first, then each row by its primary key (with
+    # `IN (...)` the planner may hash-join the whole table against a few dozen ids).
+    pk = f'"{model._meta.db_table}"."{model._meta.pk.column}"'
+    among = RawSQL(f"{pk} = ANY(ARRAY({ids_sql}))", ids_params, output_field=BooleanField())
+    return list(rows.filter(among).order_by().values(*columns))
+
+
+def _linked_by_name(
+    queryset: QuerySet, fields: tuple[str, ...], matches, organization_sql: tuple[str, Sequence]
+) -> dict[str, tuple[str, list]]:
+    """For a list's context fields one join away ("owner__name"): the link ("owner") and SQL
+    giving the organization's related rows whose name holds a matched word."""
+    flat = sorted({word for words in matches for word in words})
+    links: dict[str, tuple[str, list]] = {}
+    for context in fields[1:] if flat else ():
+        path, _, name = context.rpartition("__")
+        if not path or "__" in path:
+            continue  # two joins away (objective__pathway__name): ranked, not looked up
+        related = queryset.model._meta.get_field(path).related_model
+        table_sql, table_params = _table_sql(related, organization_sql)
+        hold_sql, hold_params = _holds_sql(related._meta.get_field(name).column, flat)
+        links[path] = (f"SELECT id {table_sql} AND {hold_sql}", [*table_params, *hold_params])
+    return links
 
 
 def ranked_ids(queryset: QuerySet, query: str, fields: tuple[str, ...]) -> list[int]:
     """Ids of `queryset`'s rows matching `query`, best first: `fields` are the name, then its
-    context ("title", "owner__name"). Every match, not a bounded few: the list pages filter."""
+    context ("title", "owner__name"). On Postgres its best `LIST_TIERS` candidates (a list's
+    search shows its best matches, not every row sharing a word); elsewhere every match."""
     prepared = search.Query(query)
     if not prepared:
         return []
-    if uses_trigrams():
-        queryset = queryset.filter(reduce(or_, (_similar(f, prepared.words) for f in fields)))
-    return search.rank(prepared, queryset.values_list("pk", *fields))
+    if not uses_trigrams():
+        return search.rank(prepared, queryset.values_list("pk", *fields))
+    organization = queryset.order_by().values("organization_id")[:1].query.sql_with_params()
+    matches = vocabulary_matches(organization, prepared)
+    links = _linked_by_name(queryset, fields, matches, organization)
+    rows = word_candidates(
+        queryset, organization, fields[0], ("pk", *fields), matches, links, LIST_TIERS
+    )
+    unique = {row["pk"]: row for row in rows}
+    return search.rank(prepared, ((pk, *(row[f] for f in fields)) for pk, row in unique.items()))
 
 
 @dataclass(frozen=True)
@@ -185,19 +308,20 @@ class Results:
         return sum(len(group.hits) for group in self.groups)
 
 
-def _candidates(kind: Kind, organization: Organization, prepared: search.Query, found: dict):
+def _candidates(
+    kind: Kind, organization: Organization, prepared: search.Query, matches, found: dict
+) -> list[dict]:
     rows = kind.rows(organization)
+    columns = ("pk", kind.name_field, *kind.context_fields, *kind.extra_fields)
     if uses_trigrams():
-        where = _similar(kind.name_field, prepared.words)
-        for link, other in kind.linked.items():
-            if found.get(other):
-                where |= Q(**{f"{link}_id__in": found[other]})
-        relevance = reduce(add, (TrigramWordSimilarity(w, kind.name_field) for w in prepared.words))
-        rows = rows.filter(where).annotate(relevance=relevance).order_by("-relevance")
-        rows = rows[:CANDIDATES_PER_KIND]
-    else:
-        rows = rows.order_by("-pk")[:BOUNDED_CANDIDATES]
-    return rows.values("pk", kind.name_field, *kind.context_fields, *kind.extra_fields)
+        links = {
+            f"{link}_id": found[other] for link, other in kind.linked.items() if found.get(other)
+        }
+        organization_sql = ("%s", [organization.pk])
+        return word_candidates(
+            rows, organization_sql, kind.name_field, columns, matches, links, SEARCH_TIERS
+        )
+    return list(rows.order_by("-pk")[:BOUNDED_CANDIDATES].values(*columns))
 
 
 def _pathway_ids(organization: Organization, prepared: search.Query) -> list[int]:
@@ -208,14 +332,16 @@ def _pathway_ids(organization: Organization, prepared: search.Query) -> list[int
 
 def search_organization(*, organization: Organization, query: str) -> Results:
     """What matches `query` in the organization, by kind, best first: a fixed number of
-    queries (one a kind, one for the pathways)."""
+    queries (one a kind, one for the pathways, on Postgres one for the vocabulary)."""
     prepared = search.Query(query)
     if not prepared:
         return Results(query=query, words=[], groups=[])
+    matches = vocabulary_matches(("%s", [organization.pk]), prepared) if uses_trigrams() else []
     found: dict[str, list[int]] = {"pathways": _pathway_ids(organization, prepared)}
     groups: dict[str, Group] = {}
     for kind in KINDS:
-        rows = {row["pk"]: row for row in _candidates(kind, organization, prepared, found)}
+        candidates = _candidates(kind, organization, prepared, matches, found)
+        rows = {row["pk"]: row for row in candidates}
         ranked = search.rank(
             prepared,
             (
@@ -223,7 +349,7 @@ def search_organization(*, organization: Organization, query: str) -> Results:
                 for pk, row in rows.items()
             ),
         )
-        found[kind.name] = ranked[:CANDIDATES_PER_KIND]
+        found[kind.name] = ranked[:LINKED_IDS]
         hits = [
             Hit(
                 pk=pk,

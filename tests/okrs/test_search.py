@@ -258,12 +258,3 @@ def test_the_project_list_search_uses_the_same_ranking(viewer_client, world):
     )
     listed = [project.name for project in response.context["page"].object_list]
     assert listed[0] == "New-starter onboarding"
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm is Postgres's")
-def test_postgres_connections_carry_the_word_similarity_threshold(db):
-    from okrs.selectors.search import WORD_SIMILARITY
-
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW pg_trgm.word_similarity_threshold")
-        assert float(cursor.fetchone()[0]) == WORD_SIMILARITY
