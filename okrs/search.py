@@ -17,8 +17,8 @@ punctuation, whole pasted messages ("hi, any news on the new-starter onbaording 
 - The score is the mean match of the query's words, then how much of the name they cover; ties
   go to the name's alphabetical order, never the id.
 
-The databases only narrow the candidates (okrs.selectors.search: pg_trgm on Postgres, a bounded
-set on SQLite); this module ranks them, so both give the same order.
+The databases only narrow the candidates (okrs.selectors.search: a vocabulary and word indexes
+on Postgres, a bounded set on SQLite); this module ranks them, so both give the same order.
 """
 
 from __future__ import annotations

@@ -49,10 +49,15 @@ UNACCENTED = "aaaaaaaaacccdeeeeeeeeiiiiiinnnooooooorrssstuuuuuuuuyyzzzol"
 assert len(ACCENTED) == len(UNACCENTED)
 
 FORWARD = [
+    # plpgsql, not sql: a sql function would be inlined and costed as cheap as a comparison, and
+    # then a LIMIT over a rare word looks cheaper as a sequential scan splitting every name
+    # (measured: 100 ms at 20,000 projects) than as the GIN index's lookup (0.2 ms).
     """
     CREATE FUNCTION okrs_search_words(text) RETURNS text[]
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$ SELECT array_remove(regexp_split_to_array(lower($1), '[^[:alnum:]]+'), '') $$
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE COST 1000
+    AS $$ BEGIN
+        RETURN array_remove(regexp_split_to_array(lower($1), '[^[:alnum:]]+'), '');
+    END $$
     """,
     f"""
     CREATE FUNCTION okrs_search_fold(text) RETURNS text

@@ -11,13 +11,16 @@
 - SQLite (the local mode) and anything else: the organization's newest
   `BOUNDED_CANDIDATES` rows of a kind, every one ranked in Python (rapidfuzz).
 
-Every query is scoped with `for_org` (archived rows and rows of archived parents left out).
+Every query is scoped to the organization (`for_org` for the ORM's, `organization_id =` in the
+plain SQL of the vocabulary and the tiers); archived rows and rows of archived parents are left
+out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django.db import connection
 from django.db.models import BooleanField, QuerySet
@@ -54,11 +57,14 @@ class Tiers:
     linked: int  # rows linked to a found owner/pathway/project..., per link
 
 
-SEARCH_TIERS = Tiers(every_word=40, each_word=8, linked=12)  # the search page's groups
+SEARCH_TIERS = Tiers(every_word=24, each_word=4, linked=6)  # the search page's groups
+# The first tier sorts at most this many rows holding every word: a word in thousands of rows
+# costs what one in a few hundred does.
+SORTED_AT_MOST = 400
 LIST_TIERS = Tiers(every_word=150, each_word=25, linked=40)  # a list's best matches
 
 
-def uses_trigrams() -> bool:
+def uses_word_index() -> bool:
     return connection.vendor == "postgresql"
 
 
@@ -107,33 +113,47 @@ def _holds_sql(column: str, words: list[str]) -> tuple[str, list]:
 
 
 def word_candidates(
-    rows: QuerySet,
-    organization_sql: tuple[str, Sequence],
+    rows: QuerySet | None,
     name_field: str,
     columns: Sequence[str],
     matches: list[list[str]],
     links: dict[str, list[int] | tuple[str, list]],
     tiers: Tiers,
+    tier_source: tuple[str, list] | None = None,
+    compiled_rows: tuple[str, list] | None = None,
 ) -> list[dict]:
     """`rows` (values of `columns`) holding the matched words in `name_field`, or linked
-    (`links`: a link's column to ids, or to SQL giving them) to what was found by name,
-    bounded by `tiers`: one query. The tiers read ids from the table alone (the
-    organization's live rows, no join before the LIMIT; plain SQL: the ORM would take longer
-    to build a dozen subqueries than Postgres takes to run them), `rows` adds its joins and
-    filters to those ids only. Only the first tier sorts (shortest names first: what covers
-    the query best); the others take the first rows they meet, so a word in thousands of rows
-    costs no more than a rare one."""
-    model = rows.model
-    column = model._meta.get_field(name_field).column
-    table_sql, table_params = _table_sql(model, organization_sql)
-    holds = [_holds_sql(column, words) for words in matches if words]
+    (`links`: a link to ids, or to SQL giving them) to what was found by name, bounded by
+    `tiers`: one query. Each tier reads `rows`' ids (its filters and scope, compiled once)
+    from the words index, up to its LIMIT, in plain SQL (the ORM would take longer to build a
+    dozen subqueries than Postgres takes to run them); then the columns are read for those ids
+    only. Only the first tier sorts (shortest names first: what covers the query best; among
+    its first `SORTED_AT_MOST` rows); the others take the first rows they meet, so a word in
+    thousands of rows costs no more than a rare one. `tier_source` (default: `rows` compiled):
+    SQL selecting the id, the name and the links' columns the tiers read, when fewer joins will
+    do (each tier plans its own). `compiled_rows`: `rows.values(*columns)` compiled once (the
+    search page: the same SQL for every query of an organization)."""
+    link_names = list(links)
+    if tier_source is None:
+        base = rows.order_by().values("pk", name_field, *link_names)
+        tier_source = base.query.sql_with_params()
+    base_sql, base_params = tier_source
+    aliases = ", ".join(["id", "name", *(f"link{i}" for i in range(len(link_names)))])
+    source = f"FROM ({base_sql}) AS base({aliases})"
+    holds = [_holds_sql("name", words) for words in matches if words]
     tiers_sql: list[tuple[str, list]] = []
 
     def tier(conditions: list[tuple[str, list]], limit: int, ordered: bool = False) -> None:
-        where = "".join(f" AND {sql}" for sql, _ in conditions)
-        order = f" ORDER BY length({column}), {column}" if ordered else ""
-        params = [*table_params, *(p for _, params in conditions for p in params)]
-        tiers_sql.append((f"(SELECT id {table_sql}{where}{order} LIMIT {limit})", params))
+        where = " AND ".join(sql for sql, _ in conditions)
+        params = [*base_params, *(p for _, params in conditions for p in params)]
+        if ordered:  # the shortest of the first SORTED_AT_MOST met: bounded, whatever the size
+            sql = (
+                f"(SELECT id FROM (SELECT id, name {source} WHERE {where}"
+                f" LIMIT {SORTED_AT_MOST}) met ORDER BY length(name), name LIMIT {limit})"
+            )
+        else:
+            sql = f"(SELECT id {source} WHERE {where} LIMIT {limit})"
+        tiers_sql.append((sql, params))
 
     if holds:
         tier(holds, tiers.every_word, ordered=True)
@@ -141,14 +161,15 @@ def word_candidates(
         for hold in holds:
             tier([hold], tiers.each_word)
     flat = sorted({word for words in matches for word in words})
-    for link, ids in links.items():
-        link_column = model._meta.get_field(link).column
+    for i, ids in enumerate(links.values()):
+        if not ids:
+            continue  # nothing found to link to
         if isinstance(ids, tuple):
-            linked = (f"{link_column} IN ({ids[0]})", list(ids[1]))
+            linked = (f"link{i} IN ({ids[0]})", list(ids[1]))
         else:
-            linked = (f"{link_column} = ANY(%s)", [list(ids)])
+            linked = (f"link{i} = ANY(%s)", [list(ids)])
         if flat:  # what is linked and holds a word first ("people culture onboarding")
-            tier([linked, _holds_sql(column, flat)], tiers.linked)
+            tier([linked, _holds_sql("name", flat)], tiers.linked)
         tier([linked], tiers.linked)
     if not tiers_sql:
         return []
@@ -156,6 +177,14 @@ def word_candidates(
     ids_params = [p for _, params in tiers_sql for p in params]
     # `= ANY(ARRAY(...))`: the ids are read once first, then each row by its primary key (with
     # `IN (...)` the planner may hash-join the whole table against a few dozen ids).
+    if compiled_rows is not None:  # `rows` compiled before: the same plan, no ORM on the way
+        rows_sql, rows_params = compiled_rows
+        aliases = ", ".join(f"c{i}" for i in range(len(columns)))
+        sql = f"SELECT * FROM ({rows_sql}) AS found({aliases}) WHERE c0 = ANY(ARRAY({ids_sql}))"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*rows_params, *ids_params])
+            return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    model = rows.model
     pk = f'"{model._meta.db_table}"."{model._meta.pk.column}"'
     among = RawSQL(f"{pk} = ANY(ARRAY({ids_sql}))", ids_params, output_field=BooleanField())
     return list(rows.filter(among).order_by().values(*columns))
@@ -186,14 +215,12 @@ def ranked_ids(queryset: QuerySet, query: str, fields: tuple[str, ...]) -> list[
     prepared = search.Query(query)
     if not prepared:
         return []
-    if not uses_trigrams():
+    if not uses_word_index():
         return search.rank(prepared, queryset.values_list("pk", *fields))
     organization = queryset.order_by().values("organization_id")[:1].query.sql_with_params()
     matches = vocabulary_matches(organization, prepared)
     links = _linked_by_name(queryset, fields, matches, organization)
-    rows = word_candidates(
-        queryset, organization, fields[0], ("pk", *fields), matches, links, LIST_TIERS
-    )
+    rows = word_candidates(queryset, fields[0], ("pk", *fields), matches, links, LIST_TIERS)
     unique = {row["pk"]: row for row in rows}
     return search.rank(prepared, ((pk, *(row[f] for f in fields)) for pk, row in unique.items()))
 
@@ -273,6 +300,7 @@ KINDS = (
         extra_fields=("key_result__objective_id", "key_result_id", "checked_in_at"),
     ),
 )
+KINDS_BY_NAME = {kind.name: kind for kind in KINDS}
 # The page's order of the groups (people are read first: their ids narrow the others).
 SHOWN_ORDER = ("objectives", "key_results", "projects", "tasks", "people", "check_ins")
 
@@ -308,19 +336,45 @@ class Results:
         return sum(len(group.hits) for group in self.groups)
 
 
+@lru_cache(maxsize=1024)
+def _compiled_kind(
+    kind_name: str, organization_id: int
+) -> tuple[tuple[str, list], tuple[str, list]]:
+    """A kind's rows (their columns, its scope and filters) and its table's own live rows (what
+    the tiers read), compiled once per organization: building and compiling the querysets
+    took longer than Postgres takes to answer them."""
+    kind = KINDS_BY_NAME[kind_name]
+    organization = Organization(pk=organization_id)
+    rows = kind.rows(organization).order_by()
+    columns = ("pk", kind.name_field, *kind.context_fields, *kind.extra_fields)
+    rows_sql, rows_params = rows.values(*columns).query.sql_with_params()
+    model = rows.model
+    table_sql, table_params = _table_sql(model, ("%s", [organization_id]))
+    named = [model._meta.get_field(f).column for f in (kind.name_field, *kind.linked)]
+    table = f"SELECT {', '.join([model._meta.pk.column, *named])} {table_sql}"
+    return (rows_sql, list(rows_params)), (table, table_params)
+
+
 def _candidates(
     kind: Kind, organization: Organization, prepared: search.Query, matches, found: dict
 ) -> list[dict]:
-    rows = kind.rows(organization)
     columns = ("pk", kind.name_field, *kind.context_fields, *kind.extra_fields)
-    if uses_trigrams():
-        links = {
-            f"{link}_id": found[other] for link, other in kind.linked.items() if found.get(other)
-        }
-        organization_sql = ("%s", [organization.pk])
+    if uses_word_index():
+        compiled_rows, (table_sql, table_params) = _compiled_kind(kind.name, organization.pk)
+        # The tiers read the table's own live rows (with every link's column, used or not);
+        # the rows then drop those of archived parents.
+        links = {link: found.get(other, []) for link, other in kind.linked.items()}
         return word_candidates(
-            rows, organization_sql, kind.name_field, columns, matches, links, SEARCH_TIERS
+            None,
+            kind.name_field,
+            columns,
+            matches,
+            links,
+            SEARCH_TIERS,
+            tier_source=(table_sql, table_params),
+            compiled_rows=compiled_rows,
         )
+    rows = kind.rows(organization)
     return list(rows.order_by("-pk")[:BOUNDED_CANDIDATES].values(*columns))
 
 
@@ -336,7 +390,7 @@ def search_organization(*, organization: Organization, query: str) -> Results:
     prepared = search.Query(query)
     if not prepared:
         return Results(query=query, words=[], groups=[])
-    matches = vocabulary_matches(("%s", [organization.pk]), prepared) if uses_trigrams() else []
+    matches = vocabulary_matches(("%s", [organization.pk]), prepared) if uses_word_index() else []
     found: dict[str, list[int]] = {"pathways": _pathway_ids(organization, prepared)}
     groups: dict[str, Group] = {}
     for kind in KINDS:
