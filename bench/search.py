@@ -1,16 +1,18 @@
-"""Search latency at 20,000 projects (and the other kinds around them), typo'd queries.
+"""Search latency at 2,000 and 20,000 projects (and the other kinds around them), typo'd queries.
 
     uv run python bench/search.py                               # a throwaway SQLite file
     DATABASE_URL=postgres://... uv run python bench/search.py   # an EMPTY throwaway Postgres DB
-    BENCH_PROJECTS=2000 uv run python bench/search.py
+    BENCH_SIZES=20000 uv run python bench/search.py             # one size only
 
-Builds one organization (bulk inserts, seeded names from a small vocabulary the way real plans
-repeat words): BENCH_PROJECTS projects, as many tasks, a tenth as many objectives, a fifth as
-many key results, a quarter as many check-in notes, 500 people, 8 pathways. Times, for each of
-the typo'd and pasted queries below, the organization-wide search (okrs.selectors.search), the
-project list's search (its first page, as the page reads it) and the whole search page through
-Django's test client; prints and saves median and p95 to bench/results/search-<database>.json.
-Timings, not assertions (the suite pins query counts and the ranking).
+Builds one organization per size in BENCH_SIZES, side by side in the same tables (bulk inserts,
+seeded names from a small vocabulary the way real plans repeat words): that many projects, as
+many tasks, a tenth as many objectives, a fifth as many key results, a quarter as many check-in
+notes, 500 people, 8 pathways. Times, for each of the typo'd and pasted queries below and each
+size in turn (interleaved, so a burst of load on the machine hits both), the organization-wide
+search (okrs.selectors.search), the project list's search (its first page, as the page reads
+it) and the whole search page through Django's test client; prints and saves median and p95,
+overall and per query, to bench/results/search-<database>.json. Timings, not assertions (the
+suite pins query counts, plans and the ranking).
 """
 
 from __future__ import annotations
@@ -45,8 +47,8 @@ from okrs.models import CheckIn, KeyResult, Objective, Pathway, Project, Task  #
 from orgs.models import Membership, Organization, Person, Role  # noqa: E402
 from tests.factories import UserFactory  # noqa: E402
 
-N = int(os.environ.get("BENCH_PROJECTS", "20000"))
-REPEATS = int(os.environ.get("BENCH_REPEATS", "7"))
+SIZES = [int(size) for size in os.environ.get("BENCH_SIZES", "2000,20000").split(",")]
+REPEATS = int(os.environ.get("BENCH_REPEATS", "11"))
 SEED = 20260115
 
 VERBS = [
@@ -127,7 +129,7 @@ def name(rng: random.Random, i: int) -> str:
     return f"{rng.choice(VERBS)} {rng.choice(THINGS)} {rng.choice(PLACES)} {i}"
 
 
-def build(org: Organization) -> None:
+def build(org: Organization, n: int) -> None:
     rng = random.Random(SEED)
     pathways = Pathway.objects.bulk_create(
         Pathway(organization=org, name=f"Pathway {p}", position=p) for p in range(8)
@@ -143,7 +145,7 @@ def build(org: Organization) -> None:
             owner=rng.choice(people),
             title=name(rng, i),
         )
-        for i in range(max(N // 10, 1))
+        for i in range(max(n // 10, 1))
     )
     key_results = KeyResult.objects.bulk_create(
         KeyResult(
@@ -153,7 +155,7 @@ def build(org: Organization) -> None:
             title=name(rng, i),
             target_value=100,
         )
-        for i in range(max(N // 5, 1))
+        for i in range(max(n // 5, 1))
     )
     projects = Project.objects.bulk_create(
         (
@@ -163,7 +165,7 @@ def build(org: Organization) -> None:
                 owner=rng.choice(people),
                 name=name(rng, i),
             )
-            for i in range(N)
+            for i in range(n)
         ),
         batch_size=2000,
     )
@@ -175,7 +177,7 @@ def build(org: Organization) -> None:
                 assignee=rng.choice(people),
                 title=name(rng, i),
             )
-            for i in range(N)
+            for i in range(n)
         ),
         batch_size=2000,
     )
@@ -187,7 +189,7 @@ def build(org: Organization) -> None:
                 value=1,
                 note=f"{name(rng, i)} is on track, waiting for the {rng.choice(THINGS)}",
             )
-            for i in range(max(N // 4, 1))
+            for i in range(max(n // 4, 1))
         ),
         batch_size=2000,
     )
@@ -196,13 +198,17 @@ def build(org: Organization) -> None:
             cursor.execute("ANALYZE")
 
 
-def timed(run) -> list[float]:
+def timed(run, cpu: list[float] | None = None) -> list[float]:
+    """Wall-clock milliseconds of REPEATS runs (after a warm one); with `cpu`, this process's
+    CPU milliseconds too (what the load of other processes on the machine inflates least)."""
     run()  # warm
     samples = []
     for _ in range(REPEATS):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         run()
         samples.append((time.perf_counter() - started) * 1000)
+        if cpu is not None:
+            cpu.append((time.process_time() - started_cpu) * 1000)
     return samples
 
 
@@ -216,54 +222,89 @@ def summary(samples: list[float]) -> dict:
     }
 
 
+def records(n: int) -> dict:
+    return {
+        "projects": n,
+        "objectives": max(n // 10, 1),
+        "key_results": max(n // 5, 1),
+        "tasks": n,
+        "check_ins": max(n // 4, 1),
+        "people": 500,
+    }
+
+
 def main() -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     call_command("migrate", verbosity=0)
     if Organization.objects.exists():
-        sys.exit("bench/search.py needs an empty database: it builds its own organization")
-    org = Organization.objects.create(name="Bench", slug="bench")
+        sys.exit("bench/search.py needs an empty database: it builds its own organizations")
     user = UserFactory(username="bench")
-    Membership.objects.create(user=user, organization=org, role=Role.VIEWER)
-    started = time.perf_counter()
-    build(org)
-    built_s = time.perf_counter() - started
     client = Client()
     client.force_login(user)
-    page_url = reverse("search", args=[org.slug])
+    orgs, built_s = {}, {}
+    for n in SIZES:
+        org = Organization.objects.create(name=f"Bench {n}", slug=f"bench-{n}")
+        Membership.objects.create(user=user, organization=org, role=Role.VIEWER)
+        started = time.perf_counter()
+        build(org, n)
+        built_s[n] = round(time.perf_counter() - started, 1)
+        orgs[n] = org
 
-    engine, project_list, page, per_query = [], [], [], {}
+    measured = {
+        n: {"engine": [], "engine_cpu": [], "list": [], "page": [], "per_query": {}} for n in SIZES
+    }
     for query in QUERIES:
-        samples = timed(lambda q=query: selectors.search_organization(organization=org, query=q))
-        engine += samples
-        results = selectors.search_organization(organization=org, query=query)
-        per_query[query] = {
-            **summary(samples),
-            "first": {g.kind.name: g.hits[0].name for g in results.groups},
-        }
-        filters = selectors.ProjectFilters(query=query)
-        project_list += timed(
-            lambda f=filters: list(
-                selectors.page_of(selectors.project_rows(organization=org, filters=f), 1, 50)
+        for n, org in orgs.items():  # each query at every size in turn: the same load on both
+            into = measured[n]
+            samples = timed(
+                lambda q=query, o=org: selectors.search_organization(organization=o, query=q),
+                cpu=into["engine_cpu"],
             )
-        )
-        page += timed(lambda q=query: client.get(page_url, {"q": q}))
+            into["engine"] += samples
+            results = selectors.search_organization(organization=org, query=query)
+            filters = selectors.ProjectFilters(query=query)
+            listed = timed(
+                lambda f=filters, o=org: list(
+                    selectors.page_of(selectors.project_rows(organization=o, filters=f), 1, 50)
+                )
+            )
+            into["list"] += listed
+            url = reverse("search", args=[org.slug])
+            into["page"] += timed(lambda q=query, u=url: client.get(u, {"q": q}))
+            into["per_query"][query] = {
+                "search p95_ms": summary(samples)["p95_ms"],
+                "project list p95_ms": summary(listed)["p95_ms"],
+                "first": {g.kind.name: g.hits[0].name for g in results.groups},
+            }
     report = {
         "database": connection.vendor,
-        "projects": N,
-        "records": {
-            "objectives": max(N // 10, 1),
-            "key_results": max(N // 5, 1),
-            "tasks": N,
-            "check_ins": max(N // 4, 1),
-            "people": 500,
+        "sizes": {
+            str(n): {
+                "records": records(n),
+                "build_seconds": built_s[n],
+                "search (okrs.selectors.search)": summary(measured[n]["engine"]),
+                "search, this process's CPU only": summary(measured[n]["engine_cpu"]),
+                "project list search (first page)": summary(measured[n]["list"]),
+                "search page (test client)": summary(measured[n]["page"]),
+                "per_query": measured[n]["per_query"],
+            }
+            for n in SIZES
         },
-        "build_seconds": round(built_s, 1),
-        "search (okrs.selectors.search)": summary(engine),
-        "project list search (first page)": summary(project_list),
-        "search page (test client)": summary(page),
-        "per_query": per_query,
-        "note": "shared 2-core machine with other engineers' work running: timings are noisy",
+        "note": "shared 2-core machine with other engineers' work running: timings are noisy; "
+        "the sizes are measured interleaved, query by query",
     }
+    if len(SIZES) > 1:
+        small, large = str(min(SIZES)), str(max(SIZES))
+        report["p95 ratio, largest over smallest"] = {
+            what: round(
+                report["sizes"][large][what]["p95_ms"] / report["sizes"][small][what]["p95_ms"], 2
+            )
+            for what in (
+                "search (okrs.selectors.search)",
+                "project list search (first page)",
+                "search page (test client)",
+            )
+        }
     print(json.dumps(report, indent=2, ensure_ascii=False))
     out = ROOT / "bench" / "results" / f"search-{connection.vendor}.json"
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")

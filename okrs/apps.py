@@ -6,12 +6,7 @@ class OkrsConfig(AppConfig):
     verbose_name = "OKRs and projects"
 
     def ready(self) -> None:
-        from django.db.backends.signals import connection_created
-
         from okrs import models
-        from okrs.selectors.search import set_word_similarity
-
-        connection_created.connect(set_word_similarity, dispatch_uid="okrs_word_similarity")
         from orgs.activity import TargetKind, register_archive_page, register_target
         from orgs.audit import AuditKind, register_audit_kind
         from orgs.shortcuts import register_url_object

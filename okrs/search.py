@@ -17,8 +17,8 @@ punctuation, whole pasted messages ("hi, any news on the new-starter onbaording 
 - The score is the mean match of the query's words, then how much of the name they cover; ties
   go to the name's alphabetical order, never the id.
 
-The databases only narrow the candidates (okrs.selectors.search: pg_trgm on Postgres, a bounded
-set on SQLite); this module ranks them, so both give the same order.
+The databases only narrow the candidates (okrs.selectors.search: a vocabulary and word indexes
+on Postgres, a bounded set on SQLite); this module ranks them, so both give the same order.
 """
 
 from __future__ import annotations
@@ -219,9 +219,15 @@ def normalize(text: str) -> str:
     return " ".join(_WORD.findall(fold(text[: MAX_QUERY_CHARS * 4])))
 
 
-def text_words(text: str) -> list[str]:
+@lru_cache(maxsize=65_536)  # owners', pathways' and projects' names recur in every candidate
+def _folded(text: str) -> str:
+    return fold(text)
+
+
+@lru_cache(maxsize=65_536)
+def text_words(text: str) -> tuple[str, ...]:
     """Every word of a text as the ranking reads it (stop words kept: they are in names)."""
-    return _WORD.findall(fold(text))
+    return tuple(_WORD.findall(_folded(text)))
 
 
 def words(query: str) -> list[str]:
@@ -310,6 +316,6 @@ def rank(query: str | Query, candidates: Iterable[Sequence]) -> list:
     for key, name, *context in candidates:
         value = prepared.score(name or "", context)
         if value > 0:
-            scored.append((-value, fold(name or ""), key))
+            scored.append((-value, _folded(name or ""), key))
     scored.sort(key=lambda s: (s[0], s[1]))
     return [key for _, _, key in scored]

@@ -88,9 +88,11 @@ PAGES = {
     "dashboard as of a past day": ("org_home", lambda o: {}, {"as_of": "2026-01-15"}, 15),
     "overdue tasks": ("overdue_task_list", lambda o: {}, {}, 4),
     "project list": ("project_list", lambda o: {}, {}, 6),
-    "project search": ("project_list", lambda o: {}, {"q": "projct 1"}, 6),
-    # Search: the pathways, then one query a kind (people, objectives, projects, key results,
-    # tasks, check-ins): okrs.selectors.search.
+    # +1 on Postgres: the query's words against the organization's vocabulary
+    # (okrs.selectors.search.vocabulary_matches).
+    "project search": ("project_list", lambda o: {}, {"q": "projct 1"}, 7),
+    # Search: the vocabulary (Postgres), the pathways, then one query a kind (people,
+    # objectives, projects, key results, tasks, check-ins): okrs.selectors.search.
     "search": ("search", lambda o: {}, {"q": "projct 1 onbaording"}, 10),
     # +2 each for the progress chart (key results, their check-ins: okrs.history).
     # Record pages +2 for the write-back state of their records (queued writes and open

@@ -1,7 +1,8 @@
 """The search's ranking contract (okrs.search) and the search page (okrs.selectors.search).
 
-The table of messy queries runs on whichever database DATABASE_URL names: Postgres (pg_trgm
-finds the candidates) and SQLite (a bounded set) must give the same first result.
+The table of messy queries runs on whichever database DATABASE_URL names: Postgres (the
+vocabulary and the word indexes find the candidates: migration 0010_search_knn) and SQLite (a
+bounded set) must give the same first result.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from okrs import search
-from okrs.selectors import search_organization
+from okrs.models import Project
+from okrs.selectors import ProjectFilters, project_rows, search_organization
+from okrs.selectors.search import LIST_TIERS, SORTED_AT_MOST
 from orgs.models import Role
 from tests.factories import (
     CheckInFactory,
@@ -260,10 +263,14 @@ def test_the_project_list_search_uses_the_same_ranking(viewer_client, world):
     assert listed[0] == "New-starter onboarding"
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm is Postgres's")
-def test_postgres_connections_carry_the_word_similarity_threshold(db):
-    from okrs.selectors.search import WORD_SIMILARITY
-
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW pg_trgm.word_similarity_threshold")
-        assert float(cursor.fetchone()[0]) == WORD_SIMILARITY
+def test_a_searched_list_keeps_its_filters_past_the_best_few_hundred(org):
+    """The list's own filters narrow what the search reads, not only what it shows: one
+    owner's project is found among more matching names than a list's search reads."""
+    others, owner = PersonFactory(organization=org), PersonFactory(organization=org)
+    Project.objects.bulk_create(
+        Project(organization=org, name=f"Onboarding wave {i}", owner=others)
+        for i in range(max(LIST_TIERS.every_word, SORTED_AT_MOST) + 50)
+    )
+    mine = ProjectFactory(organization=org, name="Onboarding wave for me", owner=owner)
+    filters = ProjectFilters(owner_id=owner.pk, query="onbaording wave")
+    assert [row.pk for row in project_rows(organization=org, filters=filters)] == [mine.pk]
