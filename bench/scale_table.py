@@ -185,6 +185,7 @@ def rewrite_readme(tables: dict[str, str]) -> list[str]:
         text = pattern.sub(
             lambda match, table=markdown: match.group(1) + table + "\n" + match.group(2), text
         )
+    README.write_text(text)
     return missing
 
 
