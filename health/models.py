@@ -52,7 +52,16 @@ class Finding(OrgScoped):
                 name="one_unresolved_finding_per_key",
             )
         ]
-        indexes = [models.Index(fields=["organization", "resolved_at", "kind"])]
+        indexes = [
+            models.Index(fields=["organization", "resolved_at", "kind"]),
+            # The data-health page's first findings of each kind, best first
+            # (health.selectors.first_of_each_kind): read in order, no sort of them all.
+            models.Index(
+                fields=["organization", "kind", "-score", "id"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="finding_open_by_kind_score",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.detail}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
@@ -71,10 +72,19 @@ class HealthPage:
     people: list[Person]  # who can take tasks over: those who have not left
 
 
-def first_of_each_kind(findings: QuerySet[Finding], limit: int = SHOWN_PER_KIND):
-    """`findings` by kind, best score first, the first `limit` of each kind: one query. The
-    window runs over every open finding in the database (a sort there); only the rows shown
-    become objects."""
+def first_of_each_kind(
+    findings: QuerySet[Finding], limit: int = SHOWN_PER_KIND
+) -> QuerySet[Finding]:
+    """`findings` by kind, best score first, the first `limit` of each kind: one query.
+
+    On Postgres, one `LIMIT` per kind in a UNION ALL, each read in order from the index of
+    unresolved findings by kind and score (`finding_open_by_kind_score`): a few rows each,
+    however many findings there are. A window over them all sorted every open finding (10,953
+    at 100x the demo, spilling to disk: 16 of the page's 31 ms of SQL). SQLite allows no
+    LIMIT inside a UNION, so there the window ranks them."""
+    if connection.vendor == "postgresql":
+        first = [findings.filter(kind=kind).order_by("-score", "pk")[:limit] for kind in Kind]
+        return first[0].union(*first[1:], all=True).order_by("kind", "-score", "pk")
     return (
         findings.order_by("kind", "-score", "pk")
         .annotate(

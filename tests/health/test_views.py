@@ -191,6 +191,14 @@ def test_the_page_reads_the_first_of_each_kind_and_counts_them_all(org):
     page = selectors.health_page(org)
     group = next(g for g in page.groups if g.kind == Kind.TASK_DEPARTED_ASSIGNEE)
     assert (len(group.shown), group.count, group.more) == (SHOWN_PER_KIND, 11, 3)
+    best_first = (
+        Finding.objects.for_org(org)
+        .filter(kind=Kind.TASK_DEPARTED_ASSIGNEE, resolved_at=None)
+        .exclude(pk=dismissed.pk)
+        .order_by("-score", "pk")
+        .values_list("pk", flat=True)
+    )
+    assert [finding.pk for finding in group.shown] == list(best_first[:SHOWN_PER_KIND])
     assert [entry["tasks"] for entry in group.reassignments] == [11]
     assert page.counts[Kind.TASK_DEPARTED_ASSIGNEE] == 11 and page.dismissed == 1
 
