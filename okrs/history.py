@@ -191,17 +191,34 @@ def pathway_histories(
     return list(_histories(organization=organization, key_results=key_results).values())
 
 
+# What the chart reads of each key result, in this order (both ways of computing it).
+_CHART_KEY_RESULT_FIELDS = (
+    "pk",
+    "objective__pathway_id",
+    "objective_id",
+    "start_value",
+    "current_value",
+    "target_value",
+    "weight",
+)
+
+
+def _chart_key_results(*, organization: Organization, cycle: Cycle | None) -> QuerySet:
+    """The key results the dashboard's chart counts: live objectives' with a pathway, of
+    `cycle` when there is one."""
+    key_results = KeyResult.objects.for_org(organization).filter(
+        objective__pathway__isnull=False, objective__archived_at__isnull=True
+    )
+    return key_results if cycle is None else key_results.filter(objective__cycle=cycle)
+
+
 def pathways_histories(
     *, organization: Organization, cycle: Cycle | None
 ) -> dict[int, list[list[KeyResultHistory]]]:
     """The histories of every pathway's live key results (of `cycle`, when there is one), by
     pathway id, one list per objective: what `pathway_histories` gives for one pathway, for all
     of them in two queries (the dashboard's chart)."""
-    key_results = KeyResult.objects.for_org(organization).filter(
-        objective__pathway__isnull=False, objective__archived_at__isnull=True
-    )
-    if cycle is not None:
-        key_results = key_results.filter(objective__cycle=cycle)
+    key_results = _chart_key_results(organization=organization, cycle=cycle)
     check_ins: dict[int, list[tuple[datetime.datetime, Decimal]]] = defaultdict(list)
     rows = (
         CheckIn.objects.for_org(organization)
@@ -216,15 +233,7 @@ def pathways_histories(
     )
     for pk, pathway_id, objective_id, start, current, target, weight in key_results.order_by(
         "pk"
-    ).values_list(
-        "pk",
-        "objective__pathway_id",
-        "objective_id",
-        "start_value",
-        "current_value",
-        "target_value",
-        "weight",
-    ):
+    ).values_list(*_CHART_KEY_RESULT_FIELDS):
         by_pathway[pathway_id][objective_id].append(
             KeyResultHistory(start, current, target, weight, tuple(check_ins.get(pk, ())))
         )
@@ -336,23 +345,9 @@ def pathways_progress_series(
     compares the two)."""
     if start is not None and start > now:
         start = None  # as progress_series: a cycle that has not begun
-    key_results = KeyResult.objects.for_org(organization).filter(
-        objective__pathway__isnull=False, objective__archived_at__isnull=True
-    )
-    if cycle is not None:
-        key_results = key_results.filter(objective__cycle=cycle)
+    key_results = _chart_key_results(organization=organization, cycle=cycle)
     kr_sql, kr_params = (
-        key_results.order_by()
-        .values_list(
-            "pk",
-            "objective__pathway_id",
-            "objective_id",
-            "start_value",
-            "current_value",
-            "target_value",
-            "weight",
-        )
-        .query.sql_with_params()
+        key_results.order_by().values_list(*_CHART_KEY_RESULT_FIELDS).query.sql_with_params()
     )
     check_ins = CheckIn.objects.for_org(organization)
     if start is not None:
