@@ -14,6 +14,7 @@ from django.db.models import (
     CharField,
     Count,
     Exists,
+    Expression,
     F,
     FloatField,
     Min,
@@ -124,9 +125,10 @@ def objective_min_confidence(as_of: datetime.datetime | None = None) -> Subquery
     return Subquery(lowest.values("lowest"))
 
 
-def objective_health(elapsed: float) -> Case:
+def objective_health(elapsed: float | Expression) -> Case:
     """`progress.health()` in SQL, for a queryset annotated with `progress` and
-    `min_confidence`; an unknown confidence (NULL) fails every comparison, as in Python."""
+    `min_confidence`; an unknown confidence (NULL) fails every comparison, as in Python.
+    `elapsed` may be an expression: the objective list's, one branch per cycle."""
     return Case(
         When(
             Q(progress__isnull=True) & Q(objective_measurable()),
