@@ -21,7 +21,13 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="Postgres plans"),
 ]
 
-PROJECTS = 2_000  # "Project <i>": the word "project" is in every name, "1234" in one
+PROJECTS = 2_000  # "Project <i> <word>": "project" is in every name, "1234" in one
+
+
+def made_up_word(i: int) -> str:
+    """A distinct pronounceable word for each number (1234 -> "cedofigo"): an organization's
+    vocabulary runs to thousands of words, and on a dozen a sequential scan would rightly win."""
+    return "".join("bcdfghjkmn"[int(d)] + "aeiouaeiou"[int(d)] for d in str(i))
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +36,11 @@ def organization(django_db_setup, django_db_blocker):
         build_organization(OrganizationFactory(slug="other"), 50)
         organization = OrganizationFactory(slug="big")
         build_organization(organization, PROJECTS)
+        projects = list(Project.objects.for_org(organization))
+        for project in projects:
+            number = int(project.name.rsplit(" ", 1)[-1])
+            project.name = f"{project.name} {made_up_word(number)}"
+        Project.objects.for_org(organization).bulk_update(projects, ["name"])
         with connection.cursor() as cursor:  # statistics, as autovacuum would gather them
             cursor.execute("ANALYZE")
         yield organization
@@ -58,7 +69,7 @@ def test_a_typo_is_corrected_from_the_vocabularys_trigram_index(organization):
 def test_a_kinds_candidates_are_read_by_word_from_its_index_then_by_id(organization):
     plan = plans_of_search(organization, "projct 1234")["okrs_project"]
     assert "Bitmap Index Scan on okrs_project_name_words" in plan, plan
-    assert "Index Scan using okrs_project_pkey" in plan, plan
+    assert re.search(r"Index Scan (using|on) okrs_project_pkey", plan), plan  # plain or bitmap
     assert "word_similarity" not in plan and "<%" not in plan, plan
 
 
