@@ -33,6 +33,8 @@ each sync, outside the timings, as autovacuum would between scheduled runs; save
 sync-postgresql-analyzed.json).
 BENCH_PROFILE=1 profiles each sync step with cProfile and prints its top functions;
 BENCH_QUERIES=1 prints each step's SQL (its timings then include Django's query logging);
+BENCH_PYSPY=1 samples the sync steps with py-spy (when installed; every thread, little
+overhead) into /tmp/bench-sync-<step>-<size>.pyspy.txt, collapsed stacks;
 BENCH_WRITE_AT_ONCE=1 writes each page before converting the next (no writer thread).
 
 Targets (issue 15, "sync near the pull floor"; the issue's size is 100,000 records): full <= 3x the
@@ -65,6 +67,7 @@ PACED_RECORDS = int(os.environ.get("BENCH_PACED_RECORDS", "20000"))
 PROFILE = os.environ.get("BENCH_PROFILE", "") not in ("", "0")
 ANALYZE = os.environ.get("BENCH_ANALYZE", "") not in ("", "0")
 QUERIES = os.environ.get("BENCH_QUERIES", "") not in ("", "0")
+PYSPY = os.environ.get("BENCH_PYSPY", "") not in ("", "0")
 WRITE_AT_ONCE = os.environ.get("BENCH_WRITE_AT_ONCE", "") not in ("", "0")
 FLOOR_REPEATS = 3
 CHANGED_FRACTION = 0.01
@@ -565,9 +568,11 @@ def run_step(step: str, **job) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(job, handle)
     try:
-        subprocess.run(
-            [sys.executable, str(Path(__file__).resolve()), step, handle.name], check=True
-        )
+        command = [sys.executable, str(Path(__file__).resolve()), step, handle.name]
+        if PYSPY and step in ("full", "unchanged", "incremental"):
+            sampled = f"/tmp/bench-sync-{step}-{job.get('label', '')}.pyspy.txt"
+            command = ["py-spy", "record", "-r", "200", "-f", "raw", "-o", sampled, "--", *command]
+        subprocess.run(command, check=True)
         return json.loads(Path(handle.name).read_text())
     finally:
         os.unlink(handle.name)
