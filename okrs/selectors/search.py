@@ -26,6 +26,7 @@ from django.db import connection
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 
+from missionos.prepared import prepared_cursor
 from missionos.text import fold
 from okrs import search
 from okrs.models import (
@@ -89,7 +90,7 @@ def vocabulary_matches(
             f" AND okrs_search_fold(word) LIKE %s LIMIT {PREFIXED_WORDS})"
         )
         params += [*org_params, f"{word}%"]  # words are letters and digits: nothing to escape
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
         found = cursor.fetchall()
     matches: list[set[str]] = [set() for _ in prepared.words]
@@ -181,7 +182,7 @@ def word_candidates(
         rows_sql, rows_params = compiled_rows
         aliases = ", ".join(f"c{i}" for i in range(len(columns)))
         sql = f"SELECT * FROM ({rows_sql}) AS found({aliases}) WHERE c0 = ANY(ARRAY({ids_sql}))"
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(sql, [*rows_params, *ids_params])
             return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     model = rows.model
