@@ -11,7 +11,7 @@ notes, 500 people, 8 pathways. Times, for each of the typo'd and pasted queries 
 size in turn (interleaved, so a burst of load on the machine hits both), the organization-wide
 search (okrs.selectors.search), the project list's search (its first page, as the page reads
 it) and the whole search page through Django's test client; prints and saves median and p95,
-overall and per query, to bench/results/search-<database>.json. Timings, not assertions (the
+overall and per query, to bench/results/search-<database>.json. DEBUG is off unless set. Timings, not assertions (the
 suite pins query counts, plans and the ranking).
 """
 
@@ -31,6 +31,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "missionos.settings")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+# DEBUG off, as production runs (DEBUG logs every query's SQL with its values).
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("SECRET_KEY", "bench-search-throwaway-key-not-for-production")
 
 import django  # noqa: E402
 
@@ -234,6 +237,11 @@ def records(n: int) -> dict:
 
 
 def main() -> None:
+    # The page's static files as they are, without collectstatic's manifest.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     call_command("migrate", verbosity=0)
     if Organization.objects.exists():
@@ -270,7 +278,9 @@ def main() -> None:
             )
             into["list"] += listed
             url = reverse("search", args=[org.slug])
-            into["page"] += timed(lambda q=query, u=url: client.get(u, {"q": q}))
+            shown = client.get(url, {"q": query}, secure=True)  # HTTPS, as DEBUG off wants
+            assert shown.status_code == 200, (url, shown.status_code)
+            into["page"] += timed(lambda q=query, u=url: client.get(u, {"q": q}, secure=True))
             into["per_query"][query] = {
                 "search p95_ms": summary(samples)["p95_ms"],
                 "project list p95_ms": summary(listed)["p95_ms"],
