@@ -11,8 +11,8 @@ notes, 500 people, 8 pathways. Times, for each of the typo'd and pasted queries 
 size in turn (interleaved, so a burst of load on the machine hits both), the organization-wide
 search (okrs.selectors.search), the project list's search (its first page, as the page reads
 it) and the whole search page through Django's test client; prints and saves median and p95,
-overall and per query, to bench/results/search-<database>.json. DEBUG is off unless set. Timings, not assertions (the
-suite pins query counts, plans and the ranking).
+overall and per query, to bench/results/search-<database>.json. DEBUG is off unless set.
+Timings, not assertions (the suite pins query counts, plans and the ranking).
 """
 
 from __future__ import annotations

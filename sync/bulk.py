@@ -10,13 +10,61 @@ rows out.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
+from django.db.models import signals
+from django.db.models.base import ModelState
 
 BATCH = 500
+
+
+def new_row(model: type[models.Model], values: dict) -> models.Model:
+    """`model(**values)`, several times faster: a sync makes a row per new record (100,000 in
+    a base's first sync), and Django's constructor, which sorts keyword arguments from
+    positional ones field by field, took a tenth of the run. The row gets every field's
+    default, then `values` by attribute (a relation's through its descriptor, as Django's own
+    constructor does). A model with init signal receivers, or a name that is no field, goes
+    through Django's constructor (which refuses the latter)."""
+    plan = _construction(model)
+    if plan is None or not values.keys() <= plan.names:
+        return model(**values)
+    row = model.__new__(model)
+    row._state = ModelState()
+    attributes = row.__dict__
+    attributes.update(plan.constants)
+    for attname, make in plan.made:
+        attributes[attname] = make()
+    for name, value in values.items():
+        setattr(row, name, value)
+    return row
+
+
+@dataclass(frozen=True)
+class _Construction:
+    constants: dict[str, object]  # attname -> default shared by every row (as Django shares it)
+    made: list[tuple[str, Callable[[], object]]]  # attname -> a default made for each row
+    names: frozenset[str]  # what `values` may name: fields and their attnames
+
+
+@functools.cache
+def _construction(model: type[models.Model]) -> _Construction | None:
+    if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+        return None
+    constants: dict[str, object] = {}
+    made: list[tuple[str, Callable[[], object]]] = []
+    for model_field in model._meta.concrete_fields:
+        if model_field.has_default() and callable(model_field.default):
+            made.append((model_field.attname, model_field.default))
+        else:  # a constant default, or the empty value Django gives a field without one
+            constants[model_field.attname] = model_field.get_default()
+    names = {f.name for f in model._meta.concrete_fields}
+    names |= {f.attname for f in model._meta.concrete_fields}
+    return _Construction(constants, made, frozenset(names))
 
 
 def save_rows(

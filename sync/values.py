@@ -75,6 +75,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import orjson
+
 from missionos import dates
 from missionos.text import without_control_characters
 from sync.mapping.catalogue import Attr
@@ -808,6 +810,21 @@ def _canonical(value: object) -> object:
 def canonical_json(value: object) -> str:
     """JSON text that is the same for equal data whatever the key order."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def record_raw(record: Mapping) -> bytes:
+    """A pulled record's created time and cells as JSON bytes, the same for equal data whatever
+    the key order: what its digest is taken over, for every record of every run. orjson writes
+    them several times faster than `json`; an integer past 64 bits, which orjson refuses, takes
+    `canonical_json`. A NUL character in any text shows in them as NUL_IN_JSON."""
+    cells = [record.get("createdTime"), record.get("fields") or {}]
+    try:
+        return orjson.dumps(cells, option=orjson.OPT_SORT_KEYS)
+    except (orjson.JSONEncodeError, TypeError):
+        return canonical_json(cells).encode()
+
+
+NUL_IN_JSON = b"\\u0000"  # how JSON writes U+0000 (a text's own backslash-u0000 too: rare)
 
 
 def content_hash(values: Mapping[str, object]) -> str:

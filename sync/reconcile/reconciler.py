@@ -27,7 +27,7 @@ from orgs.models import (
     Organization,
     OrgOwned,
 )
-from sync.bulk import save_rows, take_keys
+from sync.bulk import new_row, save_rows, take_keys
 from sync.mapping.document import Mapping
 from sync.models import Connection, RunKind, SyncIssue, SyncRun
 from sync.reconcile.adapters import ADAPTERS, ENTITY_MODELS, model_entity
@@ -37,7 +37,7 @@ from sync.reconcile.links import Links
 from sync.reconcile.records import Converted, convert_record, record_issue
 from sync.reconcile.writer import PageWriter
 from sync.schema import BaseSchema, TableSchema
-from sync.values import canonical_json, cell_error, content_hash, is_empty
+from sync.values import NUL_IN_JSON, canonical_json, cell_error, content_hash, is_empty, record_raw
 from sync.writeback.conflicts import conflict_found, conflicts_save, link_conflict_found
 from sync.writeback.journal import HeldRows, queue_rows, rows_held
 from sync.writeback.state import (
@@ -114,7 +114,7 @@ class Reconciler:
     _had_rows: dict[str, bool] = field(default_factory=dict)
     # Table id -> record id -> Stored: a full run's stored rows, read once per table.
     _stored: dict[str, dict[str, Stored]] = field(default_factory=dict)
-    _digest_prefix: dict[str, str] = field(default_factory=dict)
+    _digest_prefix: dict[str, bytes] = field(default_factory=dict)
     _written: Counter[str] = field(default_factory=Counter)  # rows written per entity
     # Conflicts found (saved with the page) and rows that keep MissionOS values to write back.
     conflicts: list = field(default_factory=list)
@@ -197,7 +197,8 @@ class Reconciler:
         relisted = 0  # problems of unchanged records, still problems of the base
         converted_ids: list[str] = []  # records read anew: their problems are rewritten
         for record_id, record in by_id.items():
-            digest = self.record_digest(entity, table, record)
+            raw = record_raw(record)
+            digest = self.record_digest(entity, table, raw)
             stored = existing.get(record_id)
             if stored and stored.merged_into:
                 # Merged here into another row: left as it is; what links to it gets the row
@@ -223,7 +224,12 @@ class Reconciler:
                 relisted += len(stored.issues or ())
                 continue
             item = convert_record(
-                adapter, self.mapping.entities[entity], table, record, now=self.now
+                adapter,
+                self.mapping.entities[entity],
+                table,
+                record,
+                now=self.now,
+                may_hold_nul=NUL_IN_JSON in raw,
             )
             converted_ids.append(record_id)
             for kind, field_id, reason in item.issues:
@@ -238,14 +244,17 @@ class Reconciler:
         linked = self.links.page_links(single_links, [item for item, _ in converted.values()])
         to_create = []
         for item, digest in new_items:
-            row = model(
-                organization=self.organization,
-                source_table=table.id,
-                source_record_id=item.record_id,
-                source_connection_id=self.connection.pk,
-                created_at=item.created_time,
-                archived_at=self.now if item.blank else None,
-                **item.values,
+            row = new_row(
+                model,
+                {
+                    "organization": self.organization,
+                    "source_table": table.id,
+                    "source_record_id": item.record_id,
+                    "source_connection_id": self.connection.pk,
+                    "created_at": item.created_time,
+                    "archived_at": self.now if item.blank else None,
+                    **item.values,
+                },
             )
             self._keep_checks(adapter, table, row, item, issues)
             self._stamp(row, item, digest)
@@ -345,10 +354,10 @@ class Reconciler:
                 row.source_connection_id,
             )
 
-    def record_digest(self, entity: str, table: TableSchema, record: dict) -> str:
+    def record_digest(self, entity: str, table: TableSchema, raw: bytes) -> str:
         """Changes exactly when the Airtable record, or how it is read, does: the record's raw
-        cells plus the entity's mapping and its fields' types. Comparing it with the stored one
-        skips unchanged records before any conversion."""
+        cells (`record_raw`) plus the entity's mapping and its fields' types. Comparing it with
+        the stored one skips unchanged records before any conversion."""
         prefix = self._digest_prefix.get(entity)
         if prefix is None:
             entity_mapping = self.mapping.entities[entity]
@@ -363,10 +372,11 @@ class Reconciler:
                     if (schema_field := table.field(field_id)) is not None
                 },
             }
-            prefix = canonical_json(reading)
+            prefix = canonical_json(reading).encode() + b"|"
             self._digest_prefix[entity] = prefix
-        raw = canonical_json([record.get("createdTime"), record.get("fields") or {}])
-        return hashlib.sha256(f"{prefix}|{raw}".encode()).hexdigest()
+        digest = hashlib.sha256(prefix)
+        digest.update(raw)
+        return digest.hexdigest()
 
     def _existing_rows(self, model, table: TableSchema, record_ids: list[str]) -> dict[str, Stored]:
         """The rows this page already has, narrow: enough to tell unchanged records apart.

@@ -123,9 +123,15 @@ def convert_record(
     record: dict,
     *,
     now: datetime.datetime,
+    may_hold_nul: bool = True,
 ) -> Converted:
+    """`may_hold_nul=False`: the caller knows no text of the record holds a NUL character (its
+    JSON shows none: sync.values.NUL_IN_JSON), so its cells are not searched for one."""
     attrs = ENTITIES[adapter.entity]
-    cells, nul_fields = _without_nul(record.get("fields") or {})
+    if may_hold_nul:
+        cells, nul_fields = _without_nul(record.get("fields") or {})
+    else:
+        cells, nul_fields = record.get("fields") or {}, []
     mapped_field_ids = set(entity_mapping.fields.values())
     converted = Converted(
         record_id=record["id"],
@@ -217,8 +223,10 @@ def _model_values(
         if name in values and not values[name]:
             values[name] = f"(untitled {record['id']})"
     for name, value in list(values.items()):
+        if value is not None:
+            continue
         model_field = model._meta.get_field(name)
-        if value is None and not model_field.null:
+        if not model_field.null:
             values[name] = (
                 "" if isinstance(model_field, models.CharField | models.TextField) else None
             )
@@ -235,9 +243,15 @@ def fit_field_limits(
     decimal places, and one the column cannot hold (too many digits, below or above the
     field's range: a negative weight, a position past the integer's range) is left empty with
     an issue, as is anything else the field's validators refuse."""
+    limits = _text_limits(model)
     for name, value in list(values.items()):
         if value is None:
             continue
+        if type(value) is str and name in limits:  # most values: checked without validators
+            max_length, checks_only_text = limits[name]
+            fits = not max_length or len(value) <= max_length
+            if fits and checks_only_text and "\x00" not in value:
+                continue
         model_field = model._meta.get_field(name)
         field_id = entity_mapping.fields.get(name, "")
         original = value
@@ -265,6 +279,17 @@ def fit_field_limits(
             converted.issues.append(
                 (SyncIssue.Kind.VALUE, field_id, f"{shown} does not fit: {reason}; left empty")
             )
+
+
+@functools.cache
+def _text_limits(model: type[models.Model]) -> dict[str, tuple[int | None, bool]]:
+    """The model's text fields: name -> (max length, whether its validators check nothing but
+    length and NUL characters), read once."""
+    return {
+        model_field.name: (model_field.max_length, _text_checks_only(model_field))
+        for model_field in model._meta.concrete_fields
+        if isinstance(model_field, models.CharField | models.TextField)
+    }
 
 
 @functools.cache

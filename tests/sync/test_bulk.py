@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from okrs.models import Task, TaskStatus
 from sync import services
-from sync.bulk import save_rows, upsert_rows
+from sync.bulk import new_row, save_rows, upsert_rows
 from sync.models import RunKind, RunStatus, SyncIssue, SyncRun
+from sync.reconcile.adapters import ENTITY_MODELS
 from sync.reconcile.issues import NATURAL_KEY, REFRESHED, problem_key
 from tests.factories import ProjectFactory, TaskFactory
 
@@ -132,3 +133,48 @@ def test_upsert_rows_adds_new_problems_and_refreshes_only_the_named_columns_of_k
     assert (added.run_id, added.last_seen_run_id) == (second_run.pk, second_run.pk)
     assert added.reason == "tab\there, naïve" and added.problem_key == problem_key(added.reason)
     assert (added.organization_id, added.connection_id) == (org.pk, connection.pk)
+
+
+@pytest.mark.parametrize("model", sorted(ENTITY_MODELS.values(), key=lambda m: m.__name__))
+def test_new_row_makes_the_row_djangos_constructor_makes(model, org):
+    """sync.bulk.new_row, the sync's fast constructor, against `model(**values)`: every
+    field's value, the relation set through its descriptor, a new row's state."""
+    values = {
+        "organization": org,
+        "source_table": "tblX",
+        "source_record_id": "recX",
+        "source_connection_id": None,
+        "created_at": timezone.now(),
+        "archived_at": None,
+    }
+    made, django_made = new_row(model, dict(values)), model(**values)
+    made_each_time = {
+        f.attname for f in model._meta.concrete_fields if f.has_default() and callable(f.default)
+    }
+    fields = [f.attname for f in model._meta.concrete_fields if f.attname not in made_each_time]
+    assert {f: getattr(made, f) for f in fields} == {f: getattr(django_made, f) for f in fields}
+    for name in made_each_time:  # timezone.now, dict: made anew, of the same kind
+        assert type(getattr(made, name)) is type(getattr(django_made, name)), name
+    assert made.organization is org and made.organization_id == org.pk
+    assert made._state.adding and made.pk is None
+    assert made._state.db == django_made._state.db  # the relation's descriptor set it
+    # A default made for each row is not shared between rows (a JSON field's dict).
+    for model_field in model._meta.concrete_fields:
+        if model_field.has_default() and callable(model_field.default):
+            other = new_row(model, dict(values))
+            value = getattr(made, model_field.attname)
+            if isinstance(value, dict | list):
+                assert value is not getattr(other, model_field.attname)
+
+
+def test_new_row_refuses_a_name_that_is_no_field(org):
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        new_row(Task, {"organization": org, "titel": "typo"})
+
+
+def test_a_new_row_is_saved_like_any_other(org):
+    project = ProjectFactory(organization=org)
+    task = new_row(Task, {"organization": org, "project": project, "title": "Made fast"})
+    save_rows(Task, [task], ["title"])
+    stored = Task.objects.for_org(org).get(pk=task.pk)
+    assert (stored.title, stored.project_id, stored.status) == ("Made fast", project.pk, "todo")
