@@ -79,7 +79,8 @@ def save_rows(
     # New: made here, not read from the database (its key may be taken already: take_keys).
     new = [row for row in rows if row._state.adding]
     existing = [row for row in rows if not row._state.adding]
-    with transaction.atomic():
+    # Part of the caller's transaction when there is one (no savepoint: two round trips a page).
+    with transaction.atomic(savepoint=False):
         if connection.vendor != "postgresql":
             model.objects.bulk_create(new, batch_size=BATCH)
             if existing:
@@ -133,8 +134,8 @@ def upsert_rows(
         f'"{column}" = EXCLUDED."{column}"'
         for column in (model._meta.get_field(name).column for name in update_fields)
     )
-    # One transaction: the staging table empties at every commit.
-    with transaction.atomic():
+    # One transaction (the caller's, if any): the staging table empties at every commit.
+    with transaction.atomic(savepoint=False):
         stage = _stage(table)
         _copy(stage, fields, rows)
         with connection.cursor() as cursor:
@@ -172,22 +173,50 @@ def _copy(table: str, fields: list[models.Field], rows: Sequence[models.Model]) 
             copy.write_row(values)
 
 
-def take_keys(model: type[models.Model], rows: Sequence[models.Model]) -> None:
+def take_keys(
+    model: type[models.Model], rows: Sequence[models.Model], reserve: KeyReserve | None = None
+) -> None:
     """Give new rows their primary keys before they are written (Postgres: from the table's
     own sequence, which no transaction holds), so a caller can link to them while their write
-    is still to come. Elsewhere the write sets them."""
+    is still to come. Elsewhere the write sets them. With a `reserve`, keys are taken from the
+    sequence a block at a time (one query for many pages); keys a run leaves unused are gaps,
+    as a rolled-back insert leaves."""
     unkeyed = [row for row in rows if row._state.adding and row.pk is None]
     if not unkeyed or connection.vendor != "postgresql":
         return
+    if reserve is not None:
+        keys = reserve.take(model, len(unkeyed))
+    else:
+        keys = _next_keys(model, len(unkeyed))
+    key = model._meta.pk
+    for row, value in zip(unkeyed, keys, strict=True):
+        setattr(row, key.attname, value)
+
+
+class KeyReserve:
+    """Primary keys taken from each table's sequence ahead of need (Postgres)."""
+
+    BLOCK = 1000
+
+    def __init__(self) -> None:
+        self._keys: dict[type[models.Model], list[int]] = {}
+
+    def take(self, model: type[models.Model], count: int) -> list[int]:
+        keys = self._keys.setdefault(model, [])
+        if len(keys) < count:
+            keys += _next_keys(model, max(count - len(keys), self.BLOCK))
+        taken, self._keys[model] = keys[:count], keys[count:]
+        return taken
+
+
+def _next_keys(model: type[models.Model], count: int) -> list[int]:
     key = model._meta.pk
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [model._meta.db_table, key.column, len(unkeyed)],
+            [model._meta.db_table, key.column, count],
         )
-        keys = [value for (value,) in cursor.fetchall()]
-    for row, value in zip(unkeyed, keys, strict=True):
-        setattr(row, key.attname, value)
+        return [value for (value,) in cursor.fetchall()]
 
 
 def _insert(model: type[models.Model], rows: list[models.Model]) -> None:

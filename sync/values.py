@@ -65,6 +65,7 @@ The rules, decided once:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import re
@@ -671,11 +672,15 @@ def _date_out_of_range(value: object) -> Converted:
 
 
 def _lookup(attr: Attr, text: str, value_map: Mapping[str, str] | None) -> str | None:
+    return _looked_up(attr, text, tuple(value_map.items()) if value_map else ())
+
+
+@functools.lru_cache(maxsize=16_384)  # a base's statuses are a few values on many records
+def _looked_up(attr: Attr, text: str, value_map: tuple[tuple[str, str], ...]) -> str | None:
     key = normalize_value(text).replace(" ", "")
-    if value_map:
-        for source, target in value_map.items():
-            if normalize_value(source).replace(" ", "") == key:
-                return target
+    for source, target in value_map:
+        if normalize_value(source).replace(" ", "") == key:
+            return target
     return match_choice(attr, text)
 
 

@@ -27,7 +27,7 @@ from orgs.models import (
     Organization,
     OrgOwned,
 )
-from sync.bulk import new_row, save_rows, take_keys
+from sync.bulk import KeyReserve, new_row, save_rows, take_keys
 from sync.mapping.document import Mapping
 from sync.models import Connection, RunKind, SyncIssue, SyncRun
 from sync.reconcile.adapters import ADAPTERS, ENTITY_MODELS, model_entity
@@ -132,6 +132,7 @@ class Reconciler:
     # Writes each page: at once by default; in a thread while the next is converted when the
     # run asks (PageWriter.threaded). Whatever reads rows a pending write may hold waits first.
     writer: PageWriter = field(default_factory=PageWriter)
+    keys: KeyReserve = field(default_factory=KeyReserve)  # new rows' keys, a block at a time
 
     def __post_init__(self) -> None:
         self.links = Links(
@@ -307,7 +308,7 @@ class Reconciler:
         conflicts, self.conflicts = self.conflicts, []
         queue_push, self.queue_push = self.queue_push, set()
         # Keys now, in this thread: what links to the new rows is set before they are written.
-        take_keys(model, [row for row, _ in to_create])
+        take_keys(model, [row for row, _ in to_create], self.keys)
 
         def write() -> None:
             with transaction.atomic():

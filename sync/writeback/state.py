@@ -18,6 +18,7 @@ import datetime
 import functools
 import hashlib
 import json
+from decimal import Decimal
 
 from orgs.models import DELETE_IN_AIRTABLE, DELETED_IN_AIRTABLE, OrgOwned
 from sync.mapping.catalogue import ENTITIES
@@ -49,8 +50,8 @@ def value_key(value: object) -> str:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
     if value is None:
         return _NONE_KEY
-    if kind in _CACHED_KINDS:  # few distinct values (statuses' days, counts): keyed once each
-        return _scalar_key(kind, value)
+    if kind in _CACHED_KINDS and not (kind is Decimal and value.is_snan()):  # unhashable
+        return _scalar_key(kind, value)  # few distinct values (days, counts): keyed once each
     return content_hash({"v": value})[:16]
 
 
@@ -60,7 +61,9 @@ def _scalar_key(kind: type, value: object) -> str:
 
 
 _NONE_KEY = content_hash({"v": None})[:16]
-_CACHED_KINDS = frozenset({bool, int, datetime.date})
+# Equal values of one kind have one key (Decimal("5.0") and Decimal("5") too), so a cache by
+# equality holds.
+_CACHED_KINDS = frozenset({bool, int, datetime.date, Decimal})
 
 
 def base_of(row: OrgOwned) -> dict[str, str]:

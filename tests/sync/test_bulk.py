@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from okrs.models import Task, TaskStatus
 from sync import services
-from sync.bulk import new_row, save_rows, upsert_rows
+from sync.bulk import KeyReserve, new_row, save_rows, take_keys, upsert_rows
 from sync.models import RunKind, RunStatus, SyncIssue, SyncRun
 from sync.reconcile.adapters import ENTITY_MODELS
 from sync.reconcile.issues import NATURAL_KEY, REFRESHED, problem_key
@@ -178,3 +179,26 @@ def test_a_new_row_is_saved_like_any_other(org):
     save_rows(Task, [task], ["title"])
     stored = Task.objects.for_org(org).get(pk=task.pk)
     assert (stored.title, stored.project_id, stored.status) == ("Made fast", project.pk, "todo")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="keys from the sequence")
+def test_a_key_reserve_takes_keys_a_block_at_a_time(org):
+    project = ProjectFactory(organization=org)
+    reserve = KeyReserve()
+    pages = [
+        [Task(organization=org, project=project, title=f"Page {p} row {i}") for i in range(3)]
+        for p in range(4)
+    ]
+    with CaptureQueriesContext(connection) as captured:
+        for page in pages:
+            take_keys(Task, page, reserve)
+    assert sum("nextval" in q["sql"] for q in captured.captured_queries) == 1
+    keys = [task.pk for page in pages for task in page]
+    assert keys == sorted(set(keys))  # distinct, in the order asked
+    for page in pages:
+        save_rows(Task, page, ["title"])
+    assert Task.objects.for_org(org).filter(pk__in=keys).count() == 12
+    # A block bigger than what is left: the reserve tops up with what the page needs.
+    big = [Task(organization=org, project=project, title=f"Big {i}") for i in range(1200)]
+    take_keys(Task, big, reserve)
+    assert len({task.pk for task in big}) == 1200 and min(t.pk for t in big) > max(keys)
