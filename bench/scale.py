@@ -11,8 +11,8 @@ client (templates, queries, middleware; no network) with no cache (the dashboard
 page, not the page cache's copy). The two sizes are measured interleaved, request by request
 (BENCH_REPEATS, 40, of each), so that the shared machine's noise falls on both alike. Prints and
 saves median, p95, the query count and the 100x / 1x ratio of p95s (goal: <= 2) to
-bench/results/scale-<database>.json. Timings, not assertions: the suite pins query counts and
-(on Postgres) the plans (tests/okrs/test_scale_plans.py).
+bench/results/scale-<database>.json, with DEBUG off unless set. Timings, not assertions: the
+suite pins query counts and (on Postgres) the plans (tests/okrs/test_scale_plans.py).
 """
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "missionos.settings")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+# DEBUG off, as production runs (DEBUG logs every query and renders templates in debug mode).
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("SECRET_KEY", "bench-scale-throwaway-key-not-for-production")
 os.environ.pop("REDIS_URL", None)  # sessions in the database; the cache is switched off below
 
 import django  # noqa: E402
@@ -121,6 +124,11 @@ def build(size: int) -> tuple[Organization, dict]:
 
 
 def main() -> None:
+    # The pages' static files as they are, without collectstatic's manifest.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     call_command("migrate", verbosity=0)
     if Organization.objects.exists():
@@ -142,15 +150,15 @@ def main() -> None:
             queries: dict[int, int] = {}
             for size in SIZES:
                 url = built[size][0][page]
-                client.get(url)  # warm up
+                client.get(url, secure=True)  # warm up (HTTPS: DEBUG off redirects)
                 reset_queries()
                 with CaptureQueriesContext(connection) as captured:
-                    assert client.get(url).status_code == 200, url
+                    assert client.get(url, secure=True).status_code == 200, url
                 queries[size] = len(captured)
             for _ in range(REPEATS):
                 for size in SIZES:
                     started = time.perf_counter()
-                    client.get(built[size][0][page])
+                    client.get(built[size][0][page], secure=True)
                     samples[size].append((time.perf_counter() - started) * 1000)
             figures = {
                 str(size): {
