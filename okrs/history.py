@@ -401,8 +401,10 @@ counted AS (
     CAST(kr.s AS {real}) AS s, CAST(kr.c AS {real}) AS c, CAST(kr.t AS {real}) AS t,
     CAST(kr.w AS {real}) AS w,
     CASE WHEN kr.w > 0 AND kr.t <> kr.s THEN 1 ELSE 0 END AS counts,
-    CASE WHEN EXISTS (SELECT 1 FROM ({all_sql}) any_ci WHERE any_ci.key_result_id = kr.id)
-      THEN 1 ELSE 0 END AS has_check_ins
+    -- A probe of the key result's check-ins by index (LIMIT 1): as EXISTS, Postgres hashed
+    -- every check-in of the organization first (25 ms of the chart's 150 at 100x).
+    CASE WHEN (SELECT 1 FROM ({all_sql}) any_ci WHERE any_ci.key_result_id = kr.id LIMIT 1)
+      IS NOT NULL THEN 1 ELSE 0 END AS has_check_ins
   FROM kr
 ),
 kr_events AS (

@@ -5,14 +5,18 @@ index instead of sorting every row (okrs/migrations/0009_scale_indexes.py). Post
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from health import selectors as health_selectors
 from health.kinds import Kind
 from health.models import Finding
+from okrs.history import pathways_progress_series
+from okrs.models import Cycle
 from okrs.selectors.lists import ProjectFilters, project_rows
 from okrs.selectors.plan import open_tasks, overdue_tasks
 from okrs.selectors.plan_lists import PlanFilters, TaskFilters, objective_rows, task_rows
@@ -123,3 +127,21 @@ def test_the_objective_lists_page_computes_progress_for_its_rows_only(organizati
     sort = next(i for i, line in enumerate(lines) if "Sort" in line and "->" in line)
     first_subplan = next(i for i, line in enumerate(lines) if "SubPlan" in line)
     assert "Result" in lines[sort - 1] and sort < first_subplan, "\n".join(lines)
+
+
+def test_the_dashboards_chart_probes_each_key_results_check_ins_by_index(organization):
+    """Whether a key result has any check-in is one index probe each (LIMIT 1): as EXISTS,
+    Postgres hashed every check-in of the organization first (okrs.history)."""
+    cycle = Cycle.objects.for_org(organization).get()
+    with CaptureQueriesContext(connection) as captured:
+        pathways_progress_series(
+            organization=organization, cycle=cycle, start=None, now=timezone.now()
+        )
+    (chart,) = [q["sql"] for q in captured.captured_queries if "has_check_ins" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + chart.replace("%", "%%"))
+        found = "\n".join(row[0] for row in cursor.fetchall())
+    probe = (
+        r"Index (Only )?Scan using \S+ on okrs_checkin \S+[^\n]*\n\s+Index Cond: \(key_result_id = "
+    )
+    assert re.search(probe + r"okrs_keyresult\.id\)", found), found
