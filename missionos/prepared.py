@@ -6,8 +6,10 @@ ALL) that planning was 40% of their time. `prepared_cursor()` gives a cursor tha
 server and prepares each statement on its first run, so a connection plans a query's shape
 once (Postgres keeps a generic plan when it costs no more than the custom ones) and afterwards
 only executes it. Prepared statements live on the connection: the pool keeps them between
-requests, psycopg deallocates the oldest past `prepared_max`, and settings turn them off
-(`prepare_threshold` None) behind a transaction pooler, where statements may not outlive a
+requests, and psycopg deallocates the oldest past `prepared_max` and all of them on a rollback.
+Only these statements are prepared: psycopg's preparing is on for the cursor's block alone, and
+Django's other queries on the connection are neither prepared nor counted. Settings turn it off
+(`DB_PREPARED_STATEMENTS`) behind a transaction pooler, where a statement may not outlive its
 transaction; this cursor is then Django's own.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.db import connection
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
@@ -34,18 +37,14 @@ class _LoggedPreparedCursor(CursorDebugWrapper):
 def prepared_cursor() -> Iterator[CursorWrapper]:
     """A cursor of the default connection whose statements are prepared (Postgres, where the
     settings allow it), logged and wrapped like Django's; elsewhere Django's own cursor."""
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            yield cursor
-        return
-    connection.ensure_connection()
-    raw = connection.connection
-    if raw.prepare_threshold is None:
+    if connection.vendor != "postgresql" or not getattr(settings, "DB_PREPARED_STATEMENTS", False):
         with connection.cursor() as cursor:
             yield cursor
         return
     from django.db.backends.postgresql.base import ServerBindingCursor
 
+    connection.ensure_connection()
+    raw = connection.connection
     with connection.wrap_database_errors:
         server_bound = ServerBindingCursor(raw)
     cursor = (
@@ -53,5 +52,11 @@ def prepared_cursor() -> Iterator[CursorWrapper]:
         if connection.queries_logged
         else connection.make_cursor(server_bound)
     )
-    with cursor:
-        yield cursor
+    # Django connects with preparing off (None); statements prepared here stay prepared, and
+    # are used again whenever the threshold is on.
+    threshold, raw.prepare_threshold = raw.prepare_threshold, 0
+    try:
+        with cursor:
+            yield cursor
+    finally:
+        raw.prepare_threshold = threshold

@@ -215,11 +215,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # past jit_above_cost at 100x the demo's data, and compiling them took 320 ms of a 360 ms
     # query (bench/scale.py); they run in milliseconds without. A transaction pooler may refuse
     # startup options: there, `ALTER ROLE ... SET jit = off` does the same.
-    if not env_bool("DB_TRANSACTION_POOLER", False):
-        # The statements missionos.prepared runs are prepared on their first run (Django's own
-        # cursors bind on the client and never are). A transaction pooler may hand the next
-        # transaction another server session, where the statement does not exist: none there.
-        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 0
+    # The few statements missionos.prepared runs are prepared (Django's own never are). A
+    # transaction pooler may hand the next transaction another server session, where the
+    # statement does not exist: none there.
+    DB_PREPARED_STATEMENTS = not env_bool("DB_TRANSACTION_POOLER", False)
     if env_bool("DB_JIT_OFF", True) and not env_bool("DB_TRANSACTION_POOLER", False):
         DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
     if ssl_root_cert := os.environ.get("DB_SSLROOTCERT"):

@@ -4,7 +4,6 @@ settings turn it off (a transaction pooler)."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -46,7 +45,6 @@ def organization(db):
 @postgres_only
 def test_the_searchs_statements_are_prepared_and_logged_with_their_values(organization):
     connection.ensure_connection()
-    assert connection.connection.prepare_threshold == 0  # the settings' default on Postgres
     with CaptureQueriesContext(connection) as captured:
         assert found_projects(organization, "onbaording") == ["Customer onboarding"]
         assert found_projects(organization, "biling sytem") == ["Billing system"]
@@ -54,6 +52,9 @@ def test_the_searchs_statements_are_prepared_and_logged_with_their_values(organi
     assert any("okrs_search_word" in s for s in statements), statements
     assert any('FROM "okrs_project"' in s for s in statements), statements
     assert all("$1" in s for s in statements)  # bound on the server, not quoted in
+    # Only the search's: the connection's other queries are neither prepared nor counted.
+    assert connection.connection.prepare_threshold is None
+    assert all("okrs_search_words" in s or "okrs_search_word " in s for s in statements)
     # Logged as Django logs its own: the statement with its values in it.
     vocabulary = "(SELECT 0 AS i, word FROM okrs_search_word "
     logged = [q["sql"] for q in captured.captured_queries if q["sql"].startswith(vocabulary)]
@@ -62,21 +63,16 @@ def test_the_searchs_statements_are_prepared_and_logged_with_their_values(organi
 
 
 @postgres_only
-def test_nothing_is_prepared_where_the_settings_turn_it_off(organization):
-    connection.ensure_connection()
-    raw = connection.connection
-    raw.prepare_threshold = None  # what DB_TRANSACTION_POOLER=1 leaves
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("DEALLOCATE ALL")
-        raw._prepared.clear()
-        assert found_projects(organization, "onbaording") == ["Customer onboarding"]
-        with prepared_cursor() as cursor:
-            cursor.execute("SELECT %s::int + 1", [41])
-            assert cursor.fetchone() == (42,)
-        assert prepared_statements() == []
-    finally:
-        raw.prepare_threshold = 0
+def test_nothing_is_prepared_where_the_settings_turn_it_off(organization, settings):
+    settings.DB_PREPARED_STATEMENTS = False  # what DB_TRANSACTION_POOLER=1 sets
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    connection.connection._prepared.clear()
+    assert found_projects(organization, "onbaording") == ["Customer onboarding"]
+    with prepared_cursor() as cursor:
+        cursor.execute("SELECT %s::int + 1", [41])
+        assert cursor.fetchone() == (42,)
+    assert prepared_statements() == []
 
 
 def test_the_cursor_runs_plain_sql_with_parameters_anywhere(db):
@@ -86,14 +82,10 @@ def test_the_cursor_runs_plain_sql_with_parameters_anywhere(db):
         assert cursor.fetchone() == ("ab",)
 
 
-def settings_options(**env: str) -> dict:
-    """The default database's OPTIONS as the settings build them from `env` (a fresh process:
-    settings are read once)."""
-    code = (
-        "import json, missionos.settings as s;"
-        "print(json.dumps({k: v for k, v in s.DATABASES['default'].get('OPTIONS', {}).items()"
-        " if k != 'pool'}))"
-    )
+def prepared_statements_setting(**env: str) -> bool:
+    """DB_PREPARED_STATEMENTS as the settings make it from `env` (a fresh process: settings are
+    read once)."""
+    code = "import missionos.settings as s; print(s.DB_PREPARED_STATEMENTS)"
     environment = {k: v for k, v in os.environ.items() if not k.startswith("DB_")}
     environment.update(env, DJANGO_SETTINGS_MODULE="missionos.settings")
     out = subprocess.run(
@@ -104,11 +96,10 @@ def settings_options(**env: str) -> dict:
         text=True,
         check=True,
     )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return out.stdout.strip().splitlines()[-1] == "True"
 
 
 def test_prepared_statements_are_on_for_postgres_and_off_behind_a_transaction_pooler():
     url = "postgres://someone@db.example:5432/missionos"
-    assert settings_options(DATABASE_URL=url)["prepare_threshold"] == 0
-    pooled = settings_options(DATABASE_URL=url, DB_TRANSACTION_POOLER="1")
-    assert "prepare_threshold" not in pooled
+    assert prepared_statements_setting(DATABASE_URL=url) is True
+    assert prepared_statements_setting(DATABASE_URL=url, DB_TRANSACTION_POOLER="1") is False
