@@ -194,9 +194,12 @@ def take_keys(
 
 
 class KeyReserve:
-    """Primary keys taken from each table's sequence ahead of need (Postgres)."""
+    """Primary keys taken from each table's sequence ahead of need (Postgres): a block at a
+    time once rows come a full page at a time (a big table's sync), exactly what is asked
+    otherwise, so a run that adds a few rows leaves no gap in the keys."""
 
     BLOCK = 1000
+    FULL_PAGE = 100  # Airtable's page
 
     def __init__(self) -> None:
         self._keys: dict[type[models.Model], list[int]] = {}
@@ -204,7 +207,10 @@ class KeyReserve:
     def take(self, model: type[models.Model], count: int) -> list[int]:
         keys = self._keys.setdefault(model, [])
         if len(keys) < count:
-            keys += _next_keys(model, max(count - len(keys), self.BLOCK))
+            missing = count - len(keys)
+            keys += _next_keys(
+                model, max(missing, self.BLOCK) if count >= self.FULL_PAGE else missing
+            )
         taken, self._keys[model] = keys[:count], keys[count:]
         return taken
 

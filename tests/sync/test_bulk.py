@@ -186,7 +186,7 @@ def test_a_key_reserve_takes_keys_a_block_at_a_time(org):
     project = ProjectFactory(organization=org)
     reserve = KeyReserve()
     pages = [
-        [Task(organization=org, project=project, title=f"Page {p} row {i}") for i in range(3)]
+        [Task(organization=org, project=project, title=f"Page {p} row {i}") for i in range(100)]
         for p in range(4)
     ]
     with CaptureQueriesContext(connection) as captured:
@@ -197,8 +197,21 @@ def test_a_key_reserve_takes_keys_a_block_at_a_time(org):
     assert keys == sorted(set(keys))  # distinct, in the order asked
     for page in pages:
         save_rows(Task, page, ["title"])
-    assert Task.objects.for_org(org).filter(pk__in=keys).count() == 12
+    assert Task.objects.for_org(org).filter(pk__in=keys).count() == 400
     # A block bigger than what is left: the reserve tops up with what the page needs.
     big = [Task(organization=org, project=project, title=f"Big {i}") for i in range(1200)]
     take_keys(Task, big, reserve)
     assert len({task.pk for task in big}) == 1200 and min(t.pk for t in big) > max(keys)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="keys from the sequence")
+def test_a_few_new_rows_take_exactly_their_keys(org):
+    """A run that adds a few rows (an incremental sync's) leaves no gap in the sequence."""
+    project = ProjectFactory(organization=org)
+    reserve = KeyReserve()
+    few = [Task(organization=org, project=project, title=f"Few {i}") for i in range(3)]
+    take_keys(Task, few, reserve)
+    after = Task(organization=org, project=project, title="After")
+    take_keys(Task, [after])
+    assert [task.pk for task in few] == [few[0].pk + i for i in range(3)]
+    assert after.pk == few[-1].pk + 1
