@@ -37,7 +37,7 @@ class _LoggedPreparedCursor(CursorDebugWrapper):
 def prepared_cursor() -> Iterator[CursorWrapper]:
     """A cursor of the default connection whose statements are prepared (Postgres, where the
     settings allow it), logged and wrapped like Django's; elsewhere Django's own cursor."""
-    if connection.vendor != "postgresql" or not getattr(settings, "DB_PREPARED_STATEMENTS", False):
+    if connection.vendor != "postgresql" or not settings.DB_PREPARED_STATEMENTS:
         with connection.cursor() as cursor:
             yield cursor
         return

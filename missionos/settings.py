@@ -192,6 +192,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+# missionos.prepared: the search prepares its statements (Postgres, not behind a pooler).
+DB_PREPARED_STATEMENTS = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Supabase's transaction pooler (port 6543) cannot hold a server-side cursor across
     # statements; set DB_TRANSACTION_POOLER=1 when DATABASE_URL points at it.
