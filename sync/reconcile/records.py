@@ -247,22 +247,17 @@ def fit_field_limits(
     for name, value in list(values.items()):
         if value is None:
             continue
-        if type(value) is str and name in limits:  # most values: checked without validators
-            max_length, checks_only_text = limits[name]
-            fits = not max_length or len(value) <= max_length
-            if fits and checks_only_text and "\x00" not in value:
-                continue
-        model_field = model._meta.get_field(name)
         field_id = entity_mapping.fields.get(name, "")
         original = value
-        max_length = getattr(model_field, "max_length", None)
+        max_length, checks_only_text = limits.get(name, (None, False))
         if isinstance(value, str) and max_length and len(value) > max_length:
             converted.issues.append(
                 (SyncIssue.Kind.VALUE, field_id, f"{len(value)} characters, cut to {max_length}")
             )
             values[name] = value = value[: max_length - 1] + "…"
-        if type(value) is str and "\x00" not in value and _text_checks_only(model_field):
-            continue  # what its validators check (length, NUL) holds already
+        if type(value) is str and checks_only_text and "\x00" not in value:
+            continue  # what its validators check (length, NUL) holds already: most values
+        model_field = model._meta.get_field(name)
         if isinstance(model_field, models.DecimalField) and isinstance(value, Decimal):
             places = Decimal(1).scaleb(-model_field.decimal_places)
             # More digits than the context holds: the validators below refuse it.
